@@ -1,0 +1,42 @@
+// decoder.h — x86-64 instruction decoding (Zydis) for sampling and trapping.
+// Contract: signal-safe. No allocation, no locks, no errno changes; the caller
+// supplies the code bytes (already copied safely) and the registers. Stack use is
+// bounded (Zydis' decoded instruction + operands, about 1.5 KiB).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "memory_access.h"
+
+namespace racetrap {
+
+enum class DecodeStatus : uint8_t {
+  kAccess,            // *out describes a memory access
+  kNoMemoryOperand,   // nothing within the look-ahead touches memory
+  kUndecodable,       // bytes are not a valid instruction (or too few bytes)
+};
+
+// The memory access made by the instruction at regs.rip, whose bytes are
+// code[0..code_len) (code[0] is the byte at regs.rip). When that instruction touches
+// no memory, up to `lookahead` following instructions are tried as long as nothing
+// before them changes control flow or writes a register their address uses; the
+// address is computed from `regs` (RIP-relative uses that instruction's own pc).
+// Accesses that are LEA/NOP/prefetch (no real access) are not accesses.
+// Stack-relative and FS/GS-relative accesses are returned with their flags set; the
+// caller decides whether to skip them.
+DecodeStatus decode_access_at(const CpuRegisters& regs, const uint8_t* code, size_t code_len,
+                              int lookahead, MemoryAccess* out);
+
+// At a data-breakpoint trap regs.rip is the instruction *after* the access.
+// code[0..code_len) are the bytes that end just before regs.rip (code + code_len ==
+// the byte at regs.rip). Finds the instruction that ends exactly at regs.rip and
+// has a memory operand overlapping [watch_addr, watch_addr + watch_len); when its
+// address can no longer be recomputed (it overwrote its own base register) an
+// instruction with a memory operand of a plausible size is accepted. Prefers the
+// longest such candidate when several decode.
+DecodeStatus decode_access_ending_at(const CpuRegisters& regs, const uint8_t* code,
+                                     size_t code_len, uint64_t watch_addr, uint32_t watch_len,
+                                     MemoryAccess* out);
+
+}  // namespace racetrap

@@ -1,0 +1,99 @@
+// perf_events.h — the kernel side: hardware breakpoints re-pointed in place with
+// PERF_EVENT_IOC_MODIFY_ATTRIBUTES, and a CPU-time sampling clock, both delivering a
+// synchronous SIGTRAP (perf_event_attr.sigtrap) to the thread that hit them.
+// Contract: BreakpointSlot::arm/disarm and the SigData helpers are signal-safe
+// (one ioctl, or close+open in the fallback; errno preserved). Opening is done at
+// thread start, outside signal handlers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace racetrap {
+
+enum class BreakpointType : uint8_t { kWrite = 2, kReadWrite = 3 };  // HW_BREAKPOINT_W / _RW
+
+// What goes into perf_event_attr.sig_data and comes back in the SIGTRAP's
+// si_perf_data: a tag (so foreign perf SIGTRAPs are told apart), the event kind,
+// the debug-register slot and the watch generation it was armed for.
+namespace sig_data {
+constexpr uint64_t kTag = 0x5254ull << 48;  // "RT"
+constexpr uint64_t kTagMask = 0xffffull << 48;
+enum Kind : uint64_t { kSampleTick = 1, kBreakpoint = 2 };
+inline uint64_t make(Kind kind, unsigned slot, uint64_t generation) {
+  return kTag | (static_cast<uint64_t>(kind) << 44) | (static_cast<uint64_t>(slot & 0xf) << 40) |
+         (generation & ((1ull << 40) - 1));
+}
+inline bool is_ours(uint64_t d) { return (d & kTagMask) == kTag; }
+inline Kind kind(uint64_t d) { return static_cast<Kind>((d >> 44) & 0xf); }
+inline unsigned slot(uint64_t d) { return static_cast<unsigned>((d >> 40) & 0xf); }
+inline uint64_t generation(uint64_t d) { return d & ((1ull << 40) - 1); }
+}  // namespace sig_data
+
+// si_perf_data / si_perf_flags of a SIGTRAP with si_code TRAP_PERF, read from the
+// kernel's siginfo layout (glibc 2.36 has no member names for them). signal-safe.
+struct PerfSignal {
+  bool is_perf;     // si_code == TRAP_PERF
+  uint64_t data;    // sig_data of the event
+  bool async;       // delivered late because SIGTRAP was blocked (TRAP_PERF_FLAG_ASYNC)
+};
+PerfSignal read_perf_signal(const void* siginfo);
+
+// perf fds are moved to at least this number so the program keeps the low ones.
+int perf_fd_floor();
+
+// One debug register of the calling thread, opened disabled.
+class BreakpointSlot {
+ public:
+  // Opens a disabled breakpoint for the calling thread; false (errno set) on failure.
+  bool open(unsigned slot_index);
+  void close();
+  bool is_open() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+
+  // signal-safe. Points the register at [addr, addr+len) (len 1,2,4,8, aligned) and
+  // enables it, tagging its SIGTRAPs with `generation`. Returns false on failure.
+  bool arm(uint64_t addr, uint32_t len, BreakpointType type, uint64_t generation);
+  // signal-safe.
+  bool disarm();
+
+  bool armed() const { return armed_; }
+  uint64_t armed_generation() const { return generation_; }
+
+  // Forces the close+reopen path (for kernels without MODIFY_ATTRIBUTES, and for
+  // measuring it).
+  static void set_use_modify(bool use) { use_modify_ = use; }
+  static bool use_modify() { return use_modify_; }
+
+ private:
+  int fd_ = -1;
+  unsigned slot_index_ = 0;
+  bool armed_ = false;
+  uint64_t generation_ = 0;
+  static inline bool use_modify_ = true;
+};
+
+// The per-thread CPU-time sampling clock (PERF_COUNT_SW_TASK_CLOCK).
+class SampleClock {
+ public:
+  bool open(uint64_t period_us);  // enabled at once; false (errno set) on failure
+  void close();
+  bool is_open() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
+
+// What this kernel and machine allow, found by trying (for start-up and `racetrap check`).
+struct PerfSupport {
+  bool breakpoints = false;     // PERF_TYPE_BREAKPOINT with sigtrap can be opened
+  bool sigtrap = false;         // the sigtrap attribute is understood
+  bool modify_attributes = false;  // PERF_EVENT_IOC_MODIFY_ATTRIBUTES works on a breakpoint
+  bool task_clock = false;      // the sampling clock with sigtrap can be opened
+  int paranoid = -1;            // /proc/sys/kernel/perf_event_paranoid, -1 when unreadable
+  std::string problem;          // one line: why racetrap cannot run here, empty when it can
+};
+PerfSupport probe_perf_support();
+
+}  // namespace racetrap

@@ -1,0 +1,24 @@
+// raw_log_reader.h — reads a raw report stream (race_record.h) back into memory.
+// Not signal-safe. Tolerates a torn last chunk (the writer was killed mid-write).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "race_record.h"
+
+namespace racetrap {
+
+struct RawLog {
+  uint32_t pid = 0;
+  std::string maps;  // the last /proc/self/maps snapshot in the stream
+  std::vector<ThreadRecord> threads;
+  std::vector<RaceRecord> races;
+  bool truncated = false;  // a torn chunk was ignored at the end
+};
+
+// nullopt with *error set when the file is missing or not a raw stream.
+std::optional<RawLog> read_raw_log(const std::string& path, std::string* error);
+
+}  // namespace racetrap

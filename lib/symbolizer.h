@@ -1,0 +1,40 @@
+// symbolizer.h — turns code addresses into function, file:line and module+offset
+// with elfutils libdw, from a /proc/<pid>/maps snapshot (so it works in the exiting
+// process and offline on a raw stream). Not signal-safe: run at exit or in the tool.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace racetrap {
+
+struct SourceFrame {
+  uint64_t pc = 0;
+  std::string function;  // demangled; empty when unknown
+  std::string file;      // empty when there is no debug info
+  int line = 0;
+  int column = 0;
+  std::string module;    // path of the ELF file the pc is in
+  uint64_t module_offset = 0;
+  bool inlined = false;  // an inlined call inside the frame that follows it
+};
+
+class Symbolizer {
+ public:
+  explicit Symbolizer(const std::string& maps_text);
+  ~Symbolizer();
+  Symbolizer(const Symbolizer&) = delete;
+  Symbolizer& operator=(const Symbolizer&) = delete;
+
+  // One or more frames for one stack entry (innermost inlined first).
+  // `return_address`: the pc is a return address, so look up pc - 1.
+  std::vector<SourceFrame> symbolize(uint64_t pc, bool return_address);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace racetrap
