@@ -1,1 +1,344 @@
-// placeholder
+// decoder.cc — x86-64 instruction decoding (Zydis) for sampling and trapping.
+//
+// Everything here runs inside SIGTRAP handlers: no allocation, no locks, no stdio,
+// no errno changes. Zydis' decoder only uses memcpy/memset and its own static
+// tables. The largest stack object is one DecodedInsn (instruction + operands,
+// about 1.1 KiB); the ZydisDecoder itself is a 20-byte POD initialised per call,
+// so there is no lazy static initialisation (and no guard variable) involved.
+#include "decoder.h"
+
+#include <Zydis/Zydis.h>
+
+namespace racetrap {
+namespace {
+
+constexpr size_t kMaxInsnLength = 15;  // architectural limit (ZYDIS_MAX_INSTRUCTION_LENGTH)
+constexpr uint32_t kMaxAccessSize = 64;
+
+struct DecodedInsn {
+  ZydisDecodedInstruction insn;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+};
+
+// signal-safe
+bool decode_one(const uint8_t* code, size_t len, DecodedInsn* d) {
+  if (len == 0) return false;
+  if (len > kMaxInsnLength) len = kMaxInsnLength;
+  ZydisDecoder decoder;
+  if (!ZYAN_SUCCESS(ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64))) {
+    return false;
+  }
+  return ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder, code, len, &d->insn, d->ops));
+}
+
+// Instructions whose memory operand is not a data access that can race: hints,
+// cache maintenance, wide NOPs, MPX bound checks.
+bool is_non_access_insn(const ZydisDecodedInstruction& insn) {
+  switch (insn.meta.category) {
+    case ZYDIS_CATEGORY_NOP:
+    case ZYDIS_CATEGORY_WIDENOP:
+    case ZYDIS_CATEGORY_PREFETCH:
+    case ZYDIS_CATEGORY_PREFETCHWT1:
+    case ZYDIS_CATEGORY_CLFLUSHOPT:
+    case ZYDIS_CATEGORY_CLWB:
+    case ZYDIS_CATEGORY_CLDEMOTE:
+    case ZYDIS_CATEGORY_MPX:
+      return true;
+    default:
+      break;
+  }
+  switch (insn.mnemonic) {
+    case ZYDIS_MNEMONIC_CLFLUSH:
+    case ZYDIS_MNEMONIC_CLFLUSHOPT:
+    case ZYDIS_MNEMONIC_CLWB:
+    case ZYDIS_MNEMONIC_CLDEMOTE:
+    case ZYDIS_MNEMONIC_LEA:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// A memory operand that really reads or writes memory at a computable address.
+// AGEN (lea), MIB (bndldx/bndstx) and VSIB (gather/scatter: the index is a vector
+// register, so there is no single address) are excluded.
+bool is_access_operand(const ZydisDecodedOperand& op) {
+  if (op.type != ZYDIS_OPERAND_TYPE_MEMORY) return false;
+  if (op.mem.type != ZYDIS_MEMOP_TYPE_MEM) return false;
+  return (op.actions & (ZYDIS_OPERAND_ACTION_MASK_READ | ZYDIS_OPERAND_ACTION_MASK_WRITE)) != 0;
+}
+
+// GPR number (0..15, x86 encoding order) of the 64-bit register enclosing `reg`,
+// or -1 when `reg` is not a general-purpose register.
+int gpr_index(ZydisRegister reg) {
+  if (reg == ZYDIS_REGISTER_NONE) return -1;
+  const ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, reg);
+  if (ZydisRegisterGetClass(big) != ZYDIS_REGCLASS_GPR64) return -1;
+  const int id = ZydisRegisterGetId(big);
+  return id >= 0 && id < 16 ? id : -1;
+}
+
+uint32_t gpr_bit(ZydisRegister reg) {
+  const int i = gpr_index(reg);
+  return i < 0 ? 0u : (1u << i);
+}
+
+// Bitmask of the GPRs (by 64-bit enclosing register) the instruction writes,
+// explicitly or as a hidden operand (push/pop write rsp, mul writes rdx, ...).
+uint32_t written_gprs(const DecodedInsn& d) {
+  uint32_t mask = 0;
+  for (int i = 0; i < d.insn.operand_count; ++i) {
+    const ZydisDecodedOperand& op = d.ops[i];
+    if (op.type == ZYDIS_OPERAND_TYPE_REGISTER && (op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)) {
+      mask |= gpr_bit(op.reg.value);
+    }
+  }
+  return mask;
+}
+
+uint32_t address_gprs(const ZydisDecodedOperand& op) {
+  return gpr_bit(op.mem.base) | gpr_bit(op.mem.index);
+}
+
+bool writes_rip(const DecodedInsn& d) {
+  for (int i = 0; i < d.insn.operand_count; ++i) {
+    const ZydisDecodedOperand& op = d.ops[i];
+    if (op.type == ZYDIS_OPERAND_TYPE_REGISTER && (op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) &&
+        ZydisRegisterGetClass(op.reg.value) == ZYDIS_REGCLASS_IP) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Anything after which the next instruction in memory is not (or not certainly)
+// the next one executed.
+bool is_control_flow(const DecodedInsn& d) {
+  switch (d.insn.meta.category) {
+    case ZYDIS_CATEGORY_CALL:
+    case ZYDIS_CATEGORY_COND_BR:
+    case ZYDIS_CATEGORY_UNCOND_BR:
+    case ZYDIS_CATEGORY_RET:
+    case ZYDIS_CATEGORY_SYSCALL:
+    case ZYDIS_CATEGORY_SYSRET:
+    case ZYDIS_CATEGORY_INTERRUPT:
+    case ZYDIS_CATEGORY_SYSTEM:
+      return true;
+    default:
+      break;
+  }
+  switch (d.insn.mnemonic) {
+    case ZYDIS_MNEMONIC_UD0:
+    case ZYDIS_MNEMONIC_UD1:
+    case ZYDIS_MNEMONIC_UD2:
+    case ZYDIS_MNEMONIC_HLT:
+      return true;
+    default:
+      break;
+  }
+  return writes_rip(d);
+}
+
+bool is_rsp(ZydisRegister reg) { return gpr_index(reg) == kRsp; }
+
+// The implicit stack slot of push/pop/call/ret/enter/pushf/popf: a hidden memory
+// operand based on rsp in an instruction that also moves rsp.
+bool is_implicit_stack_slot(const DecodedInsn& d, const ZydisDecodedOperand& op) {
+  return op.visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN && is_rsp(op.mem.base) &&
+         (written_gprs(d) & (1u << kRsp)) != 0;
+}
+
+bool is_stack_relative(const ZydisDecodedOperand& op) {
+  if (is_rsp(op.mem.base)) return true;
+  // Hidden SS-based operands are the thread's own frame (leave reads [rbp]).
+  return op.visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN && op.mem.segment == ZYDIS_REGISTER_SS;
+}
+
+// Value of an address register. `next_pc` is the address just past the
+// instruction (what RIP-relative addressing uses).
+bool reg_value(ZydisRegister reg, const CpuRegisters& regs, uint64_t next_pc, uint64_t* value) {
+  if (reg == ZYDIS_REGISTER_NONE) {
+    *value = 0;
+    return true;
+  }
+  switch (reg) {
+    case ZYDIS_REGISTER_RIP: *value = next_pc; return true;
+    case ZYDIS_REGISTER_EIP: *value = next_pc & 0xffffffffu; return true;
+    case ZYDIS_REGISTER_IP: *value = next_pc & 0xffffu; return true;
+    default: break;
+  }
+  const int id = ZydisRegisterGetId(reg);
+  if (id < 0 || id >= 16) return false;
+  const uint64_t full = regs.gpr[id];
+  switch (ZydisRegisterGetClass(reg)) {
+    case ZYDIS_REGCLASS_GPR64: *value = full; return true;
+    case ZYDIS_REGCLASS_GPR32: *value = full & 0xffffffffu; return true;
+    case ZYDIS_REGCLASS_GPR16: *value = full & 0xffffu; return true;
+    default: return false;  // 8-bit or vector registers never form a scalar address
+  }
+}
+
+uint32_t operand_bytes(const ZydisDecodedOperand& op) {
+  uint32_t bytes = (static_cast<uint32_t>(op.size) + 7) / 8;
+  if (bytes == 0) bytes = 1;
+  if (bytes > kMaxAccessSize) bytes = kMaxAccessSize;
+  return bytes;
+}
+
+// Effective (linear) address of memory operand `op` of an instruction at `pc`.
+// `after` says the registers are those after the instruction executed (trap side):
+// only the implicit stack slot is corrected for that, other operands whose base
+// the instruction overwrote come out wrong (the caller detects that case).
+bool operand_address(const DecodedInsn& d, const ZydisDecodedOperand& op, const CpuRegisters& regs,
+                     uint64_t pc, bool after, uint64_t* address) {
+  const uint64_t next_pc = pc + d.insn.length;
+  uint64_t base = 0, index = 0;
+  if (!reg_value(op.mem.base, regs, next_pc, &base)) return false;
+  if (!reg_value(op.mem.index, regs, next_pc, &index)) return false;
+  const uint64_t scale =
+      op.mem.index == ZYDIS_REGISTER_NONE ? 0 : (op.mem.scale ? op.mem.scale : 1);
+  const uint64_t disp = op.mem.disp.has_displacement ? static_cast<uint64_t>(op.mem.disp.value) : 0;
+  uint64_t ea = base + index * scale + disp;
+  if (is_implicit_stack_slot(d, op)) {
+    // Zydis reports the slot as [rsp]. Pushes write below rsp and pops read at rsp
+    // before they execute; afterwards a push's slot is at rsp and a pop's just below.
+    const bool push_like = (op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) != 0;
+    if (push_like != after) ea -= operand_bytes(op);
+  }
+  if (d.insn.address_width == 32) ea &= 0xffffffffu;
+  if (d.insn.address_width == 16) ea &= 0xffffu;
+  if (op.mem.segment == ZYDIS_REGISTER_FS) ea += regs.fs_base;
+  if (op.mem.segment == ZYDIS_REGISTER_GS) ea += regs.gs_base;
+  *address = ea;
+  return true;
+}
+
+AccessKind operand_kind(const ZydisDecodedOperand& op) {
+  const bool r = (op.actions & ZYDIS_OPERAND_ACTION_MASK_READ) != 0;
+  const bool w = (op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) != 0;
+  return r && w ? AccessKind::kReadWrite : w ? AccessKind::kWrite : AccessKind::kRead;
+}
+
+bool is_atomic(const DecodedInsn& d) {
+  // XCHG with a memory operand is locked implicitly; callers only ask about
+  // instructions that have one.
+  return (d.insn.attributes & ZYDIS_ATTRIB_HAS_LOCK) != 0 || d.insn.mnemonic == ZYDIS_MNEMONIC_XCHG;
+}
+
+// Index of the operand that best describes the instruction's access, -1 if none:
+// the first non-stack operand that writes (movs: the destination; pop (%rax): the
+// store), else the first access operand (push (%rax): the load; cmps: the first).
+int pick_operand(const DecodedInsn& d) {
+  if (is_non_access_insn(d.insn)) return -1;
+  int first = -1;
+  for (int i = 0; i < d.insn.operand_count; ++i) {
+    const ZydisDecodedOperand& op = d.ops[i];
+    if (!is_access_operand(op)) continue;
+    if (first < 0) first = i;
+    if ((op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) && !is_stack_relative(op)) return i;
+  }
+  return first;
+}
+
+void fill_access(const DecodedInsn& d, const ZydisDecodedOperand& op, uint64_t pc, uint64_t address,
+                 MemoryAccess* out) {
+  out->pc = pc;
+  out->address = address;
+  out->size = operand_bytes(op);
+  out->insn_length = d.insn.length;
+  out->kind = operand_kind(op);
+  out->atomic = is_atomic(d);
+  out->stack_relative = is_stack_relative(op);
+  out->segment_relative =
+      op.mem.segment == ZYDIS_REGISTER_FS || op.mem.segment == ZYDIS_REGISTER_GS;
+}
+
+bool ranges_overlap(uint64_t a, uint64_t a_len, uint64_t b, uint64_t b_len) {
+  // Written to be correct when a range wraps around the top of the address space.
+  return (a - b) < b_len || (b - a) < a_len;
+}
+
+}  // namespace
+
+// signal-safe
+DecodeStatus decode_access_at(const CpuRegisters& regs, const uint8_t* code, size_t code_len,
+                              int lookahead, MemoryAccess* out) {
+  DecodedInsn d;
+  size_t offset = 0;
+  uint32_t clobbered = 0;  // GPRs written by instructions already passed over
+  for (int n = 0; n <= (lookahead > 0 ? lookahead : 0); ++n) {
+    if (offset >= code_len || !decode_one(code + offset, code_len - offset, &d)) {
+      return n == 0 ? DecodeStatus::kUndecodable : DecodeStatus::kNoMemoryOperand;
+    }
+    const uint64_t pc = regs.rip + offset;
+    const int i = pick_operand(d);
+    if (i >= 0 && (address_gprs(d.ops[i]) & clobbered) == 0) {
+      uint64_t address = 0;
+      if (operand_address(d, d.ops[i], regs, pc, /*after=*/false, &address)) {
+        fill_access(d, d.ops[i], pc, address, out);
+        return DecodeStatus::kAccess;
+      }
+    }
+    // A control transfer's own access (call's push, jmp *(%rax)) counts, but
+    // nothing after it is certainly executed next.
+    if (is_control_flow(d)) break;
+    clobbered |= written_gprs(d);
+    offset += d.insn.length;
+  }
+  return DecodeStatus::kNoMemoryOperand;
+}
+
+// signal-safe
+DecodeStatus decode_access_ending_at(const CpuRegisters& regs, const uint8_t* code,
+                                     size_t code_len, uint64_t watch_addr, uint32_t watch_len,
+                                     MemoryAccess* out) {
+  if (code_len == 0) return DecodeStatus::kUndecodable;
+  if (watch_len == 0) watch_len = 1;
+  const size_t first_start = code_len > kMaxInsnLength ? code_len - kMaxInsnLength : 0;
+
+  DecodedInsn d;
+  bool any_decoded = false;
+  bool have_fallback = false;
+  MemoryAccess fallback;
+  // Ascending start offset = descending length: the first hit in a tier is the
+  // longest candidate of that tier.
+  for (size_t start = first_start; start < code_len; ++start) {
+    const size_t len = code_len - start;
+    if (!decode_one(code + start, len, &d) || d.insn.length != len) continue;
+    any_decoded = true;
+    if (is_non_access_insn(d.insn)) continue;
+    const uint64_t pc = regs.rip - len;
+    const uint32_t self_written = written_gprs(d);
+
+    // Operands in pick_operand's order of preference: non-stack writers first.
+    int fallback_op = -1;
+    for (int pass = 0; pass < 2; ++pass) {
+      for (int i = 0; i < d.insn.operand_count; ++i) {
+        const ZydisDecodedOperand& op = d.ops[i];
+        if (!is_access_operand(op)) continue;
+        const bool preferred =
+            (op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) != 0 && !is_stack_relative(op);
+        if (preferred != (pass == 0)) continue;
+        uint64_t address = 0;
+        if (operand_address(d, op, regs, pc, /*after=*/true, &address) &&
+            ranges_overlap(address, operand_bytes(op), watch_addr, watch_len)) {
+          fill_access(d, op, pc, address, out);
+          return DecodeStatus::kAccess;
+        }
+        if (fallback_op < 0 && (address_gprs(op) & self_written) != 0) fallback_op = i;
+      }
+    }
+    if (!have_fallback && fallback_op >= 0) {
+      // The address cannot be recomputed; the trap says it touched the watch.
+      fill_access(d, d.ops[fallback_op], pc, watch_addr, &fallback);
+      have_fallback = true;
+    }
+  }
+  if (have_fallback) {
+    *out = fallback;
+    return DecodeStatus::kAccess;
+  }
+  return any_decoded ? DecodeStatus::kNoMemoryOperand : DecodeStatus::kUndecodable;
+}
+
+}  // namespace racetrap

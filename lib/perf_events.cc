@@ -1,1 +1,220 @@
-// placeholder
+// perf_events.cc — breakpoint slots, the sampling clock and the support probe.
+// Contract: arm/disarm/read_perf_signal are signal-safe (syscalls only, errno
+// preserved); open/close/probe run in ordinary context.
+#include "perf_events.h"
+
+#include <fcntl.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fmt/format.h>
+
+#ifndef TRAP_PERF
+#define TRAP_PERF 6
+#endif
+
+namespace racetrap {
+namespace {
+
+// Restores errno on scope exit (signal-safe code must not change it).
+struct ErrnoKeeper {
+  int saved = errno;
+  ~ErrnoKeeper() { errno = saved; }
+};
+
+// A harmless address to point a disabled breakpoint at.
+alignas(8) uint64_t parking_word;
+
+perf_event_attr breakpoint_attr(unsigned slot, uint64_t addr, uint32_t len, BreakpointType type,
+                                uint64_t generation, bool disabled) {
+  perf_event_attr attr;
+  std::memset(&attr, 0, sizeof attr);
+  attr.size = sizeof attr;
+  attr.type = PERF_TYPE_BREAKPOINT;
+  attr.bp_type = static_cast<uint32_t>(type);
+  attr.bp_addr = addr;
+  attr.bp_len = len;
+  attr.sample_period = 1;
+  attr.disabled = disabled ? 1 : 0;
+  attr.exclude_kernel = 1;
+  attr.exclude_hv = 1;
+  attr.sigtrap = 1;
+  attr.remove_on_exec = 1;
+  attr.sig_data = sig_data::make(sig_data::kBreakpoint, slot, generation);
+  return attr;
+}
+
+perf_event_attr task_clock_attr(uint64_t period_us, bool disabled) {
+  perf_event_attr attr;
+  std::memset(&attr, 0, sizeof attr);
+  attr.size = sizeof attr;
+  attr.type = PERF_TYPE_SOFTWARE;
+  attr.config = PERF_COUNT_SW_TASK_CLOCK;
+  attr.sample_period = period_us * 1000;  // task clock counts nanoseconds
+  attr.disabled = disabled ? 1 : 0;
+  attr.exclude_kernel = 1;
+  attr.exclude_hv = 1;
+  attr.sigtrap = 1;
+  attr.remove_on_exec = 1;
+  attr.sig_data = sig_data::make(sig_data::kSampleTick, 0, 0);
+  return attr;
+}
+
+// signal-safe. Opens an event for the calling thread, moved above perf_fd_floor().
+int open_event(perf_event_attr* attr) {
+  int fd = static_cast<int>(syscall(SYS_perf_event_open, attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC));
+  if (fd < 0) return -1;
+  int floor = perf_fd_floor();
+  if (fd >= floor) return fd;
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+  if (high < 0) return fd;  // no room up there: keep the low one rather than fail
+  ::close(fd);
+  return high;
+}
+
+}  // namespace
+
+PerfSignal read_perf_signal(const void* siginfo) {
+  // Kernel layout of siginfo for SIGTRAP/TRAP_PERF on x86-64: si_code at 8,
+  // si_addr at 16, si_perf_data at 24, si_perf_type at 32, si_perf_flags at 36.
+  const auto* bytes = static_cast<const unsigned char*>(siginfo);
+  int code;
+  std::memcpy(&code, bytes + 8, sizeof code);
+  PerfSignal out{false, 0, false};
+  if (code != TRAP_PERF) return out;
+  uint32_t flags;
+  std::memcpy(&out.data, bytes + 24, sizeof out.data);
+  std::memcpy(&flags, bytes + 36, sizeof flags);
+  out.is_perf = true;
+  out.async = (flags & 1u) != 0;  // TRAP_PERF_FLAG_ASYNC
+  return out;
+}
+
+int perf_fd_floor() {
+  static int floor = [] {
+    rlimit lim{};
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return 512;
+    long half = static_cast<long>(lim.rlim_cur / 2);
+    return static_cast<int>(half < 3 ? 3 : half > 4096 ? 4096 : half);
+  }();
+  return floor;
+}
+
+bool BreakpointSlot::open(unsigned slot_index) {
+  slot_index_ = slot_index;
+  perf_event_attr attr = breakpoint_attr(slot_index, reinterpret_cast<uint64_t>(&parking_word), 8,
+                                         BreakpointType::kWrite, 0, /*disabled=*/true);
+  fd_ = open_event(&attr);
+  armed_ = false;
+  generation_ = 0;
+  return fd_ >= 0;
+}
+
+void BreakpointSlot::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  armed_ = false;
+}
+
+bool BreakpointSlot::arm(uint64_t addr, uint32_t len, BreakpointType type, uint64_t generation) {
+  ErrnoKeeper keep;
+  if (fd_ < 0) return false;
+  perf_event_attr attr = breakpoint_attr(slot_index_, addr, len, type, generation, false);
+  if (use_modify_) {
+    if (ioctl(fd_, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &attr) != 0) return false;
+  } else {
+    ::close(fd_);
+    fd_ = open_event(&attr);
+    if (fd_ < 0) return armed_ = false;
+  }
+  armed_ = true;
+  generation_ = generation;
+  return true;
+}
+
+bool BreakpointSlot::disarm() {
+  ErrnoKeeper keep;
+  if (fd_ < 0) return false;
+  if (!armed_) return true;
+  perf_event_attr attr = breakpoint_attr(slot_index_, reinterpret_cast<uint64_t>(&parking_word), 8,
+                                         BreakpointType::kWrite, 0, /*disabled=*/true);
+  bool ok = use_modify_ ? ioctl(fd_, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &attr) == 0
+                        : ioctl(fd_, PERF_EVENT_IOC_DISABLE, 0) == 0;
+  if (ok) armed_ = false;
+  return ok;
+}
+
+bool SampleClock::open(uint64_t period_us) {
+  perf_event_attr attr = task_clock_attr(period_us, false);
+  fd_ = open_event(&attr);
+  return fd_ >= 0;
+}
+
+void SampleClock::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+PerfSupport probe_perf_support() {
+  PerfSupport s;
+  if (FILE* f = std::fopen("/proc/sys/kernel/perf_event_paranoid", "r")) {
+    if (std::fscanf(f, "%d", &s.paranoid) != 1) s.paranoid = -1;
+    std::fclose(f);
+  }
+  auto try_open = [](perf_event_attr attr) {
+    int fd = static_cast<int>(syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC));
+    return fd;
+  };
+  perf_event_attr bp = breakpoint_attr(0, reinterpret_cast<uint64_t>(&parking_word), 8,
+                                       BreakpointType::kWrite, 0, true);
+  int fd = try_open(bp);
+  int open_errno = errno;
+  if (fd < 0) {
+    perf_event_attr plain = bp;
+    plain.sigtrap = 0;
+    plain.remove_on_exec = 0;
+    int plain_fd = try_open(plain);
+    if (plain_fd >= 0) {
+      ::close(plain_fd);
+      s.breakpoints = true;
+      s.problem = "the kernel cannot send SIGTRAP from perf events (perf_event_attr.sigtrap needs Linux 5.13 or newer)";
+      return s;
+    }
+    std::string why = std::strerror(open_errno);
+    if (open_errno == EACCES || open_errno == EPERM)
+      s.problem = fmt::format(
+          "perf_event_open is not allowed here ({}; perf_event_paranoid={}): run as root, lower "
+          "kernel.perf_event_paranoid to 2 or less, or allow perf_event_open in the seccomp/container policy",
+          why, s.paranoid);
+    else if (open_errno == ENOENT || open_errno == EOPNOTSUPP || open_errno == ENODEV)
+      s.problem = fmt::format("this machine has no hardware breakpoint support for perf events ({})", why);
+    else
+      s.problem = fmt::format("perf_event_open of a hardware breakpoint failed ({})", why);
+    return s;
+  }
+  s.breakpoints = true;
+  s.sigtrap = true;
+  perf_event_attr moved = bp;
+  moved.bp_addr = reinterpret_cast<uint64_t>(&parking_word);
+  moved.bp_type = HW_BREAKPOINT_RW;
+  s.modify_attributes = ioctl(fd, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &moved) == 0;
+  ::close(fd);
+  perf_event_attr clock = task_clock_attr(1000000, true);
+  int cfd = try_open(clock);
+  if (cfd >= 0) {
+    s.task_clock = true;
+    ::close(cfd);
+  } else {
+    s.problem = fmt::format("the CPU-time sampling clock cannot be opened ({})", std::strerror(errno));
+  }
+  return s;
+}
+
+}  // namespace racetrap

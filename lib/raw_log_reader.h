@@ -18,7 +18,12 @@ struct RawLog {
   bool truncated = false;  // a torn chunk was ignored at the end
 };
 
-// nullopt with *error set when the file is missing or not a raw stream.
+// nullopt with *error set (one line, naming the path) when the file is missing
+// or not a raw stream (bad magic, other version). On success *error is cleared,
+// or holds a one-line warning when chunks with a wrong record size were skipped.
+// Unknown chunk types are skipped silently; frame counts are clamped to
+// kMaxFrames and thread names NUL-terminated, so records are safe to use.
+// `error` may be null.
 std::optional<RawLog> read_raw_log(const std::string& path, std::string* error);
 
 }  // namespace racetrap

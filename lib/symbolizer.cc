@@ -1,1 +1,236 @@
-// placeholder
+// symbolizer.cc — code addresses to function, file:line:column and module+offset
+// with elfutils libdwfl/libdw, from a /proc/<pid>/maps snapshot.
+//
+// The Dwfl is built once from the maps text (each file-backed mapping becomes a
+// module at the address it was loaded); ELF files and their debuginfo are opened
+// lazily by libdwfl the first time a pc in them is looked up. Inlined calls are
+// expanded from the DWARF scope chain the way eu-addr2line -i does it.
+#include "symbolizer.h"
+
+#include <cxxabi.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <unordered_map>
+
+namespace racetrap {
+namespace {
+
+char* g_debuginfo_path = nullptr;  // libdwfl default search path
+
+// libdwfl keeps a pointer to the callbacks, so they live for the whole program.
+const Dwfl_Callbacks kCallbacks = {
+    .find_elf = dwfl_linux_proc_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = nullptr,
+    .debuginfo_path = &g_debuginfo_path,
+};
+
+std::string demangle(const char* name) {
+  if (name == nullptr) return {};
+  // Only Itanium-mangled names; C names like "main" or "f" pass through as-is.
+  if (name[0] == '_' && name[1] == 'Z') {
+    int status = 0;
+    char* out = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+    if (out != nullptr) {
+      std::string result = status == 0 ? std::string(out) : std::string(name);
+      std::free(out);
+      return result;
+    }
+  }
+  return name;
+}
+
+// The path a user can open: `file` made absolute against the compilation
+// directory when it is relative (DWARF 5 line tables often hold "../src/x.c"),
+// then "/build/../src/x.c" -> "/src/x.c", purely lexically.
+std::string full_path(const char* file, const char* comp_dir) {
+  if (file == nullptr || file[0] == '\0') return {};
+  std::string p(file);
+  if (p[0] != '/' && comp_dir != nullptr && comp_dir[0] != '\0') {
+    p = std::string(comp_dir) + "/" + p;
+  }
+  if (p.find("/.") == std::string::npos && p.find("//") == std::string::npos) return p;
+  std::string normal = std::filesystem::path(p).lexically_normal().string();
+  return normal.empty() ? p : normal;
+}
+
+const char* comp_dir_of(Dwarf_Die* cudie) {
+  Dwarf_Attribute attr;
+  if (cudie == nullptr || dwarf_attr(cudie, DW_AT_comp_dir, &attr) == nullptr) return nullptr;
+  return dwarf_formstring(&attr);
+}
+
+bool is_function_scope(Dwarf_Die* die) {
+  int tag = dwarf_tag(die);
+  return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+         tag == DW_TAG_entry_point;
+}
+
+// The (demangled) name of a subprogram or inlined_subroutine DIE, following
+// DW_AT_abstract_origin / DW_AT_specification to where the name is.
+std::string die_function_name(Dwarf_Die* die) {
+  Dwarf_Attribute attr;
+  const char* linkage = nullptr;
+  if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) != nullptr ||
+      dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr) != nullptr) {
+    linkage = dwarf_formstring(&attr);
+  }
+  if (linkage != nullptr) return demangle(linkage);
+  if (dwarf_attr_integrate(die, DW_AT_name, &attr) != nullptr) {
+    const char* name = dwarf_formstring(&attr);
+    if (name != nullptr) return name;
+  }
+  return {};
+}
+
+int udata_attr(Dwarf_Die* die, unsigned int name, Dwarf_Word* value) {
+  Dwarf_Attribute attr;
+  if (dwarf_attr(die, name, &attr) == nullptr) return -1;
+  return dwarf_formudata(&attr, value);
+}
+
+}  // namespace
+
+struct Symbolizer::Impl {
+  Dwfl* dwfl = nullptr;
+  std::unordered_map<uint64_t, std::vector<SourceFrame>> cache[2];  // [return_address]
+
+  std::vector<SourceFrame> lookup(uint64_t pc, bool return_address);
+};
+
+Symbolizer::Symbolizer(const std::string& maps_text) : impl_(std::make_unique<Impl>()) {
+  Dwfl* dwfl = dwfl_begin(&kCallbacks);
+  if (dwfl == nullptr) return;
+  dwfl_report_begin(dwfl);
+  if (!maps_text.empty()) {
+    // fmemopen wants a non-const buffer; give it a private copy.
+    std::string copy = maps_text;
+    std::FILE* f = fmemopen(copy.data(), copy.size(), "r");
+    if (f != nullptr) {
+      dwfl_linux_proc_maps_report(dwfl, f);  // a parse error keeps what was reported
+      std::fclose(f);
+    }
+  }
+  if (dwfl_report_end(dwfl, nullptr, nullptr) != 0) {
+    dwfl_end(dwfl);
+    return;
+  }
+  impl_->dwfl = dwfl;
+}
+
+Symbolizer::~Symbolizer() {
+  if (impl_ && impl_->dwfl != nullptr) dwfl_end(impl_->dwfl);
+}
+
+std::vector<SourceFrame> Symbolizer::symbolize(uint64_t pc, bool return_address) {
+  auto& cache = impl_->cache[return_address ? 1 : 0];
+  auto it = cache.find(pc);
+  if (it != cache.end()) return it->second;
+  std::vector<SourceFrame> frames = impl_->lookup(pc, return_address);
+  cache.emplace(pc, frames);
+  return frames;
+}
+
+std::vector<SourceFrame> Symbolizer::Impl::lookup(uint64_t pc, bool return_address) {
+  // A return address points after the call; pc - 1 is inside the call instruction.
+  const uint64_t addr = return_address && pc > 0 ? pc - 1 : pc;
+
+  SourceFrame base;
+  base.pc = pc;
+  Dwfl_Module* mod = dwfl != nullptr ? dwfl_addrmodule(dwfl, addr) : nullptr;
+  if (mod == nullptr) return {base};
+
+  Dwarf_Addr start = 0;
+  const char* name = dwfl_module_info(mod, nullptr, &start, nullptr, nullptr, nullptr,
+                                      nullptr, nullptr);
+  if (name != nullptr) base.module = name;
+  base.module_offset = pc - start;
+
+  // Outermost function name from the symbol table (always there, even stripped
+  // of DWARF, as long as .symtab or .dynsym has it).
+  GElf_Off sym_offset = 0;
+  GElf_Sym sym;
+  const char* symname = dwfl_module_addrinfo(mod, addr, &sym_offset, &sym, nullptr,
+                                             nullptr, nullptr);
+  std::string outer_function = demangle(symname);
+
+  // Innermost location from the line table.
+  SourceFrame inner = base;
+  if (Dwfl_Line* line = dwfl_module_getsrc(mod, addr)) {
+    int lineno = 0;
+    int column = 0;
+    const char* file = dwfl_lineinfo(line, nullptr, &lineno, &column, nullptr, nullptr);
+    inner.file = full_path(file, dwfl_line_comp_dir(line));
+    inner.line = lineno;
+    inner.column = column;
+  }
+
+  // Inlined calls: the physical scope chain of the innermost scope at addr.
+  std::vector<SourceFrame> frames;
+  Dwarf_Addr bias = 0;
+  Dwarf_Die* cudie = dwfl_module_addrdie(mod, addr, &bias);
+  if (cudie != nullptr) {
+    Dwarf_Die* scopes = nullptr;
+    int nscopes = dwarf_getscopes(cudie, addr - bias, &scopes);
+    Dwarf_Die innermost;
+    bool have_innermost = false;
+    if (nscopes > 0) {
+      innermost = scopes[0];
+      have_innermost = true;
+    }
+    std::free(scopes);
+    scopes = nullptr;
+    // dwarf_getscopes continues into the abstract origin's scopes after an inlined
+    // instance; dwarf_getscopes_die gives the chain of DIEs that contain it.
+    nscopes = have_innermost ? dwarf_getscopes_die(&innermost, &scopes) : 0;
+    Dwarf_Files* files = nullptr;
+    size_t nfiles = 0;
+    if (nscopes > 0 && dwarf_getsrcfiles(cudie, &files, &nfiles) != 0) files = nullptr;
+
+    SourceFrame current = inner;
+    for (int i = 0; i < nscopes; ++i) {
+      Dwarf_Die* die = &scopes[i];
+      if (!is_function_scope(die)) continue;
+      if (dwarf_tag(die) != DW_TAG_inlined_subroutine) {
+        // The concrete function: the outermost frame for this pc.
+        std::string fname = die_function_name(die);
+        current.function = outer_function.empty() ? fname : outer_function;
+        current.inlined = false;
+        frames.push_back(current);
+        break;
+      }
+      current.function = die_function_name(die);
+      current.inlined = true;
+      frames.push_back(current);
+      // The next outer frame is at the call site of this inlined instance.
+      SourceFrame caller = base;
+      Dwarf_Word value = 0;
+      if (files != nullptr && udata_attr(die, DW_AT_call_file, &value) == 0 && value < nfiles) {
+        caller.file = full_path(dwarf_filesrc(files, value, nullptr, nullptr), comp_dir_of(cudie));
+      }
+      if (udata_attr(die, DW_AT_call_line, &value) == 0) caller.line = static_cast<int>(value);
+      if (udata_attr(die, DW_AT_call_column, &value) == 0) caller.column = static_cast<int>(value);
+      current = caller;
+    }
+    std::free(scopes);
+    // Ran out of scopes inside inlined instances without a subprogram: still end
+    // with the frame of the call site, named from the symbol table.
+    if (!frames.empty() && frames.back().inlined) {
+      current.function = outer_function;
+      current.inlined = false;
+      frames.push_back(current);
+    }
+  }
+  if (frames.empty()) {
+    inner.function = outer_function;
+    frames.push_back(inner);
+  }
+  return frames;
+}
+
+}  // namespace racetrap

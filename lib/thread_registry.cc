@@ -1,1 +1,40 @@
-// placeholder
+// thread_registry.cc — slot leasing with epoch continuation.
+#include "thread_registry.h"
+
+namespace racetrap {
+
+ThreadSlotLease ThreadRegistry::lease() {
+  SpinGuard guard(lock_);
+  uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else if (next_epoch_.size() < kMaxThreadSlots) {
+    slot = static_cast<uint32_t>(next_epoch_.size());
+    next_epoch_.push_back(1);
+  } else {
+    return {0, 0, 0, false};
+  }
+  ++live_;
+  return {slot, next_uid_++, next_epoch_[slot], true};
+}
+
+void ThreadRegistry::release(uint32_t slot, Epoch last_epoch) {
+  SpinGuard guard(lock_);
+  if (slot >= next_epoch_.size()) return;
+  next_epoch_[slot] = last_epoch + 1;
+  free_slots_.push_back(slot);
+  --live_;
+}
+
+void ThreadRegistry::reset_after_fork(uint32_t surviving_slot, Epoch surviving_epoch) {
+  lock_.reset();
+  // Every other thread is gone in the child: all their slots become free.
+  free_slots_.clear();
+  for (uint32_t s = static_cast<uint32_t>(next_epoch_.size()); s-- > 0;)
+    if (s != surviving_slot) free_slots_.push_back(s);
+  if (surviving_slot < next_epoch_.size()) next_epoch_[surviving_slot] = surviving_epoch;
+  live_ = 1;
+}
+
+}  // namespace racetrap

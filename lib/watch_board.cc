@@ -1,1 +1,119 @@
-// placeholder
+// watch_board.cc — seqlock slots, reservoir replacement, retirement.
+// signal-safe: atomics and memcpy only.
+#include "watch_board.h"
+
+#include <cstring>
+
+namespace racetrap {
+
+void breakpoint_range_for(const MemoryAccess& access, uint64_t* bp_address, uint32_t* bp_size) {
+  const uint64_t first = access.address;
+  const uint64_t last = access.address + (access.size ? access.size : 1) - 1;
+  for (uint32_t len = 1; len <= 8; len <<= 1) {
+    uint64_t base = first & ~static_cast<uint64_t>(len - 1);
+    if (last <= base + len - 1) {
+      *bp_address = base;
+      *bp_size = len;
+      return;
+    }
+  }
+  *bp_address = first & ~7ull;  // wider than one block: watch the block of its first byte
+  *bp_size = 8;
+}
+
+void WatchBoard::configure(int slots, uint64_t lifetime_ns) {
+  slots_ = slots < 1 ? 1 : slots > kMaxWatchSlots ? kMaxWatchSlots : slots;
+  lifetime_ns_ = lifetime_ns;
+  clear();
+}
+
+bool WatchBoard::try_write(int i, const Watch* watch) {
+  Slot& s = slots_data_[i];
+  uint64_t seq = s.sequence.load(std::memory_order_relaxed);
+  if ((seq & 1) != 0) return false;
+  if (!s.sequence.compare_exchange_strong(seq, seq + 1, std::memory_order_acquire)) return false;
+  std::atomic_thread_fence(std::memory_order_release);
+  if (watch != nullptr) {
+    std::memcpy(static_cast<void*>(&s.watch), watch, sizeof(Watch));
+    s.generation.store(next_generation_.fetch_add(1, std::memory_order_relaxed), std::memory_order_relaxed);
+  } else {
+    s.generation.store(0, std::memory_order_relaxed);
+  }
+  s.sequence.store(seq + 2, std::memory_order_release);
+  version_.fetch_add(1, std::memory_order_acq_rel);
+  return true;
+}
+
+int WatchBoard::publish(const Watch& watch, uint64_t now_ns, Random& random) {
+  offers_.fetch_add(1, std::memory_order_relaxed);
+  // Room: an empty slot, or one whose watch has outlived its lifetime.
+  int oldest = -1;
+  uint64_t oldest_ns = ~0ull;
+  for (int i = 0; i < slots_; ++i) {
+    if (generation(i) == 0) {
+      oldest = i;
+      oldest_ns = 0;
+      break;
+    }
+    uint64_t published = slots_data_[i].watch.published_ns;  // a torn read only skews the choice
+    if (published < oldest_ns) {
+      oldest_ns = published;
+      oldest = i;
+    }
+  }
+  if (oldest >= 0 && (oldest_ns == 0 || now_ns - oldest_ns > lifetime_ns_)) {
+    offers_since_room_.store(0, std::memory_order_relaxed);
+    return try_write(oldest, &watch) ? oldest : -1;
+  }
+  uint64_t n = offers_since_room_.fetch_add(1, std::memory_order_relaxed) + 1 + slots_;
+  if (random.below(n) >= static_cast<uint64_t>(slots_)) return -1;
+  int victim = static_cast<int>(random.below(slots_));
+  return try_write(victim, &watch) ? victim : -1;
+}
+
+uint64_t WatchBoard::read(int i, Watch* out, bool with_stack) const {
+  const Slot& s = slots_data_[i];
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    uint64_t before = s.sequence.load(std::memory_order_acquire);
+    if ((before & 1) != 0) continue;
+    uint64_t gen = s.generation.load(std::memory_order_relaxed);
+    if (gen != 0) {
+      size_t bytes = with_stack ? sizeof(Watch) : offsetof(Watch, stack);
+      std::memcpy(static_cast<void*>(out), &s.watch, bytes);
+    }
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (s.sequence.load(std::memory_order_relaxed) == before) return gen;
+  }
+  return kBusy;
+}
+
+void WatchBoard::retire(int i, uint64_t gen) {
+  if (generation(i) != gen) return;
+  Slot& s = slots_data_[i];
+  uint64_t seq = s.sequence.load(std::memory_order_relaxed);
+  if ((seq & 1) != 0) return;
+  if (!s.sequence.compare_exchange_strong(seq, seq + 1, std::memory_order_acquire)) return;
+  if (s.generation.load(std::memory_order_relaxed) == gen) s.generation.store(0, std::memory_order_relaxed);
+  s.sequence.store(seq + 2, std::memory_order_release);
+  version_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+void WatchBoard::retire_range(uint64_t address, uint64_t size) {
+  for (int i = 0; i < slots_; ++i) {
+    uint64_t gen = generation(i);
+    if (gen == 0) continue;
+    const Watch& w = slots_data_[i].watch;  // racy peek; retire() rechecks the generation
+    if (w.bp_address < address + size && address < w.bp_address + w.bp_size) retire(i, gen);
+  }
+}
+
+void WatchBoard::clear() {
+  for (int i = 0; i < kMaxWatchSlots; ++i) {
+    slots_data_[i].sequence.store(0, std::memory_order_relaxed);
+    slots_data_[i].generation.store(0, std::memory_order_relaxed);
+  }
+  offers_since_room_.store(0, std::memory_order_relaxed);
+  version_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+}  // namespace racetrap

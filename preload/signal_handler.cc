@@ -1,1 +1,82 @@
-// placeholder
+// signal_handler.cc — SIGTRAP dispatch: racetrap's sampling ticks and watchpoint
+// traps go to the engine, every other SIGTRAP to the program's own handler.
+// Contract: the handler and everything it calls are signal-safe (no malloc, no
+// locks, no stdio), preserve errno, and keep stack use small.
+#include "signal_handler.h"
+
+#include <dlfcn.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "perf_events.h"
+#include "sampler.h"
+#include "thread_state.h"
+#include "watchpoint_trap.h"
+
+namespace racetrap {
+namespace {
+
+struct sigaction the_program_action;  // SIG_DFL until the program says otherwise
+
+// signal-safe. A SIGTRAP that is not racetrap's: do what the program asked for.
+void chain_to_program(int sig, siginfo_t* info, void* ucontext) {
+  struct sigaction& act = the_program_action;
+  if (act.sa_flags & SA_SIGINFO) {
+    if (act.sa_sigaction != nullptr) act.sa_sigaction(sig, info, ucontext);
+    return;
+  }
+  if (act.sa_handler == SIG_IGN) return;
+  if (act.sa_handler == SIG_DFL) {
+    // Default action (core dump): restore it and let the signal take effect when
+    // this handler returns (SIGTRAP is blocked until then).
+    struct sigaction dfl;
+    std::memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    real_sigaction(SIGTRAP, &dfl, nullptr);
+    raise(SIGTRAP);
+    return;
+  }
+  act.sa_handler(sig);
+}
+
+// signal-safe.
+void on_sigtrap(int sig, siginfo_t* info, void* ucontext) {
+  int saved_errno = errno;
+  PerfSignal perf = read_perf_signal(info);
+  if (!perf.is_perf || !sig_data::is_ours(perf.data)) {
+    chain_to_program(sig, info, ucontext);
+    errno = saved_errno;
+    return;
+  }
+  ThreadState* t = current_thread();
+  if (t != nullptr && t->watching) {
+    if (sig_data::kind(perf.data) == sig_data::kSampleTick) {
+      if (!perf.async) on_sample_tick(*t, ucontext);
+    } else {
+      on_watchpoint_trap(*t, ucontext, sig_data::slot(perf.data), sig_data::generation(perf.data), perf.async);
+    }
+  }
+  errno = saved_errno;
+}
+
+}  // namespace
+
+struct sigaction& program_trap_action() { return the_program_action; }
+
+int real_sigaction(int sig, const struct sigaction* act, struct sigaction* old) {
+  using Fn = int (*)(int, const struct sigaction*, struct sigaction*);
+  static Fn fn = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, "sigaction"));
+  return fn(sig, act, old);
+}
+
+void install_trap_handler() {
+  struct sigaction act;
+  std::memset(&act, 0, sizeof act);
+  act.sa_sigaction = on_sigtrap;
+  act.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+  sigemptyset(&act.sa_mask);
+  real_sigaction(SIGTRAP, &act, &the_program_action);
+}
+
+}  // namespace racetrap

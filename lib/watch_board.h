@@ -1,0 +1,91 @@
+// watch_board.h — the process-wide board of published watches (at most one per
+// debug register). A sampling thread publishes the address it is about to touch;
+// every other thread arms its own debug register i on board slot i.
+// Contract: every member is signal-safe and lock-free. Each slot is a seqlock:
+// a writer claims it by moving its sequence number from even to odd (a writer that
+// finds it odd gives up instead of waiting); readers retry or report "busy".
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "memory_access.h"
+#include "perf_events.h"
+#include "race_record.h"
+#include "random.h"
+#include "vector_clock.h"
+
+namespace racetrap {
+
+constexpr int kMaxWatchSlots = 4;
+
+struct Watch {
+  uint64_t bp_address = 0;  // what the debug register covers: aligned, bp_size 1/2/4/8
+  uint32_t bp_size = 0;
+  BreakpointType bp_type = BreakpointType::kReadWrite;  // RW for a sampled write, W for a read
+  MemoryAccess access;      // the sampled access itself
+  uint32_t owner_uid = 0;
+  uint32_t owner_slot = 0;
+  uint32_t owner_tid = 0;
+  Epoch owner_epoch = 0;    // the owner's own epoch at the sample
+  uint64_t published_ns = 0;
+  uint64_t value = 0;       // up to 8 bytes at bp_address at the sample
+  StackRecord stack;        // the owner's stack at the sample
+};
+
+// Debug-register coverage for an access: the smallest naturally aligned 1/2/4/8-byte
+// block that holds its first byte and as much of it as fits. signal-safe.
+void breakpoint_range_for(const MemoryAccess& access, uint64_t* bp_address, uint32_t* bp_size);
+
+class WatchBoard {
+ public:
+  // Not signal-safe; call before threads sample. slots: 1..kMaxWatchSlots.
+  void configure(int slots, uint64_t lifetime_ns);
+  int slots() const { return slots_; }
+
+  // Offers a sample. It takes an empty or expired slot when there is one; else it
+  // replaces a random slot with probability slots/n, n = offers since the board last
+  // had room (reservoir sampling, so late samples keep a fair chance).
+  // Returns the slot used, or -1 (not chosen, or a slot was being written).
+  int publish(const Watch& watch, uint64_t now_ns, Random& random);
+
+  // Consistent copy of slot i. Returns its generation (0 = empty), or
+  // kBusy when a writer held it through every retry. `with_stack` false skips the
+  // stack copy (arming needs only the header).
+  static constexpr uint64_t kBusy = ~0ull;
+  uint64_t read(int i, Watch* out, bool with_stack) const;
+
+  // Just the generation of slot i (0 = empty).
+  uint64_t generation(int i) const { return slots_data_[i].generation.load(std::memory_order_acquire); }
+
+  // Increases whenever any slot changes: a thread compares it with the value it
+  // last synced at to skip work.
+  uint64_t version() const { return version_.load(std::memory_order_acquire); }
+
+  // Empties slot i if it still holds `generation`.
+  void retire(int i, uint64_t generation);
+  // Empties every slot whose watched bytes overlap [address, address + size)
+  // (freed or unmapped memory: an old object and a new one there never race).
+  void retire_range(uint64_t address, uint64_t size);
+  void clear();
+
+  uint64_t offers() const { return offers_.load(std::memory_order_relaxed); }
+
+ private:
+  struct alignas(64) Slot {
+    std::atomic<uint64_t> sequence{0};   // odd while being written
+    std::atomic<uint64_t> generation{0}; // 0 = empty
+    Watch watch;
+  };
+  bool try_write(int i, const Watch* watch);  // watch == nullptr empties
+
+  Slot slots_data_[kMaxWatchSlots];
+  int slots_ = kMaxWatchSlots;
+  uint64_t lifetime_ns_ = 20'000'000;
+  std::atomic<uint64_t> version_{1};
+  std::atomic<uint64_t> next_generation_{1};
+  std::atomic<uint64_t> offers_since_room_{0};
+  std::atomic<uint64_t> offers_{0};
+};
+
+}  // namespace racetrap

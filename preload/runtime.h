@@ -1,0 +1,63 @@
+// runtime.h — the process-wide state of the preloaded detector.
+// One Runtime exists per process; it is set up by the library constructor and
+// re-made in a forked child. Fields read from signal handlers are plain data or
+// lock-free (the board, the raw log writer, the flags after start-up).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "flags.h"
+#include "race_record.h"
+#include "raw_log_writer.h"
+#include "sync_clocks.h"
+#include "thread_registry.h"
+#include "watch_board.h"
+
+namespace racetrap {
+
+struct AddressRange {
+  uint64_t begin = 0, end = 0;
+  bool contains(uint64_t a) const { return a >= begin && a < end; }
+};
+
+struct RunStats {
+  std::atomic<uint64_t> samples{0}, samples_in_runtime{0}, samples_no_access{0},
+      samples_filtered{0}, watches_published{0}, arms{0}, traps{0}, traps_stale{0}, races{0};
+};
+
+struct Runtime {
+  Flags flags;
+  bool active = false;  // perf works and RACETRAP_ENABLE: threads sample and watch
+  WatchBoard board;
+  ThreadRegistry registry;
+  SyncClockTable sync_clocks;
+  RawLogWriter raw_log;
+  RunStats stats;
+  uint64_t sample_period_ns = 0;
+  char log_prefix[4096] = {};   // absolute RACETRAP_LOG_PATH, or "stderr"
+  char raw_path[4160] = {};     // <log_prefix>.<pid>.raw
+  // Who each live thread slot belongs to, for the thread blocks of reports; a
+  // record is appended to the raw log the first time a race involves it.
+  ThreadRecord thread_records[kMaxThreadSlots] = {};
+  std::atomic<uint32_t> thread_record_logged[kMaxThreadSlots] = {};  // uid + 1 once logged
+  AddressRange libc_data[4];    // writable segments of libc and ld.so: their own state
+  int libc_data_count = 0;
+  uint32_t pid = 0;
+};
+
+Runtime& runtime();
+
+// True while the detector watches this process.
+inline bool runtime_active() { return runtime().active; }
+
+// Nanoseconds of CLOCK_MONOTONIC (signal-safe, vDSO).
+uint64_t monotonic_ns();
+
+// Prints one line to stderr with write(2) (signal-safe).
+void write_stderr_line(const char* text);
+
+// Builds raw_path for the current pid (ordinary context).
+void make_raw_path(Runtime& rt);
+
+}  // namespace racetrap

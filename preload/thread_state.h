@@ -1,0 +1,94 @@
+// thread_state.h — what racetrap keeps for each thread of the program.
+// A ThreadState is allocated before its thread runs (by the creator, or by the
+// constructor for the main thread), so signal handlers only ever use memory that
+// already exists. Handlers reach it through a static-TLS pointer.
+#pragma once
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "perf_events.h"
+#include "race_record.h"
+#include "random.h"
+#include "runtime.h"
+#include "vector_clock.h"
+#include "watch_board.h"
+
+namespace racetrap {
+
+struct ThreadState {
+  uint32_t uid = 0;
+  uint32_t slot = 0;
+  uint32_t os_tid = 0;
+  VectorClock clock;  // reserved to kMaxThreadSlots: never reallocated
+
+  BreakpointSlot breakpoints[kMaxWatchSlots];
+  SampleClock sample_clock;
+  bool watching = false;  // perf events are open for this thread
+
+  uint64_t board_version_seen = 0;
+  uint64_t done_generation[kMaxWatchSlots] = {};  // one-shot: watches already trapped on
+
+  AddressRange stack;  // this thread's stack (and, for glibc, its static TLS above it)
+  AddressRange tls;    // static TLS block below the thread pointer
+  int in_runtime = 0;  // > 0 inside racetrap's own code: samples and traps are ignored (see enter_runtime)
+
+  Random random;
+  ThreadRecord record;  // uid, creator and creation stack, for reports
+
+  // Lifetime: the creator allocates; the state is freed by whoever comes last of
+  // the thread's exit and its join (or detach).
+  pthread_t handle{};
+  std::atomic<int> lifecycle{0};  // bit 0: exited, bit 1: detached, bit 2: joined
+
+  // Handler scratch (one handler at a time per thread: SIGTRAP is blocked inside it).
+  Watch scratch_watch;
+  RaceRecord scratch_race;
+  uint8_t code[64];
+};
+
+// The calling thread's state, or nullptr (signal-safe).
+ThreadState* current_thread();
+
+// Ordinary context. A state for a new thread created by `parent` (nullptr for the
+// main thread): leases a slot and sets up the clock. nullptr when no slot is left.
+ThreadState* create_thread_state(ThreadState* parent);
+// In the new thread itself, before the program's code: binds the state to the
+// thread, opens its perf events, records its stack range.
+void attach_thread_state(ThreadState* t);
+// At thread exit: stops watching, unbinds the state. The state stays for join.
+void detach_thread_state(ThreadState* t);
+// Gives the slot back and frees the state.
+void destroy_thread_state(ThreadState* t);
+
+// Marks `t` (the calling thread) as inside racetrap's own code. Only the thread
+// itself and its own signal handlers read in_runtime, so signal fences suffice.
+inline void enter_runtime(ThreadState* t) {
+  t->in_runtime = t->in_runtime + 1;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+}
+inline void leave_runtime(ThreadState* t) {
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  t->in_runtime = t->in_runtime - 1;
+}
+
+// RAII: marks the calling thread as inside racetrap's own code.
+class RuntimeScope {
+ public:
+  RuntimeScope() : t_(current_thread()) {
+    if (t_) enter_runtime(t_);
+  }
+  ~RuntimeScope() {
+    if (t_) leave_runtime(t_);
+  }
+  ThreadState* thread() const { return t_; }
+  RuntimeScope(const RuntimeScope&) = delete;
+  RuntimeScope& operator=(const RuntimeScope&) = delete;
+
+ private:
+  ThreadState* t_;
+};
+
+}  // namespace racetrap
