@@ -42,6 +42,20 @@ size_t copy_code_before(uint64_t pc, uint8_t* out) {
   return copy_from_memory(pc - want, out, want) == want ? want : 0;
 }
 
+// The access that made the register fire: normally the instruction that ends at
+// rip (data breakpoints trap after the access); for a repeated string instruction
+// with iterations left, rip still points at it, so it is tried second.
+bool decode_trapping_access(const CpuRegisters& regs, ThreadState& t, const Watch& w, MemoryAccess* out) {
+  const size_t before = copy_code_before(regs.rip, t.code);
+  if (before != 0 && decode_access_ending_at(regs, t.code, before, w.access.address, w.access.size, out) ==
+                         DecodeStatus::kAccess)
+    return true;
+  const size_t at = copy_from_memory(regs.rip, t.code, kMaxInstructionLength);
+  if (at == 0 || decode_access_at(regs, t.code, at, /*lookahead=*/0, out) != DecodeStatus::kAccess) return false;
+  out->address = w.access.address;  // its registers have moved on to the next element
+  return true;
+}
+
 }  // namespace
 
 void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t generation, bool async) {
@@ -59,11 +73,8 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
     return;
   }
   const CpuRegisters regs = registers_from_ucontext(ucontext);
-  const size_t code_len = copy_code_before(regs.rip, t.code);
   MemoryAccess access;
-  const bool decoded = code_len != 0 &&
-                       decode_access_ending_at(regs, t.code + 0, code_len, w.access.address, w.access.size,
-                                               &access) == DecodeStatus::kAccess;
+  const bool decoded = decode_trapping_access(regs, t, w, &access);
   if (judge_trap(w, decoded ? &access : nullptr, t.uid, t.clock, rt.flags.report_atomics) != TrapVerdict::kRace)
     return;
   if (!decoded) {
