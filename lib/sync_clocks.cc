@@ -1,6 +1,8 @@
 // sync_clocks.cc — striped address -> clock table.
 #include "sync_clocks.h"
 
+#include <new>
+
 namespace racetrap {
 
 void SyncClockTable::acquire(uintptr_t object, VectorClock& thread_clock) {
@@ -23,7 +25,12 @@ void SyncClockTable::forget(uintptr_t object) {
 }
 
 void SyncClockTable::reset_after_fork() {
-  for (Stripe& s : stripes_) s.lock.reset();
+  for (Stripe& s : stripes_) {
+    s.lock.reset();
+    // Another thread may have been inside the map when fork() copied it: start a
+    // new one and leave the old memory alone.
+    new (&s.clocks) std::unordered_map<uintptr_t, VectorClock>();
+  }
 }
 
 }  // namespace racetrap

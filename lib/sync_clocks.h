@@ -18,6 +18,7 @@ class SyncClockTable {
   void acquire(uintptr_t object, VectorClock& thread_clock);
   void release(uintptr_t object, const VectorClock& thread_clock);
   void forget(uintptr_t object);
+  // In a forked child: forgets every clock (they name threads that do not exist there).
   void reset_after_fork();
 
  private:

@@ -12,27 +12,36 @@ ThreadSlotLease ThreadRegistry::lease() {
   } else if (next_epoch_.size() < kMaxThreadSlots) {
     slot = static_cast<uint32_t>(next_epoch_.size());
     next_epoch_.push_back(1);
+    in_use_.push_back(false);
   } else {
     return {0, 0, 0, false};
   }
+  in_use_[slot] = true;
   ++live_;
   return {slot, next_uid_++, next_epoch_[slot], true};
 }
 
 void ThreadRegistry::release(uint32_t slot, Epoch last_epoch) {
   SpinGuard guard(lock_);
-  if (slot >= next_epoch_.size()) return;
-  next_epoch_[slot] = last_epoch + 1;
+  if (slot >= next_epoch_.size() || !in_use_[slot]) return;  // a double release is ignored
+  if (last_epoch + 1 > next_epoch_[slot]) next_epoch_[slot] = last_epoch + 1;
+  in_use_[slot] = false;
   free_slots_.push_back(slot);
   --live_;
 }
 
 void ThreadRegistry::reset_after_fork(uint32_t surviving_slot, Epoch surviving_epoch) {
   lock_.reset();
-  // Every other thread is gone in the child: all their slots become free.
+  // Only the forking thread lives on in the child, and the caller has cleared every
+  // clock that could mention the others (the survivor's own and all sync objects'),
+  // so their slots start afresh.
   free_slots_.clear();
-  for (uint32_t s = static_cast<uint32_t>(next_epoch_.size()); s-- > 0;)
-    if (s != surviving_slot) free_slots_.push_back(s);
+  for (uint32_t s = static_cast<uint32_t>(next_epoch_.size()); s-- > 0;) {
+    in_use_[s] = s == surviving_slot;
+    if (s == surviving_slot) continue;
+    next_epoch_[s] = 1;
+    free_slots_.push_back(s);
+  }
   if (surviving_slot < next_epoch_.size()) next_epoch_[surviving_slot] = surviving_epoch;
   live_ = 1;
 }

@@ -26,11 +26,14 @@ class ThreadRegistry {
   // The thread in `slot` is gone for good; its last epoch was `last_epoch`.
   void release(uint32_t slot, Epoch last_epoch);
   uint32_t live_slots() const { return live_; }
+  // In a forked child. The caller must also reset every clock that could hold
+  // other slots' epochs (the survivor's clock to its own entry, all sync objects).
   void reset_after_fork(uint32_t surviving_slot, Epoch surviving_epoch);
 
  private:
   SpinLock lock_;
   std::vector<Epoch> next_epoch_;   // per slot ever used
+  std::vector<bool> in_use_;
   std::vector<uint32_t> free_slots_;
   uint32_t next_uid_ = 0;
   uint32_t live_ = 0;

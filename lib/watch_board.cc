@@ -27,7 +27,7 @@ void WatchBoard::configure(int slots, uint64_t lifetime_ns) {
   clear();
 }
 
-bool WatchBoard::try_write(int i, const Watch* watch) {
+bool WatchBoard::try_write(int i, const Watch* watch, uint64_t now_ns) {
   Slot& s = slots_data_[i];
   uint64_t seq = s.sequence.load(std::memory_order_relaxed);
   if ((seq & 1) != 0) return false;
@@ -35,6 +35,7 @@ bool WatchBoard::try_write(int i, const Watch* watch) {
   std::atomic_thread_fence(std::memory_order_release);
   if (watch != nullptr) {
     std::memcpy(static_cast<void*>(&s.watch), watch, sizeof(Watch));
+    s.watch.published_ns = now_ns;
     s.generation.store(next_generation_.fetch_add(1, std::memory_order_relaxed), std::memory_order_relaxed);
   } else {
     s.generation.store(0, std::memory_order_relaxed);
@@ -46,29 +47,29 @@ bool WatchBoard::try_write(int i, const Watch* watch) {
 
 int WatchBoard::publish(const Watch& watch, uint64_t now_ns, Random& random) {
   offers_.fetch_add(1, std::memory_order_relaxed);
-  // Room: an empty slot, or one whose watch has outlived its lifetime.
-  int oldest = -1;
+  // Room: an empty slot, or the oldest one once its watch has outlived its lifetime.
+  int room = -1;
   uint64_t oldest_ns = ~0ull;
   for (int i = 0; i < slots_; ++i) {
     if (generation(i) == 0) {
-      oldest = i;
-      oldest_ns = 0;
+      room = i;
       break;
     }
     uint64_t published = slots_data_[i].watch.published_ns;  // a torn read only skews the choice
     if (published < oldest_ns) {
       oldest_ns = published;
-      oldest = i;
+      if (now_ns > published && now_ns - published > lifetime_ns_) room = i;
     }
   }
-  if (oldest >= 0 && (oldest_ns == 0 || now_ns - oldest_ns > lifetime_ns_)) {
+  if (room >= 0 && generation(room) != 0 && slots_data_[room].watch.published_ns != oldest_ns) room = -1;
+  if (room >= 0) {
     offers_since_room_.store(0, std::memory_order_relaxed);
-    return try_write(oldest, &watch) ? oldest : -1;
+    return try_write(room, &watch, now_ns) ? room : -1;
   }
   uint64_t n = offers_since_room_.fetch_add(1, std::memory_order_relaxed) + 1 + slots_;
   if (random.below(n) >= static_cast<uint64_t>(slots_)) return -1;
   int victim = static_cast<int>(random.below(slots_));
-  return try_write(victim, &watch) ? victim : -1;
+  return try_write(victim, &watch, now_ns) ? victim : -1;
 }
 
 uint64_t WatchBoard::read(int i, Watch* out, bool with_stack) const {

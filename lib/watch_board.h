@@ -28,7 +28,7 @@ struct Watch {
   uint32_t owner_slot = 0;
   uint32_t owner_tid = 0;
   Epoch owner_epoch = 0;    // the owner's own epoch at the sample
-  uint64_t published_ns = 0;
+  uint64_t published_ns = 0;  // set by publish()
   uint64_t value = 0;       // up to 8 bytes at bp_address at the sample
   StackRecord stack;        // the owner's stack at the sample
 };
@@ -77,7 +77,7 @@ class WatchBoard {
     std::atomic<uint64_t> generation{0}; // 0 = empty
     Watch watch;
   };
-  bool try_write(int i, const Watch* watch);  // watch == nullptr empties
+  bool try_write(int i, const Watch* watch, uint64_t now_ns);  // watch == nullptr empties
 
   Slot slots_data_[kMaxWatchSlots];
   int slots_ = kMaxWatchSlots;

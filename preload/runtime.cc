@@ -67,7 +67,10 @@ void after_fork_in_child() {
   forget_other_threads_after_fork();
   ThreadState* t = current_thread();
   if (t == nullptr) return;
-  rt.registry.reset_after_fork(t->slot, t->clock.get(t->slot));
+  const Epoch own = t->clock.get(t->slot);
+  t->clock.clear();
+  t->clock.set(t->slot, own);
+  rt.registry.reset_after_fork(t->slot, own);
   // The inherited descriptors name the parent thread's events: close them and
   // open this thread's own.
   detach_thread_state(t);
