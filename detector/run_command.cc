@@ -1,1 +1,174 @@
-// placeholder
+// run_command.cc — `racetrap run [options] [--] cmd args...`: preload, run, report.
+#include <errno.h>
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "executable_check.h"
+#include "flags.h"
+#include "preload_locator.h"
+#include "report_files.h"
+#include "run_options.h"
+
+namespace racetrap {
+namespace {
+
+volatile sig_atomic_t g_child = 0;
+
+// SIGINT/SIGTERM sent to racetrap go on to the program. A terminal's Ctrl-C
+// (si_code SI_KERNEL) already reached the program through its process group.
+void forward_signal(int sig, siginfo_t* info, void*) {
+  if (g_child > 0 && info->si_code != SI_KERNEL) kill(g_child, sig);
+}
+
+void install_forwarding() {
+  struct sigaction sa {};
+  sa.sa_sigaction = forward_signal;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+std::string absolute_log_path(const std::string& log_path) {
+  if (log_path == "stderr" || (!log_path.empty() && log_path[0] == '/')) return log_path;
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof cwd) == nullptr) return log_path;
+  std::string dir = cwd;
+  return (dir == "/" ? "" : dir) + "/" + log_path;
+}
+
+void set_environment(const RunOptions& options, const std::string& preload,
+                     const std::string& log_path) {
+  for (const auto& [name, value] : options.exports) setenv(name.c_str(), value.c_str(), 1);
+  setenv("RACETRAP_LOG_PATH", log_path.c_str(), 1);
+
+  const char* existing = getenv("LD_PRELOAD");
+  std::string value = preload;
+  if (existing != nullptr && *existing != '\0') value += std::string(":") + existing;
+  setenv("LD_PRELOAD", value.c_str(), 1);
+}
+
+// Starts the command; returns its pid, or -1 after printing why it could not start.
+pid_t start_program(const RunOptions& options) {
+  int status_pipe[2];
+  if (pipe2(status_pipe, O_CLOEXEC) != 0) {
+    fmt::print(stderr, "racetrap: pipe: {}\n", std::strerror(errno));
+    return -1;
+  }
+  std::vector<char*> argv = options.command;
+  argv.push_back(nullptr);
+  // SIGINT/SIGTERM stay blocked until g_child names the program, so one that
+  // arrives meanwhile is forwarded rather than lost.
+  sigset_t forwarded, old_mask;
+  sigemptyset(&forwarded);
+  sigaddset(&forwarded, SIGINT);
+  sigaddset(&forwarded, SIGTERM);
+  sigprocmask(SIG_BLOCK, &forwarded, &old_mask);
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) {
+    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+    fmt::print(stderr, "racetrap: fork: {}\n", std::strerror(errno));
+    return -1;
+  }
+  if (pid == 0) {
+    close(status_pipe[0]);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+    execvp(argv[0], argv.data());
+    int err = errno;
+    ssize_t ignored = write(status_pipe[1], &err, sizeof err);
+    (void)ignored;
+    _exit(127);
+  }
+  g_child = pid;
+  sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+  close(status_pipe[1]);
+  int err = 0;
+  ssize_t n;
+  do {
+    n = read(status_pipe[0], &err, sizeof err);
+  } while (n < 0 && errno == EINTR);
+  close(status_pipe[0]);
+  if (n == static_cast<ssize_t>(sizeof err)) {
+    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    g_child = 0;
+    fmt::print(stderr, "racetrap: cannot run '{}': {}\n", argv[0], std::strerror(err));
+    return -1;
+  }
+  return pid;
+}
+
+int wait_for(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return 127;
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 127;
+}
+
+}  // namespace
+
+int run_command(int argc, char** argv) {
+  RunOptions options;
+  if (std::string error = parse_run_options(argc, argv, &options); !error.empty()) {
+    fmt::print(stderr, "{}\n", error);
+    return 2;
+  }
+  if (options.help) {
+    print_usage(false);
+    return 0;
+  }
+  for (const std::string& warning : options.warnings) fmt::print(stderr, "{}\n", warning);
+
+  ExecutableCheck exe = check_executable(options.command[0]);
+  if (!exe.refusal.empty()) {
+    fmt::print(stderr, "{}\n", exe.refusal);
+    return 2;
+  }
+  if (!exe.warning.empty()) fmt::print(stderr, "{}\n", exe.warning);
+
+  std::string error;
+  std::optional<std::string> preload = locate_preload(&error);
+  if (!preload) {
+    fmt::print(stderr, "{}\n", error);
+    return 2;
+  }
+  const std::string log_path = absolute_log_path(options.flags.log_path);
+  set_environment(options, *preload, log_path);
+  if (options.flags.verbosity >= 1)
+    fmt::print(stderr, "racetrap: preloading {}, reports at {}.<pid>\n", *preload, log_path);
+
+  std::fflush(stderr);
+  const ReportSnapshot before = snapshot_reports(log_path);
+  install_forwarding();
+  pid_t pid = start_program(options);
+  if (pid < 0) return 127;
+  int status = wait_for(pid);
+  g_child = 0;
+
+  if (log_path == "stderr") return status;  // the report already went to stderr
+  std::vector<std::string> reports = find_reports(log_path, pid, before);
+  for (const std::string& report : reports) {
+    fmt::print(stderr, "racetrap: --- {} ---\n", report);
+    std::fflush(stderr);
+    if (!copy_to_stderr(report)) fmt::print(stderr, "racetrap: cannot read {}\n", report);
+  }
+  return reports.empty() ? status : static_cast<int>(options.flags.exitcode);
+}
+
+}  // namespace racetrap

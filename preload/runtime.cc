@@ -97,7 +97,7 @@ __attribute__((constructor(101))) void racetrap_start() {
   rt.raw_log.configure(rt.raw_path, rt.pid);
   rt.sample_period_ns = static_cast<uint64_t>(rt.flags.sample_us) * 1000;
   rt.board.configure(static_cast<int>(rt.flags.watchpoints),
-                     rt.sample_period_ns * static_cast<uint64_t>(rt.flags.watch_lifetime_samples));
+                     rt.sample_period_ns * static_cast<uint64_t>(rt.flags.watch_lifetime));
   find_libc_data(rt);
   init_stack_capture();
   install_trap_handler();

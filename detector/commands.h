@@ -1,0 +1,13 @@
+// commands.h — the subcommands of the `racetrap` command, each in its own file.
+// Every entry point takes the arguments after the subcommand name and returns the
+// process exit status.
+#pragma once
+
+namespace racetrap {
+
+int run_command(int argc, char** argv);    // run_command.cc: racetrap run [options] [--] cmd args...
+int check_command(int argc, char** argv);  // check_command.cc: racetrap check
+int flags_command(int argc, char** argv);  // help_command.cc: racetrap flags [--markdown]
+void print_usage(bool to_stderr);          // help_command.cc: racetrap --help
+
+}  // namespace racetrap
