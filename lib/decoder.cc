@@ -251,6 +251,7 @@ void fill_access(const DecodedInsn& d, const ZydisDecodedOperand& op, uint64_t p
   out->stack_relative = is_stack_relative(op);
   out->segment_relative =
       op.mem.segment == ZYDIS_REGISTER_FS || op.mem.segment == ZYDIS_REGISTER_GS;
+  out->branch = false;
 }
 
 bool ranges_overlap(uint64_t a, uint64_t a_len, uint64_t b, uint64_t b_len) {
@@ -276,6 +277,7 @@ DecodeStatus decode_access_at(const CpuRegisters& regs, const uint8_t* code, siz
       uint64_t address = 0;
       if (operand_address(d, d.ops[i], regs, pc, /*after=*/false, &address)) {
         fill_access(d, d.ops[i], pc, address, out);
+        out->branch = is_control_flow(d);
         return DecodeStatus::kAccess;
       }
     }
@@ -339,6 +341,49 @@ DecodeStatus decode_access_ending_at(const CpuRegisters& regs, const uint8_t* co
     return DecodeStatus::kAccess;
   }
   return any_decoded ? DecodeStatus::kNoMemoryOperand : DecodeStatus::kUndecodable;
+}
+
+// signal-safe
+DecodeStatus decode_access_before(const CpuRegisters& regs, const uint8_t* code, size_t code_len,
+                                  MemoryAccess* out) {
+  // Which instruction ends at rip? x86 code decoded linearly from a wrong start
+  // falls back into step within a few instructions, so decode from several starts
+  // and take the last instruction most of them agree on.
+  constexpr size_t kStarts = 6;
+  size_t candidate[kStarts];
+  int votes[kStarts];
+  size_t candidates = 0;
+  DecodedInsn d;
+  for (size_t start = 0; start < kStarts && start < code_len; ++start) {
+    size_t offset = start;
+    size_t last = code_len;
+    while (offset < code_len && decode_one(code + offset, code_len - offset, &d)) {
+      last = offset;
+      offset += d.insn.length;
+    }
+    if (offset != code_len || last == code_len) continue;
+    size_t k = 0;
+    while (k < candidates && candidate[k] != last) ++k;
+    if (k == candidates) {
+      candidate[candidates] = last;
+      votes[candidates++] = 0;
+    }
+    ++votes[k];
+  }
+  if (candidates == 0) return DecodeStatus::kUndecodable;
+  size_t best = 0;
+  for (size_t k = 1; k < candidates; ++k)
+    if (votes[k] > votes[best] || (votes[k] == votes[best] && candidate[k] < candidate[best])) best = k;
+  const size_t start = candidate[best];
+  if (!decode_one(code + start, code_len - start, &d)) return DecodeStatus::kUndecodable;
+  const int i = pick_operand(d);
+  if (i < 0 || is_control_flow(d) || (address_gprs(d.ops[i]) & written_gprs(d)) != 0)
+    return DecodeStatus::kNoMemoryOperand;  // no access, or its address is gone with its registers
+  const uint64_t pc = regs.rip - (code_len - start);
+  uint64_t address = 0;
+  if (!operand_address(d, d.ops[i], regs, pc, /*after=*/true, &address)) return DecodeStatus::kNoMemoryOperand;
+  fill_access(d, d.ops[i], pc, address, out);
+  return DecodeStatus::kAccess;
 }
 
 }  // namespace racetrap

@@ -23,6 +23,7 @@ struct MemoryAccess {
   bool atomic = false;          // LOCK prefix, or XCHG with a memory operand
   bool stack_relative = false;  // base register is RSP or RBP-less push/pop/call/ret implicit stack
   bool segment_relative = false;  // FS/GS segment override (TLS)
+  bool branch = false;  // the operand of a jump or call (a code pointer, e.g. a GOT slot)
 };
 
 // The general-purpose registers of an interrupted thread, in x86 encoding order

@@ -4,6 +4,7 @@
 
 #include "arming.h"
 #include "decoder.h"
+#include "safe_format.h"
 #include "signal_context.h"
 #include "stack_capture.h"
 #include "thread_state.h"
@@ -12,6 +13,7 @@ namespace racetrap {
 namespace {
 
 constexpr int kLookahead = 4;
+constexpr size_t kBefore = 32;
 constexpr uint64_t kUserSpaceEnd = 0x800000000000ull;
 
 // Whether another thread could ever touch these bytes in a way worth watching.
@@ -25,11 +27,38 @@ bool worth_watching(const ThreadState& t, const Runtime& rt, const MemoryAccess&
   return true;
 }
 
+// The access to watch for this sample. Both the instruction the thread was about
+// to run (or a few after it) and the one it just ran are candidates: a timer
+// interrupt is taken after a slow instruction retires, so the sampled pc often
+// sits right after the memory access that took the time. Which is tried first is
+// random, so both kinds of site get watched.
+bool pick_access(ThreadState& t, const CpuRegisters& regs, MemoryAccess* out) {
+  uint8_t* const before = t.code;                 // kBefore bytes ending at rip
+  uint8_t* const at = t.code + kBefore;           // bytes from rip on
+  const size_t at_len = copy_from_memory(regs.rip, at, sizeof t.code - kBefore);
+  const size_t before_len = copy_from_memory(regs.rip - kBefore, before, kBefore);
+  auto from_before = [&] {
+    return before_len == kBefore && decode_access_before(regs, before, before_len, out) == DecodeStatus::kAccess &&
+           !out->branch;
+  };
+  auto from_here = [&] {
+    return at_len != 0 && decode_access_at(regs, at, at_len, kLookahead, out) == DecodeStatus::kAccess && !out->branch;
+  };
+  if (t.random.next() & 1) return from_before() || from_here();
+  return from_here() || from_before();
+}
+
 }  // namespace
 
 void on_sample_tick(ThreadState& t, void* ucontext) {
   Runtime& rt = runtime();
   rt.stats.samples.fetch_add(1, std::memory_order_relaxed);
+  if (rt.flags.verbosity >= 3) {
+    LineBuffer line;
+    line.text("racetrap: T").dec(t.uid).text(" tick pc=").hex(registers_from_ucontext(ucontext).rip)
+        .text(t.in_runtime ? " in-runtime" : "");
+    line.write_line(2);
+  }
   if (t.in_runtime != 0) {
     rt.stats.samples_in_runtime.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -37,9 +66,8 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
   sync_debug_registers(t);
 
   const CpuRegisters regs = registers_from_ucontext(ucontext);
-  const size_t code_len = copy_from_memory(regs.rip, t.code, sizeof t.code);
   MemoryAccess access;
-  if (code_len == 0 || decode_access_at(regs, t.code, code_len, kLookahead, &access) != DecodeStatus::kAccess) {
+  if (!pick_access(t, regs, &access)) {
     rt.stats.samples_no_access.fetch_add(1, std::memory_order_relaxed);
     return;
   }
@@ -62,8 +90,15 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
   w.owner_epoch = t.clock.get(t.slot);
   w.published_ns = monotonic_ns();
   capture_stack_from_signal(ucontext, access.pc, &w.stack);
-  if (rt.board.publish(w, w.published_ns, t.random) >= 0)
-    rt.stats.watches_published.fetch_add(1, std::memory_order_relaxed);
+  const int slot = rt.board.publish(w, w.published_ns, t.random);
+  if (slot >= 0) rt.stats.watches_published.fetch_add(1, std::memory_order_relaxed);
+  if (rt.flags.verbosity >= 3) {
+    LineBuffer line;
+    line.text("racetrap: T").dec(t.uid).text(" sample pc=").hex(access.pc).text(" addr=").hex(access.address)
+        .text(" size=").dec(access.size).text(" ").text(access_kind_name(access.kind))
+        .text(slot >= 0 ? " published" : " not chosen");
+    line.write_line(2);
+  }
 }
 
 }  // namespace racetrap

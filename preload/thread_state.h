@@ -46,7 +46,7 @@ struct ThreadState {
   // Handler scratch (one handler at a time per thread: SIGTRAP is blocked inside it).
   Watch scratch_watch;
   RaceRecord scratch_race;
-  uint8_t code[64];
+  uint8_t code[96];  // code bytes around the interrupted pc
 };
 
 // The calling thread's state, or nullptr (signal-safe).

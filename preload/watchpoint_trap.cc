@@ -5,6 +5,7 @@
 
 #include "decoder.h"
 #include "race_check.h"
+#include "safe_format.h"
 #include "signal_context.h"
 #include "stack_capture.h"
 #include "thread_state.h"
@@ -62,6 +63,12 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
   Runtime& rt = runtime();
   if (slot >= static_cast<unsigned>(kMaxWatchSlots)) return;
   rt.stats.traps.fetch_add(1, std::memory_order_relaxed);
+  if (rt.flags.verbosity >= 3) {
+    LineBuffer line;
+    line.text("racetrap: T").dec(t.uid).text(" trap slot=").dec(slot).text(" gen=").dec(generation)
+        .text(async ? " async" : "").text(t.in_runtime ? " in-runtime" : "");
+    line.write_line(2);
+  }
   // One-shot: this thread is done with this watch whatever the verdict.
   t.breakpoints[slot].disarm();
   t.done_generation[slot] = generation;

@@ -589,5 +589,55 @@ TEST(DecoderTrap, UsesAtMostFifteenBytes) {
   EXPECT_EQ(m.size, 4u);
 }
 
+// ------------------------------------------------------------ the instruction before rip
+// (where a sample interrupt lands after a slow memory access)
+
+DecodeStatus Before(const std::vector<uint8_t>& code, const CpuRegisters& regs, MemoryAccess* out) {
+  return decode_access_before(regs, code.data(), code.size(), out);
+}
+
+TEST(DecoderBefore, FindsRipRelativeAddAfterACall) {
+  // The racy_wrong_lock loop (objdump), 32 bytes ending right after the add:
+  //   movq %r14,%xmm1 ; comisd %xmm0,%xmm1 ; jbe ; mov $0,%ebx ; mov 0(%rbp),%rdi ;
+  //   call pthread_mutex_lock@plt ; add %rbx,0x2e75(%rip)
+  const std::vector<uint8_t> code = {
+      0x66, 0x49, 0x0f, 0x6e, 0xce, 0x66, 0x0f, 0x2f, 0xc8, 0x76, 0x2a, 0xbb, 0x00, 0x00, 0x00, 0x00,
+      0x48, 0x8b, 0x7d, 0x00, 0xe8, 0x8c, 0xfe, 0xff, 0xff, 0x48, 0x01, 0x1d, 0x75, 0x2e, 0x00, 0x00};
+  ASSERT_EQ(code.size(), 32u);
+  MemoryAccess m;
+  ASSERT_EQ(Before(code, Regs(kRip), &m), DecodeStatus::kAccess);
+  EXPECT_EQ(m.pc, kRip - 7);
+  EXPECT_EQ(m.address, kRip + 0x2e75);  // rip-relative to the end of the add, which is kRip
+  EXPECT_EQ(m.size, 8u);
+  EXPECT_EQ(m.kind, AccessKind::kReadWrite);
+}
+
+TEST(DecoderBefore, LoadThatOverwroteItsBaseIsNotGuessed) {
+  // nops then mov (%rax),%rax: the address is gone with rax.
+  std::vector<uint8_t> code(29, 0x90);
+  code.insert(code.end(), {0x48, 0x8b, 0x00});
+  MemoryAccess m;
+  EXPECT_EQ(Before(code, Regs(kRip), &m), DecodeStatus::kNoMemoryOperand);
+}
+
+TEST(DecoderBefore, StoreThroughUnchangedBase) {
+  // nops then mov %rbx,0x10(%rcx)
+  std::vector<uint8_t> code(28, 0x90);
+  code.insert(code.end(), {0x48, 0x89, 0x59, 0x10});
+  MemoryAccess m;
+  ASSERT_EQ(Before(code, Regs(kRip), &m), DecodeStatus::kAccess);
+  EXPECT_EQ(m.pc, kRip - 4);
+  EXPECT_EQ(m.address, vRcx + 0x10);
+  EXPECT_EQ(m.kind, AccessKind::kWrite);
+}
+
+TEST(DecoderBefore, BranchOperandIsMarked) {
+  // jmp *0x2fb2(%rip) at rip (a PLT stub): an access, but of a code pointer.
+  const std::vector<uint8_t> code = {0xff, 0x25, 0xb2, 0x2f, 0x00, 0x00};
+  MemoryAccess m;
+  ASSERT_EQ(At(code, &m), DecodeStatus::kAccess);
+  EXPECT_TRUE(m.branch);
+}
+
 }  // namespace
 }  // namespace racetrap
