@@ -8,27 +8,11 @@
 #include <cerrno>
 #include <cstdint>
 
-#include "arming.h"
+#include "happens_before.h"
 #include "real_function.h"
-#include "thread_state.h"
 
 namespace racetrap {
 namespace {
-
-// The calling thread's state when racetrap watches it, else nullptr.
-ThreadState* watched_thread() { return runtime_active() ? current_thread() : nullptr; }
-
-uintptr_t key(const void* object) { return reinterpret_cast<uintptr_t>(object); }
-
-void acquire(ThreadState* t, const void* object) {
-  runtime().sync_clocks.acquire(key(object), t->clock);
-  sync_debug_registers(*t);
-}
-
-void release(ThreadState* t, const void* object) {
-  runtime().sync_clocks.release(key(object), t->clock);
-  t->clock.tick(t->slot);
-}
 
 bool locked(int rc) { return rc == 0 || rc == EOWNERDEAD; }
 
@@ -62,7 +46,7 @@ int wait_call(Fn real, pthread_cond_t* cond, pthread_mutex_t* mutex, Args... arg
   RuntimeScope scope;
   release(t, mutex);
   int rc = real(cond, mutex, args...);
-  runtime().sync_clocks.acquire(key(cond), t->clock);
+  runtime().sync_clocks.acquire(sync_key(cond), t->clock);
   acquire(t, mutex);
   return rc;
 }
@@ -102,7 +86,7 @@ RACETRAP_INTERPOSE int pthread_mutex_destroy(pthread_mutex_t* m) {
   int rc = real(m);
   if (rc == 0 && watched_thread() != nullptr) {
     RuntimeScope scope;
-    runtime().sync_clocks.forget(key(m));
+    runtime().sync_clocks.forget(sync_key(m));
   }
   return rc;
 }
