@@ -5,9 +5,12 @@
 
 namespace racetrap {
 
-int run_command(int argc, char** argv);    // run_command.cc: racetrap run [options] [--] cmd args...
-int check_command(int argc, char** argv);  // check_command.cc: racetrap check
-int flags_command(int argc, char** argv);  // help_command.cc: racetrap flags [--markdown]
-void print_usage(bool to_stderr);          // help_command.cc: racetrap --help
+int run_command(int argc, char** argv);       // run_command.cc: racetrap run [options] [--] cmd args...
+int report_command(int argc, char** argv);    // report_command.cc: racetrap report [options] FILE...
+int suppress_command(int argc, char** argv);  // suppress_command.cc: racetrap suppress REPORT...
+int check_command(int argc, char** argv);     // check_command.cc: racetrap check
+int flags_command(int argc, char** argv);     // help_command.cc: racetrap flags [--markdown]
+int help_command(int argc, char** argv);      // help_command.cc: racetrap help [--man]
+void print_usage(bool to_stderr);             // help_command.cc: racetrap --help
 
 }  // namespace racetrap

@@ -18,9 +18,12 @@ int main(int argc, char** argv) {
   int sub_argc = argc - 2;
   char** sub_argv = argv + 2;
   if (std::strcmp(sub, "run") == 0) return racetrap::run_command(sub_argc, sub_argv);
+  if (std::strcmp(sub, "report") == 0) return racetrap::report_command(sub_argc, sub_argv);
+  if (std::strcmp(sub, "suppress") == 0) return racetrap::suppress_command(sub_argc, sub_argv);
+  if (std::strcmp(sub, "help") == 0) return racetrap::help_command(sub_argc, sub_argv);
   if (std::strcmp(sub, "check") == 0) return racetrap::check_command(sub_argc, sub_argv);
   if (std::strcmp(sub, "flags") == 0) return racetrap::flags_command(sub_argc, sub_argv);
-  if (std::strcmp(sub, "help") == 0 || std::strcmp(sub, "--help") == 0 ||
+  if (std::strcmp(sub, "--help") == 0 ||
       std::strcmp(sub, "-h") == 0) {
     racetrap::print_usage(false);
     return 0;

@@ -1,4 +1,5 @@
-// report_files.cc — lists `<log_path>.<pid>` reports written since a run started.
+// report_files.cc — lists the `<log_path>.<pid>[.N][.json|.sarif|.raw]` files
+// written since a run started.
 #include "report_files.h"
 
 #include <dirent.h>
@@ -18,7 +19,27 @@ bool all_digits(const std::string& s) {
          std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// Calls fn(path, pid, stat) for every regular `<prefix>.<N>` file.
+// The kind of `<pid>REST` after the prefix: REST is "", ".N", ".json", ".N.json",
+// ".sarif", ".N.sarif" or ".raw"; false for anything else.
+bool classify(const std::string& rest, ReportFileKind* kind) {
+  auto ends = [&](const std::string& suffix, std::string* head) {
+    if (rest.size() < suffix.size() || rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) != 0)
+      return false;
+    *head = rest.substr(0, rest.size() - suffix.size());
+    return true;
+  };
+  std::string head = rest;
+  *kind = ReportFileKind::kText;
+  if (rest == ".raw") {
+    *kind = ReportFileKind::kRaw;
+    return true;
+  }
+  if (ends(".json", &head)) *kind = ReportFileKind::kJson;
+  else if (ends(".sarif", &head)) *kind = ReportFileKind::kSarif;
+  return head.empty() || (head[0] == '.' && all_digits(head.substr(1)));
+}
+
+// Calls fn(path, pid, kind, stat) for every regular report file of `prefix`.
 template <typename Fn>
 void for_each_report_file(const std::string& prefix, Fn fn) {
   size_t slash = prefix.rfind('/');
@@ -30,12 +51,16 @@ void for_each_report_file(const std::string& prefix, Fn fn) {
   while (struct dirent* e = readdir(d)) {
     std::string name = e->d_name;
     if (name.size() <= base.size() || name.compare(0, base.size(), base) != 0) continue;
-    std::string pid_text = name.substr(base.size());
-    if (!all_digits(pid_text)) continue;
+    std::string tail = name.substr(base.size());
+    size_t digits = 0;
+    while (digits < tail.size() && tail[digits] >= '0' && tail[digits] <= '9') ++digits;
+    std::string pid_text = tail.substr(0, digits);
+    ReportFileKind kind;
+    if (!all_digits(pid_text) || !classify(tail.substr(digits), &kind)) continue;
     std::string path = (dir == "/" ? "" : dir) + "/" + name;
     struct stat st;
     if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    fn(path, std::strtol(pid_text.c_str(), nullptr, 10), st);
+    fn(path, std::strtol(pid_text.c_str(), nullptr, 10), kind, st);
   }
   closedir(d);
 }
@@ -48,27 +73,29 @@ bool same_time(const struct timespec& a, const struct timespec& b) {
 
 ReportSnapshot snapshot_reports(const std::string& prefix) {
   ReportSnapshot snap;
-  for_each_report_file(prefix, [&](const std::string& path, long, const struct stat& st) {
+  for_each_report_file(prefix, [&](const std::string& path, long, ReportFileKind, const struct stat& st) {
     snap.files[path] = {st.st_ino, st.st_size, st.st_mtim};
   });
   return snap;
 }
 
-std::vector<std::string> find_reports(const std::string& prefix, pid_t child,
-                                      const ReportSnapshot& before) {
-  std::vector<std::pair<long, std::string>> found;
-  for_each_report_file(prefix, [&](const std::string& path, long pid, const struct stat& st) {
+std::vector<ReportFile> find_reports(const std::string& prefix, pid_t child, const ReportSnapshot& before) {
+  std::vector<std::pair<long, ReportFile>> found;
+  for_each_report_file(prefix, [&](const std::string& path, long pid, ReportFileKind kind,
+                                   const struct stat& st) {
     if (st.st_size == 0) return;
     auto old = before.files.find(path);
     if (old != before.files.end() && old->second.ino == st.st_ino &&
         old->second.size == st.st_size && same_time(old->second.mtime, st.st_mtim))
       return;  // there before the program started, unchanged
-    found.emplace_back(pid == child ? -1 : pid, path);  // the program's own report first
+    found.emplace_back(pid == child ? -1 : pid, ReportFile{path, pid, kind});  // the program's first
   });
-  std::sort(found.begin(), found.end());
-  std::vector<std::string> paths;
-  for (auto& [pid, path] : found) paths.push_back(std::move(path));
-  return paths;
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first : a.second.path < b.second.path;
+  });
+  std::vector<ReportFile> files;
+  for (auto& [order, file] : found) files.push_back(std::move(file));
+  return files;
 }
 
 bool copy_to_stderr(const std::string& path) {

@@ -17,7 +17,10 @@
 #include "flags.h"
 #include "preload_locator.h"
 #include "report_files.h"
+#include "report_inputs.h"
+#include "report_output.h"
 #include "run_options.h"
+#include "suppressions.h"
 
 namespace racetrap {
 namespace {
@@ -40,7 +43,7 @@ void install_forwarding() {
 }
 
 std::string absolute_log_path(const std::string& log_path) {
-  if (log_path == "stderr" || (!log_path.empty() && log_path[0] == '/')) return log_path;
+  if (log_path.empty() || log_path == "stderr" || log_path[0] == '/') return log_path;
   char cwd[PATH_MAX];
   if (getcwd(cwd, sizeof cwd) == nullptr) return log_path;
   std::string dir = cwd;
@@ -51,6 +54,11 @@ void set_environment(const RunOptions& options, const std::string& preload,
                      const std::string& log_path) {
   for (const auto& [name, value] : options.exports) setenv(name.c_str(), value.c_str(), 1);
   setenv("RACETRAP_LOG_PATH", log_path.c_str(), 1);
+  // The program may change directory before it reads these at exit.
+  if (!options.flags.suppressions.empty())
+    setenv("RACETRAP_SUPPRESSIONS", absolute_log_path(options.flags.suppressions).c_str(), 1);
+  if (!options.flags.source_root.empty())
+    setenv("RACETRAP_SOURCE_ROOT", absolute_log_path(options.flags.source_root).c_str(), 1);
 
   const char* existing = getenv("LD_PRELOAD");
   std::string value = preload;
@@ -111,6 +119,44 @@ pid_t start_program(const RunOptions& options) {
   return pid;
 }
 
+// Renders the raw streams left by processes that did not exit normally (a crash,
+// a kill, _exit) into the report files they would have written. Returns true when
+// it wrote any. A rendered raw stream is removed; one that cannot be read stays.
+bool render_leftovers(const RunOptions& options, const std::string& log_path,
+                      const std::vector<ReportFile>* files_in) {
+  const std::vector<ReportFile>& files = *files_in;
+  std::vector<ReportFormat> formats;
+  if (!parse_formats(options.flags.format, &formats).empty()) formats = {ReportFormat::kText};
+  Suppressions rules;
+  bool rendered = false;
+  for (const ReportFile& file : files) {
+    if (file.kind != ReportFileKind::kRaw) continue;
+    std::string error, warning;
+    std::optional<ReportModel> model = load_report(file.path, &error, &warning);
+    if (!model) {
+      fmt::print(stderr, "racetrap: {}\n", error);
+      continue;
+    }
+    fmt::print(stderr, "racetrap: process {} did not finish its report (it crashed, was killed or called "
+                       "_exit); rendering {}\n", file.pid, file.path);
+    if (!warning.empty()) fmt::print(stderr, "racetrap: warning: {}\n", warning);
+    if (!options.flags.suppressions.empty() && rules.file.empty()) {
+      rules = load_suppressions(options.flags.suppressions);
+      for (const std::string& e : rules.errors) fmt::print(stderr, "racetrap: {}\n", e);
+    }
+    apply_suppressions(rules, &*model);
+    if (!model->races.empty()) {
+      std::fflush(stderr);
+      std::vector<WrittenReport> written = write_reports(
+          *model, fmt::format("{}.{}", log_path, file.pid), formats, options.flags.source_root);
+      fmt::print(stderr, "{}\n", written_summary(model->races.size(), written));
+      rendered = true;
+    }
+    unlink(file.path.c_str());
+  }
+  return rendered;
+}
+
 int wait_for(pid_t pid) {
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
@@ -162,13 +208,21 @@ int run_command(int argc, char** argv) {
   g_child = 0;
 
   if (log_path == "stderr") return status;  // the report already went to stderr
-  std::vector<std::string> reports = find_reports(log_path, pid, before);
-  for (const std::string& report : reports) {
-    fmt::print(stderr, "racetrap: --- {} ---\n", report);
+  std::vector<ReportFile> files = find_reports(log_path, pid, before);
+  if (render_leftovers(options, log_path, &files)) files = find_reports(log_path, pid, before);
+  bool reported = false;
+  for (const ReportFile& file : files) {
+    if (file.kind == ReportFileKind::kRaw) continue;  // could not be rendered: said so already
+    reported = true;
+    if (file.kind != ReportFileKind::kText) {
+      fmt::print(stderr, "racetrap: --- {} ---\n", file.path);
+      continue;
+    }
+    fmt::print(stderr, "racetrap: --- {} ---\n", file.path);
     std::fflush(stderr);
-    if (!copy_to_stderr(report)) fmt::print(stderr, "racetrap: cannot read {}\n", report);
+    if (!copy_to_stderr(file.path)) fmt::print(stderr, "racetrap: cannot read {}\n", file.path);
   }
-  return reports.empty() ? status : static_cast<int>(options.flags.exitcode);
+  return reported ? static_cast<int>(options.flags.exitcode) : status;
 }
 
 }  // namespace racetrap

@@ -81,6 +81,19 @@ std::string set_flag(Flags& flags, const FlagInfo& info, const char* text) {
   return "has an unknown kind";
 }
 
+// The value as it can be shown inside one line: control bytes become \xNN
+// (a value with a newline must not split the warning), long values are cut.
+static std::string printable(const char* text) {
+  std::string out;
+  for (const char* p = text; *p != '\0' && out.size() < 200; ++p) {
+    unsigned char c = static_cast<unsigned char>(*p);
+    if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
+    else out += static_cast<char>(c);
+  }
+  if (std::strlen(text) > 200) out += "...";
+  return out;
+}
+
 Flags parse_flags(const std::function<const char*(const char*)>& lookup,
                   const std::function<void(const std::string&)>& warn) {
   Flags flags;
@@ -89,7 +102,7 @@ Flags parse_flags(const std::function<const char*(const char*)>& lookup,
     if (text == nullptr) continue;
     std::string problem = set_flag(flags, info, text);
     if (!problem.empty())
-      warn(fmt::format("racetrap: {}='{}' {}; using the default {}", info.env_name, text,
+      warn(fmt::format("racetrap: {}='{}' {}; using the default {}", info.env_name, printable(text),
                        problem, info.default_text));
   }
   return flags;

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -67,19 +68,92 @@ perf_event_attr task_clock_attr(uint64_t period_us, bool disabled) {
   return attr;
 }
 
-// signal-safe. Opens an event for the calling thread, moved above perf_fd_floor().
-int open_event(perf_event_attr* attr) {
+// signal-safe. Opens an event for the calling thread, moved above perf_fd_floor()
+// and recorded as owned by *holder. Never keeps one of the program's low numbers:
+// with no room above the floor it fails with EMFILE.
+int open_event(perf_event_attr* attr, int* holder) {
   int fd = static_cast<int>(syscall(SYS_perf_event_open, attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC));
   if (fd < 0) return -1;
   int floor = perf_fd_floor();
-  if (fd >= floor) return fd;
-  int high = fcntl(fd, F_DUPFD_CLOEXEC, floor);
-  if (high < 0) return fd;  // no room up there: keep the low one rather than fail
-  ::close(fd);
-  return high;
+  if (fd < floor) {
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+    int err = errno;
+    syscall(SYS_close, fd);
+    if (high < 0) {
+      errno = err == EINVAL ? EMFILE : err;
+      return -1;
+    }
+    fd = high;
+  }
+  owned_fds::own(fd, holder);
+  return fd;
 }
 
+// Who holds each owned fd (nullptr: not ours).
+std::atomic<int*> fd_holders[owned_fds::kTrackedFds];
+
 }  // namespace
+
+namespace owned_fds {
+
+void own(int fd, int* holder) {
+  if (fd >= 0 && fd < kTrackedFds) fd_holders[fd].store(holder, std::memory_order_release);
+}
+
+void disown(int fd) {
+  if (fd >= 0 && fd < kTrackedFds) fd_holders[fd].store(nullptr, std::memory_order_release);
+}
+
+bool owned(int fd) {
+  return fd >= 0 && fd < kTrackedFds && fd_holders[fd].load(std::memory_order_acquire) != nullptr;
+}
+
+bool move_out_of_the_way(int fd) {
+  ErrnoKeeper keep;
+  if (fd < 0 || fd >= kTrackedFds) return false;
+  int* holder = fd_holders[fd].load(std::memory_order_acquire);
+  if (holder == nullptr) return true;
+  int moved = fcntl(fd, F_DUPFD_CLOEXEC, perf_fd_floor());
+  if (moved >= 0 && moved < kTrackedFds) {
+    own(moved, holder);
+    __atomic_store_n(holder, moved, __ATOMIC_RELEASE);
+    disown(fd);
+    return true;
+  }
+  if (moved >= 0) syscall(SYS_close, moved);
+  __atomic_store_n(holder, -1, __ATOMIC_RELEASE);  // dropped: the holder stops using it
+  disown(fd);
+  return false;
+}
+
+int list_in_range(unsigned first, unsigned last, int* out, int max) {
+  int n = 0;
+  if (first >= static_cast<unsigned>(kTrackedFds)) return 0;
+  unsigned end = last < static_cast<unsigned>(kTrackedFds) - 1 ? last : static_cast<unsigned>(kTrackedFds) - 1;
+  for (unsigned fd = first; fd <= end && n < max; ++fd)
+    if (fd_holders[fd].load(std::memory_order_relaxed) != nullptr) out[n++] = static_cast<int>(fd);
+  return n;
+}
+
+void close_own(int fd) {
+  if (fd < 0) return;
+  disown(fd);
+  ErrnoKeeper keep;
+  syscall(SYS_close, fd);
+}
+
+void close_all() {
+  ErrnoKeeper keep;
+  for (int fd = 0; fd < kTrackedFds; ++fd) {
+    int* holder = fd_holders[fd].load(std::memory_order_relaxed);
+    if (holder == nullptr) continue;
+    fd_holders[fd].store(nullptr, std::memory_order_relaxed);
+    __atomic_store_n(holder, -1, __ATOMIC_RELEASE);
+    syscall(SYS_close, fd);
+  }
+}
+
+}  // namespace owned_fds
 
 PerfSignal read_perf_signal(const void* siginfo) {
   // Kernel layout of siginfo for SIGTRAP/TRAP_PERF on x86-64: si_code at 8,
@@ -111,14 +185,14 @@ bool BreakpointSlot::open(unsigned slot_index) {
   slot_index_ = slot_index;
   perf_event_attr attr = breakpoint_attr(slot_index, reinterpret_cast<uint64_t>(&parking_word), 8,
                                          BreakpointType::kWrite, 0, /*disabled=*/true);
-  fd_ = open_event(&attr);
+  fd_ = open_event(&attr, &fd_);
   armed_ = false;
   generation_ = 0;
   return fd_ >= 0;
 }
 
 void BreakpointSlot::close() {
-  if (fd_ >= 0) ::close(fd_);
+  owned_fds::close_own(fd_);
   fd_ = -1;
   armed_ = false;
 }
@@ -128,10 +202,13 @@ bool BreakpointSlot::arm(uint64_t addr, uint32_t len, BreakpointType type, uint6
   if (fd_ < 0) return false;
   perf_event_attr attr = breakpoint_attr(slot_index_, addr, len, type, generation, false);
   if (use_modify_) {
-    if (ioctl(fd_, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &attr) != 0) return false;
+    if (ioctl(fd_, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &attr) != 0) {
+      if (errno == EBADF || errno == ENOTTY) fd_ = -1;  // not our event any more: drop it
+      return false;
+    }
   } else {
-    ::close(fd_);
-    fd_ = open_event(&attr);
+    owned_fds::close_own(fd_);
+    fd_ = open_event(&attr, &fd_);
     if (fd_ < 0) return armed_ = false;
   }
   armed_ = true;
@@ -153,12 +230,22 @@ bool BreakpointSlot::disarm() {
 
 bool SampleClock::open(uint64_t period_us) {
   perf_event_attr attr = task_clock_attr(period_us, false);
-  fd_ = open_event(&attr);
+  fd_ = open_event(&attr, &fd_);
   return fd_ >= 0;
 }
 
+void SampleClock::pause() {
+  ErrnoKeeper keep;
+  if (fd_ >= 0) ioctl(fd_, PERF_EVENT_IOC_DISABLE, 0);
+}
+
+void SampleClock::resume() {
+  ErrnoKeeper keep;
+  if (fd_ >= 0) ioctl(fd_, PERF_EVENT_IOC_ENABLE, 0);
+}
+
 void SampleClock::close() {
-  if (fd_ >= 0) ::close(fd_);
+  owned_fds::close_own(fd_);
   fd_ = -1;
 }
 
@@ -188,15 +275,33 @@ PerfSupport probe_perf_support() {
       return s;
     }
     std::string why = std::strerror(open_errno);
-    if (open_errno == EACCES || open_errno == EPERM)
+    if ((open_errno == EACCES || open_errno == EPERM) && s.paranoid > 2)
       s.problem = fmt::format(
-          "perf_event_open is not allowed here ({}; perf_event_paranoid={}): run as root, lower "
-          "kernel.perf_event_paranoid to 2 or less, or allow perf_event_open in the seccomp/container policy",
+          "perf_event_open is not allowed here ({}; perf_event_paranoid={}): lower it with "
+          "`sysctl kernel.perf_event_paranoid=2` (or run as root)",
           why, s.paranoid);
+    else if (open_errno == EACCES || open_errno == EPERM)
+      s.problem = fmt::format(
+          "perf_event_open is not allowed here ({}, although perf_event_paranoid={}): a seccomp filter, "
+          "container policy or security module forbids it; allow perf_event_open there",
+          why, s.paranoid);
+    else if (open_errno == ENOSYS)
+      s.problem = fmt::format(
+          "perf_event_open is not available ({}): a seccomp filter (container runtime, sandbox) blocks it "
+          "or the kernel was built without CONFIG_PERF_EVENTS; allow perf_event_open in the seccomp/container policy",
+          why);
     else if (open_errno == ENOENT || open_errno == EOPNOTSUPP || open_errno == ENODEV)
-      s.problem = fmt::format("this machine has no hardware breakpoint support for perf events ({})", why);
+      s.problem = fmt::format(
+          "this machine has no hardware breakpoint support for perf events ({}): run on bare metal or a VM "
+          "that exposes debug registers",
+          why);
+    else if (open_errno == EMFILE || open_errno == ENFILE)
+      s.problem = fmt::format("no file descriptor is free for perf events ({}): raise the open-files limit (ulimit -n)",
+                              why);
     else
-      s.problem = fmt::format("perf_event_open of a hardware breakpoint failed ({})", why);
+      s.problem = fmt::format("perf_event_open of a hardware breakpoint failed ({}): Linux 5.13 or newer with "
+                              "perf events enabled is needed",
+                              why);
     return s;
   }
   s.breakpoints = true;

@@ -39,8 +39,34 @@ struct PerfSignal {
 };
 PerfSignal read_perf_signal(const void* siginfo);
 
-// perf fds are moved to at least this number so the program keeps the low ones.
+// perf fds are moved to at least this number so the program keeps the low ones:
+// half of RLIMIT_NOFILE's soft limit (at most 4096). When nothing is free up
+// there, the event is not opened (EMFILE) rather than take one of the program's
+// low numbers: that thread runs unwatched.
 int perf_fd_floor();
+
+// The descriptors racetrap owns (perf events, the raw stream), so the close/dup2
+// interposers can keep the program from closing or overwriting them. Each owned
+// fd is tied to the int field that holds it, so a dup2 onto it can move it.
+// owned/relocate are signal-safe (atomics only); fds >= kTrackedFds are not
+// tracked (racetrap never places its own there unless the limit is that high).
+namespace owned_fds {
+constexpr int kTrackedFds = 65536;
+void own(int fd, int* holder);
+void disown(int fd);
+bool owned(int fd);
+// Moves the owned descriptor `fd` to a free number >= perf_fd_floor() (updating its
+// holder) so the program can take `fd`. False when no number is free: the holder
+// is then set to -1 and racetrap stops using it (the event is dropped).
+bool move_out_of_the_way(int fd);
+// The owned fds in [first, last], ascending, at most `max` of them; their count.
+int list_in_range(unsigned first, unsigned last, int* out, int max);
+// Closes an owned fd for racetrap itself (bypassing the close interposer).
+void close_own(int fd);
+// In a forked child: closes every owned fd (they name the parent's threads'
+// events) and sets their holders to -1.
+void close_all();
+}  // namespace owned_fds
 
 // One debug register of the calling thread, opened disabled.
 class BreakpointSlot {
@@ -56,6 +82,9 @@ class BreakpointSlot {
   bool arm(uint64_t addr, uint32_t len, BreakpointType type, uint64_t generation);
   // signal-safe.
   bool disarm();
+  // An fd that is no longer a perf event (the program replaced it by a raw
+  // close_range/dup2 racetrap could not intercept) is dropped: the slot stays
+  // unarmed and racetrap quietly stops watching with it.
 
   bool armed() const { return armed_; }
   uint64_t armed_generation() const { return generation_; }
@@ -78,6 +107,9 @@ class SampleClock {
  public:
   bool open(uint64_t period_us);  // enabled at once; false (errno set) on failure
   void close();
+  // signal-safe. Stops / restarts the ticks (the count keeps its place).
+  void pause();
+  void resume();
   bool is_open() const { return fd_ >= 0; }
   int fd() const { return fd_; }
 

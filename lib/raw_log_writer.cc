@@ -5,10 +5,12 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "perf_events.h"
@@ -50,46 +52,117 @@ bool write_all(int fd, const iovec* iov, int count) {
 
 }  // namespace
 
+namespace {
+
+// signal-safe string helpers (no snprintf).
+size_t copy_text(char* out, size_t cap, size_t at, const char* text) {
+  while (*text != '\0' && at + 1 < cap) out[at++] = *text++;
+  out[at] = '\0';
+  return at;
+}
+
+size_t copy_number(char* out, size_t cap, size_t at, unsigned value) {
+  char digits[12];
+  int n = 0;
+  do digits[n++] = static_cast<char>('0' + value % 10); while ((value /= 10) != 0);
+  while (n > 0 && at + 1 < cap) out[at++] = digits[--n];
+  out[at] = '\0';
+  return at;
+}
+
+const char* base_name(const char* path) {
+  const char* base = path;
+  for (const char* p = path; *p != '\0'; ++p)
+    if (*p == '/') base = p + 1;
+  return base;
+}
+
+}  // namespace
+
 void RawLogWriter::configure(const char* path, uint32_t pid) {
-  path_ = path;
+  copy_text(wanted_, sizeof wanted_, 0, path != nullptr ? path : "");
+  copy_text(path_, sizeof path_, 0, wanted_);
+  const char* tmp = std::getenv("TMPDIR");
+  copy_text(tmp_dir_, sizeof tmp_dir_, 0, tmp != nullptr && tmp[0] == '/' ? tmp : "/tmp");
+  moved_to_tmp_ = false;
   pid_ = pid;
   fd_ = -1;
-  state_.store(kClosed, std::memory_order_release);
+  error_ = 0;
+  state_.store(path != nullptr && path[0] != '\0' ? kClosed : kFailed, std::memory_order_release);
   races_.store(0, std::memory_order_relaxed);
 }
 
 void RawLogWriter::reset_after_fork(const char* path, uint32_t pid) {
-  if (fd_ >= 0) ::close(fd_);  // the parent's stream: the child writes its own
+  // The parent's stream: the child writes its own.
+  if (fd_ >= 0) owned_fds::close_own(fd_);
   configure(path, pid);
 }
 
+void RawLogWriter::seal() {
+  int s = kOpen;
+  state_.compare_exchange_strong(s, kSealed, std::memory_order_acq_rel);
+}
+
 void RawLogWriter::close() {
-  if (state_.load(std::memory_order_acquire) == kOpen && fd_ >= 0) ::close(fd_);
+  int s = state_.exchange(kFinished, std::memory_order_acq_rel);
+  if ((s == kOpen || s == kSealed) && fd_ >= 0) owned_fds::close_own(fd_);
   fd_ = -1;
-  state_.store(kClosed, std::memory_order_release);
+}
+
+// signal-safe. Creates the stream file: the configured path, else path.1 .. .9
+// when something (a file, a symlink) is already there, else the same names in the
+// temporary directory. -1 with error_ set when none can be created.
+int RawLogWriter::create_file() {
+  constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC;
+  for (int where = 0; where < 2; ++where) {
+    size_t base = 0;
+    if (where == 0) {
+      base = copy_text(path_, sizeof path_, 0, wanted_);
+    } else {
+      base = copy_text(path_, sizeof path_, 0, tmp_dir_);
+      base = copy_text(path_, sizeof path_, base, "/");
+      base = copy_text(path_, sizeof path_, base, base_name(wanted_));
+    }
+    for (unsigned attempt = 0; attempt < 10; ++attempt) {
+      path_[base] = '\0';
+      if (attempt > 0) {
+        size_t at = copy_text(path_, sizeof path_, base, ".");
+        copy_number(path_, sizeof path_, at, attempt);
+      }
+      int fd = ::open(path_, kFlags, 0600);
+      if (fd >= 0) {
+        moved_to_tmp_ = where == 1;
+        return fd;
+      }
+      error_ = errno;
+      if (errno != EEXIST && errno != ELOOP) break;  // the directory itself is the problem
+    }
+  }
+  copy_text(path_, sizeof path_, 0, wanted_);
+  return -1;
 }
 
 bool RawLogWriter::ensure_open() {
   for (;;) {
     int s = state_.load(std::memory_order_acquire);
     if (s == kOpen) return true;
-    if (s == kFailed || path_ == nullptr) return false;
+    if (s == kFailed || s == kFinished || s == kSealed) return false;
     if (s == kOpening) {
       sched_yield();
       continue;
     }
     if (!state_.compare_exchange_strong(s, kOpening, std::memory_order_acq_rel)) continue;
-    int fd = ::open(path_, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd = create_file();
     if (fd < 0) {
-      error_ = errno;
       state_.store(kFailed, std::memory_order_release);
       return false;
     }
     int high = fcntl(fd, F_DUPFD_CLOEXEC, perf_fd_floor());
     if (high >= 0) {
-      ::close(fd);
+      syscall(SYS_close, fd);
       fd = high;
     }
+    owned_fds::own(fd, &fd_);
     RawFileHeader header;
     std::memcpy(header.magic, kRawMagic, sizeof header.magic);
     header.version = kRawVersion;

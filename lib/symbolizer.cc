@@ -136,6 +136,28 @@ std::vector<SourceFrame> Symbolizer::symbolize(uint64_t pc, bool return_address)
   return frames;
 }
 
+DataSymbol Symbolizer::describe_data(uint64_t address, bool* found) {
+  *found = false;
+  DataSymbol out;
+  Dwfl_Module* mod = impl_->dwfl != nullptr ? dwfl_addrmodule(impl_->dwfl, address) : nullptr;
+  if (mod == nullptr) return out;
+  const char* modname = dwfl_module_info(mod, nullptr, nullptr, nullptr, nullptr, nullptr,
+                                         nullptr, nullptr);
+  if (modname != nullptr) out.module = modname;
+  GElf_Off offset = 0;
+  GElf_Sym sym;
+  const char* name = dwfl_module_addrinfo(mod, address, &offset, &sym, nullptr, nullptr, nullptr);
+  if (name == nullptr) return out;
+  int type = GELF_ST_TYPE(sym.st_info);
+  if (type != STT_OBJECT && type != STT_TLS && type != STT_COMMON) return out;
+  if (sym.st_size > 0 && offset >= sym.st_size) return out;  // past its end: padding
+  out.name = demangle(name);
+  out.start = address - offset;
+  out.size = sym.st_size;
+  *found = true;
+  return out;
+}
+
 std::vector<SourceFrame> Symbolizer::Impl::lookup(uint64_t pc, bool return_address) {
   // A return address points after the call; pc - 1 is inside the call instruction.
   const uint64_t addr = return_address && pc > 0 ? pc - 1 : pc;
@@ -157,7 +179,10 @@ std::vector<SourceFrame> Symbolizer::Impl::lookup(uint64_t pc, bool return_addre
   GElf_Sym sym;
   const char* symname = dwfl_module_addrinfo(mod, addr, &sym_offset, &sym, nullptr,
                                              nullptr, nullptr);
-  std::string outer_function = demangle(symname);
+  // Versioned dynamic symbols read "name@@VERSION": the name is what users know.
+  std::string plain = symname != nullptr ? std::string(symname) : std::string();
+  if (size_t at = plain.find('@'); at != std::string::npos && at > 0) plain.resize(at);
+  std::string outer_function = demangle(symname != nullptr ? plain.c_str() : nullptr);
 
   // Innermost location from the line table.
   SourceFrame inner = base;

@@ -19,6 +19,15 @@ struct SourceFrame {
   std::string module;    // path of the ELF file the pc is in
   uint64_t module_offset = 0;
   bool inlined = false;  // an inlined call inside the frame that follows it
+  bool operator==(const SourceFrame&) const = default;
+};
+
+// A data object from a module's symbol table (a global or static variable).
+struct DataSymbol {
+  std::string name;      // demangled
+  uint64_t start = 0;    // run-time address of its first byte
+  uint64_t size = 0;     // st_size (0 when the symbol table does not say)
+  std::string module;    // path of the ELF file
 };
 
 class Symbolizer {
@@ -31,6 +40,11 @@ class Symbolizer {
   // One or more frames for one stack entry (innermost inlined first).
   // `return_address`: the pc is a return address, so look up pc - 1.
   std::vector<SourceFrame> symbolize(uint64_t pc, bool return_address);
+
+  // The global/static variable (STT_OBJECT/STT_TLS symbol) covering a data
+  // address, looked up in the symbol table of the module mapped there. `found`
+  // is false when no module or no such symbol covers it.
+  DataSymbol describe_data(uint64_t address, bool* found);
 
  private:
   struct Impl;

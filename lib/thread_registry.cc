@@ -1,6 +1,8 @@
 // thread_registry.cc — slot leasing with epoch continuation.
 #include "thread_registry.h"
 
+#include <new>
+
 namespace racetrap {
 
 ThreadSlotLease ThreadRegistry::lease() {
@@ -34,15 +36,19 @@ void ThreadRegistry::reset_after_fork(uint32_t surviving_slot, Epoch surviving_e
   lock_.reset();
   // Only the forking thread lives on in the child, and the caller has cleared every
   // clock that could mention the others (the survivor's own and all sync objects'),
-  // so their slots start afresh.
-  free_slots_.clear();
-  for (uint32_t s = static_cast<uint32_t>(next_epoch_.size()); s-- > 0;) {
-    in_use_[s] = s == surviving_slot;
-    if (s == surviving_slot) continue;
-    next_epoch_[s] = 1;
-    free_slots_.push_back(s);
+  // so their slots start afresh. Another thread may have been inside lease() or
+  // release() when fork() copied the vectors (half-way through a reallocation):
+  // build new ones and leave the old memory alone.
+  new (&next_epoch_) std::vector<Epoch>();
+  new (&in_use_) std::vector<bool>();
+  new (&free_slots_) std::vector<uint32_t>();
+  if (surviving_slot < kMaxThreadSlots) {
+    next_epoch_.assign(surviving_slot + 1, 1);
+    in_use_.assign(surviving_slot + 1, false);
+    for (uint32_t s = surviving_slot; s-- > 0;) free_slots_.push_back(s);
+    in_use_[surviving_slot] = true;
+    next_epoch_[surviving_slot] = surviving_epoch;
   }
-  if (surviving_slot < next_epoch_.size()) next_epoch_[surviving_slot] = surviving_epoch;
   live_ = 1;
 }
 

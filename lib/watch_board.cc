@@ -36,6 +36,9 @@ bool WatchBoard::try_write(int i, const Watch* watch, uint64_t now_ns) {
   if (watch != nullptr) {
     std::memcpy(static_cast<void*>(&s.watch), watch, sizeof(Watch));
     s.watch.published_ns = now_ns;
+    s.arms.store(0, std::memory_order_relaxed);
+    s.traps.store(0, std::memory_order_relaxed);
+    s.last_armed_ns.store(now_ns, std::memory_order_relaxed);
     s.generation.store(next_generation_.fetch_add(1, std::memory_order_relaxed), std::memory_order_relaxed);
   } else {
     s.generation.store(0, std::memory_order_relaxed);
@@ -46,8 +49,16 @@ bool WatchBoard::try_write(int i, const Watch* watch, uint64_t now_ns) {
 }
 
 int WatchBoard::publish(const Watch& watch, uint64_t now_ns, Random& random) {
+  const int slot = choose_slot(now_ns, random);
+  if (slot < 0) return -1;
+  return try_write(slot, &watch, now_ns) ? slot : -1;
+}
+
+int WatchBoard::choose_slot(uint64_t now_ns, Random& random, bool* quiet_out) {
+  if (quiet_out != nullptr) *quiet_out = false;
   offers_.fetch_add(1, std::memory_order_relaxed);
-  // Room: an empty slot, or the oldest one once its watch has outlived its lifetime.
+  // Room: an empty slot, or the oldest one once its watch has outlived its lifetime,
+  // or one whose watch every other thread armed and then left alone.
   int room = -1;
   uint64_t oldest_ns = ~0ull;
   for (int i = 0; i < slots_; ++i) {
@@ -62,14 +73,45 @@ int WatchBoard::publish(const Watch& watch, uint64_t now_ns, Random& random) {
     }
   }
   if (room >= 0 && generation(room) != 0 && slots_data_[room].watch.published_ns != oldest_ns) room = -1;
+  if (room < 0) {
+    for (int i = 0; i < slots_; ++i) {
+      if (quiet(i, now_ns)) {
+        room = i;
+        if (quiet_out != nullptr) *quiet_out = true;
+        break;
+      }
+    }
+  }
   if (room >= 0) {
     offers_since_room_.store(0, std::memory_order_relaxed);
-    return try_write(room, &watch, now_ns) ? room : -1;
+    return room;
   }
   uint64_t n = offers_since_room_.fetch_add(1, std::memory_order_relaxed) + 1 + slots_;
   if (random.below(n) >= static_cast<uint64_t>(slots_)) return -1;
-  int victim = static_cast<int>(random.below(slots_));
-  return try_write(victim, &watch, now_ns) ? victim : -1;
+  return static_cast<int>(random.below(slots_));
+}
+
+void WatchBoard::note_armed(int i, uint64_t gen, uint64_t now_ns) {
+  Slot& s = slots_data_[i];
+  if (s.generation.load(std::memory_order_acquire) != gen) return;
+  s.last_armed_ns.store(now_ns, std::memory_order_relaxed);
+  s.arms.fetch_add(1, std::memory_order_relaxed);
+}
+
+void WatchBoard::note_trap(int i, uint64_t gen) {
+  Slot& s = slots_data_[i];
+  if (s.generation.load(std::memory_order_acquire) != gen) return;
+  s.traps.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool WatchBoard::quiet(int i, uint64_t now_ns) const {
+  const Slot& s = slots_data_[i];
+  if (s.generation.load(std::memory_order_acquire) == 0) return false;
+  const uint32_t expected = s.watch.expected_arms;  // racy peek: a heuristic
+  if (expected == 0 || s.traps.load(std::memory_order_relaxed) != 0) return false;
+  if (s.arms.load(std::memory_order_relaxed) < expected) return false;
+  const uint64_t last = s.last_armed_ns.load(std::memory_order_relaxed);
+  return now_ns > last && now_ns - last > quiet_ns();
 }
 
 uint64_t WatchBoard::read(int i, Watch* out, bool with_stack) const {

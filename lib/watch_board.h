@@ -29,6 +29,8 @@ struct Watch {
   uint32_t owner_tid = 0;
   Epoch owner_epoch = 0;    // the owner's own epoch at the sample
   uint64_t published_ns = 0;  // set by publish()
+  uint32_t expected_arms = 0; // other live threads at the sample (0 = unknown): once
+                              // that many have armed it without a trap, it can retire early
   uint64_t value = 0;       // up to 8 bytes at bp_address at the sample
   StackRecord stack;        // the owner's stack at the sample
 };
@@ -48,6 +50,22 @@ class WatchBoard {
   // had room (reservoir sampling, so late samples keep a fair chance).
   // Returns the slot used, or -1 (not chosen, or a slot was being written).
   int publish(const Watch& watch, uint64_t now_ns, Random& random);
+
+  // publish() in two steps, so a sampler can skip the costly part of a sample (its
+  // stack) when the board would not take it: choose_slot() makes the same decision
+  // (room first: empty, expired, or quietly retired; else reservoir) and
+  // write_slot() stores the watch. `quiet` (optional) tells whether the slot chosen
+  // held a watch retired early because nobody else touched its bytes.
+  int choose_slot(uint64_t now_ns, Random& random, bool* quiet = nullptr);
+  bool write_slot(int i, const Watch& watch, uint64_t now_ns) { return try_write(i, &watch, now_ns); }
+
+  // A thread armed slot i for `generation` (arming.cc) / trapped on it: the early
+  // retirement bookkeeping. A watch that every other live thread (expected_arms) has
+  // armed and that then stayed quiet for quiet_ns() is room for a new sample.
+  void note_armed(int i, uint64_t generation, uint64_t now_ns);
+  void note_trap(int i, uint64_t generation);
+  bool quiet(int i, uint64_t now_ns) const;
+  uint64_t quiet_ns() const { return lifetime_ns_ / 4; }
 
   // Consistent copy of slot i. Returns its generation (0 = empty), or
   // kBusy when a writer held it through every retry. `with_stack` false skips the
@@ -75,6 +93,9 @@ class WatchBoard {
   struct alignas(64) Slot {
     std::atomic<uint64_t> sequence{0};   // odd while being written
     std::atomic<uint64_t> generation{0}; // 0 = empty
+    std::atomic<uint32_t> arms{0};       // threads that armed the current watch
+    std::atomic<uint32_t> traps{0};      // traps on it
+    std::atomic<uint64_t> last_armed_ns{0};
     Watch watch;
   };
   bool try_write(int i, const Watch* watch, uint64_t now_ns);  // watch == nullptr empties

@@ -24,8 +24,10 @@ void sync_debug_registers(ThreadState& t) {
     const bool want = gen != 0 && w.owner_uid != t.uid && t.done_generation[i] != gen &&
                       t.clock.get(w.owner_slot) < w.owner_epoch;
     if (want) {
-      if (!(bp.armed() && bp.armed_generation() == gen) && bp.arm(w.bp_address, w.bp_size, w.bp_type, gen))
+      if (!(bp.armed() && bp.armed_generation() == gen) && bp.arm(w.bp_address, w.bp_size, w.bp_type, gen)) {
         rt.stats.arms.fetch_add(1, std::memory_order_relaxed);
+        rt.board.note_armed(i, gen, monotonic_ns());  // for early retirement of unshared watches
+      }
     } else if (bp.armed()) {
       bp.disarm();
     }

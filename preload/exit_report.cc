@@ -1,18 +1,21 @@
-// exit_report.cc — render the raw stream (symbolized, deduplicated) into
-// <log_prefix>.<pid>, never overwriting a file, and say where it is.
+// exit_report.cc — at exit: raw stream -> report model (symbolized against this
+// process's own maps, deduplicated) -> suppressions -> the report files of
+// RACETRAP_FORMAT (lib/report_output.h), never overwriting a file; then the
+// summary, suppression and statistics lines on stderr.
 #include "exit_report.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include "race_report_model.h"
 #include "raw_log_reader.h"
+#include "report_output.h"
+#include "suppressions.h"
 #include "symbolizer.h"
 #include "text_report.h"
 
@@ -26,82 +29,93 @@ std::string read_self_maps() {
   return text.str();
 }
 
-bool write_all(int fd, const std::string& text) {
-  const char* p = text.data();
-  size_t left = text.size();
-  while (left > 0) {
-    ssize_t n = write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  return true;
+// The run statistics in report order. `suppressed` are race records silenced by
+// suppressions; `dropped` are race verdicts that never reached the raw stream.
+std::vector<std::pair<std::string, uint64_t>> collect_stats(const Runtime& rt, uint64_t suppressed) {
+  const RunStats& s = rt.stats;
+  uint64_t races = s.races.load(), repeated = s.races_repeated.load();
+  uint64_t written = rt.raw_log.races_written();
+  uint64_t dropped = races > repeated + written ? races - repeated - written : 0;
+  return {
+      {"samples", s.samples.load()},
+      {"samples_in_runtime", s.samples_in_runtime.load()},
+      {"samples_no_access", s.samples_no_access.load()},
+      {"samples_filtered", s.samples_filtered.load()},
+      {"samples_yielded", s.samples_yielded.load()},
+      {"samples_not_chosen", s.samples_not_chosen.load()},
+      {"watches_published", s.watches_published.load()},
+      {"watches_retired_quiet", s.watches_retired_quiet.load()},
+      {"arms", s.arms.load()},
+      {"traps", s.traps.load()},
+      {"traps_stale", s.traps_stale.load()},
+      {"conflicts", s.conflicts.load()},
+      {"races", races},
+      {"races_repeated", repeated},
+      {"races_written", written},
+      {"suppressed", suppressed},
+      {"dropped", dropped},
+  };
 }
 
-// Creates a new report file: <prefix>.<pid>, else <prefix>.<pid>.1, .2, ...
-int create_report_file(const std::string& base, std::string* path) {
-  for (int i = 0; i < 100; ++i) {
-    *path = i == 0 ? base : fmt::format("{}.{}", base, i);
-    int fd = open(path->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd >= 0 || errno != EEXIST) return fd;
+std::vector<ReportFormat> formats_of(const Flags& flags) {
+  std::vector<ReportFormat> formats;
+  std::string problem = parse_formats(flags.format, &formats);
+  if (!problem.empty()) {
+    write_stderr_line(fmt::format("racetrap: RACETRAP_FORMAT='{}': {}; using text", flags.format, problem).c_str());
+    formats = {ReportFormat::kText};
   }
-  return -1;
+  return formats;
+}
+
+Suppressions suppressions_of(const Flags& flags) {
+  if (flags.suppressions.empty()) return {};
+  Suppressions rules = load_suppressions(flags.suppressions);
+  for (const std::string& e : rules.errors) write_stderr_line(fmt::format("racetrap: {}", e).c_str());
+  return rules;
 }
 
 }  // namespace
 
 void finish_report(Runtime& rt) {
-  if (rt.flags.verbosity >= 1) {
-    const RunStats& s = rt.stats;
-    write_stderr_line(fmt::format("racetrap: stats: samples={} in-runtime={} no-access={} filtered={} published={} "
-                                  "arms={} traps={} stale={} races={}",
-                                  s.samples.load(), s.samples_in_runtime.load(), s.samples_no_access.load(),
-                                  s.samples_filtered.load(), s.watches_published.load(), s.arms.load(),
-                                  s.traps.load(), s.traps_stale.load(), s.races.load())
-                          .c_str());
-  }
+  const Flags& flags = rt.flags;
+  ReportModel model;
+  bool have_log = false;
   if (rt.raw_log.failed()) {
-    write_stderr_line(fmt::format("racetrap: races were found but {} could not be created ({})", rt.raw_path,
+    write_stderr_line(fmt::format("racetrap: races were found but {} could not be created ({})", rt.raw_log.path(),
                                   std::strerror(rt.raw_log.error()))
                           .c_str());
-    return;
-  }
-  if (!rt.raw_log.opened()) return;
-  std::string error;
-  std::optional<RawLog> log = read_raw_log(rt.raw_path, &error);
-  if (!log) {
-    write_stderr_line(fmt::format("racetrap: {}", error).c_str());
-    return;
-  }
-  Symbolizer symbolizer(read_self_maps());
-  TextReport report = render_text_report(*log, symbolizer);
-  if (report.race_count == 0) return;
-  std::string where;
-  bool to_stderr = std::strcmp(rt.log_prefix, "stderr") == 0;
-  if (!to_stderr) {
-    std::string path;
-    int fd = create_report_file(fmt::format("{}.{}", rt.log_prefix, rt.pid), &path);
-    if (fd >= 0 && write_all(fd, report.text)) {
-      close(fd);
-      where = path;
+  } else if (rt.raw_log.opened()) {
+    std::string error;
+    std::optional<RawLog> log = read_raw_log(rt.raw_log.path(), &error);
+    if (!log) {
+      write_stderr_line(fmt::format("racetrap: {}", error).c_str());
     } else {
-      if (fd >= 0) close(fd);
-      write_stderr_line(fmt::format("racetrap: cannot write the report to {} ({}); here it is:", path,
-                                    std::strerror(errno))
-                            .c_str());
-      to_stderr = true;
+      log->maps = read_self_maps();  // newer than the stream's snapshot (dlopen)
+      Symbolizer symbolizer(log->maps);
+      model = build_report_model(*log, symbolizer);
+      have_log = true;
     }
   }
-  if (to_stderr) {
-    write_all(2, report.text);
-    where = "stderr";
+  apply_suppressions(suppressions_of(flags), &model);
+  model.stats = collect_stats(rt, total_count(model.suppressed));
+
+  if (!model.races.empty()) {
+    bool to_stderr = std::strcmp(rt.log_prefix, "stderr") == 0;
+    std::string base = to_stderr ? "stderr" : fmt::format("{}.{}", rt.log_prefix, rt.pid);
+    std::vector<WrittenReport> written = write_reports(model, base, formats_of(flags), flags.source_root);
+    write_stderr_line(written_summary(model.races.size(), written).c_str());
   }
-  rt.raw_log.close();
-  unlink(rt.raw_path);
-  write_stderr_line(fmt::format("racetrap: {} data race{}, report: {}", report.race_count,
-                                report.race_count == 1 ? "" : "s", where)
-                        .c_str());
+  if (flags.print_suppressions) {
+    std::string listing = suppressions_listing(model);
+    if (listing.empty()) listing = fmt::format("racetrap: matched 0 suppressions (pid={})\n", rt.pid);
+    listing.pop_back();
+    write_stderr_line(listing.c_str());
+  }
+  if (flags.stats || flags.verbosity >= 1) write_stderr_line(stats_line(model).c_str());
+  if (have_log) {
+    rt.raw_log.close();
+    unlink(rt.raw_log.path());
+  }
 }
 
 }  // namespace racetrap

@@ -27,4 +27,56 @@ inline void release(ThreadState* t, const void* object) {
   t->clock.tick(t->slot);
 }
 
+// Both directions at once (a rendezvous: barriers, futex waits and wakes): the
+// thread takes what `object` holds, then leaves everything it knows there.
+inline void acquire_release(ThreadState* t, const void* object) {
+  runtime().sync_clocks.acquire(sync_key(object), t->clock);
+  release(t, object);
+  sync_debug_registers(*t);
+}
+
+// Reader-writer model (pthread rwlocks, AnnotateRWLock*): a writer's unlock
+// releases into the lock's write clock, a reader's unlock into its read clock
+// (keyed one byte further on). A reader acquires the write clock only, so two
+// readers stay unordered; a writer acquires both.
+inline const void* rwlock_read_key(const void* lock) { return static_cast<const char*>(lock) + 1; }
+inline void rwlock_acquire(ThreadState* t, const void* lock, bool writer) {
+  if (writer) runtime().sync_clocks.acquire(sync_key(rwlock_read_key(lock)), t->clock);
+  acquire(t, lock);
+}
+inline void rwlock_release(ThreadState* t, const void* lock, bool writer) {
+  release(t, writer ? lock : rwlock_read_key(lock));
+}
+inline void rwlock_forget(const void* lock) {
+  runtime().sync_clocks.forget(sync_key(lock));
+  runtime().sync_clocks.forget(sync_key(rwlock_read_key(lock)));
+}
+
+// The shapes every interposer takes. `real` runs inside a RuntimeScope (libc's
+// own accesses to the object are never sampled or trapped on); when racetrap does
+// not watch the thread, it is just called.
+
+// A call that acquires `object` when it succeeded (`ok(rc)`): lock, wait, post-wait.
+template <typename Ok, typename Fn, typename... Args>
+auto acquire_call(Ok ok, const void* object, Fn real, Args... args) {
+  ThreadState* t = watched_thread();
+  if (t == nullptr) return real(args...);
+  RuntimeScope scope;
+  auto rc = real(args...);
+  if (ok(rc)) acquire(t, object);
+  return rc;
+}
+
+// A call that releases `object` before it runs: unlock, post, signal.
+template <typename Fn, typename... Args>
+auto release_call(const void* object, Fn real, Args... args) {
+  ThreadState* t = watched_thread();
+  if (t == nullptr) return real(args...);
+  RuntimeScope scope;
+  release(t, object);
+  return real(args...);
+}
+
+inline bool returned_zero(int rc) { return rc == 0; }
+
 }  // namespace racetrap

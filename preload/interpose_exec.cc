@@ -3,6 +3,7 @@
 // image (same pid) starts with no raw stream of ours in its way.
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdarg>
 #include <vector>
 
@@ -13,11 +14,33 @@
 namespace racetrap {
 namespace {
 
-void report_before_exec() {
+// A vfork() child shares the parent's memory: it must leave the parent's stream
+// and report alone (the exec'd image reports for itself).
+bool report_before_exec() {
   Runtime& rt = runtime();
-  if (!rt.active || !rt.raw_log.opened()) return;
+  if (!rt.active || !rt.raw_log.opened() || !in_own_process()) return false;
   RuntimeScope scope;
+  rt.raw_log.seal();
   finish_report(rt);
+  return true;
+}
+
+// The exec failed and this image goes on: start a new stream (the report written
+// above stays; a later one gets the next free name).
+void resume_after_failed_exec(bool reported) {
+  if (!reported) return;
+  Runtime& rt = runtime();
+  int saved = errno;
+  rt.raw_log.configure(rt.raw_path, rt.pid);
+  errno = saved;
+}
+
+template <typename Fn, typename... Args>
+int exec_with_report(Fn real, Args... args) {
+  bool reported = report_before_exec();
+  int rc = real(args...);
+  resume_after_failed_exec(reported);
+  return rc;
 }
 
 // The arguments of execl/execlp/execle as an argv vector; *envp_out gets the
@@ -36,32 +59,27 @@ std::vector<char*> collect_args(const char* arg0, va_list ap, char*** envp_out) 
 
 RACETRAP_INTERPOSE int execve(const char* path, char* const argv[], char* const envp[]) {
   static auto real = next_function<int (*)(const char*, char* const[], char* const[])>("execve");
-  report_before_exec();
-  return real(path, argv, envp);
+  return exec_with_report(real, path, argv, envp);
 }
 
 RACETRAP_INTERPOSE int execv(const char* path, char* const argv[]) {
   static auto real = next_function<int (*)(const char*, char* const[])>("execv");
-  report_before_exec();
-  return real(path, argv);
+  return exec_with_report(real, path, argv);
 }
 
 RACETRAP_INTERPOSE int execvp(const char* file, char* const argv[]) {
   static auto real = next_function<int (*)(const char*, char* const[])>("execvp");
-  report_before_exec();
-  return real(file, argv);
+  return exec_with_report(real, file, argv);
 }
 
 RACETRAP_INTERPOSE int execvpe(const char* file, char* const argv[], char* const envp[]) {
   static auto real = next_function<int (*)(const char*, char* const[], char* const[])>("execvpe");
-  report_before_exec();
-  return real(file, argv, envp);
+  return exec_with_report(real, file, argv, envp);
 }
 
 RACETRAP_INTERPOSE int fexecve(int fd, char* const argv[], char* const envp[]) {
   static auto real = next_function<int (*)(int, char* const[], char* const[])>("fexecve");
-  report_before_exec();
-  return real(fd, argv, envp);
+  return exec_with_report(real, fd, argv, envp);
 }
 
 RACETRAP_INTERPOSE int execl(const char* path, const char* arg, ...) {

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 
+#include <new>
 #include <unordered_map>
 
 #include "arming.h"
@@ -92,7 +93,10 @@ int join_and_acquire(JoinFn real, pthread_t th, Rest... rest) {
 
 void forget_other_threads_after_fork() {
   handles_lock.reset();
-  handles().clear();
+  // Another thread may have been inside the map when fork() copied it: start a
+  // new one and leave the old memory alone (their states are leaked, as are the
+  // threads themselves in the child).
+  new (&handles()) std::unordered_map<pthread_t, ThreadState*>();
 }
 
 RACETRAP_INTERPOSE int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*fn)(void*), void* arg) {

@@ -3,6 +3,7 @@
 
 #include <link.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -56,23 +57,30 @@ void find_libc_data(Runtime& rt) {
       &rt);
 }
 
+// In the child of fork() (also daemon(), and anything else that runs the atfork
+// handlers): only the forking thread exists. It keeps being watched with fresh
+// state; every structure another thread could have been changing at the moment
+// of the fork is rebuilt rather than trusted (no lock held by a vanished thread
+// can block the child), and the parent's raw stream is left to the parent.
 void after_fork_in_child() {
   Runtime& rt = runtime();
   if (!rt.active) return;
   rt.pid = static_cast<uint32_t>(getpid());
+  // The inherited descriptors name the parent's threads' events (and the
+  // parent's raw stream): close them all; this thread opens its own below.
+  owned_fds::close_all();
   make_raw_path(rt);
   rt.raw_log.reset_after_fork(rt.raw_path, rt.pid);
   rt.board.clear();
   rt.sync_clocks.reset_after_fork();
   forget_other_threads_after_fork();
+  for (auto& logged : rt.thread_record_logged) logged.store(0, std::memory_order_relaxed);
   ThreadState* t = current_thread();
   if (t == nullptr) return;
   const Epoch own = t->clock.get(t->slot);
   t->clock.clear();
   t->clock.set(t->slot, own);
   rt.registry.reset_after_fork(t->slot, own);
-  // The inherited descriptors name the parent thread's events: close them and
-  // open this thread's own.
   detach_thread_state(t);
   t->board_version_seen = 0;
   std::memset(t->done_generation, 0, sizeof t->done_generation);
@@ -99,7 +107,9 @@ __attribute__((constructor(101))) void racetrap_start() {
   rt.board.configure(static_cast<int>(rt.flags.watchpoints),
                      rt.sample_period_ns * static_cast<uint64_t>(rt.flags.watch_lifetime));
   find_libc_data(rt);
+  relocate_library_pipes(true);  // libunwind's validation pipe goes out of the program's way
   init_stack_capture();
+  relocate_library_pipes(false);
   install_trap_handler();
   pthread_atfork(nullptr, nullptr, after_fork_in_child);
   rt.active = true;
@@ -123,17 +133,25 @@ __attribute__((constructor(101))) void racetrap_start() {
   }
 }
 
+// At exit (the last thread's return from main, exit(), or exit() called while
+// other threads still run). Threads that still run keep sampling, but the raw
+// stream is sealed first, so the report rendered here is not appended to under it.
 __attribute__((destructor(101))) void racetrap_stop() {
   Runtime& rt = runtime();
-  if (!rt.active) return;
+  if (!rt.active || !in_own_process()) return;
   ThreadState* t = current_thread();
   if (t != nullptr) detach_thread_state(t);
+  rt.raw_log.seal();
   finish_report(rt);
 }
 
 }  // namespace
 
 Runtime& runtime() { return *reinterpret_cast<Runtime*>(runtime_storage); }
+
+bool in_own_process() {
+  return static_cast<uint32_t>(syscall(SYS_getpid)) == runtime().pid;
+}
 
 uint64_t monotonic_ns() {
   timespec ts;

@@ -24,6 +24,13 @@ struct AddressRange {
 struct RunStats {
   std::atomic<uint64_t> samples{0}, samples_in_runtime{0}, samples_no_access{0},
       samples_filtered{0}, watches_published{0}, arms{0}, traps{0}, traps_stale{0}, races{0};
+  // The sampler's diversity policy (sampler.cc, lib/pc_diversity.h): samples whose PC
+  // yielded (watched often, never conflicting), samples the board would not take
+  // (no stack captured), traps on a live watch (conflicts), watches retired early
+  // because no other thread touched their bytes, and race verdicts on a PC pair
+  // already reported (not re-recorded).
+  std::atomic<uint64_t> samples_yielded{0}, samples_not_chosen{0}, conflicts{0}, watches_retired_quiet{0},
+      races_repeated{0};
 };
 
 struct Runtime {
@@ -50,6 +57,15 @@ Runtime& runtime();
 
 // True while the detector watches this process.
 inline bool runtime_active() { return runtime().active; }
+
+// False in a vfork() child (or a raw clone() without the atfork handlers), which
+// shares this process's memory but is another process: it must not touch the
+// runtime (no report, no raw stream). signal-safe (one getpid syscall).
+bool in_own_process();
+
+// interpose_fd.cc: while on, pipes opened (by libunwind at start-up) are moved
+// to the top of the descriptor range and protected from close/close_range.
+void relocate_library_pipes(bool on);
 
 // Nanoseconds of CLOCK_MONOTONIC (signal-safe, vDSO).
 uint64_t monotonic_ns();

@@ -1,9 +1,15 @@
-// sampler.cc — the sampling tick. signal-safe: decode, filter, capture the stack,
-// publish to the board; no allocation, no locks.
+// sampler.cc — the sampling tick. signal-safe: decode, filter, ask the PC-diversity
+// policy, capture the stack only when the board will take the sample, publish; no
+// allocation, no locks.
 #include "sampler.h"
+
+#include <cpuid.h>
+
+#include <cstring>
 
 #include "arming.h"
 #include "decoder.h"
+#include "pc_diversity.h"
 #include "safe_format.h"
 #include "signal_context.h"
 #include "stack_capture.h"
@@ -15,6 +21,65 @@ namespace {
 constexpr int kLookahead = 4;
 constexpr size_t kBefore = 32;
 constexpr uint64_t kUserSpaceEnd = 0x800000000000ull;
+constexpr uint64_t kPageSize = 4096;
+
+// Constant-initialized (atomics only), so they exist before any thread samples.
+PcTable the_pcs;
+RacePairSet the_pairs;
+
+// Threads that ran recently: a thread counts as running in a window of two sampling
+// periods when it ticked in it. A watch needs arms only from those (a blocked thread
+// arms when it wakes, before it can touch anything), so this, not the number of live
+// threads, is what early retirement waits for. Two buckets, current and previous
+// window; lock-free, a lost update only skews the heuristic.
+std::atomic<uint64_t> thread_window[kMaxThreadSlots];
+std::atomic<uint64_t> bucket_window[2];
+std::atomic<uint32_t> bucket_count[2];
+
+// Notes that thread `slot` ran in the window of `now`; returns how many threads ran
+// in this window or the previous one, whichever is more. signal-safe.
+uint32_t note_running(uint32_t slot, uint64_t now, uint64_t period_ns) {
+  const uint64_t window = now / (2 * (period_ns ? period_ns : 1)) + 1;  // never 0
+  const int b = static_cast<int>(window & 1);
+  uint64_t seen = bucket_window[b].load(std::memory_order_acquire);
+  if (seen != window && bucket_window[b].compare_exchange_strong(seen, window, std::memory_order_acq_rel))
+    bucket_count[b].store(0, std::memory_order_release);
+  if (slot < kMaxThreadSlots && thread_window[slot].exchange(window, std::memory_order_relaxed) != window)
+    bucket_count[b].fetch_add(1, std::memory_order_relaxed);
+  uint32_t running = bucket_count[b].load(std::memory_order_relaxed);
+  if (bucket_window[b ^ 1].load(std::memory_order_relaxed) == window - 1) {
+    const uint32_t previous = bucket_count[b ^ 1].load(std::memory_order_relaxed);
+    if (previous > running) running = previous;
+  }
+  return running;
+}
+
+// 1 when executable memory may be unreadable (x86 protection keys enabled: Linux
+// makes PROT_EXEC-only mappings execute-only with them), 0 when not, -1 unknown.
+// signal-safe (cpuid only).
+int execute_only_possible() {
+  static std::atomic<int> known{-1};
+  int v = known.load(std::memory_order_relaxed);
+  if (v >= 0) return v;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  v = 1;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) v = (c & (1u << 4)) != 0 ? 1 : 0;  // OSPKE
+  known.store(v, std::memory_order_relaxed);
+  return v;
+}
+
+// Copies code bytes [address, address + len) that lie in the page of `pc`, the pc
+// the thread was just interrupted at: that page is mapped and, without protection
+// keys, readable, so a plain copy cannot fault and saves a process_vm_readv syscall
+// (two per tick otherwise). Falls back to copy_from_memory otherwise. signal-safe.
+size_t copy_code(uint64_t pc, uint64_t address, void* out, size_t len) {
+  const uint64_t page = pc & ~(kPageSize - 1);
+  if (execute_only_possible() == 0 && address >= page && address + len <= page + kPageSize) {
+    std::memcpy(out, reinterpret_cast<const void*>(address), len);
+    return len;
+  }
+  return copy_from_memory(address, out, len);
+}
 
 // Whether another thread could ever touch these bytes in a way worth watching.
 bool worth_watching(const ThreadState& t, const Runtime& rt, const MemoryAccess& a) {
@@ -35,8 +100,15 @@ bool worth_watching(const ThreadState& t, const Runtime& rt, const MemoryAccess&
 bool pick_access(ThreadState& t, const CpuRegisters& regs, MemoryAccess* out) {
   uint8_t* const before = t.code;                 // kBefore bytes ending at rip
   uint8_t* const at = t.code + kBefore;           // bytes from rip on
-  const size_t at_len = copy_from_memory(regs.rip, at, sizeof t.code - kBefore);
-  const size_t before_len = copy_from_memory(regs.rip - kBefore, before, kBefore);
+  size_t at_len = sizeof t.code - kBefore;
+  const uint64_t page_end = (regs.rip & ~(kPageSize - 1)) + kPageSize;
+  if (regs.rip + at_len > page_end && execute_only_possible() == 0) {
+    // Take what this page has without a syscall; go past it only when that is
+    // shorter than one instruction could be.
+    at_len = page_end - regs.rip >= 15 ? page_end - regs.rip : at_len;
+  }
+  at_len = copy_code(regs.rip, regs.rip, at, at_len);
+  const size_t before_len = copy_code(regs.rip, regs.rip - kBefore, before, kBefore);
   auto from_before = [&] {
     return before_len == kBefore && decode_access_before(regs, before, before_len, out) == DecodeStatus::kAccess &&
            !out->branch;
@@ -48,7 +120,17 @@ bool pick_access(ThreadState& t, const CpuRegisters& regs, MemoryAccess* out) {
   return from_here() || from_before();
 }
 
+void trace_sample(const ThreadState& t, const MemoryAccess& access, const char* outcome) {
+  LineBuffer line;
+  line.text("racetrap: T").dec(t.uid).text(" sample pc=").hex(access.pc).text(" addr=").hex(access.address)
+      .text(" size=").dec(access.size).text(" ").text(access_kind_name(access.kind)).text(" ").text(outcome);
+  line.write_line(2);
+}
+
 }  // namespace
+
+PcTable& sampled_pcs() { return the_pcs; }
+RacePairSet& reported_pairs() { return the_pairs; }
 
 void on_sample_tick(ThreadState& t, void* ucontext) {
   Runtime& rt = runtime();
@@ -63,6 +145,8 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
     rt.stats.samples_in_runtime.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  const uint64_t now = monotonic_ns();
+  const uint32_t running = note_running(t.slot, now, rt.sample_period_ns);
   sync_debug_registers(t);
 
   const CpuRegisters regs = registers_from_ucontext(ucontext);
@@ -73,6 +157,19 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
   }
   if (!worth_watching(t, rt, access)) {
     rt.stats.samples_filtered.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  // Diversity: a PC watched often without a conflict yields to PCs not yet watched.
+  if (!admit_sample(the_pcs.counts(access.pc), t.random)) {
+    rt.stats.samples_yielded.fetch_add(1, std::memory_order_relaxed);
+    if (rt.flags.verbosity >= 3) trace_sample(t, access, "yielded");
+    return;
+  }
+  bool quiet = false;
+  const int chosen = rt.board.choose_slot(now, t.random, &quiet);
+  if (chosen < 0) {
+    rt.stats.samples_not_chosen.fetch_add(1, std::memory_order_relaxed);
+    if (rt.flags.verbosity >= 3) trace_sample(t, access, "not chosen");
     return;
   }
   Watch& w = t.scratch_watch;
@@ -88,17 +185,16 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
   w.owner_slot = t.slot;
   w.owner_tid = t.os_tid;
   w.owner_epoch = t.clock.get(t.slot);
-  w.published_ns = monotonic_ns();
+  w.published_ns = now;
+  w.expected_arms = running > 1 ? running - 1 : 0;  // 0: nobody else runs, never retired early
   capture_stack_from_signal(ucontext, access.pc, &w.stack);
-  const int slot = rt.board.publish(w, w.published_ns, t.random);
-  if (slot >= 0) rt.stats.watches_published.fetch_add(1, std::memory_order_relaxed);
-  if (rt.flags.verbosity >= 3) {
-    LineBuffer line;
-    line.text("racetrap: T").dec(t.uid).text(" sample pc=").hex(access.pc).text(" addr=").hex(access.address)
-        .text(" size=").dec(access.size).text(" ").text(access_kind_name(access.kind))
-        .text(slot >= 0 ? " published" : " not chosen");
-    line.write_line(2);
+  const bool written = rt.board.write_slot(chosen, w, now);
+  if (written) {
+    rt.stats.watches_published.fetch_add(1, std::memory_order_relaxed);
+    if (quiet) rt.stats.watches_retired_quiet.fetch_add(1, std::memory_order_relaxed);
+    the_pcs.note_published(access.pc);
   }
+  if (rt.flags.verbosity >= 3) trace_sample(t, access, written ? "published" : "not chosen");
 }
 
 }  // namespace racetrap

@@ -5,6 +5,7 @@
 #include "signal_handler.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 
 #include <cerrno>
 #include <cstring>
@@ -19,13 +20,11 @@ namespace {
 
 struct sigaction the_program_action;  // SIG_DFL until the program says otherwise
 
-// signal-safe. A SIGTRAP that is not racetrap's: do what the program asked for.
+// signal-safe. A SIGTRAP that is not racetrap's: do what the program asked for,
+// as the kernel would have (its sa_mask blocked during its handler,
+// SA_RESETHAND honoured).
 void chain_to_program(int sig, siginfo_t* info, void* ucontext) {
-  struct sigaction& act = the_program_action;
-  if (act.sa_flags & SA_SIGINFO) {
-    if (act.sa_sigaction != nullptr) act.sa_sigaction(sig, info, ucontext);
-    return;
-  }
+  struct sigaction act = the_program_action;
   if (act.sa_handler == SIG_IGN) return;
   if (act.sa_handler == SIG_DFL) {
     // Default action (core dump): restore it and let the signal take effect when
@@ -37,7 +36,36 @@ void chain_to_program(int sig, siginfo_t* info, void* ucontext) {
     raise(SIGTRAP);
     return;
   }
-  act.sa_handler(sig);
+  if (act.sa_flags & SA_RESETHAND) {
+    std::memset(&the_program_action, 0, sizeof the_program_action);
+    the_program_action.sa_handler = SIG_DFL;
+  }
+  sigset_t old_mask;
+  sigset_t mask = act.sa_mask;
+  if ((act.sa_flags & SA_NODEFER) == 0) sigaddset(&mask, SIGTRAP);
+  pthread_sigmask(SIG_BLOCK, &mask, &old_mask);
+  if (act.sa_flags & SA_SIGINFO) {
+    if (act.sa_sigaction != nullptr) act.sa_sigaction(sig, info, ucontext);
+  } else {
+    act.sa_handler(sig);
+  }
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+}
+
+// signal-safe. Whether the stack this handler runs on has room for the sampler
+// or trap work (decoding, unwinding: about 8.5 KiB measured, see
+// tests/reliability): a thread with a tiny stack, or a program's small
+// sigaltstack, is left alone rather than overflowed.
+constexpr uintptr_t kHandlerStackNeed = 16 * 1024;
+bool enough_stack(const ThreadState& t) {
+  uintptr_t sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  stack_t alt;
+  if (sigaltstack(nullptr, &alt) == 0 && (alt.ss_flags & SS_ONSTACK) != 0) {
+    uintptr_t base = reinterpret_cast<uintptr_t>(alt.ss_sp);
+    return sp > base && sp - base >= kHandlerStackNeed;
+  }
+  if (t.stack.begin == 0 || !t.stack.contains(sp)) return true;  // unknown stack: trust it
+  return sp - t.stack.begin >= kHandlerStackNeed;
 }
 
 // signal-safe.
@@ -51,10 +79,17 @@ void on_sigtrap(int sig, siginfo_t* info, void* ucontext) {
   }
   ThreadState* t = current_thread();
   if (t != nullptr && t->watching) {
+    const bool room = enough_stack(*t);
     if (sig_data::kind(perf.data) == sig_data::kSampleTick) {
-      if (!perf.async) on_sample_tick(*t, ucontext);
-    } else {
+      if (!perf.async && room) on_sample_tick(*t, ucontext);
+    } else if (room) {
       on_watchpoint_trap(*t, ucontext, sig_data::slot(perf.data), sig_data::generation(perf.data), perf.async);
+    } else {
+      const unsigned slot = sig_data::slot(perf.data);
+      if (slot < static_cast<unsigned>(kMaxWatchSlots)) {  // one-shot all the same
+        t->breakpoints[slot].disarm();
+        t->done_generation[slot] = sig_data::generation(perf.data);
+      }
     }
   }
   errno = saved_errno;

@@ -2,6 +2,8 @@
 #include "thread_state.h"
 
 #include <dlfcn.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -42,6 +44,48 @@ void record_address_ranges(ThreadState* t) {
   t->tls.end = tp + 2048;  // the TCB (struct pthread head) follows the thread pointer
 }
 
+// Threads whose stack is smaller than this get a racetrap sigaltstack (when the
+// program installed none) so the SIGTRAP handler never runs them out of stack.
+constexpr size_t kSmallStack = 256 * 1024;
+constexpr size_t kAltStackSize = 64 * 1024;
+constexpr size_t kGuard = 4096;
+
+void install_own_altstack(ThreadState* t) {
+  if (t->stack.end - t->stack.begin >= kSmallStack) return;
+  stack_t current;
+  if (sigaltstack(nullptr, &current) != 0 || (current.ss_flags & SS_DISABLE) == 0) return;  // the program's
+  void* mem = mmap(nullptr, kAltStackSize + kGuard, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+  if (mem == MAP_FAILED) return;
+  mprotect(mem, kGuard, PROT_NONE);  // overflow faults instead of corrupting
+  stack_t ss;
+  ss.ss_sp = static_cast<char*>(mem) + kGuard;
+  ss.ss_size = kAltStackSize;
+  ss.ss_flags = 0;
+  if (sigaltstack(&ss, nullptr) != 0) {
+    munmap(mem, kAltStackSize + kGuard);
+    return;
+  }
+  t->own_altstack = mem;
+  t->own_altstack_size = kAltStackSize + kGuard;
+}
+
+void remove_own_altstack(ThreadState* t) {
+  if (t->own_altstack == nullptr) return;
+  stack_t current;
+  if (sigaltstack(nullptr, &current) == 0 && current.ss_sp == static_cast<char*>(t->own_altstack) + kGuard) {
+    if (current.ss_flags & SS_ONSTACK) return;  // cannot happen outside a handler: keep it rather than crash
+    stack_t off;
+    off.ss_sp = nullptr;
+    off.ss_size = 0;
+    off.ss_flags = SS_DISABLE;
+    sigaltstack(&off, nullptr);
+  }
+  munmap(t->own_altstack, t->own_altstack_size);
+  t->own_altstack = nullptr;
+  t->own_altstack_size = 0;
+}
+
 }  // namespace
 
 ThreadState* current_thread() { return tls_current; }
@@ -65,6 +109,7 @@ ThreadState* create_thread_state(ThreadState* parent) {
   t->clock.set(t->slot, lease.first_epoch);
   uint64_t seed = rt.flags.seed != 0 ? static_cast<uint64_t>(rt.flags.seed) : monotonic_ns();
   t->random = Random(seed * 0x9e3779b97f4a7c15ull + t->uid + 1);
+  t->record = ThreadRecord{};  // zeroed: the name and creation stack are read from the raw stream
   t->record.uid = t->uid;
   t->record.parent_uid = parent != nullptr ? parent->uid : t->uid;
   return t;
@@ -78,6 +123,7 @@ void attach_thread_state(ThreadState* t) {
   record_address_ranges(t);
   tls_current = t;
   if (!rt.active) return;
+  install_own_altstack(t);
   RuntimeScope scope;
   bool ok = true;
   for (int i = 0; i < rt.board.slots() && ok; ++i) ok = t->breakpoints[i].open(static_cast<unsigned>(i));
@@ -96,6 +142,7 @@ void detach_thread_state(ThreadState* t) {
   for (auto& bp : t->breakpoints) bp.close();
   t->watching = false;
   tls_current = nullptr;
+  remove_own_altstack(t);
   leave_runtime(t);
 }
 

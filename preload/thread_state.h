@@ -33,7 +33,18 @@ struct ThreadState {
 
   AddressRange stack;  // this thread's stack (and, for glibc, its static TLS above it)
   AddressRange tls;    // static TLS block below the thread pointer
+  // A sigaltstack racetrap installed because the thread's own stack is too small
+  // for the SIGTRAP handler and the program had none (freed at thread exit).
+  void* own_altstack = nullptr;
+  size_t own_altstack_size = 0;
   int in_runtime = 0;  // > 0 inside racetrap's own code: samples and traps are ignored (see enter_runtime)
+
+  // Dynamic annotations (annotations.cc): > 0 between AnnotateIgnoreReadsBegin/End
+  // (resp. Writes) in this thread: its reads (writes) are neither sampled nor
+  // reported when they trap. Written by the thread itself, read by its own signal
+  // handlers only (plain ints + signal fences).
+  int ignore_reads = 0;
+  int ignore_writes = 0;
 
   Random random;
   ThreadRecord record;  // uid, creator and creation stack, for reports

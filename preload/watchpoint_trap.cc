@@ -4,7 +4,9 @@
 #include "watchpoint_trap.h"
 
 #include "decoder.h"
+#include "pc_diversity.h"
 #include "race_check.h"
+#include "sampler.h"
 #include "safe_format.h"
 #include "signal_context.h"
 #include "stack_capture.h"
@@ -82,8 +84,14 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
   const CpuRegisters regs = registers_from_ucontext(ucontext);
   MemoryAccess access;
   const bool decoded = decode_trapping_access(regs, t, w, &access);
-  if (judge_trap(w, decoded ? &access : nullptr, t.uid, t.clock, rt.flags.report_atomics) != TrapVerdict::kRace)
-    return;
+  const TrapVerdict verdict = judge_trap(w, decoded ? &access : nullptr, t.uid, t.clock, rt.flags.report_atomics);
+  if (verdict == TrapVerdict::kRace || verdict == TrapVerdict::kOrdered || verdict == TrapVerdict::kAtomic) {
+    // Another thread really touched the bytes: the watch (and its PC) was worth it.
+    rt.stats.conflicts.fetch_add(1, std::memory_order_relaxed);
+    rt.board.note_trap(static_cast<int>(slot), generation);
+    sampled_pcs().note_conflict(w.access.pc);
+  }
+  if (verdict != TrapVerdict::kRace) return;
   if (!decoded) {
     access.pc = regs.rip;
     access.address = w.bp_address;
@@ -92,6 +100,19 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
     access.atomic = false;
   }
   rt.stats.races.fetch_add(1, std::memory_order_relaxed);
+  sampled_pcs().note_race(w.access.pc);
+  if (!reported_pairs().insert(w.access.pc, access.pc)) {
+    // This PC pair is already in the report: do not record it again, and free the
+    // register for other samples.
+    rt.stats.races_repeated.fetch_add(1, std::memory_order_relaxed);
+    if (rt.flags.verbosity >= 3) {
+      LineBuffer line;
+      line.text("racetrap: T").dec(t.uid).text(" race repeated pc=").hex(access.pc).text(" with pc=").hex(w.access.pc);
+      line.write_line(2);
+    }
+    rt.board.retire(static_cast<int>(slot), generation);
+    return;
+  }
 
   RaceRecord& r = t.scratch_race;
   fill_access(r.current, access, t.uid, t.os_tid);

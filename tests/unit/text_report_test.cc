@@ -2,6 +2,7 @@
 // and the shape of the rendered text report.
 #include <dlfcn.h>
 #include <unistd.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -314,17 +315,19 @@ TEST_F(TextReportTest, Shape) {
   uint64_t read_pc = fn_address(&racetrap_read_marker);
   uint64_t ra = racetrap_return_address(); const int call_line = __LINE__;
   log_.races.push_back(make_race(
-      make_access(2, 102, 0x7ffd12345678, 8, AccessKind::kWrite, false, {write_pc, ra}),
-      make_access(1, 101, 0x7ffd12345678, 4, AccessKind::kRead, false, {read_pc})));
+      make_access(2, 102, 0x1008, 8, AccessKind::kWrite, false, {write_pc, ra}),
+      make_access(1, 101, 0x1008, 4, AccessKind::kRead, false, {read_pc})));
+  log_.races.back().value_at_sample = 0x1122334455;
+  log_.races.back().value_at_trap = 0x1122334466;
 
   TextReport report = render_text_report(log_, symbolizer_);
   EXPECT_EQ(report.race_count, 1u);
   SCOPED_TRACE("report:\n" + report.text);
   std::vector<std::string> lines = split_lines(report.text);
-  ASSERT_EQ(lines.size(), 15u);
+  ASSERT_EQ(lines.size(), 16u);
   EXPECT_EQ(lines[0], "==================");
   EXPECT_EQ(lines[1], "WARNING: racetrap: data race (pid=1234)");
-  EXPECT_EQ(lines[2], "  Write of size 8 at 0x7ffd12345678 by thread T2 'worker' (tid=102):");
+  EXPECT_EQ(lines[2], "  Write of size 8 at 0x1008 by thread T2 'worker' (tid=102):");
   int l = frame_line_number(lines[3], 0, "racetrap_write_marker()");
   EXPECT_GE(l, kWriteMarkerLine) << lines[3];
   EXPECT_LE(l, kWriteMarkerLine + 3) << lines[3];
@@ -332,26 +335,28 @@ TEST_F(TextReportTest, Shape) {
                               "racetrap::(anonymous namespace)::TextReportTest_Shape_Test::TestBody()"),
             call_line)
       << lines[4];
-  EXPECT_EQ(lines[5], "  Previous read of size 4 at 0x7ffd12345678 by thread T1 (tid=101):");
+  EXPECT_EQ(lines[5], "  Previous read of size 4 at 0x1008 by thread T1 (tid=101):");
   l = frame_line_number(lines[6], 0, "racetrap_read_marker()");
   EXPECT_GE(l, kReadMarkerLine) << lines[6];
   EXPECT_LE(l, kReadMarkerLine + 3) << lines[6];
-  EXPECT_EQ(lines[7], "  Thread T2 'worker' (tid=102) created by thread T1 at:");
-  l = frame_line_number(lines[8], 0, "racetrap_spawn_marker()");
-  EXPECT_GE(l, kSpawnMarkerLine) << lines[8];
-  EXPECT_LE(l, kSpawnMarkerLine + 3) << lines[8];
-  EXPECT_EQ(lines[9], "  Thread T1 (tid=101) created by main thread at:");
-  EXPECT_GE(frame_line_number(lines[10], 0, "racetrap_spawn_marker()"), kSpawnMarkerLine) << lines[10];
-  EXPECT_EQ(lines[11], "");
+  // The watch was 4 bytes wide (the previous access): values are masked to it.
+  EXPECT_EQ(lines[7], "  Value before the write: 0x22334455, after: 0x22334466 (4 bytes)");
+  EXPECT_EQ(lines[8], "  Thread T2 'worker' (tid=102) created by thread T1 at:");
+  l = frame_line_number(lines[9], 0, "racetrap_spawn_marker()");
+  EXPECT_GE(l, kSpawnMarkerLine) << lines[9];
+  EXPECT_LE(l, kSpawnMarkerLine + 3) << lines[9];
+  EXPECT_EQ(lines[10], "  Thread T1 (tid=101) created by main thread at:");
+  EXPECT_GE(frame_line_number(lines[11], 0, "racetrap_spawn_marker()"), kSpawnMarkerLine) << lines[11];
+  EXPECT_EQ(lines[12], "");
   EXPECT_TRUE(std::regex_match(
-      lines[12], std::regex("SUMMARY: racetrap: data race /\\S*text_report_test\\.cc:[0-9]+:[0-9]+ "
+      lines[13], std::regex("SUMMARY: racetrap: data race /\\S*text_report_test\\.cc:[0-9]+:[0-9]+ "
                             "in racetrap_write_marker\\(\\)")))
-      << lines[12];
+      << lines[13];
   // The SUMMARY names the same place as the first frame.
-  EXPECT_NE(lines[3].find(lines[12].substr(lines[12].find('/'), lines[12].find(" in ") - lines[12].find('/'))),
+  EXPECT_NE(lines[3].find(lines[13].substr(lines[13].find('/'), lines[13].find(" in ") - lines[13].find('/'))),
             std::string::npos);
-  EXPECT_EQ(lines[13], "==================");
-  EXPECT_EQ(lines[14], "racetrap: 1 distinct data races (1 reports)");
+  EXPECT_EQ(lines[14], "==================");
+  EXPECT_EQ(lines[15], "racetrap: 1 distinct data races (1 reports)");
   EXPECT_EQ(report.text.back(), '\n');
   EXPECT_EQ(report.text.find("Seen"), std::string::npos);
 }
@@ -408,6 +413,41 @@ TEST_F(TextReportTest, DeduplicatesByUnorderedPcPair) {
   std::vector<std::string> lines = split_lines(report.text);
   ASSERT_FALSE(lines.empty());
   EXPECT_EQ(lines.back(), "racetrap: 2 distinct data races (3 reports)");
+}
+
+TEST_F(TextReportTest, LocationOfAGlobal) {
+  uint64_t write_pc = fn_address(&racetrap_write_marker);
+  uint64_t read_pc = fn_address(&racetrap_read_marker);
+  uint64_t sink = address_of(&g_sink);
+  log_.races.push_back(make_race(make_access(1, 101, sink, 4, AccessKind::kRead, false, {read_pc}),
+                                 make_access(2, 102, sink, 4, AccessKind::kWrite, false, {write_pc})));
+  TextReport report = render_text_report(log_, symbolizer_);
+  SCOPED_TRACE("report:\n" + report.text);
+  EXPECT_NE(report.text.find(fmt::format("  Location is global 'g_sink' of size 4 at {:#x} ({})\n", sink,
+                                         self_exe_basename())),
+            std::string::npos);
+  // A read races with an earlier write: no before/after values.
+  EXPECT_EQ(report.text.find("Value before"), std::string::npos);
+}
+
+TEST_F(TextReportTest, LocationKindsFromTheMaps) {
+  RawLog log;
+  log.pid = 9;
+  log.maps =
+      "1000-2000 rw-p 00000000 00:00 0 [heap]\n"
+      "3000-4000 rw-p 00000000 00:00 0 [stack]\n"
+      "5000-6000 rw-p 00000000 00:00 0 \n";
+  for (uint64_t address : {0x1100, 0x3100, 0x5100, 0x9100})
+    log.races.push_back(make_race(make_access(1, 1, address, 1, AccessKind::kWrite, false, {address}),
+                                  make_access(2, 2, address, 1, AccessKind::kWrite, false, {address + 1})));
+  Symbolizer no_symbols("");
+  TextReport report = render_text_report(log, no_symbols);
+  SCOPED_TRACE("report:\n" + report.text);
+  EXPECT_EQ(report.race_count, 4u);
+  EXPECT_EQ(count_of(report.text, "  Location is heap memory.\n"), 1u);
+  EXPECT_EQ(count_of(report.text, "  Location is stack of main thread.\n"), 1u);
+  EXPECT_EQ(count_of(report.text, "  Location is heap or thread stack memory (anonymous mapping).\n"), 1u);
+  EXPECT_EQ(count_of(report.text, "  Location is "), 3u);  // 0x9100: unknown, no line
 }
 
 TEST_F(TextReportTest, EmptyInputIsEmptyText) {

@@ -434,6 +434,58 @@ TEST(WatchBoard, UnexpiredFullBoardFallsBackToReservoir) {
   EXPECT_NEAR(rejected / double(kTrials), 0.2, 0.06);
 }
 
+// ---------------------------------------------------------------- early retirement
+
+// A watch every other live thread armed and then left alone for quiet_ns() is room
+// for a new sample before its lifetime ends; a trap, a missing arm, or an unknown
+// thread count keeps it.
+TEST(WatchBoard, QuietWatchIsRetiredEarly) {
+  constexpr uint64_t L = 8000;  // quiet_ns() == 2000
+  WatchBoard b;
+  b.configure(4, L);
+  ASSERT_EQ(b.quiet_ns(), 2000u);
+  Random rng(3);
+  for (int k = 0; k < 4; ++k) {
+    Watch w = watch_for(0x1000 + 8 * k, 8, k, 100);
+    w.expected_arms = 2;  // three live threads
+    ASSERT_EQ(b.publish(w, 100, rng), k);
+  }
+  const uint64_t g1 = b.generation(1), g2 = b.generation(2), g3 = b.generation(3);
+  b.note_armed(1, g1, 200);
+  b.note_armed(1, g1, 300);  // slot 1: both others armed, last at 300
+  b.note_armed(2, g2, 200);  // slot 2: only one of two
+  b.note_armed(3, g3, 200);
+  b.note_armed(3, g3, 250);
+  b.note_trap(3, g3);        // slot 3: armed by both, but trapped
+  b.note_armed(0, 12345, 200);  // a stale generation changes nothing
+  EXPECT_FALSE(b.quiet(1, 2300));  // exactly quiet_ns after the last arm: not yet
+  EXPECT_TRUE(b.quiet(1, 2301));
+  EXPECT_FALSE(b.quiet(0, 5000));
+  EXPECT_FALSE(b.quiet(2, 5000));
+  EXPECT_FALSE(b.quiet(3, 5000));
+  bool quiet = false;
+  EXPECT_EQ(b.choose_slot(2301, rng, &quiet), 1);
+  EXPECT_TRUE(quiet);
+  Watch fresh = watch_for(0x9000, 8, 9, 2301);
+  fresh.expected_arms = 2;
+  ASSERT_TRUE(b.write_slot(1, fresh, 2301));
+  EXPECT_FALSE(b.quiet(1, 100000));  // the new watch starts with no arms
+  // Lifetime expiry still comes first and takes the oldest slot.
+  EXPECT_EQ(b.choose_slot(8101, rng, &quiet), 0);
+  EXPECT_FALSE(quiet);
+}
+
+TEST(WatchBoard, ChooseThenWriteMatchesPublish) {
+  WatchBoard b;
+  b.configure(2, 1000);
+  Random rng(5);
+  EXPECT_EQ(b.choose_slot(10, rng), 0);  // empty: room, nothing written yet
+  EXPECT_EQ(b.choose_slot(10, rng), 0);
+  ASSERT_TRUE(b.write_slot(0, watch_for(0x1000, 8, 1, 10), 10));
+  EXPECT_EQ(b.choose_slot(11, rng), 1);
+  EXPECT_EQ(b.offers(), 3u);
+}
+
 // ---------------------------------------------------------------- reservoir fairness
 
 // With the board full and nothing expiring, N offers numbered 0..N-1 should each end

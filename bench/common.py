@@ -1,0 +1,118 @@
+"""Shared helpers of bench/micro, bench/overhead and bench/detection (python3 only)."""
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+SOURCE_DIR = os.path.dirname(BENCH_DIR)
+
+
+def log(*args):
+    import time
+    print(time.strftime("%H:%M:%S"), *args, file=sys.stderr, flush=True)
+
+
+def ensure_packages(packages):
+    """apt-get installs the Debian packages whose commands are missing (as root)."""
+    missing = [pkg for cmd, pkg in packages if shutil.which(cmd) is None]
+    if not missing:
+        return
+    log("bench: installing", " ".join(missing))
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends"] + missing, check=True, env=env,
+                   stdout=subprocess.DEVNULL)
+
+
+def ensure_build(builddir):
+    """Configures (release, -Dbench=true) and builds `builddir` when needed."""
+    builddir = os.path.abspath(builddir)
+    if not os.path.exists(os.path.join(builddir, "build.ninja")):
+        ensure_packages([("meson", "meson"), ("ninja", "ninja-build")])
+        subprocess.run(["meson", "setup", builddir, SOURCE_DIR, "-Dbench=true", "-Dbuildtype=release"], check=True,
+                       stdout=subprocess.DEVNULL)
+    else:
+        subprocess.run(["meson", "configure", builddir, "-Dbench=true"], check=True, stdout=subprocess.DEVNULL)
+    # Only what the benchmarks run, so a half-edited file elsewhere does not stop them.
+    targets = ["preload/libracetrap.so"] + ["bench/" + t for t in BENCH_TARGETS]
+    subprocess.run(["ninja", "-C", builddir] + targets, check=True, stdout=subprocess.DEVNULL)
+    return builddir
+
+
+BENCH_TARGETS = ["micro_perf", "micro_sync", "micro_tick", "lock_heavy", "cpu_spin"] + [
+    "bench_" + p for p in ["racy_ww_counter", "racy_rw_flag", "racy_wrong_lock", "racy_struct_field", "racy_rare",
+                           "racy_cold"]]
+
+
+def preload_path(builddir):
+    return os.path.join(builddir, "preload", "libracetrap.so")
+
+
+def machine_description():
+    model = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem_kib = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal"):
+                mem_kib = int(line.split()[1])
+    return "nproc {}, {}, {:.0f} GiB RAM, Linux {}".format(os.cpu_count(), model, mem_kib / 2**20, platform.release())
+
+
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def racetrap_env(builddir, logdir, extra=None):
+    env = dict(os.environ)
+    env["LD_PRELOAD"] = preload_path(builddir)
+    env["RACETRAP_LOG_PATH"] = os.path.join(logdir, "racetrap")
+    if extra:
+        env.update(extra)
+    return env
+
+
+def fresh_logdir():
+    return tempfile.mkdtemp(prefix="racetrap-bench-")
+
+
+def reports_in(logdir):
+    """Distinct races reported into `logdir` (the report files' closing counts)."""
+    total = 0
+    for name in os.listdir(logdir):
+        if name.endswith(".raw"):
+            continue
+        with open(os.path.join(logdir, name), errors="replace") as f:
+            total += f.read().count("WARNING: racetrap: data race")
+    return total
+
+
+def make_input(path, megabytes):
+    """Deterministic, moderately compressible text: words from a seeded generator."""
+    if os.path.exists(path) and os.path.getsize(path) >= megabytes << 20:
+        return
+    rng = random.Random(5)
+    words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 10))) for _ in range(20000)]
+    with open(path + ".tmp", "w") as f:
+        written = 0
+        while written < megabytes << 20:
+            chunk = "\n".join(" ".join(rng.choices(words, k=12)) + " %d" % rng.randint(0, 10**9) for _ in range(20000))
+            f.write(chunk + "\n")
+            written += len(chunk) + 1
+    os.rename(path + ".tmp", path)
+
+
+def head(path, megabytes, out):
+    if not os.path.exists(out):
+        with open(path, "rb") as src, open(out, "wb") as dst:
+            dst.write(src.read(megabytes << 20))
+    return out

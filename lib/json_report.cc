@@ -1,0 +1,352 @@
+// json_report.cc — ReportModel <-> JSON (schema: docs/json-report.md).
+// Writing omits empty strings, zero line/column and false flags; reading takes an
+// absent member as that default, so the round trip is exact.
+#include "json_report.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+
+#include "racetrap_version.h"
+
+namespace racetrap {
+namespace {
+
+std::string hex(uint64_t v) { return fmt::format("{:#x}", v); }
+
+void set_if(Json& o, const char* key, const std::string& value) {
+  if (!value.empty()) o.set(key, value);
+}
+
+Json stack_to_json(const std::vector<SourceFrame>& frames) {
+  Json a = Json::array();
+  for (const SourceFrame& f : frames) a.push(frame_to_json(f));
+  return a;
+}
+
+Json access_to_json(const ReportAccess& a) {
+  Json o = Json::object();
+  o.set("kind", a.kind);
+  o.set("atomic", a.atomic);
+  o.set("size", a.size);
+  o.set("address", hex(a.address));
+  Json& t = o.set("thread", Json::object());
+  t.set("uid", a.thread_uid);
+  t.set("tid", a.os_tid);
+  set_if(t, "name", a.thread_name);
+  o.set("stack", stack_to_json(a.stack));
+  return o;
+}
+
+Json race_to_json(const RaceReport& r) {
+  Json o = Json::object();
+  o.set("kind", r.kind);
+  o.set("fingerprint", r.fingerprint);
+  o.set("pid", r.pid);
+  o.set("count", r.count);
+  o.set("runs", r.runs);
+  o.set("current", access_to_json(r.current));
+  o.set("previous", access_to_json(r.previous));
+  Json& loc = o.set("location", Json::object());
+  loc.set("kind", r.location.kind);
+  set_if(loc, "symbol", r.location.symbol);
+  if (r.location.start != 0) loc.set("start", hex(r.location.start));
+  if (r.location.size != 0) loc.set("size", r.location.size);
+  set_if(loc, "module", r.location.module);
+  if (r.has_values) {
+    Json& v = o.set("values", Json::object());
+    v.set("size", r.value_size);
+    v.set("before", hex(r.value_before));
+    v.set("after", hex(r.value_after));
+  }
+  Json& threads = o.set("threads", Json::array());
+  for (const ReportThread& t : r.threads) {
+    Json& j = threads.push(Json::object());
+    j.set("uid", t.uid);
+    j.set("tid", t.os_tid);
+    set_if(j, "name", t.name);
+    j.set("known", t.known);
+    if (t.known) {
+      j.set("parent_uid", t.parent_uid);
+      set_if(j, "parent_name", t.parent_name);
+      j.set("creation_stack", stack_to_json(t.creation));
+    }
+  }
+  set_if(o, "suppressed_by", r.suppressed_by);
+  return o;
+}
+
+// Reads members with type checks; the first problem is kept as "path: what".
+class Reader {
+ public:
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+
+  void fail(const std::string& path, const std::string& what) {
+    if (error_.empty()) error_ = path + ": " + what;
+  }
+
+  const Json* member(const Json& o, const std::string& path, const char* key, bool required) {
+    const Json* v = o.find(key);
+    if (v == nullptr && required) fail(path + "." + key, "missing");
+    return v;
+  }
+
+  std::string str(const Json& o, const std::string& path, const char* key, bool required = false) {
+    const Json* v = member(o, path, key, required);
+    if (v == nullptr) return {};
+    if (!v->is_string()) fail(path + "." + key, "not a string");
+    return v->as_string();
+  }
+
+  uint64_t uint(const Json& o, const std::string& path, const char* key, uint64_t max,
+                bool required = false) {
+    const Json* v = member(o, path, key, required);
+    if (v == nullptr) return 0;
+    if (!v->is_int() || v->as_int() < 0 || static_cast<uint64_t>(v->as_int()) > max) {
+      fail(path + "." + key, fmt::format("not an integer in 0..{}", max));
+      return 0;
+    }
+    return static_cast<uint64_t>(v->as_int());
+  }
+
+  bool boolean(const Json& o, const std::string& path, const char* key) {
+    const Json* v = member(o, path, key, false);
+    if (v == nullptr) return false;
+    if (!v->is_bool()) fail(path + "." + key, "not true or false");
+    return v->as_bool();
+  }
+
+  uint64_t address(const Json& o, const std::string& path, const char* key, bool required = false) {
+    std::string text = str(o, path, key, required);
+    if (text.empty()) return 0;
+    if (text.size() < 3 || text.size() > 18 || text[0] != '0' || (text[1] != 'x' && text[1] != 'X')) {
+      fail(path + "." + key, "not a hex number \"0x...\"");
+      return 0;
+    }
+    char* end = nullptr;
+    uint64_t v = std::strtoull(text.c_str() + 2, &end, 16);
+    if (end == nullptr || *end != '\0' || text[2] == '-' || text[2] == '+' || text[2] == ' ') {
+      fail(path + "." + key, "not a hex number \"0x...\"");
+      return 0;
+    }
+    return v;
+  }
+
+  const Json& object(const Json& o, const std::string& path, const char* key) {
+    static const Json kEmpty = Json::object();
+    const Json* v = member(o, path, key, true);
+    if (v == nullptr) return kEmpty;
+    if (!v->is_object()) {
+      fail(path + "." + key, "not an object");
+      return kEmpty;
+    }
+    return *v;
+  }
+
+  const Json::Array& array(const Json& o, const std::string& path, const char* key, bool required) {
+    static const Json::Array kEmpty;
+    const Json* v = member(o, path, key, required);
+    if (v == nullptr) return kEmpty;
+    if (!v->is_array()) fail(path + "." + key, "not an array");
+    return v->as_array();
+  }
+
+  SourceFrame frame(const Json& j, const std::string& path) {
+    SourceFrame f;
+    if (!j.is_object()) {
+      fail(path, "not an object");
+      return f;
+    }
+    f.pc = address(j, path, "pc");
+    f.function = str(j, path, "function");
+    f.file = str(j, path, "file");
+    f.line = static_cast<int>(uint(j, path, "line", 0x7fffffff));
+    f.column = static_cast<int>(uint(j, path, "column", 0x7fffffff));
+    f.module = str(j, path, "module");
+    f.module_offset = address(j, path, "module_offset");
+    f.inlined = boolean(j, path, "inlined");
+    return f;
+  }
+
+  std::vector<SourceFrame> stack(const Json& o, const std::string& path, const char* key) {
+    std::vector<SourceFrame> out;
+    const Json::Array& a = array(o, path, key, true);
+    for (size_t i = 0; i < a.size() && ok(); ++i)
+      out.push_back(frame(a[i], fmt::format("{}.{}[{}]", path, key, i)));
+    return out;
+  }
+
+  ReportAccess access(const Json& o, const std::string& parent, const char* key) {
+    ReportAccess a;
+    const Json& j = object(o, parent, key);
+    std::string path = parent + "." + key;
+    a.kind = str(j, path, "kind", true);
+    a.atomic = boolean(j, path, "atomic");
+    a.size = static_cast<uint32_t>(uint(j, path, "size", 0xffffffff));
+    a.address = address(j, path, "address");
+    const Json& t = object(j, path, "thread");
+    a.thread_uid = static_cast<uint32_t>(uint(t, path + ".thread", "uid", 0xffffffff));
+    a.os_tid = static_cast<uint32_t>(uint(t, path + ".thread", "tid", 0xffffffff));
+    a.thread_name = str(t, path + ".thread", "name");
+    a.stack = stack(j, path, "stack");
+    return a;
+  }
+
+  RaceReport race(const Json& j, const std::string& path) {
+    RaceReport r;
+    if (!j.is_object()) {
+      fail(path, "not an object");
+      return r;
+    }
+    r.kind = str(j, path, "kind", true);
+    r.fingerprint = str(j, path, "fingerprint", true);
+    r.pid = static_cast<uint32_t>(uint(j, path, "pid", 0xffffffff));
+    r.count = uint(j, path, "count", INT64_MAX);
+    r.runs = uint(j, path, "runs", INT64_MAX);
+    r.current = access(j, path, "current");
+    r.previous = access(j, path, "previous");
+    const Json& loc = object(j, path, "location");
+    r.location.kind = str(loc, path + ".location", "kind", true);
+    r.location.symbol = str(loc, path + ".location", "symbol");
+    r.location.start = address(loc, path + ".location", "start");
+    r.location.size = uint(loc, path + ".location", "size", INT64_MAX);
+    r.location.module = str(loc, path + ".location", "module");
+    if (const Json* v = j.find("values")) {
+      std::string vpath = path + ".values";
+      if (!v->is_object()) fail(vpath, "not an object");
+      r.has_values = true;
+      r.value_size = static_cast<uint32_t>(uint(*v, vpath, "size", 8, true));
+      r.value_before = address(*v, vpath, "before", true);
+      r.value_after = address(*v, vpath, "after", true);
+    }
+    const Json::Array& threads = array(j, path, "threads", false);
+    for (size_t i = 0; i < threads.size() && ok(); ++i) {
+      std::string tpath = fmt::format("{}.threads[{}]", path, i);
+      const Json& t = threads[i];
+      if (!t.is_object()) {
+        fail(tpath, "not an object");
+        break;
+      }
+      ReportThread rt;
+      rt.uid = static_cast<uint32_t>(uint(t, tpath, "uid", 0xffffffff, true));
+      rt.os_tid = static_cast<uint32_t>(uint(t, tpath, "tid", 0xffffffff));
+      rt.name = str(t, tpath, "name");
+      rt.known = boolean(t, tpath, "known");
+      if (rt.known) {
+        rt.parent_uid = static_cast<uint32_t>(uint(t, tpath, "parent_uid", 0xffffffff));
+        rt.parent_name = str(t, tpath, "parent_name");
+        rt.creation = stack(t, tpath, "creation_stack");
+      }
+      r.threads.push_back(std::move(rt));
+    }
+    r.suppressed_by = str(j, path, "suppressed_by");
+    return r;
+  }
+
+ private:
+  std::string error_;
+};
+
+}  // namespace
+
+Json frame_to_json(const SourceFrame& f) {
+  Json o = Json::object();
+  o.set("pc", hex(f.pc));
+  set_if(o, "function", f.function);
+  set_if(o, "file", f.file);
+  if (f.line > 0) o.set("line", f.line);
+  if (f.column > 0) o.set("column", f.column);
+  set_if(o, "module", f.module);
+  if (!f.module.empty() || f.module_offset != 0) o.set("module_offset", hex(f.module_offset));
+  if (f.inlined) o.set("inlined", true);
+  return o;
+}
+
+Json report_to_json(const ReportModel& model) {
+  Json root = Json::object();
+  root.set("format", kJsonReportFormat);
+  root.set("version", kJsonReportVersion);
+  Json& tool = root.set("tool", Json::object());
+  tool.set("name", "racetrap");
+  tool.set("version", RACETRAP_VERSION_STRING);
+  Json& runs = root.set("runs", Json::array());
+  for (const RunInfo& r : model.runs) {
+    Json& j = runs.push(Json::object());
+    j.set("pid", r.pid);
+    set_if(j, "source", r.source);
+    if (r.truncated) j.set("truncated", true);
+  }
+  Json& races = root.set("races", Json::array());
+  for (const RaceReport& r : model.races) races.push(race_to_json(r));
+  Json& suppressed = root.set("suppressed", Json::array());
+  for (const RaceReport& r : model.suppressed) suppressed.push(race_to_json(r));
+  if (!model.stats.empty()) {
+    Json& stats = root.set("stats", Json::object());
+    for (const auto& [name, value] : model.stats) stats.set(name, value);
+  }
+  return root;
+}
+
+std::string render_json_report(const ReportModel& model) { return report_to_json(model).dump(2) + "\n"; }
+
+std::optional<ReportModel> parse_json_report(const std::string& text, const std::string& name,
+                                             std::string* error) {
+  JsonParse parsed = parse_json(text);
+  if (!parsed.value) {
+    if (error != nullptr) *error = name + ": " + parsed.error;
+    return std::nullopt;
+  }
+  const Json& root = *parsed.value;
+  auto fail = [&](const std::string& what) {
+    if (error != nullptr) *error = name + ": " + what;
+    return std::nullopt;
+  };
+  if (!root.is_object()) return fail("not a racetrap JSON report (not a JSON object)");
+  const Json* format = root.find("format");
+  if (format == nullptr || format->as_string() != kJsonReportFormat)
+    return fail(fmt::format("not a racetrap JSON report (no \"format\": \"{}\")", kJsonReportFormat));
+  const Json* version = root.find("version");
+  if (version == nullptr || !version->is_int() || version->as_int() < 1 ||
+      version->as_int() > kJsonReportVersion) {
+    return fail(fmt::format("unsupported racetrap JSON report version {} (this racetrap reads 1..{})",
+                            version == nullptr ? std::string("(missing)") : version->dump(-1),
+                            kJsonReportVersion));
+  }
+  Reader reader;
+  ReportModel model;
+  const Json::Array& runs = reader.array(root, "$", "runs", true);
+  for (size_t i = 0; i < runs.size() && reader.ok(); ++i) {
+    std::string path = fmt::format("$.runs[{}]", i);
+    if (!runs[i].is_object()) {
+      reader.fail(path, "not an object");
+      break;
+    }
+    RunInfo run;
+    run.pid = static_cast<uint32_t>(reader.uint(runs[i], path, "pid", 0xffffffff));
+    run.source = reader.str(runs[i], path, "source");
+    run.truncated = reader.boolean(runs[i], path, "truncated");
+    model.runs.push_back(std::move(run));
+  }
+  const Json::Array& races = reader.array(root, "$", "races", true);
+  for (size_t i = 0; i < races.size() && reader.ok(); ++i)
+    model.races.push_back(reader.race(races[i], fmt::format("$.races[{}]", i)));
+  const Json::Array& suppressed = reader.array(root, "$", "suppressed", false);
+  for (size_t i = 0; i < suppressed.size() && reader.ok(); ++i)
+    model.suppressed.push_back(reader.race(suppressed[i], fmt::format("$.suppressed[{}]", i)));
+  if (const Json* stats = root.find("stats")) {
+    if (!stats->is_object()) reader.fail("$.stats", "not an object");
+    for (const auto& [key, value] : stats->as_object()) {
+      if (!value.is_int() || value.as_int() < 0) {
+        reader.fail("$.stats." + key, "not a non-negative integer");
+        break;
+      }
+      model.stats.emplace_back(key, static_cast<uint64_t>(value.as_int()));
+    }
+  }
+  if (!reader.ok()) return fail(reader.error());
+  if (error != nullptr) error->clear();
+  return model;
+}
+
+}  // namespace racetrap

@@ -1,0 +1,105 @@
+// pc_diversity.cc — per-PC counters and the admission rule. signal-safe: atomics only.
+#include "pc_diversity.h"
+
+namespace racetrap {
+
+uint32_t PcTable::hash(uint64_t pc) {
+  uint64_t h = pc * 0x9e3779b97f4a7c15ull;
+  return static_cast<uint32_t>(h >> 40);
+}
+
+PcTable::Entry* PcTable::find(uint64_t pc, bool insert) {
+  if (pc == 0) return nullptr;
+  const uint32_t start = hash(pc);
+  for (uint32_t i = 0; i < kProbe; ++i) {
+    Entry& e = entries_[(start + i) & (kEntries - 1)];
+    uint64_t key = e.pc.load(std::memory_order_acquire);
+    if (key == pc) return &e;
+    if (key != 0) continue;
+    if (!insert) return nullptr;  // keys are never removed: a free slot ends the chain
+    if (e.pc.compare_exchange_strong(key, pc, std::memory_order_acq_rel)) {
+      used_.fetch_add(1, std::memory_order_relaxed);
+      return &e;
+    }
+    if (key == pc) return &e;  // another thread claimed it for the same pc
+  }
+  return nullptr;
+}
+
+PcCounts PcTable::counts(uint64_t pc) const {
+  PcCounts c;
+  const Entry* e = const_cast<PcTable*>(this)->find(pc, /*insert=*/false);
+  if (e == nullptr) return c;
+  c.published = e->published.load(std::memory_order_relaxed);
+  c.conflicts = e->conflicts.load(std::memory_order_relaxed);
+  c.races = e->races.load(std::memory_order_relaxed);
+  return c;
+}
+
+bool PcTable::bump(uint64_t pc, std::atomic<uint32_t> Entry::*counter) {
+  Entry* e = find(pc, /*insert=*/true);
+  if (e == nullptr) return false;
+  std::atomic<uint32_t>& c = e->*counter;
+  if (c.load(std::memory_order_relaxed) != ~0u) c.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+void PcTable::clear() {
+  for (Entry& e : entries_) {
+    e.pc.store(0, std::memory_order_relaxed);
+    e.published.store(0, std::memory_order_relaxed);
+    e.conflicts.store(0, std::memory_order_relaxed);
+    e.races.store(0, std::memory_order_relaxed);
+  }
+  used_.store(0, std::memory_order_relaxed);
+}
+
+uint32_t quiet_watches(const PcCounts& c) {
+  if (c.races != 0) return c.published;  // its race is known: conflicts earn nothing more
+  const uint64_t credit = static_cast<uint64_t>(c.conflicts) * kConflictCredit;
+  return credit >= c.published ? 0 : static_cast<uint32_t>(c.published - credit);
+}
+
+bool admit_sample(const PcCounts& c, Random& random) {
+  const uint32_t quiet = quiet_watches(c);
+  if (quiet < kFreeWatches) return true;
+  return random.below(quiet) < kFreeWatches;
+}
+
+uint64_t RacePairSet::key(uint64_t a, uint64_t b) {
+  const uint64_t lo = a < b ? a : b, hi = a < b ? b : a;
+  uint64_t k = (lo * 0x9e3779b97f4a7c15ull) ^ (hi + 0x632be59bd9b4e019ull + (lo << 6) + (lo >> 2));
+  k ^= k >> 31;
+  k *= 0xbf58476d1ce4e5b9ull;
+  k ^= k >> 29;
+  return k == 0 ? 1 : k;
+}
+
+bool RacePairSet::insert(uint64_t a, uint64_t b) {
+  const uint64_t k = key(a, b);
+  for (uint32_t i = 0; i < kProbe; ++i) {
+    std::atomic<uint64_t>& slot = keys_[(k + i) & (kEntries - 1)];
+    uint64_t cur = slot.load(std::memory_order_acquire);
+    if (cur == k) return false;
+    if (cur != 0) continue;
+    if (slot.compare_exchange_strong(cur, k, std::memory_order_acq_rel)) return true;
+    if (cur == k) return false;
+  }
+  return true;
+}
+
+bool RacePairSet::contains(uint64_t a, uint64_t b) const {
+  const uint64_t k = key(a, b);
+  for (uint32_t i = 0; i < kProbe; ++i) {
+    uint64_t cur = keys_[(k + i) & (kEntries - 1)].load(std::memory_order_acquire);
+    if (cur == k) return true;
+    if (cur == 0) return false;
+  }
+  return false;
+}
+
+void RacePairSet::clear() {
+  for (auto& k : keys_) k.store(0, std::memory_order_relaxed);
+}
+
+}  // namespace racetrap

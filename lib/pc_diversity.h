@@ -1,0 +1,94 @@
+// pc_diversity.h — the sampler's memory of where it has already looked, so a fixed
+// budget of samples and four debug registers is spread over many code sites
+// instead of one hot loop (the "cold region" observation of sampling race
+// detectors: races hide in code that runs rarely).
+//
+// * PcTable: per-PC counters (watches published from the PC, conflicts = traps on
+//   those watches, races reported from it). Bounded memory: a fixed open-addressing
+//   table of kEntries slots with a short linear probe; a PC that finds no slot is
+//   treated as never seen. Lock-free: a slot's key is claimed with one CAS, counters
+//   are relaxed atomics (a lost update only skews a heuristic).
+// * admit(): whether a sample at a PC should go on to the board. A PC whose watches
+//   were published `kFreeWatches` times or more without a conflict is admitted with
+//   probability kFreeWatches / quiet, so it yields to PCs not yet watched but is
+//   never excluded for good; a PC that already produced a reported race counts as
+//   quiet (that pair is known).
+// * RacePairSet: unordered pairs of PCs already reported as a race, so a repeat is
+//   neither re-recorded nor keeps its PC on the board.
+//
+// Contract: every member is signal-safe (atomics only, no allocation, no locks) and
+// deterministic given the Random passed in.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "random.h"
+
+namespace racetrap {
+
+struct PcCounts {
+  uint32_t published = 0;  // watches from this PC that made it onto the board
+  uint32_t conflicts = 0;  // traps on those watches (another thread touched the bytes)
+  uint32_t races = 0;      // races reported with this PC on the sampled side
+};
+
+class PcTable {
+ public:
+  static constexpr uint32_t kEntries = 4096;  // power of two
+  static constexpr uint32_t kProbe = 8;
+
+  // Counters of `pc` (all zero when it was never recorded or found no slot).
+  PcCounts counts(uint64_t pc) const;
+  // Each records one event for `pc`, claiming a slot for it when needed; false when
+  // the probe window is full of other PCs (the event is dropped).
+  bool note_published(uint64_t pc) { return bump(pc, &Entry::published); }
+  bool note_conflict(uint64_t pc) { return bump(pc, &Entry::conflicts); }
+  bool note_race(uint64_t pc) { return bump(pc, &Entry::races); }
+  // PCs holding a slot (for tests and stats).
+  uint32_t used() const { return used_.load(std::memory_order_relaxed); }
+  // Not signal-safe with concurrent users; for start-up and tests.
+  void clear();
+
+ private:
+  struct Entry {
+    std::atomic<uint64_t> pc{0};  // 0 = free
+    std::atomic<uint32_t> published{0};
+    std::atomic<uint32_t> conflicts{0};
+    std::atomic<uint32_t> races{0};
+  };
+  static uint32_t hash(uint64_t pc);
+  Entry* find(uint64_t pc, bool insert);
+  bool bump(uint64_t pc, std::atomic<uint32_t> Entry::*counter);
+
+  Entry entries_[kEntries];
+  std::atomic<uint32_t> used_{0};
+};
+
+// How many watches a PC gets before it must start yielding, and how many quiet
+// watches one conflict buys back.
+constexpr uint32_t kFreeWatches = 4;
+constexpr uint32_t kConflictCredit = 16;
+
+// Watches from this PC that found nothing new (see the file comment).
+uint32_t quiet_watches(const PcCounts& c);
+// The sampling decision: true to offer the sample to the board. signal-safe.
+bool admit_sample(const PcCounts& c, Random& random);
+
+class RacePairSet {
+ public:
+  static constexpr uint32_t kEntries = 1024;  // power of two
+  static constexpr uint32_t kProbe = 16;
+
+  // Records the unordered pair {a, b}; true when it is new (or the table is too
+  // full to tell: then it is treated as new, so nothing is ever lost).
+  bool insert(uint64_t a, uint64_t b);
+  bool contains(uint64_t a, uint64_t b) const;
+  void clear();
+
+ private:
+  static uint64_t key(uint64_t a, uint64_t b);
+  std::atomic<uint64_t> keys_[kEntries] = {};
+};
+
+}  // namespace racetrap

@@ -1,0 +1,334 @@
+// race_report_model.cc — builds the report model from a raw stream (dedup by
+// unordered stack pair, symbolize, locate memory, count) and merges models of many
+// runs by fingerprint (see race_report_model.h).
+#include "race_report_model.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <unordered_map>
+
+#include "memory_access.h"
+#include "memory_map.h"
+
+namespace racetrap {
+namespace {
+
+std::string basename_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+const char* kind_name(uint8_t kind) {
+  switch (kind) {
+    case static_cast<uint8_t>(AccessKind::kRead):
+    case static_cast<uint8_t>(AccessKind::kWrite):
+    case static_cast<uint8_t>(AccessKind::kReadWrite):
+      return access_kind_name(static_cast<AccessKind>(kind));
+    default:
+      return "access";  // a corrupt record: say something neutral
+  }
+}
+
+// The recorded pthread name, with control bytes made visible as '?'.
+std::string thread_name_of(const ThreadRecord* t) {
+  if (t == nullptr) return {};
+  std::string name(t->name, strnlen(t->name, sizeof t->name));
+  for (char& c : name)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return name;
+}
+
+uint64_t fnv1a(const std::string& text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// The symbolic identity of one frame: no addresses.
+std::string frame_key(const SourceFrame& f) {
+  if (!f.function.empty()) {
+    std::string key = f.function;
+    if (!f.file.empty()) key += fmt::format("@{}:{}", basename_of(f.file), f.line);
+    else if (!f.module.empty()) key += "@" + basename_of(f.module);
+    return key;
+  }
+  if (!f.module.empty()) return fmt::format("{}+{:#x}", basename_of(f.module), f.module_offset);
+  return "?";
+}
+
+std::string stack_key(const std::vector<SourceFrame>& stack) {
+  std::string key;
+  for (const SourceFrame& f : stack) key += frame_key(f) + "\n";
+  return key;
+}
+
+class ModelBuilder {
+ public:
+  ModelBuilder(const RawLog& log, Symbolizer& symbolizer)
+      : log_(log), symbolizer_(symbolizer), map_(parse_memory_map(log.maps)) {
+    for (const ThreadRecord& t : log.threads) threads_[t.uid] = &t;  // the last record wins
+  }
+
+  std::vector<SourceFrame> frames_of(const StackRecord& stack) {
+    std::vector<SourceFrame> out;
+    uint32_t n = std::min<uint32_t>(stack.frame_count, kMaxFrames);
+    for (uint32_t i = 0; i < n; ++i) {
+      std::vector<SourceFrame> frames = symbolizer_.symbolize(stack.frames[i], i > 0);
+      out.insert(out.end(), frames.begin(), frames.end());
+    }
+    return out;
+  }
+
+  const ThreadRecord* thread(uint32_t uid) const {
+    auto it = threads_.find(uid);
+    return it == threads_.end() ? nullptr : it->second;
+  }
+
+  ReportAccess access(const AccessRecord& a) {
+    ReportAccess out;
+    out.kind = kind_name(a.kind);
+    out.atomic = a.atomic != 0;
+    out.size = a.size;
+    out.address = a.address;
+    out.thread_uid = a.thread_uid;
+    out.os_tid = a.os_tid;
+    out.thread_name = a.thread_uid == 0 ? "" : thread_name_of(thread(a.thread_uid));
+    out.stack = frames_of(a.stack);
+    return out;
+  }
+
+  ReportThread creation(uint32_t uid, uint32_t tid_hint) {
+    ReportThread out;
+    out.uid = uid;
+    out.os_tid = tid_hint;
+    const ThreadRecord* t = thread(uid);
+    if (t == nullptr) return out;
+    out.known = true;
+    out.name = thread_name_of(t);
+    if (t->os_tid != 0) out.os_tid = t->os_tid;
+    out.parent_uid = t->parent_uid;
+    out.parent_name = t->parent_uid == 0 ? "" : thread_name_of(thread(t->parent_uid));
+    // A creation stack's frames[0] is an exact pc too (the pthread_create call site).
+    out.creation = frames_of(t->creation);
+    return out;
+  }
+
+  MemoryLocation locate(uint64_t address) {
+    MemoryLocation loc;
+    const Mapping* m = map_.find(address);
+    bool found = false;
+    DataSymbol sym = symbolizer_.describe_data(address, &found);
+    if (found) {
+      loc.kind = "global";
+      loc.symbol = sym.name;
+      loc.start = sym.start;
+      loc.size = sym.size;
+      loc.module = sym.module;
+      return loc;
+    }
+    if (m == nullptr) return loc;
+    if (m->path == "[heap]") {
+      loc.kind = "heap";
+    } else if (m->path == "[stack]") {
+      loc.kind = "stack";
+    } else if (m->path.empty()) {
+      // Anonymous: mmap-ed heap blocks and thread stacks look the same here. An
+      // anonymous mapping right after a module's file mapping is its .bss tail.
+      const Mapping* before = m != map_.mappings.data() ? m - 1 : nullptr;
+      if (before != nullptr && before->end == m->begin && !before->path.empty() &&
+          before->path[0] == '/') {
+        loc.kind = "global";
+        loc.module = before->path;
+      } else {
+        loc.kind = "heap-or-stack";
+      }
+    } else if (m->path[0] == '/') {
+      loc.kind = "global";
+      loc.module = m->path;
+    }
+    return loc;
+  }
+
+  RaceReport race(const RaceRecord& r) {
+    RaceReport out;
+    out.pid = log_.pid;
+    out.current = access(r.current);
+    out.previous = access(r.previous);
+    out.location = locate(r.current.address);
+    if (writes_kind(r.current.kind)) {
+      out.has_values = true;
+      out.value_size = std::clamp<uint32_t>(r.watch_size, 1, 8);
+      uint64_t mask = out.value_size >= 8 ? ~0ull : (1ull << (8 * out.value_size)) - 1;
+      out.value_before = r.value_at_sample & mask;
+      out.value_after = r.value_at_trap & mask;
+    }
+    uint32_t uids[2] = {r.current.thread_uid, r.previous.thread_uid};
+    uint32_t tids[2] = {r.current.os_tid, r.previous.os_tid};
+    for (int i = 0; i < 2; ++i) {
+      if (uids[i] == 0) continue;  // the main thread was not created by anyone
+      if (i == 1 && uids[1] == uids[0]) continue;
+      out.threads.push_back(creation(uids[i], tids[i]));
+    }
+    out.fingerprint = race_fingerprint(out);
+    return out;
+  }
+
+ private:
+  static bool writes_kind(uint8_t kind) {
+    return kind == static_cast<uint8_t>(AccessKind::kWrite) ||
+           kind == static_cast<uint8_t>(AccessKind::kReadWrite);
+  }
+
+  const RawLog& log_;
+  Symbolizer& symbolizer_;
+  MemoryMap map_;
+  std::unordered_map<uint32_t, const ThreadRecord*> threads_;
+};
+
+// The raw identity of a stack: its pcs.
+std::vector<uint64_t> raw_stack(const AccessRecord& a) {
+  uint32_t n = std::min<uint32_t>(a.stack.frame_count, kMaxFrames);
+  std::vector<uint64_t> pcs = {a.pc};
+  pcs.insert(pcs.end(), a.stack.frames, a.stack.frames + n);
+  return pcs;
+}
+
+// Merges `from` into the list with index `index` (fingerprint -> position).
+void merge_into(std::vector<RaceReport>* list, std::map<std::string, size_t>* index,
+                const RaceReport& from) {
+  auto [it, inserted] = index->emplace(from.fingerprint, list->size());
+  if (inserted) {
+    list->push_back(from);
+    return;
+  }
+  RaceReport& into = (*list)[it->second];
+  into.count += from.count;
+  into.runs += from.runs;
+}
+
+void rank(std::vector<RaceReport>* races) {
+  std::stable_sort(races->begin(), races->end(), [](const RaceReport& a, const RaceReport& b) {
+    if (a.runs != b.runs) return a.runs > b.runs;
+    return a.count > b.count;
+  });
+}
+
+}  // namespace
+
+std::string race_fingerprint(const RaceReport& race) {
+  std::string a = stack_key(race.current.stack);
+  std::string b = stack_key(race.previous.stack);
+  if (b < a) std::swap(a, b);
+  return fmt::format("{:016x}", fnv1a(race.kind + "\n" + a + "--\n" + b));
+}
+
+ReportModel build_report_model(const RawLog& log, Symbolizer& symbolizer, const std::string& source) {
+  ReportModel model;
+  model.runs.push_back(RunInfo{log.pid, source, log.truncated});
+  ModelBuilder builder(log, symbolizer);
+  // Distinct races by the unordered pair of raw stacks, in order of first appearance.
+  std::map<std::pair<std::vector<uint64_t>, std::vector<uint64_t>>, size_t> index;
+  for (const RaceRecord& record : log.races) {
+    std::vector<uint64_t> a = raw_stack(record.current);
+    std::vector<uint64_t> b = raw_stack(record.previous);
+    if (b < a) std::swap(a, b);
+    auto [it, inserted] = index.emplace(std::make_pair(std::move(a), std::move(b)), model.races.size());
+    if (inserted) {
+      model.races.push_back(builder.race(record));
+      model.races.back().count = 1;
+      model.races.back().runs = 1;
+    } else {
+      ++model.races[it->second].count;
+    }
+  }
+  return model;
+}
+
+ReportModel merge_report_models(const std::vector<ReportModel>& models) {
+  ReportModel out;
+  std::map<std::string, size_t> races, suppressed;
+  std::map<std::string, size_t> stat_index;
+  for (const ReportModel& m : models) {
+    out.runs.insert(out.runs.end(), m.runs.begin(), m.runs.end());
+    // Within one model a fingerprint may repeat (equal symbols, other pcs): one
+    // run still counts once, so merge a model's own duplicates first.
+    std::vector<RaceReport> own;
+    std::map<std::string, size_t> own_index;
+    for (const RaceReport& r : m.races) {
+      auto [it, inserted] = own_index.emplace(r.fingerprint, own.size());
+      if (inserted) own.push_back(r);
+      else {
+        own[it->second].count += r.count;
+        own[it->second].runs = std::max(own[it->second].runs, r.runs);
+      }
+    }
+    for (const RaceReport& r : own) merge_into(&out.races, &races, r);
+    for (const RaceReport& r : m.suppressed) merge_into(&out.suppressed, &suppressed, r);
+    for (const auto& [name, value] : m.stats) {
+      auto [it, inserted] = stat_index.emplace(name, out.stats.size());
+      if (inserted) out.stats.emplace_back(name, value);
+      else out.stats[it->second].second += value;
+    }
+  }
+  rank(&out.races);
+  rank(&out.suppressed);
+  return out;
+}
+
+std::string access_summary(const ReportAccess& a) {
+  auto location = [](const SourceFrame& f) {
+    std::string s = f.file;
+    if (f.line > 0) {
+      s += fmt::format(":{}", f.line);
+      if (f.column > 0) s += fmt::format(":{}", f.column);
+    }
+    return s;
+  };
+  auto module_part = [](const SourceFrame& f) {
+    return fmt::format("({}+{:#x})", basename_of(f.module), f.module_offset);
+  };
+  for (const SourceFrame& f : a.stack) {
+    if (f.file.empty()) continue;
+    return f.function.empty() ? location(f) : location(f) + " in " + f.function;
+  }
+  for (const SourceFrame& f : a.stack) {
+    if (f.function.empty()) continue;
+    return f.module.empty() ? f.function : module_part(f) + " in " + f.function;
+  }
+  for (const SourceFrame& f : a.stack) {
+    if (!f.module.empty()) return module_part(f);
+  }
+  return fmt::format("{:#x}", a.stack.empty() ? 0 : a.stack[0].pc);
+}
+
+std::string thread_label(uint32_t uid, const std::string& name, uint32_t tid) {
+  std::string s = uid == 0 ? std::string("main thread") : fmt::format("thread T{}", uid);
+  if (uid != 0 && !name.empty()) s += fmt::format(" '{}'", name);
+  if (tid != 0) s += fmt::format(" (tid={})", tid);
+  return s;
+}
+
+std::string function_base_name(const std::string& function) {
+  size_t close = function.rfind(')');
+  if (close == std::string::npos) return function;
+  int depth = 0;
+  for (size_t i = close + 1; i-- > 0;) {
+    if (function[i] == ')') ++depth;
+    else if (function[i] == '(' && --depth == 0) return i == 0 ? function : function.substr(0, i);
+  }
+  return function;
+}
+
+uint64_t total_count(const std::vector<RaceReport>& races) {
+  uint64_t n = 0;
+  for (const RaceReport& r : races) n += r.count;
+  return n;
+}
+
+}  // namespace racetrap

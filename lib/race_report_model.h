@@ -1,0 +1,121 @@
+// race_report_model.h — the one model of a race report that every renderer (text,
+// JSON, SARIF), the suppressions and `racetrap report` work on: races deduplicated,
+// symbolized, located and counted, from one run or merged from many.
+//
+// Deduplication: within one run, records with the same unordered pair of access
+// stacks (pcs included) are one race with a count. Across runs (addresses differ
+// under ASLR) races merge by their fingerprint: a hash of the symbolic stacks
+// (function, file basename, line; module basename+offset without symbols) of both
+// accesses, order-independent — the same race in two runs has the same fingerprint.
+// Not signal-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "raw_log_reader.h"
+#include "symbolizer.h"
+
+namespace racetrap {
+
+struct ReportAccess {
+  std::string kind;  // "read", "write", "read-write" ("access" for a corrupt record)
+  bool atomic = false;
+  uint32_t size = 0;
+  uint64_t address = 0;
+  uint32_t thread_uid = 0;   // T<uid>; 0 is the main thread
+  uint32_t os_tid = 0;       // 0 when unknown
+  std::string thread_name;   // pthread name, "" when none
+  std::vector<SourceFrame> stack;  // innermost first, inlined frames expanded
+  bool operator==(const ReportAccess&) const = default;
+};
+
+// How a thread involved in a race was created.
+struct ReportThread {
+  uint32_t uid = 0;
+  uint32_t os_tid = 0;
+  std::string name;
+  bool known = false;        // false: no record of its creation was written
+  uint32_t parent_uid = 0;
+  std::string parent_name;
+  std::vector<SourceFrame> creation;  // where pthread_create was called
+  bool operator==(const ReportThread&) const = default;
+};
+
+// Where the raced-on memory is.
+struct MemoryLocation {
+  // "global" (module data; `symbol` names it when the symbol table does),
+  // "heap" ([heap], brk memory), "stack" (the main thread's [stack]),
+  // "heap-or-stack" (anonymous memory: big heap blocks, thread stacks),
+  // "tls" (reserved: not produced yet), "unknown" (not in the maps snapshot).
+  std::string kind = "unknown";
+  std::string symbol;   // demangled global name, "" when unknown
+  uint64_t start = 0;   // first byte of the symbol (global with symbol only)
+  uint64_t size = 0;    // symbol size (0 when unknown)
+  std::string module;   // ELF file whose data it is (global only)
+  bool operator==(const MemoryLocation&) const = default;
+};
+
+struct RaceReport {
+  std::string kind = "data-race";  // the bug kind (SARIF rule racetrap/<kind>)
+  std::string fingerprint;         // 16 hex digits, stable across runs
+  uint32_t pid = 0;                // process of the first run that saw it
+  uint64_t count = 0;              // records (samples) of this race, all runs
+  uint64_t runs = 0;               // runs (processes) that saw it
+  ReportAccess current;            // the access that hit the watchpoint
+  ReportAccess previous;           // the earlier, sampled access
+  MemoryLocation location;
+  bool has_values = false;         // the current access wrote: values below are set
+  uint32_t value_size = 0;         // bytes compared (1..8)
+  uint64_t value_before = 0;       // at the watched address when sampled
+  uint64_t value_after = 0;        // right after the conflicting access
+  std::vector<ReportThread> threads;  // creation of each non-main thread involved
+  std::string suppressed_by;       // the suppression rule that matched ("" if none)
+  bool operator==(const RaceReport&) const = default;
+};
+
+struct RunInfo {
+  uint32_t pid = 0;
+  std::string source;       // file it was read from ("" for the exiting process)
+  bool truncated = false;   // the raw stream ended in a torn chunk
+  bool operator==(const RunInfo&) const = default;
+};
+
+struct ReportModel {
+  std::vector<RunInfo> runs;
+  std::vector<RaceReport> races;       // reported, in rank order
+  std::vector<RaceReport> suppressed;  // matched a suppression (suppressed_by set)
+  // Run statistics as (name, value) in a fixed order; empty when unknown.
+  std::vector<std::pair<std::string, uint64_t>> stats;
+  bool operator==(const ReportModel&) const = default;
+};
+
+// One run's raw stream -> deduplicated, symbolized races in order of first
+// appearance. `source` is recorded in RunInfo.
+ReportModel build_report_model(const RawLog& log, Symbolizer& symbolizer,
+                               const std::string& source = "");
+
+// Many runs -> one model: races merged by fingerprint (counts and runs summed,
+// the first occurrence's details kept), ranked by runs, then count, then first
+// appearance; stats summed by name; suppressed merged the same way.
+ReportModel merge_report_models(const std::vector<ReportModel>& models);
+
+// The fingerprint of a race from its symbolic stacks (see top of file).
+std::string race_fingerprint(const RaceReport& race);
+
+// "file:line:column in function" for the first frame with a file, else
+// "(module+0xoff) in function", else "(module+0xoff)", else the pc in hex.
+std::string access_summary(const ReportAccess& access);
+
+// "main thread (tid=N)" / "thread T2 'name' (tid=N)"; tid 0 leaves it out.
+std::string thread_label(uint32_t uid, const std::string& name, uint32_t tid);
+
+// The function name without its parameter list: "ns::f(int) const" -> "ns::f".
+std::string function_base_name(const std::string& function);
+
+// Total records behind a list of races.
+uint64_t total_count(const std::vector<RaceReport>& races);
+
+}  // namespace racetrap

@@ -1,0 +1,223 @@
+// suppressions.cc — parsing and matching TSan-style suppressions (see suppressions.h).
+#include "suppressions.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace racetrap {
+namespace {
+
+const char* const kKnownTypes[] = {"race", "race_top", "thread", "called_from_lib",
+                                   "mutex", "deadlock", "signal"};
+
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return {};
+  size_t e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+std::string basename_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// Does `pattern` match a frame (function with/without parameters, file, module)?
+bool frame_matches(const std::string& pattern, const SourceFrame& f) {
+  if (!f.function.empty() &&
+      (template_match(pattern, f.function) || template_match(pattern, function_base_name(f.function))))
+    return true;
+  if (!f.file.empty() && template_match(pattern, f.file)) return true;
+  return !f.module.empty() && template_match(pattern, f.module);
+}
+
+bool any_frame(const std::string& pattern, const std::vector<SourceFrame>& stack, bool top_only) {
+  for (const SourceFrame& f : stack) {
+    if (frame_matches(pattern, f)) return true;
+    // race_top: frame #0 is the access itself, with its inlined expansion; stop at
+    // the first physical frame.
+    if (top_only && !f.inlined) break;
+  }
+  return false;
+}
+
+// Matches `called_from_lib:` against the module of an access's own frame: the
+// pattern is a library name or path (TSan compares the basename).
+bool module_matches(const std::string& pattern, const ReportAccess& a) {
+  if (a.stack.empty() || a.stack[0].module.empty()) return false;
+  const std::string& module = a.stack[0].module;
+  return template_match(pattern, module) || template_match(pattern, basename_of(module));
+}
+
+bool rule_matches(const SuppressionRule& rule, const RaceReport& race) {
+  const std::string& p = rule.pattern;
+  if (rule.type == "race") {
+    return any_frame(p, race.current.stack, false) || any_frame(p, race.previous.stack, false) ||
+           (!race.location.symbol.empty() && template_match(p, race.location.symbol));
+  }
+  if (rule.type == "race_top") {
+    return any_frame(p, race.current.stack, true) || any_frame(p, race.previous.stack, true);
+  }
+  if (rule.type == "thread") {
+    for (const ReportThread& t : race.threads) {
+      if (!t.name.empty() && template_match(p, t.name)) return true;
+      if (any_frame(p, t.creation, false)) return true;
+    }
+    return false;
+  }
+  if (rule.type == "called_from_lib") {
+    return module_matches(p, race.current) || module_matches(p, race.previous);
+  }
+  return false;  // mutex:, deadlock:, signal: — no such reports
+}
+
+// The first frame with a function name, for a suggested suppression.
+const SourceFrame* named_frame(const ReportAccess& a) {
+  for (const SourceFrame& f : a.stack)
+    if (!f.function.empty()) return &f;
+  return nullptr;
+}
+
+}  // namespace
+
+bool template_match(const std::string& pattern, const std::string& text) {
+  // TSan's TemplateMatch: `^` anchors at the start, `$` at the end, `*` is any
+  // run; without a leading `^` the first piece may start anywhere.
+  std::string templ = pattern;
+  bool start_anchor = !templ.empty() && templ[0] == '^';
+  if (start_anchor) templ.erase(0, 1);
+  bool end_anchor = !templ.empty() && templ.back() == '$';
+  if (end_anchor) templ.pop_back();
+  if (templ.empty()) return !start_anchor || !end_anchor || text.empty();
+  std::vector<std::string> pieces;
+  std::string piece;
+  for (char c : templ) {
+    if (c == '*') {
+      pieces.push_back(piece);
+      piece.clear();
+    } else {
+      piece += c;
+    }
+  }
+  pieces.push_back(piece);
+  // pieces.size() >= 1; pieces between stars float, the first is anchored at the
+  // start when ^ was given, the last at the end when $ was given.
+  size_t pos = 0;
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    const std::string& p = pieces[i];
+    bool first = i == 0, last = i + 1 == pieces.size();
+    if (first && start_anchor) {
+      if (text.compare(0, p.size(), p) != 0) return false;
+      pos = p.size();
+      if (last && end_anchor) return pos == text.size();
+      continue;
+    }
+    if (last && end_anchor) {
+      if (text.size() < pos + p.size()) return false;
+      return text.compare(text.size() - p.size(), p.size(), p) == 0;
+    }
+    size_t at = text.find(p, pos);
+    if (at == std::string::npos) return false;
+    pos = at + p.size();
+  }
+  return true;
+}
+
+Suppressions parse_suppressions(const std::string& text, const std::string& file_name) {
+  Suppressions out;
+  out.file = file_name;
+  std::istringstream in(text);
+  std::string raw;
+  int line = 0;
+  while (std::getline(in, raw)) {
+    ++line;
+    std::string s = trim(raw);
+    if (s.empty() || s[0] == '#') continue;
+    size_t colon = s.find(':');
+    if (colon == std::string::npos) {
+      out.errors.push_back(fmt::format("{}:{}: '{}' is not TYPE:PATTERN (e.g. race:my_function)",
+                                       file_name, line, s));
+      continue;
+    }
+    std::string type = trim(s.substr(0, colon));
+    std::string pattern = trim(s.substr(colon + 1));
+    bool known = false;
+    for (const char* k : kKnownTypes) known = known || type == k;
+    if (!known) {
+      out.errors.push_back(fmt::format(
+          "{}:{}: unknown suppression type '{}' (use race, race_top, thread, called_from_lib, "
+          "mutex, deadlock or signal)",
+          file_name, line, type));
+      continue;
+    }
+    if (pattern.empty()) {
+      out.errors.push_back(fmt::format("{}:{}: empty pattern after '{}:'", file_name, line, type));
+      continue;
+    }
+    out.rules.push_back(SuppressionRule{type, pattern, line});
+  }
+  return out;
+}
+
+Suppressions load_suppressions(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    Suppressions out;
+    out.file = path;
+    out.errors.push_back(fmt::format("{}: cannot read the suppressions file: {}", path, std::strerror(errno)));
+    return out;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_suppressions(text.str(), path);
+}
+
+const SuppressionRule* find_suppression(const Suppressions& rules, const RaceReport& race) {
+  for (const SuppressionRule& rule : rules.rules)
+    if (rule_matches(rule, race)) return &rule;
+  return nullptr;
+}
+
+void apply_suppressions(const Suppressions& rules, ReportModel* model) {
+  if (rules.rules.empty()) return;
+  std::vector<RaceReport> kept;
+  for (RaceReport& race : model->races) {
+    if (const SuppressionRule* rule = find_suppression(rules, race)) {
+      race.suppressed_by = rule->text();
+      model->suppressed.push_back(std::move(race));
+    } else {
+      kept.push_back(std::move(race));
+    }
+  }
+  model->races = std::move(kept);
+}
+
+std::string suggest_suppressions(const ReportModel& model) {
+  std::string out;
+  std::set<std::string> seen;
+  for (const RaceReport& race : model.races) {
+    const SourceFrame* f = named_frame(race.current);
+    if (f == nullptr) f = named_frame(race.previous);
+    std::string line;
+    if (f != nullptr) {
+      line = "race:" + function_base_name(f->function);
+    } else if (!race.location.symbol.empty()) {
+      line = "race:" + race.location.symbol;
+    } else if (!race.current.stack.empty() && !race.current.stack[0].module.empty()) {
+      line = "called_from_lib:" + basename_of(race.current.stack[0].module);
+    } else {
+      continue;  // nothing symbolic to name it by
+    }
+    if (!seen.insert(line).second) continue;
+    out += fmt::format("# data race {} (fingerprint {})\n", access_summary(race.current), race.fingerprint);
+    out += line + "\n";
+  }
+  return out;
+}
+
+}  // namespace racetrap

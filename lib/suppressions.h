@@ -1,0 +1,58 @@
+// suppressions.h — ThreadSanitizer-compatible suppression files
+// (RACETRAP_SUPPRESSIONS, `racetrap report --suppressions`), so an existing TSan
+// file works unchanged:
+//   # comment
+//   race:pattern            a frame of either access stack, or the global's name
+//   race_top:pattern        only the top frame (#0) of either access stack
+//   thread:pattern          a thread involved: its name or a frame of its creation stack
+//   called_from_lib:lib     an access made from code in that library (module name)
+//   mutex:, deadlock:, signal:  accepted (TSan reports racetrap does not make yet)
+// A pattern matches a function name (demangled; with or without its parameter
+// list), a source file path or a module path. Without anchors it matches anywhere
+// in the string (substring); `*` matches any run of characters; a leading `^`
+// anchors at the start, a trailing `$` at the end — TSan's TemplateMatch rules.
+// Contract: parse_suppressions is a pure function of the text; each bad line gives
+// one error "file:line: what" and the other lines are still used.
+// Not signal-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "race_report_model.h"
+
+namespace racetrap {
+
+struct SuppressionRule {
+  std::string type;     // "race", "race_top", "thread", "called_from_lib", ...
+  std::string pattern;
+  int line = 0;         // 1-based line in the file
+  std::string text() const { return type + ":" + pattern; }
+};
+
+struct Suppressions {
+  std::string file;                  // the name used in errors
+  std::vector<SuppressionRule> rules;
+  std::vector<std::string> errors;   // "file:line: what", one per bad line
+};
+
+Suppressions parse_suppressions(const std::string& text, const std::string& file_name);
+
+// Reads and parses a file; an unreadable file is one error ("file: cannot read: ...").
+Suppressions load_suppressions(const std::string& path);
+
+// TSan's template match (see above).
+bool template_match(const std::string& pattern, const std::string& text);
+
+// The first rule that suppresses `race`, or nullptr.
+const SuppressionRule* find_suppression(const Suppressions& rules, const RaceReport& race);
+
+// Moves every suppressed race of model.races to model.suppressed, with
+// suppressed_by set to the rule's text.
+void apply_suppressions(const Suppressions& rules, ReportModel* model);
+
+// Suppression lines for every race of the model ("# summary" then "race:function"),
+// ready to append to a suppressions file; duplicate lines are left out.
+std::string suggest_suppressions(const ReportModel& model);
+
+}  // namespace racetrap

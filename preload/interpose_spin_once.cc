@@ -1,0 +1,100 @@
+// interpose_spin_once.cc — pthread spinlocks and pthread_once as happens-before
+// edges.
+// Spinlocks: a successful lock or trylock acquires the lock's clock, an unlock
+// releases into it (the same model as mutexes).
+// pthread_once (C++ std::call_once goes through it, with libstdc++'s
+// __once_proxy as the routine): the thread that runs the init routine releases
+// into the once_control's clock when the routine returns; every return of
+// pthread_once, in every thread, acquires it. So the initializer's effects
+// happen-before everything after any pthread_once call on the same control. The
+// init routine itself is the program's code: it runs outside the RuntimeScope.
+#include <pthread.h>
+
+#include "happens_before.h"
+#include "real_function.h"
+
+namespace racetrap {
+namespace {
+
+using SpinFn = int (*)(pthread_spinlock_t*);
+
+// pthread_spinlock_t is a volatile int: its address as a sync key.
+const void* spin_key(pthread_spinlock_t* l) { return const_cast<const int*>(l); }
+
+// The pthread_once call in progress in this thread (its routine runs on this
+// thread, from inside the real pthread_once). Saved and restored around nested
+// calls (an init routine that itself calls pthread_once).
+struct OnceCall {
+  pthread_once_t* control;
+  void (*routine)();
+  ThreadState* thread;
+};
+__attribute__((tls_model("initial-exec"))) thread_local OnceCall* current_once = nullptr;
+
+// Leaves racetrap's code for the program's, and comes back (even by an exception
+// thrown out of a C++ call_once callable).
+class ProgramScope {
+ public:
+  explicit ProgramScope(ThreadState* t) : t_(t) { leave_runtime(t_); }
+  ~ProgramScope() { enter_runtime(t_); }
+  ProgramScope(const ProgramScope&) = delete;
+  ProgramScope& operator=(const ProgramScope&) = delete;
+
+ private:
+  ThreadState* t_;
+};
+
+void once_trampoline() {
+  OnceCall* call = current_once;
+  {
+    ProgramScope program(call->thread);
+    call->routine();
+  }
+  release(call->thread, call->control);
+}
+
+}  // namespace
+
+RACETRAP_INTERPOSE int pthread_spin_lock(pthread_spinlock_t* l) {
+  static auto real = next_function<SpinFn>("pthread_spin_lock");
+  return acquire_call(returned_zero, spin_key(l), real, l);
+}
+
+RACETRAP_INTERPOSE int pthread_spin_trylock(pthread_spinlock_t* l) {
+  static auto real = next_function<SpinFn>("pthread_spin_trylock");
+  return acquire_call(returned_zero, spin_key(l), real, l);
+}
+
+RACETRAP_INTERPOSE int pthread_spin_unlock(pthread_spinlock_t* l) {
+  static auto real = next_function<SpinFn>("pthread_spin_unlock");
+  return release_call(spin_key(l), real, l);
+}
+
+RACETRAP_INTERPOSE int pthread_spin_destroy(pthread_spinlock_t* l) {
+  static auto real = next_function<SpinFn>("pthread_spin_destroy");
+  int rc = real(l);
+  if (rc == 0 && watched_thread() != nullptr) {
+    RuntimeScope scope;
+    runtime().sync_clocks.forget(sync_key(spin_key(l)));
+  }
+  return rc;
+}
+
+RACETRAP_INTERPOSE int pthread_once(pthread_once_t* control, void (*routine)()) {
+  static auto real = next_function<int (*)(pthread_once_t*, void (*)())>("pthread_once");
+  ThreadState* t = watched_thread();
+  if (t == nullptr) return real(control, routine);
+  RuntimeScope scope;
+  OnceCall call{control, routine, t};
+  OnceCall* outer = current_once;
+  current_once = &call;
+  struct Restore {
+    OnceCall* outer;
+    ~Restore() { current_once = outer; }
+  } restore{outer};
+  int rc = real(control, once_trampoline);
+  if (rc == 0) acquire(t, control);
+  return rc;
+}
+
+}  // namespace racetrap

@@ -1,0 +1,83 @@
+// racy_width.c — a race on a variable of RACE_TYPE (char, short, int or long: the
+// build compiles this file once per width), placed right after a few bytes of
+// padding so that narrow variables do not start on an 8-byte boundary.
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#ifndef RACE_TYPE
+#define RACE_TYPE int
+#endif
+
+static struct {
+  char tag[3];
+  volatile RACE_TYPE value;
+  volatile RACE_TYPE neighbour;  // only the main thread touches this one
+} shared;
+
+static double clock_seconds(clockid_t clock) {
+  struct timespec ts;
+  clock_gettime(clock, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+// The loop runs until the calling thread has used `seconds` of CPU time (so a loaded machine
+// still gets the same amount of work, hence the same number of samples), but
+// never longer than 4x that in wall time. The clocks are read only every 64th
+// call (reading a CPU-time clock is a system call).
+struct deadline {
+  double cpu_end, wall_end;
+  unsigned countdown;
+};
+
+static struct deadline deadline_after(double seconds) {
+  struct deadline d = {clock_seconds(CLOCK_THREAD_CPUTIME_ID) + seconds,
+                       clock_seconds(CLOCK_MONOTONIC) + 4 * seconds, 0};
+  return d;
+}
+
+static int before(struct deadline* d) {
+  if (d->countdown-- > 0) return 1;
+  d->countdown = 63;
+  return clock_seconds(CLOCK_THREAD_CPUTIME_ID) < d->cpu_end &&
+         clock_seconds(CLOCK_MONOTONIC) < d->wall_end;
+}
+
+static void* writer(void* arg) {
+  struct deadline end = deadline_after(*(const double*)arg);
+  unsigned round = 0;
+  while (before(&end)) {
+    for (unsigned i = 0; i < 1000; i++) {
+      shared.value = (RACE_TYPE)(round + i);  // RACE
+    }
+    round++;
+  }
+  return NULL;
+}
+
+static void* reader_writer(void* arg) {
+  struct deadline end = deadline_after(*(const double*)arg);
+  long sum = 0;
+  while (before(&end)) {
+    for (unsigned i = 0; i < 1000; i++) {
+      sum += shared.value;  // RACE
+      if ((i & 63) == 0) shared.value = (RACE_TYPE)sum;  // RACE
+    }
+  }
+  return (void*)sum;
+}
+
+int main(int argc, char** argv) {
+  double seconds = argc > 1 ? atof(argv[1]) : 1.0;
+  shared.neighbour = 1;
+  pthread_t a, b;
+  void* sum;
+  pthread_create(&a, NULL, writer, &seconds);
+  pthread_create(&b, NULL, reader_writer, &seconds);
+  pthread_join(a, NULL);
+  pthread_join(b, &sum);
+  printf("sizeof=%zu offset=%zu sum=%ld neighbour=%ld\n", sizeof shared.value,
+         (size_t)((char*)&shared.value - (char*)&shared), (long)sum, (long)shared.neighbour);
+  return 0;
+}

@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Run one integration program under racetrap and check the outcome.
+
+usage:
+  run_case.py [--timeout S] [--racetrap CMD] MODE PRELOAD PROGRAM SOURCE
+              [NAME=VALUE ...] [-- PROGRAM_ARGS ...]
+
+MODE      racy      exactly one report file, `WARNING: racetrap: data race`, and
+                    every race in it names SOURCE with a `// RACE` line number in
+                    both the current and the "Previous" access stack (function and
+                    file:line); the summary line on stderr; exit status 0.
+          racefree  no report file, no "data race" on stderr, exit status 0.
+PRELOAD   path of libracetrap.so (run as LD_PRELOAD=PRELOAD PROGRAM ...).
+PROGRAM   the program to run; SOURCE its source file (for the `// RACE` lines).
+NAME=VALUE environment overrides for the program (e.g. RACETRAP_SAMPLE_US=500).
+
+With --known-miss REASON, a racy run that reports nothing exits 77 (a meson
+skip) with REASON, for races the detector is known to catch only sometimes.
+
+With --racetrap CMD the program is run as `CMD run -- PROGRAM ARGS` instead (the
+`racetrap` command finds the preload library itself); then racy means exit status
+66 and the report printed on stderr, racefree means exit status 0 and no report.
+
+The program runs in a fresh temporary directory with RACETRAP_LOG_PATH pointing
+into it and RACETRAP_VERBOSITY=1 (the stats line), unless overridden. On failure
+everything needed to understand it is printed: report, stdout, stderr, stats.
+"""
+
+import argparse
+import glob
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+WARNING = "WARNING: racetrap: data race"
+SUMMARY_RE = re.compile(r"^racetrap: (\d+) (?:distinct )?data races?\b.*report: (\S+)\s*$", re.M)
+FRAME_RE = re.compile(r"^\s*#(\d+)\s+(.*?)\s+(\S+?):(\d+)(?::\d+)?\s+\(.*\)\s*$")
+RACE_MARK_RE = re.compile(r"//\s*RACE\b")
+
+
+def race_lines(source):
+    with open(source, encoding="utf-8") as f:
+        return {n for n, line in enumerate(f, 1) if RACE_MARK_RE.search(line)}
+
+
+def split_races(report):
+    """Split a report into per-race blocks (each starting at the WARNING line)."""
+    starts = [m.start() for m in re.finditer(re.escape(WARNING), report)]
+    return [report[s:e] for s, e in zip(starts, starts[1:] + [len(report)])]
+
+
+def stacks_of(block):
+    """Return (current_frames, previous_frames): lists of (function, file, line)."""
+    current, previous, target = [], [], None
+    for line in block.splitlines():
+        stripped = line.strip()
+        if re.match(r"^(Read|Write|Atomic read|Atomic write)\b.* by (thread|main thread)", stripped):
+            target = current
+            continue
+        if stripped.startswith("Previous "):
+            target = previous
+            continue
+        m = FRAME_RE.match(line)
+        if m and target is not None:
+            target.append((m.group(2), m.group(3), int(m.group(4))))
+            continue
+        if target is not None and not m:
+            # anything else (thread creation, location, Seen, SUMMARY) ends a stack
+            if target is previous:
+                break
+            if target is current and current:
+                target = None
+    return current, previous
+
+
+def stack_hits(frames, source_name, lines):
+    return [(fn, path, ln) for fn, path, ln in frames
+            if os.path.basename(path) == source_name and ln in lines and fn and fn != "??"]
+
+
+def check_report_text(report, source, problems):
+    """Racy-program checks on the report text; append problems found."""
+    lines = race_lines(source)
+    if not lines:
+        problems.append(f"{source} has no `// RACE` lines")
+        return
+    name = os.path.basename(source)
+    blocks = split_races(report)
+    if not blocks:
+        problems.append(f"report does not contain '{WARNING}'")
+        return
+    good = 0
+    for i, block in enumerate(blocks, 1):
+        current, previous = stacks_of(block)
+        cur_hits = stack_hits(current, name, lines)
+        prev_hits = stack_hits(previous, name, lines)
+        if cur_hits and prev_hits:
+            good += 1
+            continue
+        what = []
+        if not current:
+            what.append("no current-access stack found")
+        elif not cur_hits:
+            what.append("current-access stack has no frame at a // RACE line")
+        if not previous:
+            what.append("no 'Previous' access stack found")
+        elif not prev_hits:
+            what.append("'Previous' access stack has no frame at a // RACE line")
+        problems.append(f"race #{i} of {len(blocks)} is not the expected one "
+                        f"({'; '.join(what)}; expected {name}:{sorted(lines)})")
+    if good == 0:
+        problems.append("no race in the report matches the expected // RACE lines")
+
+
+def stats_lines(stderr):
+    return "\n".join(l for l in stderr.splitlines() if l.startswith("racetrap: stats"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--timeout", type=float, default=60.0)
+    ap.add_argument("--racetrap", help="run through `RACETRAP run --` instead of LD_PRELOAD")
+    ap.add_argument("--known-miss", metavar="REASON",
+                    help="racy mode: a run in which nothing at all was reported is a known "
+                         "detector gap: exit 77 (meson: SKIP) and print REASON instead of "
+                         "failing; a wrong report still fails")
+    ap.add_argument("mode", choices=["racy", "racefree"])
+    ap.add_argument("preload")
+    ap.add_argument("program")
+    ap.add_argument("source")
+    ap.add_argument("rest", nargs=argparse.REMAINDER)
+    args = ap.parse_args()
+
+    overrides, prog_args = {}, []
+    rest = list(args.rest)
+    while rest:
+        item = rest.pop(0)
+        if item == "--":
+            prog_args = rest
+            break
+        if "=" not in item:
+            prog_args = [item] + rest
+            break
+        k, v = item.split("=", 1)
+        overrides[k] = v
+
+    program = os.path.abspath(args.program)
+    workdir = tempfile.mkdtemp(prefix="racetrap-integ-")
+    env = dict(os.environ)
+    env["RACETRAP_LOG_PATH"] = os.path.join(workdir, "racetrap")
+    env["RACETRAP_VERBOSITY"] = "1"
+    if args.racetrap:
+        env.pop("LD_PRELOAD", None)
+        cmd = [os.path.abspath(args.racetrap), "run", "--", program] + prog_args
+    else:
+        env["LD_PRELOAD"] = os.path.abspath(args.preload)
+        cmd = [program] + prog_args
+    env.update(overrides)
+
+    shown_env = " ".join(f"{k}={env[k]}" for k in sorted(env)
+                         if k.startswith("RACETRAP_") or k == "LD_PRELOAD")
+    print(f"run: cd {workdir} && {shown_env} {' '.join(cmd)}")
+
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, errors="replace",
+                            start_new_session=True)
+    timed_out = False
+    try:
+        stdout, stderr = proc.communicate(timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+    elapsed = time.monotonic() - started
+    status = proc.returncode
+
+    reports = sorted(glob.glob(os.path.join(workdir, "racetrap.*")))
+    report_text = ""
+    for r in reports:
+        with open(r, encoding="utf-8", errors="replace") as f:
+            report_text += f.read()
+
+    problems = []
+    if timed_out:
+        problems.append(f"timed out after {args.timeout:.0f} s")
+    stderr_races = re.findall(r"data race", stderr)
+
+    if args.racetrap:
+        expected_status = 66 if args.mode == "racy" else 0
+        if status != expected_status:
+            problems.append(f"`racetrap run` exit status {status}, expected {expected_status}")
+        if args.mode == "racy":
+            if WARNING not in stderr:
+                problems.append(f"stderr does not contain the report ('{WARNING}')")
+            else:
+                check_report_text(stderr, args.source, problems)
+        elif stderr_races or reports:
+            problems.append("race-free program: 'data race' on stderr or a report file left")
+    elif args.mode == "racy":
+        if status != 0:
+            problems.append(f"program exit status {status}, expected 0")
+        if len(reports) != 1:
+            problems.append(f"expected exactly one report file, found {len(reports)}: {reports}")
+        if reports:
+            check_report_text(report_text, args.source, problems)
+            m = SUMMARY_RE.search(stderr)
+            if not m:
+                problems.append("stderr has no summary line 'racetrap: N data races, report: PATH'")
+            elif os.path.realpath(m.group(2)) not in [os.path.realpath(r) for r in reports]:
+                problems.append(f"summary line names {m.group(2)}, not the report file")
+    else:
+        if status != 0:
+            problems.append(f"program exit status {status}, expected 0")
+        if reports:
+            problems.append(f"race-free program produced {len(reports)} report file(s) "
+                            "(FALSE REPORT)")
+        if stderr_races:
+            problems.append("race-free program: 'data race' appears on stderr (FALSE REPORT)")
+
+    print(f"mode={args.mode} status={status} elapsed={elapsed:.2f}s reports={len(reports)}")
+    stats = stats_lines(stderr)
+    if stats:
+        print(stats)
+    if problems and args.known_miss and args.mode == "racy" and not reports \
+            and not timed_out and status in (0, 66) and "data race" not in stderr:
+        print(f"KNOWN MISS (reported as skipped): {args.known_miss}")
+        print("---- stderr " + "-" * 60)
+        print(stderr)
+        shutil.rmtree(workdir, ignore_errors=True)
+        return 77
+    if problems:
+        print("FAIL:")
+        for p in problems:
+            print(f"  - {p}")
+        print("---- report " + "-" * 60)
+        print(report_text if report_text else "(no report file)")
+        print("---- stderr " + "-" * 60)
+        print(stderr)
+        print("---- stdout " + "-" * 60)
+        print(stdout)
+        print("-" * 72)
+        print(f"(kept {workdir})")
+        return 1
+    print("PASS")
+    shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,359 @@
+#!/usr/bin/env python3
+"""run_reliability.py CASE — one behaviour of issue 6, checked for real.
+
+Runs tests/reliability/programs/rel.c (and friends) under libracetrap.so and
+compares with a run without it: same stdout, same exit status, no hang, and the
+reports racetrap must (or must not) write. Paths come from the environment
+(RT_PRELOAD, RT_REL, RT_LAUNCHER, RT_RAW_CHECK, RT_RACETRAP, RT_CC).
+Exit 0 = pass, 77 = skipped, else fail with the reason on stderr.
+"""
+import glob
+import os
+import resource
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+PRELOAD = os.environ["RT_PRELOAD"]
+REL = os.environ["RT_REL"]
+TIMEOUT = 60
+
+
+class Fail(Exception):
+    pass
+
+
+def run(argv, preload=True, cwd=None, env_extra=None, limit_fds=None, timeout=TIMEOUT, launcher=None):
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    env["RACETRAP_SAMPLE_US"] = env.get("RACETRAP_SAMPLE_US", "500")
+    if preload:
+        env["LD_PRELOAD"] = PRELOAD
+    if env_extra:
+        env.update(env_extra)
+
+    def pre():
+        if limit_fds:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (limit_fds, limit_fds))
+
+    cmd = (launcher or []) + argv
+    start = time.monotonic()
+    try:
+        p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, preexec_fn=pre)
+    except subprocess.TimeoutExpired:
+        raise Fail(f"{' '.join(cmd)}: hung (no exit within {timeout} s)")
+    p.elapsed = time.monotonic() - start
+    return p
+
+
+def reports(d, pid=None):
+    pat = f"racetrap.{pid}" if pid else "racetrap.*"
+    return sorted(f for f in glob.glob(os.path.join(d, pat)) if not f.endswith(".raw"))
+
+
+def race_lines(path):
+    with open(path, errors="replace") as f:
+        return f.read().count("WARNING: racetrap: data race")
+
+
+def same_as_native(mode_args, d, **kw):
+    """Runs natively and under the preload; the stdout and status must agree."""
+    native = run([REL] + mode_args, preload=False, cwd=d, **kw)
+    traced = run([REL] + mode_args, preload=True, cwd=d, **kw)
+    strip = lambda s: "\n".join(l for l in s.splitlines() if "pid" not in l and "child" not in l and "spawned" not in l)
+    if traced.returncode != native.returncode:
+        raise Fail(f"exit status {traced.returncode} under racetrap, {native.returncode} without; stderr:\n{traced.stderr}")
+    if strip(traced.stdout) != strip(native.stdout):
+        raise Fail(f"output differs:\n--- native\n{native.stdout}\n--- racetrap\n{traced.stdout}\nstderr:\n{traced.stderr}")
+    return native, traced
+
+
+def expect_report(d, pid, what):
+    r = reports(d, pid)
+    if not r:
+        raise Fail(f"{what}: no report racetrap.{pid} in {d}: {os.listdir(d)}")
+    if race_lines(r[0]) == 0:
+        raise Fail(f"{what}: report {r[0]} lists no race")
+    return r
+
+
+def pid_after(text, word):
+    for line in text.splitlines():
+        parts = line.split()
+        if word in parts:
+            return int(parts[parts.index(word) + 1])
+    raise Fail(f"no '{word} N' in output:\n{text}")
+
+
+# --- cases -------------------------------------------------------------------
+
+def case_fork(d):
+    p = run([REL, "fork-race"], cwd=d)
+    if p.returncode != 0:
+        raise Fail(f"status {p.returncode}: {p.stderr}")
+    child = pid_after(p.stdout, "child")
+    expect_report(d, child, "forked child")
+
+
+def case_fork_hammer(d):
+    p = run([REL, "fork-hammer", "200"], cwd=d, timeout=80)
+    if p.returncode != 0 or "forks ok 200 of 200" not in p.stdout:
+        raise Fail(f"status {p.returncode}: {p.stdout}{p.stderr}")
+
+
+def case_exec(d):
+    p = run([REL, "exec-race"], cwd=d)
+    if p.returncode != 0:
+        raise Fail(f"status {p.returncode}: {p.stderr}")
+    pid = pid_after(p.stdout, "pid")
+    r = reports(d, pid) + sorted(glob.glob(os.path.join(d, f"racetrap.{pid}.[0-9]")))
+    if len(r) != 2:
+        raise Fail(f"expected two reports for pid {pid} (before and after exec), got {r}; stderr:\n{p.stderr}")
+
+
+def case_posix_spawn(d):
+    p = run([REL, "spawn-race"], cwd=d)
+    if p.returncode != 0:
+        raise Fail(f"status {p.returncode}: {p.stderr}")
+    expect_report(d, pid_after(p.stdout, "spawned"), "posix_spawn child")
+
+
+def case_vfork(d):
+    p = run([REL, "vfork"], cwd=d)
+    if p.returncode != 0 or "vfork child status 0" not in p.stdout:
+        raise Fail(f"status {p.returncode}: {p.stdout}{p.stderr}")
+    parent = int(p.stdout.split()[-1])
+    r = expect_report(d, parent, "vfork parent")
+    if len(reports(d)) != 1 or len(glob.glob(os.path.join(d, "*.raw"))) != 0:
+        raise Fail(f"stray files: {os.listdir(d)}")
+
+
+def case_daemon(d):
+    pidfile = os.path.join(d, "daemon.pid")
+    p = run([REL, "daemon", pidfile], cwd=d)
+    if p.returncode != 0:
+        raise Fail(f"status {p.returncode}: {p.stderr}")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if os.path.exists(pidfile) and open(pidfile).read().strip():
+            pid = int(open(pidfile).read())
+            if reports(d, pid):
+                return expect_report(d, pid, "daemon")
+        time.sleep(0.2)
+    raise Fail(f"the daemon wrote no report: {os.listdir(d)}")
+
+
+def case_system_popen(d):
+    p = run([REL, "system"], cwd=d)
+    if p.returncode != 0 or "system status 0" not in p.stdout or "popen lines 1 status 0" not in p.stdout:
+        raise Fail(f"status {p.returncode}: {p.stdout}{p.stderr}")
+    if len(reports(d)) < 2:
+        raise Fail(f"expected the reports of both children: {os.listdir(d)}; stderr:\n{p.stderr}")
+
+
+def case_threads_1000(d):
+    p = run([REL, "threads-alive", "1000"], cwd=d)
+    if p.returncode != 0 or "1000 threads were alive at once" not in p.stdout:
+        raise Fail(f"status {p.returncode}: {p.stdout}{p.stderr[-2000:]}")
+
+
+def case_threads_1000_fd64(d):
+    # 1000 threads with 64 descriptors: most threads cannot get perf fds and run unwatched.
+    p = run([REL, "threads-alive", "1000"], cwd=d, limit_fds=64)
+    if p.returncode != 0 or "1000 threads were alive at once" not in p.stdout:
+        raise Fail(f"status {p.returncode}: {p.stdout}{p.stderr[-2000:]}")
+
+
+def case_threads_churn(d):
+    n = "20000"
+    p = run([REL, "threads-churn", n], cwd=d)
+    if p.returncode != 0 or f"{n} threads" not in p.stdout:
+        raise Fail(f"status {p.returncode}: {p.stdout}{p.stderr}")
+    native = run([REL, "threads-churn", n], preload=False, cwd=d)
+    if p.elapsed > 30:
+        raise Fail(f"{n} threads took {p.elapsed:.1f} s under racetrap ({native.elapsed:.1f} s without)")
+    print(f"{n} threads: {p.elapsed:.2f} s under racetrap, {native.elapsed:.2f} s without")
+
+
+def case_thread_exits(d):
+    same_as_native(["thread-exits"], d)
+
+
+def case_exit_while_running(d):
+    p = run([REL, "exit-while-running"], cwd=d)
+    if p.returncode != 0 or "exiting with threads running" not in p.stdout:
+        raise Fail(f"status {p.returncode}: {p.stdout}{p.stderr}")
+    if glob.glob(os.path.join(d, "*.raw")):
+        raise Fail(f"a raw stream was left behind: {os.listdir(d)}")
+
+
+def case_small_stacks(d):
+    same_as_native(["small-stacks"], d)
+
+
+def case_altstack(d):
+    alt = os.environ["RT_ALTSTACK"]
+    p = run([alt, "1.0"], cwd=d)
+    if p.returncode != 0 or p.stdout.strip() != "ok":
+        raise Fail(f"status {p.returncode}: {p.stdout}{p.stderr}")
+    for line in p.stderr.splitlines():
+        if line.startswith("max-depth"):
+            print(f"SIGTRAP handler stack use on the program's sigaltstack: {line.split()[1]} bytes")
+
+
+def case_close_all(d):
+    for how in ["close_range", "closefrom", "procfd", "dup2"]:
+        native, traced = same_as_native(["close-all", how], d)
+        if not reports(d):
+            raise Fail(f"close-all {how}: racetrap found nothing after the program closed its descriptors")
+        for f in reports(d):
+            os.unlink(f)
+
+
+def case_rlimit_64(d):
+    native, traced = same_as_native(["many-threads-race", "16"], d, limit_fds=64)
+    if "opened 16" not in traced.stdout:
+        raise Fail(f"the program could not open its files: {traced.stdout}")
+
+
+def case_sigtrap_chain(d):
+    same_as_native(["sigtrap-chain"], d)
+
+
+def case_signals_blocked(d):
+    same_as_native(["signals-blocked"], d)
+
+
+def case_sigprof(d):
+    same_as_native(["sigprof"], d)
+
+
+def case_errno(d):
+    p = run([REL, "errno"], cwd=d, env_extra={"RACETRAP_SAMPLE_US": "50"})
+    if p.returncode != 0:
+        raise Fail(f"{p.stdout}{p.stderr}")
+
+
+def case_seccomp(d):
+    launcher = os.environ["RT_LAUNCHER"]
+    for err in ["EACCES", "ENOSYS"]:
+        native = run([REL, "hello"], preload=False, cwd=d)
+        traced = run([REL, "hello"], cwd=d, launcher=[launcher, err])
+        if traced.returncode != native.returncode or traced.stdout != native.stdout:
+            raise Fail(f"{err}: differs from native: {traced.returncode} {traced.stdout!r} vs {native.returncode} {native.stdout!r}")
+        lines = traced.stderr.splitlines()
+        if len(lines) != 1 or not lines[0].startswith("racetrap: ") or "allow perf_event_open" not in lines[0]:
+            raise Fail(f"{err}: expected one line on stderr saying why, got: {traced.stderr!r}")
+    if reports(d):
+        raise Fail("a report without perf?")
+
+
+def case_unsupported_targets(d):
+    rt = os.environ.get("RT_RACETRAP")
+    cc = os.environ.get("RT_CC", "cc")
+    if not rt or not os.path.exists(rt):
+        return 77
+    src = os.path.join(d, "m.c")
+    open(src, "w").write('#include <stdio.h>\nint main(){puts("hi");return 0;}\n')
+    static = os.path.join(d, "static_prog")
+    if subprocess.run([cc, "-static", src, "-o", static]).returncode != 0:
+        print("no static libc: static case skipped")
+    else:
+        p = subprocess.run([rt, "run", "--", static], capture_output=True, text=True, timeout=30)
+        if p.returncode == 0 or "static" not in p.stderr.lower():
+            raise Fail(f"racetrap run accepted a static binary: {p.returncode} {p.stderr!r}")
+    setuid = os.path.join(d, "setuid_prog")
+    subprocess.run([cc, src, "-o", setuid], check=True)
+    os.chown(setuid, 65534, 65534)
+    os.chmod(setuid, 0o4755)
+    p = subprocess.run([rt, "run", "--", setuid], capture_output=True, text=True, timeout=30)
+    if "hi" not in p.stdout or "set-user-id" not in p.stderr.lower().replace("setuid", "set-user-id"):
+        raise Fail(f"no setuid warning: {p.returncode} {p.stdout!r} {p.stderr!r}")
+
+
+def case_report_no_overwrite(d):
+    # The path racetrap wants is taken by a file and a symlink: neither is touched.
+    proc = subprocess.Popen([REL, "race", "1.5"], cwd=d, stdout=subprocess.PIPE, text=True,
+                            env=dict(os.environ, LD_PRELOAD=PRELOAD, RACETRAP_SAMPLE_US="500"))
+    pid = proc.pid
+    victim = os.path.join(d, "victim")
+    open(victim, "w").write("precious\n")
+    open(os.path.join(d, f"racetrap.{pid}"), "w").write("mine\n")
+    os.symlink(victim, os.path.join(d, f"racetrap.{pid}.1"))
+    os.symlink(victim, os.path.join(d, f"racetrap.{pid}.raw"))
+    out, _ = proc.communicate(timeout=TIMEOUT)
+    if proc.returncode != 0:
+        raise Fail(f"status {proc.returncode}")
+    if open(victim).read() != "precious\n" or open(os.path.join(d, f"racetrap.{pid}")).read() != "mine\n":
+        raise Fail("an existing file was overwritten")
+    rep = os.path.join(d, f"racetrap.{pid}.2")
+    if not os.path.exists(rep) or race_lines(rep) == 0:
+        raise Fail(f"no report at the next free name: {os.listdir(d)}")
+    if stat.S_IMODE(os.stat(rep).st_mode) != 0o600:
+        raise Fail(f"report mode {oct(os.stat(rep).st_mode)}")
+
+
+def case_report_unwritable_dir(d):
+    ro = os.path.join(d, "ro")
+    os.mkdir(ro, 0o555)
+    # root ignores directory permissions: drop to nobody for the run.
+    env = {"RACETRAP_LOG_PATH": os.path.join(ro, "racetrap")}
+    demote = None
+    if os.geteuid() == 0:
+        os.chmod(d, 0o777)
+        def demote():
+            os.setgid(65534)
+            os.setuid(65534)
+    envd = dict(os.environ, LD_PRELOAD=PRELOAD, RACETRAP_SAMPLE_US="500", **env)
+    p = subprocess.run([REL, "race", "1.0"], cwd=d, env=envd, capture_output=True, text=True, timeout=TIMEOUT,
+                       preexec_fn=demote)
+    if p.returncode != 0:
+        raise Fail(f"status {p.returncode}: {p.stderr}")
+    if "cannot write the" not in p.stderr or "here it is" not in p.stderr or "WARNING: racetrap: data race" not in p.stderr:
+        raise Fail(f"no fallback to stderr: {p.stderr[-3000:]}")
+    if os.listdir(ro):
+        raise Fail(f"files in the unwritable dir: {os.listdir(ro)}")
+
+
+def case_raw_survives_kill9(d):
+    env = dict(os.environ, LD_PRELOAD=PRELOAD, RACETRAP_SAMPLE_US="200")
+    proc = subprocess.Popen([REL, "race-forever"], cwd=d, env=env, stdout=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    raw = os.path.join(d, f"racetrap.{proc.pid}.raw")
+    if not os.path.exists(raw):
+        raise Fail(f"no raw stream after kill -9: {os.listdir(d)}")
+    out = subprocess.run([os.environ["RT_RAW_CHECK"], raw], capture_output=True, text=True)
+    if out.returncode != 0 or not out.stdout.startswith("races ") or int(out.stdout.split()[1]) == 0:
+        raise Fail(f"raw stream has no race: {out.stdout}{out.stderr}")
+    print(out.stdout.strip())
+
+
+def main():
+    name = sys.argv[1]
+    fn = globals().get("case_" + name.replace("-", "_"))
+    if fn is None:
+        print(f"unknown case {name}", file=sys.stderr)
+        return 2
+    d = tempfile.mkdtemp(prefix=f"rt-rel-{name}-")
+    try:
+        rc = fn(d)
+        if rc == 77:
+            print("skipped")
+            return 77
+    except Fail as e:
+        print(f"FAIL {name}: {e}", file=sys.stderr)
+        print(f"(files kept in {d})", file=sys.stderr)
+        return 1
+    shutil.rmtree(d, ignore_errors=True)
+    print(f"ok {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,356 @@
+// report_test.cc — the report model and everything built on it, without running
+// the detector: JSON (parser and report round trip), suppressions (each rule kind,
+// anchors, wildcards, comments, bad lines), merging runs, fingerprints, SARIF shape,
+// format lists, maps parsing.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "json.h"
+#include "json_report.h"
+#include "memory_map.h"
+#include "race_report_model.h"
+#include "report_output.h"
+#include "sarif_report.h"
+#include "suppressions.h"
+
+namespace racetrap {
+namespace {
+
+SourceFrame frame(const std::string& function, const std::string& file, int line,
+                  const std::string& module = "/usr/bin/app", uint64_t pc = 0x1000) {
+  SourceFrame f;
+  f.pc = pc;
+  f.function = function;
+  f.file = file;
+  f.line = line;
+  f.column = file.empty() ? 0 : 3;
+  f.module = module;
+  f.module_offset = pc - 0x1000 + 0x40;
+  return f;
+}
+
+// A race as build_report_model makes it: worker() writes, reader() read before.
+RaceReport sample_race(uint64_t pc_shift = 0) {
+  RaceReport r;
+  r.pid = 42;
+  r.count = 2;
+  r.runs = 1;
+  r.current.kind = "write";
+  r.current.size = 8;
+  r.current.address = 0x55550000 + pc_shift;
+  r.current.thread_uid = 2;
+  r.current.os_tid = 1002;
+  r.current.thread_name = "worker";
+  r.current.stack = {frame("ns::Queue::push(int)", "/src/app/queue.cc", 17, "/usr/bin/app", 0x1100 + pc_shift),
+                     frame("worker(void*)", "/src/app/main.cc", 30, "/usr/bin/app", 0x1200 + pc_shift),
+                     frame("start_thread", "", 0, "/lib/libc.so.6", 0x7000 + pc_shift)};
+  r.previous.kind = "read";
+  r.previous.size = 8;
+  r.previous.address = r.current.address;
+  r.previous.thread_uid = 1;
+  r.previous.os_tid = 1001;
+  r.previous.stack = {frame("reader", "/src/app/main.cc", 12, "/usr/bin/app", 0x1300 + pc_shift)};
+  r.location.kind = "global";
+  r.location.symbol = "g_queue";
+  r.location.start = r.current.address;
+  r.location.size = 64;
+  r.location.module = "/usr/bin/app";
+  r.has_values = true;
+  r.value_size = 8;
+  r.value_before = 1;
+  r.value_after = 0xffffffffffffffffull;  // above 2^63: must survive JSON
+  ReportThread t;
+  t.uid = 2;
+  t.os_tid = 1002;
+  t.name = "worker";
+  t.known = true;
+  t.parent_uid = 0;
+  t.creation = {frame("main", "/src/app/main.cc", 50)};
+  r.threads.push_back(t);
+  ReportThread unknown;
+  unknown.uid = 1;
+  unknown.os_tid = 1001;
+  r.threads.push_back(unknown);
+  r.fingerprint = race_fingerprint(r);
+  return r;
+}
+
+ReportModel sample_model() {
+  ReportModel m;
+  m.runs.push_back(RunInfo{42, "/tmp/racetrap.42.raw", true});
+  m.races.push_back(sample_race());
+  RaceReport other = sample_race();
+  other.current.stack[0].function = "other_place()";
+  other.count = 1;
+  other.fingerprint = race_fingerprint(other);
+  other.suppressed_by = "race:other_place";
+  m.suppressed.push_back(other);
+  m.stats = {{"samples", 10}, {"races", 3}};
+  return m;
+}
+
+// ---------------------------------------------------------------------------
+// JSON
+
+TEST(JsonTest, ParsesAndWritesValues) {
+  JsonParse p = parse_json(R"( {"a": [1, -2, 3.5, true, false, null], "s": "x\"\\\n\u00e9\ud83d\ude00", "o": {}} )");
+  ASSERT_TRUE(p.value) << p.error;
+  const Json& v = *p.value;
+  ASSERT_EQ(v.find("a")->as_array().size(), 6u);
+  EXPECT_EQ(v.find("a")->as_array()[1].as_int(), -2);
+  EXPECT_EQ(v.find("s")->as_string(), "x\"\\\n\xc3\xa9\xf0\x9f\x98\x80");
+  JsonParse again = parse_json(v.dump(2));
+  ASSERT_TRUE(again.value) << again.error;
+  EXPECT_EQ(*again.value, v);
+  EXPECT_EQ(parse_json(v.dump(-1)).value, v);
+}
+
+TEST(JsonTest, ErrorsNameLineAndColumn) {
+  JsonParse p = parse_json("{\n  \"a\": 1,\n  \"b\" 2\n}");
+  EXPECT_FALSE(p.value);
+  EXPECT_EQ(p.error, "line 3, column 7: expected ':' after a member name");
+  for (const char* bad : {"", "{", "[1,]", "\"abc", "01", "1.", "-", "tru", "{\"a\":1}x", "\"\\ud800\"",
+                          "\"\x01\"", "[\"\xff\"]", "1e", "{1:2}"}) {
+    JsonParse q = parse_json(bad);
+    EXPECT_FALSE(q.value) << bad;
+    EXPECT_FALSE(q.error.empty()) << bad;
+  }
+  EXPECT_FALSE(parse_json(std::string(100000, '[')).value);  // depth limit, no stack overflow
+}
+
+TEST(JsonTest, QuotesInvalidUtf8AsReplacement) {
+  EXPECT_EQ(json_quote("a\xff" "b\x01"), "\"a\xEF\xBF\xBD" "b\\u0001\"");
+}
+
+TEST(JsonReportTest, RoundTrip) {
+  ReportModel m = sample_model();
+  std::string text = render_json_report(m);
+  std::string error;
+  std::optional<ReportModel> back = parse_json_report(text, "r.json", &error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(*back, m);
+  EXPECT_EQ(render_json_report(*back), text);
+}
+
+TEST(JsonReportTest, RejectsOtherDocumentsWithOneLine) {
+  std::string error;
+  EXPECT_FALSE(parse_json_report("[1]", "a.json", &error));
+  EXPECT_EQ(error, "a.json: not a racetrap JSON report (not a JSON object)");
+  EXPECT_FALSE(parse_json_report("{\"format\": \"racetrap-report\", \"version\": 9}", "b.json", &error));
+  EXPECT_EQ(error, "b.json: unsupported racetrap JSON report version 9 (this racetrap reads 1..1)");
+  EXPECT_FALSE(parse_json_report("{\"x\": ", "c.json", &error));
+  EXPECT_EQ(error, "c.json: line 1, column 7: unexpected end of input");
+  std::string text = render_json_report(sample_model());
+  std::string broken = text;
+  broken.replace(broken.find("\"line\": 17"), 10, "\"line\": \"x\"");
+  EXPECT_FALSE(parse_json_report(broken, "d.json", &error));
+  EXPECT_EQ(error, "d.json: $.races[0].current.stack[0].line: not an integer in 0..2147483647");
+  // Every truncation of a valid report is an error, never a crash.
+  for (size_t n = 0; n < text.size(); n += 7) EXPECT_FALSE(parse_json_report(text.substr(0, n), "t", &error));
+}
+
+// ---------------------------------------------------------------------------
+// Model: fingerprints and merging
+
+TEST(ReportModelTest, FingerprintIgnoresAddressesAndOrder) {
+  RaceReport a = sample_race(0);
+  RaceReport b = sample_race(0x5000);  // another run: other addresses, same symbols
+  EXPECT_EQ(a.fingerprint, b.fingerprint);
+  std::swap(b.current, b.previous);
+  EXPECT_EQ(race_fingerprint(b), a.fingerprint);
+  b.previous.stack[0].line = 18;
+  EXPECT_NE(race_fingerprint(b), a.fingerprint);
+  EXPECT_EQ(a.fingerprint.size(), 16u);
+}
+
+TEST(ReportModelTest, MergesRunsAndRanksByRuns) {
+  ReportModel once;
+  once.runs.push_back({1, "a", false});
+  RaceReport rare = sample_race();
+  rare.current.stack[0].function = "rare()";
+  rare.fingerprint = race_fingerprint(rare);
+  rare.count = 50;
+  once.races.push_back(rare);
+  std::vector<ReportModel> runs = {once};
+  for (uint32_t pid : {2u, 3u, 4u}) {
+    ReportModel m;
+    m.runs.push_back({pid, "", false});
+    m.races.push_back(sample_race(pid * 0x100));
+    m.races.back().pid = pid;
+    m.stats = {{"samples", 5}};
+    runs.push_back(m);
+  }
+  ReportModel merged = merge_report_models(runs);
+  ASSERT_EQ(merged.races.size(), 2u);
+  EXPECT_EQ(merged.runs.size(), 4u);
+  EXPECT_EQ(merged.races[0].fingerprint, sample_race().fingerprint);  // 3 runs beat 1 run
+  EXPECT_EQ(merged.races[0].runs, 3u);
+  EXPECT_EQ(merged.races[0].count, 6u);
+  EXPECT_EQ(merged.races[0].pid, 2u);  // the first run's details are kept
+  EXPECT_EQ(merged.races[1].runs, 1u);
+  ASSERT_EQ(merged.stats.size(), 1u);
+  EXPECT_EQ(merged.stats[0].second, 15u);
+}
+
+TEST(ReportModelTest, FunctionBaseName) {
+  EXPECT_EQ(function_base_name("ns::Queue::push(int)"), "ns::Queue::push");
+  EXPECT_EQ(function_base_name("f(void (*)(int)) const"), "f");
+  EXPECT_EQ(function_base_name("operator()(int)"), "operator()");
+  EXPECT_EQ(function_base_name("plain_c"), "plain_c");
+  EXPECT_EQ(function_base_name("(anonymous namespace)::g()"), "(anonymous namespace)::g");
+}
+
+// ---------------------------------------------------------------------------
+// Suppressions
+
+TEST(SuppressionsTest, TemplateMatch) {
+  EXPECT_TRUE(template_match("push", "ns::Queue::push(int)"));
+  EXPECT_TRUE(template_match("^ns::", "ns::Queue::push"));
+  EXPECT_FALSE(template_match("^Queue", "ns::Queue::push"));
+  EXPECT_TRUE(template_match("push$", "ns::Queue::push"));
+  EXPECT_FALSE(template_match("push$", "ns::Queue::push(int)"));
+  EXPECT_TRUE(template_match("^ns::*::push$", "ns::Queue::push"));
+  EXPECT_TRUE(template_match("Q*e*push", "ns::Queue::push"));
+  EXPECT_FALSE(template_match("push*Queue", "ns::Queue::push"));
+  EXPECT_TRUE(template_match("*", "anything"));
+  EXPECT_TRUE(template_match("^reader$", "reader"));
+  EXPECT_FALSE(template_match("^reader$", "reader2"));
+  EXPECT_TRUE(template_match("^a*$", "a"));
+  EXPECT_FALSE(template_match("^ab*b$", "ab"));
+}
+
+TEST(SuppressionsTest, ParsesCommentsAndReportsBadLinesWithLineNumbers) {
+  Suppressions s = parse_suppressions(
+      "# a comment\n"
+      "\n"
+      "race:reader\n"
+      "   race_top:^ns::Queue   \n"
+      "bogus line\n"
+      "frobnicate:x\n"
+      "race:\n"
+      "thread:worker\n"
+      "called_from_lib:libfoo.so\n"
+      "mutex:m\n"
+      "deadlock:d\n"
+      "signal:s\n",
+      "supp.txt");
+  ASSERT_EQ(s.rules.size(), 7u);
+  EXPECT_EQ(s.rules[0].text(), "race:reader");
+  EXPECT_EQ(s.rules[0].line, 3);
+  EXPECT_EQ(s.rules[1].text(), "race_top:^ns::Queue");
+  EXPECT_EQ(s.rules[2].line, 8);
+  ASSERT_EQ(s.errors.size(), 3u);
+  EXPECT_EQ(s.errors[0], "supp.txt:5: 'bogus line' is not TYPE:PATTERN (e.g. race:my_function)");
+  EXPECT_EQ(s.errors[1].rfind("supp.txt:6: unknown suppression type 'frobnicate'", 0), 0u) << s.errors[1];
+  EXPECT_EQ(s.errors[2], "supp.txt:7: empty pattern after 'race:'");
+  Suppressions missing = load_suppressions("/nonexistent/racetrap.supp");
+  ASSERT_EQ(missing.errors.size(), 1u);
+  EXPECT_EQ(missing.errors[0].rfind("/nonexistent/racetrap.supp: cannot read", 0), 0u);
+}
+
+std::string matching_rule(const std::string& line) {
+  Suppressions s = parse_suppressions(line + "\n", "s");
+  const SuppressionRule* rule = find_suppression(s, sample_race());
+  return rule == nullptr ? "" : rule->text();
+}
+
+TEST(SuppressionsTest, EachRuleKind) {
+  // race: any frame of either stack, by function, file or module, and the global.
+  EXPECT_EQ(matching_rule("race:worker"), "race:worker");          // frame #1 of current
+  EXPECT_EQ(matching_rule("race:^reader$"), "race:^reader$");      // previous stack
+  EXPECT_EQ(matching_rule("race:^ns::Queue::push$"), "race:^ns::Queue::push$");  // without params
+  EXPECT_EQ(matching_rule("race:queue.cc"), "race:queue.cc");      // file
+  EXPECT_EQ(matching_rule("race:libc.so"), "race:libc.so");        // module of frame #2
+  EXPECT_EQ(matching_rule("race:g_queue"), "race:g_queue");        // global name
+  EXPECT_EQ(matching_rule("race:nothing_like_it"), "");
+  // race_top: only frame #0 of each stack.
+  EXPECT_EQ(matching_rule("race_top:push"), "race_top:push");
+  EXPECT_EQ(matching_rule("race_top:reader"), "race_top:reader");
+  EXPECT_EQ(matching_rule("race_top:worker"), "");
+  EXPECT_EQ(matching_rule("race_top:libc"), "");
+  // thread: a thread's name or its creation stack.
+  EXPECT_EQ(matching_rule("thread:work"), "thread:work");
+  EXPECT_EQ(matching_rule("thread:^main$"), "thread:^main$");
+  EXPECT_EQ(matching_rule("thread:reader"), "");
+  // called_from_lib: the module of an access's own frame.
+  EXPECT_EQ(matching_rule("called_from_lib:app"), "called_from_lib:app");
+  EXPECT_EQ(matching_rule("called_from_lib:libc.so.6"), "");
+  // Kinds racetrap does not report never match a race.
+  EXPECT_EQ(matching_rule("mutex:*"), "");
+  EXPECT_EQ(matching_rule("deadlock:*"), "");
+}
+
+TEST(SuppressionsTest, ApplyMovesRacesAndListsThem) {
+  ReportModel m;
+  m.runs.push_back({7, "", false});
+  m.races.push_back(sample_race());
+  RaceReport kept = sample_race();
+  kept.current.stack = {frame("elsewhere", "/src/x.c", 1)};
+  kept.previous.stack = kept.current.stack;
+  kept.location.symbol.clear();
+  kept.threads.clear();
+  m.races.push_back(kept);
+  apply_suppressions(parse_suppressions("race:Queue\n", "s"), &m);
+  ASSERT_EQ(m.races.size(), 1u);
+  ASSERT_EQ(m.suppressed.size(), 1u);
+  EXPECT_EQ(m.suppressed[0].suppressed_by, "race:Queue");
+  std::string suggested = suggest_suppressions(m);
+  EXPECT_NE(suggested.find("\nrace:elsewhere\n"), std::string::npos) << suggested;
+}
+
+// ---------------------------------------------------------------------------
+// SARIF
+
+TEST(SarifTest, ShapeAndRelativePaths) {
+  ReportModel m = sample_model();
+  Json sarif = report_to_sarif(m, SarifOptions{"/src/app"});
+  EXPECT_EQ(sarif.find("version")->as_string(), "2.1.0");
+  const Json& run = sarif.find("runs")->as_array().at(0);
+  EXPECT_EQ(run.find("tool")->find("driver")->find("rules")->as_array().at(0).find("id")->as_string(),
+            "racetrap/data-race");
+  EXPECT_EQ(run.find("originalUriBaseIds")->find("SRCROOT")->find("uri")->as_string(), "file:///src/app/");
+  const Json& result = run.find("results")->as_array().at(0);
+  EXPECT_EQ(result.find("ruleId")->as_string(), "racetrap/data-race");
+  const Json& artifact = *result.find("locations")->as_array().at(0).find("physicalLocation")->find("artifactLocation");
+  EXPECT_EQ(artifact.find("uri")->as_string(), "queue.cc");
+  EXPECT_EQ(artifact.find("uriBaseId")->as_string(), "SRCROOT");
+  EXPECT_EQ(result.find("stacks")->as_array().size(), 2u);
+  EXPECT_EQ(result.find("relatedLocations")->as_array().size(), 1u);
+  EXPECT_EQ(result.find("partialFingerprints")->find("racetrapStack/v1")->as_string(), m.races[0].fingerprint);
+  bool relative = true;
+  EXPECT_EQ(sarif_uri("/other/a b.c", "/src/app", &relative), "file:///other/a%20b.c");
+  EXPECT_FALSE(relative);
+}
+
+// ---------------------------------------------------------------------------
+// Output formats, maps
+
+TEST(ReportOutputTest, FormatLists) {
+  std::vector<ReportFormat> f;
+  EXPECT_EQ(parse_formats("text", &f), "");
+  EXPECT_EQ(f.size(), 1u);
+  EXPECT_EQ(parse_formats("sarif, json,sarif", &f), "");
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0], ReportFormat::kSarif);
+  EXPECT_EQ(parse_formats("text,xml", &f), "unknown report format 'xml' (use text, json, sarif or a comma list)");
+  EXPECT_NE(parse_formats(",", &f), "");
+}
+
+TEST(MemoryMapTest, ParsesAndFinds) {
+  MemoryMap m = parse_memory_map(
+      "7f00-8000 r-xp 00001000 08:01 42 /usr/lib/lib a.so\n"
+      "garbage\n"
+      "1000-2000 rw-p 00000000 00:00 0 [heap]\n"
+      "zz-yy rw-p 0 0 0\n");
+  ASSERT_EQ(m.mappings.size(), 2u);
+  EXPECT_EQ(m.find(0x1800)->path, "[heap]");
+  EXPECT_EQ(m.find(0x7f00)->path, "/usr/lib/lib a.so");
+  EXPECT_TRUE(m.find(0x7f00)->executable);
+  EXPECT_EQ(m.find(0x2000), nullptr);
+  EXPECT_EQ(m.find(0), nullptr);
+}
+
+}  // namespace
+}  // namespace racetrap

@@ -1,0 +1,110 @@
+// pc_diversity_test.cc — the sampler's diversity policy: bounded per-PC counters,
+// the admission rule (a PC watched often without a conflict yields, a conflict buys
+// watches back, a reported race does not), and the reported-pair set.
+#include "pc_diversity.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace racetrap {
+namespace {
+
+TEST(PcTable, CountsPerPc) {
+  auto table = std::make_unique<PcTable>();
+  EXPECT_EQ(table->counts(0x401000).published, 0u);
+  EXPECT_TRUE(table->note_published(0x401000));
+  EXPECT_TRUE(table->note_published(0x401000));
+  EXPECT_TRUE(table->note_conflict(0x401000));
+  EXPECT_TRUE(table->note_race(0x401004));
+  PcCounts a = table->counts(0x401000);
+  EXPECT_EQ(a.published, 2u);
+  EXPECT_EQ(a.conflicts, 1u);
+  EXPECT_EQ(a.races, 0u);
+  EXPECT_EQ(table->counts(0x401004).races, 1u);
+  EXPECT_EQ(table->used(), 2u);
+}
+
+TEST(PcTable, BoundedMemoryDropsWhatDoesNotFit) {
+  auto table = std::make_unique<PcTable>();
+  uint32_t stored = 0;
+  for (uint64_t pc = 1; pc <= 3 * PcTable::kEntries; ++pc) stored += table->note_published(pc * 16) ? 1 : 0;
+  EXPECT_LE(table->used(), PcTable::kEntries);
+  EXPECT_EQ(stored, table->used());
+  EXPECT_GT(table->used(), PcTable::kEntries / 2);  // the short probe still fills most of it
+  // A PC that found no slot reads as never seen: it is admitted like a new one.
+  Random r(1);
+  uint32_t admitted = 0;
+  for (uint64_t pc = 1; pc <= 3 * PcTable::kEntries; ++pc) admitted += admit_sample(table->counts(pc * 16), r);
+  EXPECT_EQ(admitted, 3 * PcTable::kEntries);  // each was published once: below kFreeWatches
+}
+
+TEST(PcTable, ConcurrentInsertsOfOnePcShareOneSlot) {
+  auto table = std::make_unique<PcTable>();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&] {
+      for (int k = 0; k < 10000; ++k) table->note_published(0x7777);
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(table->used(), 1u);
+  EXPECT_EQ(table->counts(0x7777).published, 40000u);
+}
+
+TEST(Admission, NewPcsAlwaysAdmitted) {
+  Random r(7);
+  for (uint32_t p = 0; p < kFreeWatches; ++p) EXPECT_TRUE(admit_sample(PcCounts{p, 0, 0}, r));
+}
+
+double admitted_fraction(const PcCounts& c, uint64_t seed) {
+  Random r(seed);
+  int n = 0;
+  for (int i = 0; i < 100000; ++i) n += admit_sample(c, r);
+  return n / 100000.0;
+}
+
+TEST(Admission, QuietPcYieldsInProportion) {
+  EXPECT_NEAR(admitted_fraction({400, 0, 0}, 3), double(kFreeWatches) / 400, 0.003);
+  EXPECT_NEAR(admitted_fraction({40, 0, 0}, 3), double(kFreeWatches) / 40, 0.01);
+  EXPECT_GT(admitted_fraction({100000, 0, 0}, 3), 0.0);  // never excluded for good
+}
+
+TEST(Admission, ConflictsBuyWatchesBack) {
+  EXPECT_EQ(quiet_watches({100, 10, 0}), 0u);  // 10 conflicts * credit 16 > 100
+  EXPECT_EQ(admitted_fraction({100, 10, 0}, 5), 1.0);
+  EXPECT_EQ(quiet_watches({100, 1, 0}), 100u - kConflictCredit);
+}
+
+TEST(Admission, AReportedRaceEarnsNothingMore) {
+  EXPECT_EQ(quiet_watches({100, 50, 1}), 100u);
+  EXPECT_LT(admitted_fraction({100, 50, 1}, 9), 0.06);
+}
+
+TEST(Admission, DeterministicForASeed) {
+  Random a(42), b(42);
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(admit_sample({200, 3, 0}, a), admit_sample({200, 3, 0}, b));
+}
+
+TEST(RacePairSet, UnorderedPairsAreRecordedOnce) {
+  auto pairs = std::make_unique<RacePairSet>();
+  EXPECT_FALSE(pairs->contains(0x10, 0x20));
+  EXPECT_TRUE(pairs->insert(0x10, 0x20));
+  EXPECT_FALSE(pairs->insert(0x10, 0x20));
+  EXPECT_FALSE(pairs->insert(0x20, 0x10));  // same pair, other order
+  EXPECT_TRUE(pairs->contains(0x20, 0x10));
+  EXPECT_TRUE(pairs->insert(0x10, 0x30));
+  EXPECT_TRUE(pairs->insert(0x10, 0x10));  // a PC racing with itself (two threads, one loop)
+  EXPECT_FALSE(pairs->insert(0x10, 0x10));
+}
+
+TEST(RacePairSet, FullTableNeverHidesANewPair) {
+  auto pairs = std::make_unique<RacePairSet>();
+  int new_ones = 0;
+  for (uint64_t i = 1; i <= 4 * RacePairSet::kEntries; ++i) new_ones += pairs->insert(i, i + 1000000);
+  EXPECT_EQ(new_ones, 4 * static_cast<int>(RacePairSet::kEntries));  // all distinct: all reported new
+}
+
+}  // namespace
+}  // namespace racetrap
