@@ -346,44 +346,81 @@ DecodeStatus decode_access_ending_at(const CpuRegisters& regs, const uint8_t* co
 // signal-safe
 DecodeStatus decode_access_before(const CpuRegisters& regs, const uint8_t* code, size_t code_len,
                                   MemoryAccess* out) {
-  // Which instruction ends at rip? x86 code decoded linearly from a wrong start
-  // falls back into step within a few instructions, so decode from several starts
-  // and take the last instruction most of them agree on.
+  // Which instructions end at rip? x86 code decoded linearly from a wrong start
+  // falls back into step within a few instructions, so decode from several starts:
+  // the chains that end exactly at rip vote for their last instruction, and the
+  // offsets all winning chains share are the real instruction boundaries.
   constexpr size_t kStarts = 6;
-  size_t candidate[kStarts];
-  int votes[kStarts];
-  size_t candidates = 0;
+  constexpr size_t kMaxChain = 40;
+  constexpr int kMaxBack = 8;  // instructions walked back from rip
+  if (code_len > 255) {        // offsets are kept in bytes
+    code += code_len - 255;
+    code_len = 255;
+  }
+  uint8_t chain[kStarts][kMaxChain];
+  size_t chain_len[kStarts] = {};
+  bool ends_at_rip[kStarts] = {};
   DecodedInsn d;
-  for (size_t start = 0; start < kStarts && start < code_len; ++start) {
-    size_t offset = start;
-    size_t last = code_len;
+  for (size_t s = 0; s < kStarts && s < code_len; ++s) {
+    size_t offset = s;
     while (offset < code_len && decode_one(code + offset, code_len - offset, &d)) {
-      last = offset;
+      if (chain_len[s] == kMaxChain) {  // keep the most recent boundaries
+        for (size_t k = 1; k < kMaxChain; ++k) chain[s][k - 1] = chain[s][k];
+        --chain_len[s];
+      }
+      chain[s][chain_len[s]++] = static_cast<uint8_t>(offset);
       offset += d.insn.length;
     }
-    if (offset != code_len || last == code_len) continue;
-    size_t k = 0;
-    while (k < candidates && candidate[k] != last) ++k;
-    if (k == candidates) {
-      candidate[candidates] = last;
-      votes[candidates++] = 0;
-    }
-    ++votes[k];
+    ends_at_rip[s] = offset == code_len && chain_len[s] > 0;
   }
-  if (candidates == 0) return DecodeStatus::kUndecodable;
-  size_t best = 0;
-  for (size_t k = 1; k < candidates; ++k)
-    if (votes[k] > votes[best] || (votes[k] == votes[best] && candidate[k] < candidate[best])) best = k;
-  const size_t start = candidate[best];
-  if (!decode_one(code + start, code_len - start, &d)) return DecodeStatus::kUndecodable;
-  const int i = pick_operand(d);
-  if (i < 0 || is_control_flow(d) || (address_gprs(d.ops[i]) & written_gprs(d)) != 0)
-    return DecodeStatus::kNoMemoryOperand;  // no access, or its address is gone with its registers
-  const uint64_t pc = regs.rip - (code_len - start);
-  uint64_t address = 0;
-  if (!operand_address(d, d.ops[i], regs, pc, /*after=*/true, &address)) return DecodeStatus::kNoMemoryOperand;
-  fill_access(d, d.ops[i], pc, address, out);
-  return DecodeStatus::kAccess;
+  // The last instruction most chains agree on (ties: the longer instruction).
+  size_t best = kStarts;
+  int best_votes = 0;
+  for (size_t s = 0; s < kStarts; ++s) {
+    if (!ends_at_rip[s]) continue;
+    const uint8_t last = chain[s][chain_len[s] - 1];
+    int v = 0;
+    for (size_t o = 0; o < kStarts; ++o)
+      if (ends_at_rip[o] && chain[o][chain_len[o] - 1] == last) ++v;
+    if (v > best_votes || (v == best_votes && last < chain[best][chain_len[best] - 1])) {
+      best = s;
+      best_votes = v;
+    }
+  }
+  if (best == kStarts) return DecodeStatus::kUndecodable;
+  const uint8_t best_last = chain[best][chain_len[best] - 1];
+  // An offset every agreeing chain contains is a real boundary.
+  auto agreed = [&](uint8_t offset) {
+    for (size_t o = 0; o < kStarts; ++o) {
+      if (!ends_at_rip[o] || chain[o][chain_len[o] - 1] != best_last) continue;
+      bool found = false;
+      for (size_t k = 0; k < chain_len[o] && !found; ++k) found = chain[o][k] == offset;
+      if (!found) return false;
+    }
+    return true;
+  };
+  // Walk back from rip to the nearest memory access whose address registers
+  // nothing after it has changed; a branch ends the walk (what precedes it in the
+  // bytes is not what ran before).
+  uint32_t clobbered = 0;
+  for (int back = 0; back < kMaxBack && static_cast<size_t>(back) < chain_len[best]; ++back) {
+    const uint8_t offset = chain[best][chain_len[best] - 1 - back];
+    if (back > 0 && (best_votes < 2 || !agreed(offset))) break;
+    if (!decode_one(code + offset, code_len - offset, &d)) break;
+    if (is_control_flow(d)) break;
+    const uint32_t written = written_gprs(d);
+    const int i = pick_operand(d);
+    if (i >= 0 && (address_gprs(d.ops[i]) & (written | clobbered)) == 0) {
+      const uint64_t pc = regs.rip - (code_len - offset);
+      uint64_t address = 0;
+      if (operand_address(d, d.ops[i], regs, pc, /*after=*/true, &address)) {
+        fill_access(d, d.ops[i], pc, address, out);
+        return DecodeStatus::kAccess;
+      }
+    }
+    clobbered |= written;
+  }
+  return DecodeStatus::kNoMemoryOperand;
 }
 
 }  // namespace racetrap

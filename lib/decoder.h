@@ -39,12 +39,13 @@ DecodeStatus decode_access_ending_at(const CpuRegisters& regs, const uint8_t* co
                                      size_t code_len, uint64_t watch_addr, uint32_t watch_len,
                                      MemoryAccess* out);
 
-// The access of the instruction that ended right before regs.rip: where a sample
+// The access of an instruction that ran just before regs.rip: where a sample
 // interrupt "skids" to after a slow memory access (a contended cache line, which is
-// what racing data often is). code[0..code_len) are the bytes just before
-// regs.rip (32 or more give a reliable answer); the instruction boundary is found
-// by decoding from several start offsets and taking the majority. Instructions that
-// overwrote their own address registers, and branches, give kNoMemoryOperand.
+// what racing data often is). code[0..code_len) are the bytes just before regs.rip
+// (32 or more give a reliable answer). Instruction boundaries are found by decoding
+// from several start offsets and keeping what the majority agrees on; then the walk
+// goes back from rip (at most 8 instructions, never across a branch) to the nearest
+// memory access whose address registers no later instruction changed.
 DecodeStatus decode_access_before(const CpuRegisters& regs, const uint8_t* code, size_t code_len,
                                   MemoryAccess* out);
 

@@ -10,7 +10,13 @@
 namespace racetrap {
 
 // The calling thread's state when racetrap watches it, else nullptr.
-inline ThreadState* watched_thread() { return runtime_active() ? current_thread() : nullptr; }
+// Calls made from inside racetrap's own code or the allocator (in_runtime > 0) are
+// not the program's synchronization: they get no edges, and the bookkeeping (which
+// allocates) must not re-enter an allocator that holds its own lock.
+inline ThreadState* watched_thread() {
+  ThreadState* t = runtime_active() ? current_thread() : nullptr;
+  return t != nullptr && t->in_runtime == 0 ? t : nullptr;
+}
 
 inline uintptr_t sync_key(const void* object) { return reinterpret_cast<uintptr_t>(object); }
 

@@ -612,6 +612,30 @@ TEST(DecoderBefore, FindsRipRelativeAddAfterACall) {
   EXPECT_EQ(m.kind, AccessKind::kReadWrite);
 }
 
+TEST(DecoderBefore, WalksBackOverRegisterOnlyInstructionsInALoop) {
+  // racy_rw_flag's reader loop; the sample lands on the jne that closes it:
+  //   mov %ebp,%edi ; call before ; test %eax,%eax ; je ; mov $0x3e8,%eax ;
+  //   mov 0x2dcd(%rip),%edx ; cmp $1,%edx ; sbb $-1,%rbx ; sub $1,%eax | jne
+  const std::vector<uint8_t> code = {0x89, 0xef, 0xe8, 0x4b, 0xff, 0xff, 0xff, 0x85, 0xc0, 0x74, 0x19,
+                                     0xb8, 0xe8, 0x03, 0x00, 0x00, 0x8b, 0x15, 0xcd, 0x2d, 0x00, 0x00,
+                                     0x83, 0xfa, 0x01, 0x48, 0x83, 0xdb, 0xff, 0x83, 0xe8, 0x01};
+  MemoryAccess m;
+  ASSERT_EQ(Before(code, Regs(kRip), &m), DecodeStatus::kAccess);
+  EXPECT_EQ(m.pc, kRip - 16);                    // the load of the flag
+  EXPECT_EQ(m.address, (kRip - 10) + 0x2dcd);    // rip-relative to the load's own end
+  EXPECT_EQ(m.size, 4u);
+  EXPECT_EQ(m.kind, AccessKind::kRead);
+}
+
+TEST(DecoderBefore, DoesNotWalkPastAChangedAddressRegister) {
+  // mov (%rcx),%edx ; add $8,%rcx ; sub $1,%eax — rcx moved on after the load.
+  std::vector<uint8_t> code(22, 0x90);
+  code.insert(code.end(), {0x8b, 0x11, 0x48, 0x83, 0xc1, 0x08, 0x83, 0xe8, 0x01});
+  code.insert(code.begin(), 0x90);
+  MemoryAccess m;
+  EXPECT_EQ(Before(code, Regs(kRip), &m), DecodeStatus::kNoMemoryOperand);
+}
+
 TEST(DecoderBefore, LoadThatOverwroteItsBaseIsNotGuessed) {
   // nops then mov (%rax),%rax: the address is gone with rax.
   std::vector<uint8_t> code(29, 0x90);
