@@ -116,7 +116,7 @@ int report_command(int argc, char** argv) {
 
   if (!args.output.empty()) {
     std::vector<WrittenReport> written = write_reports(merged, args.output, formats, args.source_root);
-    fmt::print(stderr, "{}\n", written_summary(merged.races.size(), written));
+    fmt::print(stderr, "{}\n", written_summary(merged.races, written));
     return status;
   }
   std::string text = render_report(merged, formats[0], args.source_root);

@@ -149,7 +149,7 @@ bool render_leftovers(const RunOptions& options, const std::string& log_path,
       std::fflush(stderr);
       std::vector<WrittenReport> written = write_reports(
           *model, fmt::format("{}.{}", log_path, file.pid), formats, options.flags.source_root);
-      fmt::print(stderr, "{}\n", written_summary(model->races.size(), written));
+      fmt::print(stderr, "{}\n", written_summary(model->races, written));
       rendered = true;
     }
     unlink(file.path.c_str());

@@ -46,7 +46,21 @@ Json race_to_json(const RaceReport& r) {
   o.set("count", r.count);
   o.set("runs", r.runs);
   o.set("current", access_to_json(r.current));
-  o.set("previous", access_to_json(r.previous));
+  if (r.has_previous) o.set("previous", access_to_json(r.previous));
+  if (r.owner_tid != 0) o.set("owner_tid", r.owner_tid);
+  if (!r.cycle.empty()) {
+    Json& cycle = o.set("cycle", Json::array());
+    for (const ReportLockEdge& e : r.cycle) {
+      Json& j = cycle.push(Json::object());
+      j.set("held", hex(e.held));
+      j.set("acquired", hex(e.acquired));
+      set_if(j, "held_symbol", e.held_symbol);
+      set_if(j, "acquired_symbol", e.acquired_symbol);
+      j.set("acquire", access_to_json(e.acquire));
+      if (!e.held_at.empty()) j.set("held_at", stack_to_json(e.held_at));
+    }
+    if (r.cycle_truncated) o.set("cycle_truncated", true);
+  }
   Json& loc = o.set("location", Json::object());
   loc.set("kind", r.location.kind);
   set_if(loc, "symbol", r.location.symbol);
@@ -205,7 +219,29 @@ class Reader {
     r.count = uint(j, path, "count", INT64_MAX);
     r.runs = uint(j, path, "runs", INT64_MAX);
     r.current = access(j, path, "current");
-    r.previous = access(j, path, "previous");
+    // Only data races always have a previous access (misuse: optional; a
+    // lock-order inversion has its cycle instead).
+    r.has_previous = r.kind == "data-race" || j.find("previous") != nullptr;
+    if (r.has_previous) r.previous = access(j, path, "previous");
+    r.owner_tid = static_cast<uint32_t>(uint(j, path, "owner_tid", 0xffffffff));
+    const Json::Array& cycle = array(j, path, "cycle", false);
+    for (size_t i = 0; i < cycle.size() && ok(); ++i) {
+      std::string epath = fmt::format("{}.cycle[{}]", path, i);
+      const Json& e = cycle[i];
+      if (!e.is_object()) {
+        fail(epath, "not an object");
+        break;
+      }
+      ReportLockEdge edge;
+      edge.held = address(e, epath, "held", true);
+      edge.acquired = address(e, epath, "acquired", true);
+      edge.held_symbol = str(e, epath, "held_symbol");
+      edge.acquired_symbol = str(e, epath, "acquired_symbol");
+      edge.acquire = access(e, epath, "acquire");
+      if (e.find("held_at") != nullptr) edge.held_at = stack(e, epath, "held_at");
+      r.cycle.push_back(std::move(edge));
+    }
+    r.cycle_truncated = boolean(j, path, "cycle_truncated");
     const Json& loc = object(j, path, "location");
     r.location.kind = str(loc, path + ".location", "kind", true);
     r.location.symbol = str(loc, path + ".location", "symbol");

@@ -25,6 +25,8 @@ enum class ChunkType : uint32_t {
   kMaps = 1,    // payload: /proc/self/maps text; the last one read is the one used
   kThread = 2,  // payload: ThreadRecord
   kRace = 3,    // payload: RaceRecord
+  kLockCycle = 4,  // payload: LockCycleRecord (lock-order inversion, potential deadlock)
+  kMisuse = 5,     // payload: MisuseRecord (pthread API misuse)
 };
 
 struct ChunkHeader {
@@ -69,6 +71,49 @@ struct RaceRecord {
   uint32_t flags;         // reserved
   uint64_t value_at_sample;  // up to 8 bytes at the watched address when sampled
   uint64_t value_at_trap;    // and right after the conflicting access
+};
+
+// ---- Lock-order inversions and pthread misuse (found by interception) ----
+
+// One edge of the lock-order graph: a thread acquired `acquired` while it held
+// `held`. The stack is where that happened the first time the edge was seen
+// (frames[0] is the call site of the lock call).
+struct LockEdgeRecord {
+  uint64_t held;       // lock address (mutex or rwlock) already held
+  uint64_t acquired;   // lock address acquired while holding it
+  uint64_t held_pc;    // call site where the thread had acquired `held` (0: unknown)
+  uint32_t thread_uid;
+  uint32_t os_tid;
+  StackRecord stack;
+};
+
+constexpr int kMaxCycleEdges = 8;
+
+// A cycle in the lock-order graph: edges[i].acquired == edges[i+1].held, and the
+// last edge's `acquired` is the first edge's `held`.
+struct LockCycleRecord {
+  uint32_t edge_count;  // edges used (1..kMaxCycleEdges)
+  uint32_t flags;       // bit 0 (kCycleTruncated): the cycle was longer; the rest is left out
+  LockEdgeRecord edges[kMaxCycleEdges];
+};
+constexpr uint32_t kCycleTruncated = 1;
+
+enum class MisuseKind : uint32_t {
+  kUnlockOfUnlocked = 1,    // unlock of a mutex nobody holds
+  kUnlockByNonOwner = 2,    // unlock of a mutex another thread holds
+  kDestroyOfLocked = 3,     // pthread_mutex_destroy of a locked mutex
+  kCondWaitUnheld = 4,      // pthread_cond_*wait with a mutex the thread does not hold
+  kSelfDeadlock = 5,        // lock of a non-recursive mutex the thread already holds
+};
+
+struct MisuseRecord {
+  uint32_t kind;        // MisuseKind
+  uint32_t thread_uid;  // the thread making the call
+  uint32_t os_tid;
+  uint32_t owner_tid;   // who holds the mutex according to libc (0: nobody or unknown)
+  uint64_t mutex;       // address of the mutex
+  uint64_t earlier_pc;  // kSelfDeadlock: where this thread acquired it before (0: unknown)
+  StackRecord stack;    // the offending call (frames[0] is its call site)
 };
 
 }  // namespace racetrap

@@ -10,6 +10,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "lock_order_graph.h"
 #include "memory_access.h"
 #include "memory_map.h"
 
@@ -179,6 +180,93 @@ class ModelBuilder {
     return out;
   }
 
+  // A lock event (acquisition, unlock, ...) by thread `uid`, as an access of size 0.
+  ReportAccess lock_event(const char* kind, uint64_t lock, uint32_t uid, uint32_t tid, const StackRecord& stack) {
+    ReportAccess out;
+    out.kind = kind;
+    out.address = lock;
+    out.thread_uid = uid;
+    out.os_tid = tid;
+    out.thread_name = uid == 0 ? "" : thread_name_of(thread(uid));
+    out.stack = frames_of(stack);
+    return out;
+  }
+
+  // The name of the global at `address`, or "".
+  std::string data_symbol(uint64_t address) {
+    bool found = false;
+    DataSymbol sym = symbolizer_.describe_data(address, &found);
+    if (!found || sym.name.empty()) return {};
+    return address == sym.start ? sym.name : fmt::format("{}+{:#x}", sym.name, address - sym.start);
+  }
+
+  // The call site `pc` alone (an exact pc), or nothing.
+  std::vector<SourceFrame> call_site(uint64_t pc) {
+    if (pc == 0) return {};
+    StackRecord one{};
+    one.frame_count = 1;
+    one.frames[0] = pc;
+    return frames_of(one);
+  }
+
+  void add_creation(RaceReport* out, uint32_t uid, uint32_t tid) {
+    if (uid == 0) return;
+    for (const ReportThread& t : out->threads)
+      if (t.uid == uid) return;
+    out->threads.push_back(creation(uid, tid));
+  }
+
+  RaceReport cycle(const LockCycleRecord& r) {
+    RaceReport out;
+    out.kind = kLockOrderInversionKind;
+    out.pid = log_.pid;
+    out.has_previous = false;
+    out.cycle_truncated = (r.flags & kCycleTruncated) != 0;
+    const uint32_t n = std::min<uint32_t>(r.edge_count, kMaxCycleEdges);
+    for (uint32_t i = 0; i < n; ++i) {
+      const LockEdgeRecord& e = r.edges[i];
+      ReportLockEdge edge;
+      edge.held = e.held;
+      edge.acquired = e.acquired;
+      edge.acquire = lock_event("lock", e.acquired, e.thread_uid, e.os_tid, e.stack);
+      edge.held_at = call_site(e.held_pc);
+      edge.held_symbol = data_symbol(e.held);
+      edge.acquired_symbol = data_symbol(e.acquired);
+      out.cycle.push_back(std::move(edge));
+      add_creation(&out, e.thread_uid, e.os_tid);
+    }
+    if (!out.cycle.empty()) out.current = out.cycle[0].acquire;
+    out.location = locate(out.current.address);
+    out.fingerprint = race_fingerprint(out);
+    return out;
+  }
+
+  RaceReport misuse(const MisuseRecord& r) {
+    RaceReport out;
+    out.kind = misuse_kind_name(r.kind);
+    out.pid = log_.pid;
+    const char* call = "lock";
+    switch (static_cast<MisuseKind>(r.kind)) {
+      case MisuseKind::kUnlockOfUnlocked:
+      case MisuseKind::kUnlockByNonOwner: call = "unlock"; break;
+      case MisuseKind::kDestroyOfLocked: call = "destroy"; break;
+      case MisuseKind::kCondWaitUnheld: call = "wait"; break;
+      default: break;
+    }
+    out.current = lock_event(call, r.mutex, r.thread_uid, r.os_tid, r.stack);
+    out.owner_tid = r.owner_tid;
+    out.has_previous = r.earlier_pc != 0;
+    if (out.has_previous) {
+      out.previous = out.current;
+      out.previous.kind = "lock";
+      out.previous.stack = call_site(r.earlier_pc);
+    }
+    out.location = locate(r.mutex);
+    add_creation(&out, r.thread_uid, r.os_tid);
+    out.fingerprint = race_fingerprint(out);
+    return out;
+  }
+
  private:
   static bool writes_kind(uint8_t kind) {
     return kind == static_cast<uint8_t>(AccessKind::kWrite) ||
@@ -222,6 +310,16 @@ void rank(std::vector<RaceReport>* races) {
 }  // namespace
 
 std::string race_fingerprint(const RaceReport& race) {
+  if (!race.cycle.empty()) {
+    // The set of edge acquisition stacks: the same cycle entered at another edge
+    // has the same fingerprint.
+    std::vector<std::string> keys;
+    for (const ReportLockEdge& e : race.cycle) keys.push_back(stack_key(e.acquire.stack));
+    std::sort(keys.begin(), keys.end());
+    std::string text = race.kind + "\n";
+    for (const std::string& k : keys) text += k + "--\n";
+    return fmt::format("{:016x}", fnv1a(text));
+  }
   std::string a = stack_key(race.current.stack);
   std::string b = stack_key(race.previous.stack);
   if (b < a) std::swap(a, b);
@@ -241,6 +339,33 @@ ReportModel build_report_model(const RawLog& log, Symbolizer& symbolizer, const 
     auto [it, inserted] = index.emplace(std::make_pair(std::move(a), std::move(b)), model.races.size());
     if (inserted) {
       model.races.push_back(builder.race(record));
+      model.races.back().count = 1;
+      model.races.back().runs = 1;
+    } else {
+      ++model.races[it->second].count;
+    }
+  }
+  // Lock-order inversions: the writer reports each cycle once; a stream merged
+  // from a fork or a replayed record is deduplicated again here.
+  std::map<uint64_t, size_t> cycles;
+  for (const LockCycleRecord& record : log.lock_cycles) {
+    auto [it, inserted] = cycles.emplace(lock_cycle_identity(record), model.races.size());
+    if (inserted) {
+      model.races.push_back(builder.cycle(record));
+      model.races.back().count = 1;
+      model.races.back().runs = 1;
+    } else {
+      ++model.races[it->second].count;
+    }
+  }
+  // Misuse: by kind and raw stack.
+  std::map<std::pair<uint32_t, std::vector<uint64_t>>, size_t> misuses;
+  for (const MisuseRecord& record : log.misuses) {
+    uint32_t n = std::min<uint32_t>(record.stack.frame_count, kMaxFrames);
+    std::vector<uint64_t> pcs(record.stack.frames, record.stack.frames + n);
+    auto [it, inserted] = misuses.emplace(std::make_pair(record.kind, std::move(pcs)), model.races.size());
+    if (inserted) {
+      model.races.push_back(builder.misuse(record));
       model.races.back().count = 1;
       model.races.back().runs = 1;
     } else {
@@ -323,6 +448,53 @@ std::string function_base_name(const std::string& function) {
     else if (function[i] == '(' && --depth == 0) return i == 0 ? function : function.substr(0, i);
   }
   return function;
+}
+
+const char* misuse_kind_name(uint32_t misuse_kind) {
+  switch (static_cast<MisuseKind>(misuse_kind)) {
+    case MisuseKind::kUnlockOfUnlocked: return "unlock-of-unlocked-mutex";
+    case MisuseKind::kUnlockByNonOwner: return "unlock-by-non-owner";
+    case MisuseKind::kDestroyOfLocked: return "destroy-of-locked-mutex";
+    case MisuseKind::kCondWaitUnheld: return "cond-wait-with-unheld-mutex";
+    case MisuseKind::kSelfDeadlock: return "self-deadlock";
+  }
+  return "pthread-misuse";
+}
+
+bool is_misuse_kind(const std::string& kind) {
+  for (uint32_t k = 1; k <= 5; ++k)
+    if (kind == misuse_kind_name(k)) return true;
+  return kind == "pthread-misuse";
+}
+
+std::string kind_title(const std::string& kind) {
+  if (kind == "data-race") return "data race";
+  if (kind == kLockOrderInversionKind) return "lock-order-inversion (potential deadlock)";
+  return kind;
+}
+
+std::string misuse_description(const RaceReport& race) {
+  const ReportAccess& a = race.current;
+  const std::string who = thread_label(a.thread_uid, a.thread_name, a.os_tid);
+  const std::string symbol = race.location.symbol.empty() ? ""
+                             : race.location.start == a.address
+                                 ? fmt::format(" '{}'", race.location.symbol)
+                                 : fmt::format(" '{}+{:#x}'", race.location.symbol, a.address - race.location.start);
+  const std::string mutex = fmt::format("M1{} ({:#x})", symbol, a.address);
+  const std::string owner = race.owner_tid != 0 ? fmt::format(" (held by tid={})", race.owner_tid) : "";
+  if (race.kind == "unlock-of-unlocked-mutex")
+    return fmt::format("Unlock of mutex {}, which is not locked, by {}", mutex, who);
+  if (race.kind == "unlock-by-non-owner")
+    return fmt::format("Unlock of mutex {} by {}, which does not hold it{}", mutex, who, owner);
+  if (race.kind == "destroy-of-locked-mutex")
+    return fmt::format("Destroy of mutex {} while it is locked{}, by {}", mutex, owner, who);
+  if (race.kind == "cond-wait-with-unheld-mutex")
+    return fmt::format("Condition wait with mutex {}, which {} does not hold{}", mutex, who, owner);
+  if (race.kind == "self-deadlock")
+    return fmt::format("Lock of non-recursive mutex {} by {}, which already holds it "
+                       "(the call blocks forever, or until its timeout)",
+                       mutex, who);
+  return fmt::format("Misuse of mutex {} by {}", mutex, who);
 }
 
 uint64_t total_count(const std::vector<RaceReport>& races) {

@@ -58,6 +58,27 @@ struct MemoryLocation {
   bool operator==(const MemoryLocation&) const = default;
 };
 
+// One edge of a lock-order cycle: a thread acquired `acquired` while holding `held`.
+struct ReportLockEdge {
+  uint64_t held = 0;       // lock address (mutex or rwlock)
+  uint64_t acquired = 0;
+  ReportAccess acquire;    // kind "lock", address `acquired`: the thread and the stack of that acquisition
+  std::vector<SourceFrame> held_at;  // where the thread had acquired `held` (the call site only; may be empty)
+  std::string held_symbol;      // the locks' global names when the symbol table has them, else ""
+  std::string acquired_symbol;
+  bool operator==(const ReportLockEdge&) const = default;
+};
+
+// Bug kinds besides "data-race" (all found by interception, not by sampling).
+inline constexpr const char* kLockOrderInversionKind = "lock-order-inversion";
+// pthread misuse kinds: "unlock-of-unlocked-mutex", "unlock-by-non-owner",
+// "destroy-of-locked-mutex", "cond-wait-with-unheld-mutex", "self-deadlock".
+const char* misuse_kind_name(uint32_t misuse_kind);  // MisuseKind -> name ("pthread-misuse" if unknown)
+bool is_misuse_kind(const std::string& kind);
+// The words after "WARNING: racetrap: " and "SUMMARY: racetrap: ": "data race",
+// "lock-order-inversion (potential deadlock)", or the misuse kind itself.
+std::string kind_title(const std::string& kind);
+
 struct RaceReport {
   std::string kind = "data-race";  // the bug kind (SARIF rule racetrap/<kind>)
   std::string fingerprint;         // 16 hex digits, stable across runs
@@ -73,6 +94,16 @@ struct RaceReport {
   uint64_t value_after = 0;        // right after the conflicting access
   std::vector<ReportThread> threads;  // creation of each non-main thread involved
   std::string suppressed_by;       // the suppression rule that matched ("" if none)
+  // kind "lock-order-inversion": the cycle's edges in order (each edge's
+  // `acquired` is the next one's `held`, the last one's is the first one's);
+  // `current` is a copy of the first edge's acquisition, `previous` is unused.
+  std::vector<ReportLockEdge> cycle;
+  bool cycle_truncated = false;    // the cycle was longer than the record holds
+  // pthread misuse kinds: `current` is the offending call (kind "lock", "unlock",
+  // "destroy" or "wait"; address is the mutex, size 0). `previous` is meaningful
+  // only when has_previous (self-deadlock: where the thread acquired it before).
+  bool has_previous = true;
+  uint32_t owner_tid = 0;          // misuse: the thread holding the mutex per libc (0: none/unknown)
   bool operator==(const RaceReport&) const = default;
 };
 
@@ -93,7 +124,9 @@ struct ReportModel {
 };
 
 // One run's raw stream -> deduplicated, symbolized races in order of first
-// appearance. `source` is recorded in RunInfo.
+// appearance, then its lock-order inversions (deduplicated by the set of lock
+// addresses and acquisition sites) and pthread misuse (by kind and stack), all in
+// `races` with their `kind`. `source` is recorded in RunInfo.
 ReportModel build_report_model(const RawLog& log, Symbolizer& symbolizer,
                                const std::string& source = "");
 
@@ -114,6 +147,11 @@ std::string thread_label(uint32_t uid, const std::string& name, uint32_t tid);
 
 // The function name without its parameter list: "ns::f(int) const" -> "ns::f".
 std::string function_base_name(const std::string& function);
+
+// The one-line description of a pthread misuse report, naming the mutex as
+// "M1 'symbol' (0x...)" (no trailing colon), e.g. "Unlock of mutex M1 (0x...),
+// which is not locked, by main thread (tid=12)".
+std::string misuse_description(const RaceReport& race);
 
 // Total records behind a list of races.
 uint64_t total_count(const std::vector<RaceReport>& races);

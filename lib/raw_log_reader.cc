@@ -55,6 +55,26 @@ void sanitize(RaceRecord& race) {
   sanitize(race.previous.stack);
 }
 
+void sanitize(LockCycleRecord& cycle) {
+  if (cycle.edge_count > static_cast<uint32_t>(kMaxCycleEdges)) cycle.edge_count = kMaxCycleEdges;
+  for (LockEdgeRecord& e : cycle.edges) sanitize(e.stack);
+}
+
+void sanitize(MisuseRecord& misuse) { sanitize(misuse.stack); }
+
+// A fixed-size record chunk: appended to `out` when the length is right.
+template <typename Record>
+void read_record(const char* payload, uint32_t length, std::vector<Record>* out, size_t* bad_chunks) {
+  if (length != sizeof(Record)) {
+    ++*bad_chunks;
+    return;
+  }
+  Record record;
+  std::memcpy(&record, payload, sizeof record);
+  sanitize(record);
+  out->push_back(record);
+}
+
 }  // namespace
 
 std::optional<RawLog> read_raw_log(const std::string& path, std::string* error) {
@@ -127,6 +147,12 @@ std::optional<RawLog> read_raw_log(const std::string& path, std::string* error) 
         log.races.push_back(race);
         break;
       }
+      case ChunkType::kLockCycle:
+        read_record(payload, chunk.length, &log.lock_cycles, &bad_chunks);
+        break;
+      case ChunkType::kMisuse:
+        read_record(payload, chunk.length, &log.misuses, &bad_chunks);
+        break;
       default:
         break;  // unknown chunk type from a newer writer: skip
     }

@@ -15,6 +15,8 @@ struct RawLog {
   std::string maps;  // the last /proc/self/maps snapshot in the stream
   std::vector<ThreadRecord> threads;
   std::vector<RaceRecord> races;
+  std::vector<LockCycleRecord> lock_cycles;  // lock-order inversions
+  std::vector<MisuseRecord> misuses;         // pthread API misuse
   bool truncated = false;  // a torn chunk was ignored at the end
 };
 

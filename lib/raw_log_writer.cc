@@ -195,6 +195,18 @@ bool RawLogWriter::append_thread(const ThreadRecord& record) {
   return append_chunk(ChunkType::kThread, &record, sizeof record);
 }
 
+bool RawLogWriter::append_lock_cycle(const LockCycleRecord& record) {
+  ErrnoKeeper keep;
+  if (!ensure_open()) return false;
+  return append_chunk(ChunkType::kLockCycle, &record, sizeof record);
+}
+
+bool RawLogWriter::append_misuse(const MisuseRecord& record) {
+  ErrnoKeeper keep;
+  if (!ensure_open()) return false;
+  return append_chunk(ChunkType::kMisuse, &record, sizeof record);
+}
+
 bool RawLogWriter::append_maps() {
   ErrnoKeeper keep;
   if (state_.load(std::memory_order_acquire) != kOpen) return false;

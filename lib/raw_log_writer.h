@@ -27,6 +27,9 @@ class RawLogWriter {
 
   bool append_race(const RaceRecord& record);
   bool append_thread(const ThreadRecord& record);
+  // Lock-order inversions and pthread misuse (preload/lock_tracking.cc).
+  bool append_lock_cycle(const LockCycleRecord& record);
+  bool append_misuse(const MisuseRecord& record);
   // Re-snapshots /proc/self/maps (e.g. after dlopen) into the stream.
   bool append_maps();
 

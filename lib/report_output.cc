@@ -121,8 +121,21 @@ std::vector<WrittenReport> write_reports(const ReportModel& model, const std::st
   return written;
 }
 
-std::string written_summary(size_t race_count, const std::vector<WrittenReport>& written) {
-  std::string out = fmt::format("racetrap: {} data race{}", race_count, race_count == 1 ? "" : "s");
+std::string written_summary(const std::vector<RaceReport>& reports, const std::vector<WrittenReport>& written) {
+  size_t races = 0, inversions = 0, misuse = 0;
+  for (const RaceReport& r : reports) {
+    if (r.kind == "data-race") ++races;
+    else if (r.kind == "lock-order-inversion") ++inversions;
+    else ++misuse;
+  }
+  std::string out = "racetrap: ";
+  auto add = [&out](size_t n, const char* one, const char* many) {
+    if (out.size() > 10) out += ", ";
+    out += fmt::format("{} {}", n, n == 1 ? one : many);
+  };
+  if (races > 0 || (inversions == 0 && misuse == 0)) add(races, "data race", "data races");
+  if (inversions > 0) add(inversions, "lock-order inversion", "lock-order inversions");
+  if (misuse > 0) add(misuse, "pthread misuse", "pthread misuses");
   if (written.empty()) return out;
   std::string also;
   for (size_t i = 1; i < written.size(); ++i) also += (also.empty() ? "" : ", ") + written[i].path;

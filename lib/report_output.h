@@ -39,7 +39,8 @@ std::vector<WrittenReport> write_reports(const ReportModel& model, const std::st
                                          const std::string& source_root);
 
 // The line printed on stderr after writing:
-// "racetrap: N data races, report: PATH" (+ " (also PATH.json, PATH.sarif)").
-std::string written_summary(size_t race_count, const std::vector<WrittenReport>& written);
+// "racetrap: N data races[, N lock-order inversions][, N pthread misuses], report: PATH"
+// (+ " (also PATH.json, PATH.sarif)").
+std::string written_summary(const std::vector<RaceReport>& reports, const std::vector<WrittenReport>& written);
 
 }  // namespace racetrap

@@ -52,6 +52,34 @@ RuleInfo rule_for(const std::string& kind) {
             "Two threads access the same memory, at least one of them writes, and no "
             "synchronization orders the two accesses."};
   }
+  if (kind == "lock-order-inversion") {
+    return {"racetrap/lock-order-inversion", "LockOrderInversion", "Lock-order inversion (potential deadlock)",
+            "Threads acquire the same mutexes or rwlocks in orders that form a cycle: run at the wrong "
+            "moment, each waits for a lock another one holds."};
+  }
+  if (kind == "unlock-of-unlocked-mutex") {
+    return {"racetrap/unlock-of-unlocked-mutex", "UnlockOfUnlockedMutex", "Unlock of an unlocked mutex",
+            "pthread_mutex_unlock on a normal (default) mutex that is not locked: undefined behaviour."};
+  }
+  if (kind == "unlock-by-non-owner") {
+    return {"racetrap/unlock-by-non-owner", "UnlockByNonOwner", "Unlock of a mutex held by another thread",
+            "pthread_mutex_unlock on a normal (default) mutex that another thread holds: undefined behaviour."};
+  }
+  if (kind == "destroy-of-locked-mutex") {
+    return {"racetrap/destroy-of-locked-mutex", "DestroyOfLockedMutex", "Destroy of a locked mutex",
+            "pthread_mutex_destroy on a mutex that is locked: undefined behaviour."};
+  }
+  if (kind == "cond-wait-with-unheld-mutex") {
+    return {"racetrap/cond-wait-with-unheld-mutex", "CondWaitWithUnheldMutex",
+            "Condition wait with a mutex the thread does not hold",
+            "pthread_cond_wait (or a timed form) called with a mutex the calling thread has not locked: "
+            "undefined behaviour, and the wait no longer protects the predicate."};
+  }
+  if (kind == "self-deadlock") {
+    return {"racetrap/self-deadlock", "SelfDeadlock", "Relock of a held non-recursive mutex (self-deadlock)",
+            "A thread locks a normal (default) mutex it already holds: the call never returns (or only at "
+            "its timeout)."};
+  }
   return {nullptr, nullptr, nullptr, nullptr};
 }
 
@@ -127,7 +155,119 @@ class SarifWriter {
                        a.address, thread_label(a.thread_uid, a.thread_name, a.os_tid));
   }
 
+  // The parts every result has beyond its message, locations and stacks.
+  Json& common_properties(const RaceReport& r, Json& res) {
+    res.set("partialFingerprints", Json::object()).set(kFingerprintKey, r.fingerprint);
+    Json& props = res.set("properties", Json::object());
+    props.set("kind", r.kind);
+    props.set("count", r.count);
+    props.set("runs", r.runs);
+    props.set("pid", r.pid);
+    Json& threads = props.set("threads", Json::array());
+    for (const ReportThread& t : r.threads) {
+      Json& j = threads.push(Json::object());
+      j.set("uid", t.uid);
+      j.set("tid", t.os_tid);
+      if (!t.name.empty()) j.set("name", t.name);
+      if (t.known) {
+        j.set("createdBy", t.parent_uid);
+        Json& frames = j.set("creationStack", Json::array());
+        for (const SourceFrame& f : t.creation) frames.push(frame_to_json(f));
+      }
+    }
+    return props;
+  }
+
+  static std::string lock_name(const std::vector<uint64_t>& locks, uint64_t lock) {
+    for (size_t i = 0; i < locks.size(); ++i)
+      if (locks[i] == lock) return fmt::format("M{}", i + 1);
+    return fmt::format("{:#x}", lock);
+  }
+
+  // A lock-order inversion: one stack (and location) per edge of the cycle.
+  Json cycle_result(const RaceReport& r, int rule_index, const char* rule_id) {
+    Json res = Json::object();
+    res.set("ruleId", rule_id);
+    res.set("ruleIndex", rule_index);
+    res.set("level", "error");
+    std::vector<uint64_t> locks;
+    for (const ReportLockEdge& e : r.cycle) locks.push_back(e.held);
+    std::string order;
+    for (const ReportLockEdge& e : r.cycle) {
+      order += lock_name(locks, e.held);
+      if (!e.held_symbol.empty()) order += fmt::format(" '{}'", e.held_symbol);
+      order += " => ";
+    }
+    if (!r.cycle.empty()) order += lock_name(locks, r.cycle[0].held);
+    std::string seen = r.count > 1 ? fmt::format(" Seen {} times.", r.count) : "";
+    res.set("message", Json::object())
+        .set("text", fmt::format("Lock-order inversion (potential deadlock): {}.{}", order, seen));
+    auto edge_text = [&](const ReportLockEdge& e) {
+      return fmt::format("Mutex {} acquired while holding mutex {} in {}", lock_name(locks, e.acquired),
+                         lock_name(locks, e.held),
+                         thread_label(e.acquire.thread_uid, e.acquire.thread_name, e.acquire.os_tid));
+    };
+    Json& locations = res.set("locations", Json::array());
+    if (!r.cycle.empty() && first_with_file(r.cycle[0].acquire) != nullptr)
+      locations.push(location(*first_with_file(r.cycle[0].acquire), ""));
+    else
+      locations.push(location(SourceFrame{}, "unknown location"));
+    Json& related = res.set("relatedLocations", Json::array());
+    Json& stacks = res.set("stacks", Json::array());
+    int id = 1;
+    for (const ReportLockEdge& e : r.cycle) {
+      if (const SourceFrame* f = first_with_file(e.acquire)) {
+        Json loc = location(*f, edge_text(e));
+        loc.set("id", id++);
+        related.push(std::move(loc));
+      }
+      stacks.push(stack(e.acquire.stack, edge_text(e), e.acquire.thread_uid));
+    }
+    Json& props = common_properties(r, res);
+    Json& cycle = props.set("cycle", Json::array());
+    for (const ReportLockEdge& e : r.cycle) {
+      Json& j = cycle.push(Json::object());
+      j.set("held", fmt::format("{:#x}", e.held));
+      j.set("acquired", fmt::format("{:#x}", e.acquired));
+      if (!e.held_symbol.empty()) j.set("heldSymbol", e.held_symbol);
+      if (!e.acquired_symbol.empty()) j.set("acquiredSymbol", e.acquired_symbol);
+    }
+    return res;
+  }
+
+  // pthread misuse: the offending call (and the earlier acquisition, if known).
+  Json misuse_result(const RaceReport& r, int rule_index, const char* rule_id) {
+    Json res = Json::object();
+    res.set("ruleId", rule_id);
+    res.set("ruleIndex", rule_index);
+    res.set("level", "error");
+    std::string seen = r.count > 1 ? fmt::format(" Seen {} times.", r.count) : "";
+    std::string text = misuse_description(r);
+    res.set("message", Json::object()).set("text", fmt::format("{}.{}", text, seen));
+    Json& locations = res.set("locations", Json::array());
+    if (const SourceFrame* f = first_with_file(r.current)) locations.push(location(*f, ""));
+    else locations.push(location(SourceFrame{}, "unknown location"));
+    Json& related = res.set("relatedLocations", Json::array());
+    Json& stacks = res.set("stacks", Json::array());
+    stacks.push(stack(r.current.stack, text, r.current.thread_uid));
+    if (r.has_previous) {
+      const std::string earlier = "Mutex M1 previously acquired by the same thread";
+      if (const SourceFrame* f = first_with_file(r.previous)) {
+        Json loc = location(*f, earlier);
+        loc.set("id", 1);
+        related.push(std::move(loc));
+      }
+      stacks.push(stack(r.previous.stack, earlier, r.previous.thread_uid));
+    }
+    Json& props = common_properties(r, res);
+    props.set("mutex", fmt::format("{:#x}", r.current.address));
+    if (r.owner_tid != 0) props.set("ownerTid", r.owner_tid);
+    return res;
+  }
+
   Json result(const RaceReport& r, int rule_index, const char* rule_id) {
+    if (r.kind == "lock-order-inversion") return cycle_result(r, rule_index, rule_id);
+    if (r.kind != "data-race") return misuse_result(r, rule_index, rule_id);
     Json res = Json::object();
     res.set("ruleId", rule_id);
     res.set("ruleIndex", rule_index);

@@ -4,6 +4,7 @@
 // of stack for the cursor.
 #pragma once
 
+#include "memory_access.h"
 #include "race_record.h"
 
 namespace racetrap {
@@ -19,5 +20,19 @@ void capture_stack_from_signal(void* ucontext, uint64_t exact_pc, StackRecord* o
 
 // The caller's own stack, skipping `skip` innermost frames (ordinary context).
 void capture_current_stack(int skip, StackRecord* out);
+
+// signal-safe. True while the calling thread is inside capture_current_stack:
+// a handler interrupting it must not unwind (libunwind is not re-entrant).
+bool stack_capture_busy();
+
+// signal-safe. For a signal that interrupted racetrap's own code (an interposer
+// and what it called): unwinds to the program's frame that called into it, the
+// first frame with !is_own_code(pc) above one with is_own_code(pc). Gives that
+// frame's pc (the return address), rsp and callee-saved registers (bit i of
+// *known set for each gpr i recovered; the others are unknown), and the stack from
+// there on (frames[0] = the return address). False when there is no such frame or
+// the thread is inside capture_current_stack.
+bool unwind_to_caller(void* ucontext, bool (*is_own_code)(uint64_t), CpuRegisters* regs, uint32_t* known,
+                      StackRecord* stack);
 
 }  // namespace racetrap

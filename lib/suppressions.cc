@@ -54,8 +54,29 @@ bool module_matches(const std::string& pattern, const ReportAccess& a) {
   return template_match(pattern, module) || template_match(pattern, basename_of(module));
 }
 
+// Lock-order inversions (deadlock:) and pthread misuse (mutex:): a frame of any
+// stack of the report, or the name of a lock involved.
+bool lock_report_matches(const std::string& p, const RaceReport& race) {
+  for (const ReportLockEdge& e : race.cycle) {
+    if (any_frame(p, e.acquire.stack, false) || any_frame(p, e.held_at, false)) return true;
+    if (!e.held_symbol.empty() && template_match(p, e.held_symbol)) return true;
+  }
+  if (race.cycle.empty()) {
+    if (any_frame(p, race.current.stack, false)) return true;
+    if (race.has_previous && any_frame(p, race.previous.stack, false)) return true;
+  }
+  return !race.location.symbol.empty() && template_match(p, race.location.symbol);
+}
+
 bool rule_matches(const SuppressionRule& rule, const RaceReport& race) {
   const std::string& p = rule.pattern;
+  // TSan's types: deadlock: for lock-order inversions, mutex: for mutex misuse;
+  // race rules apply to data races only; called_from_lib: to every kind.
+  if (rule.type == "called_from_lib") {
+    return module_matches(p, race.current) || (race.has_previous && module_matches(p, race.previous));
+  }
+  if (race.kind == kLockOrderInversionKind) return rule.type == "deadlock" && lock_report_matches(p, race);
+  if (race.kind != "data-race") return rule.type == "mutex" && lock_report_matches(p, race);
   if (rule.type == "race") {
     return any_frame(p, race.current.stack, false) || any_frame(p, race.previous.stack, false) ||
            (!race.location.symbol.empty() && template_match(p, race.location.symbol));
@@ -70,10 +91,7 @@ bool rule_matches(const SuppressionRule& rule, const RaceReport& race) {
     }
     return false;
   }
-  if (rule.type == "called_from_lib") {
-    return module_matches(p, race.current) || module_matches(p, race.previous);
-  }
-  return false;  // mutex:, deadlock:, signal: — no such reports
+  return false;  // mutex:, deadlock:, signal: — not for data races
 }
 
 // The first frame with a function name, for a suggested suppression.
@@ -204,6 +222,18 @@ std::string suggest_suppressions(const ReportModel& model) {
     const SourceFrame* f = named_frame(race.current);
     if (f == nullptr) f = named_frame(race.previous);
     std::string line;
+    const std::string type = race.kind == "data-race"               ? "race"
+                             : race.kind == kLockOrderInversionKind ? "deadlock"
+                                                                    : "mutex";
+    if (type != "race") {
+      if (f == nullptr) continue;
+      line = type + ":" + function_base_name(f->function);
+      if (!seen.insert(line).second) continue;
+      out += fmt::format("# {} {} (fingerprint {})\n", kind_title(race.kind), access_summary(race.current),
+                         race.fingerprint);
+      out += line + "\n";
+      continue;
+    }
     if (f != nullptr) {
       line = "race:" + function_base_name(f->function);
     } else if (!race.location.symbol.empty()) {

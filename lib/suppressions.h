@@ -6,7 +6,10 @@
 //   race_top:pattern        only the top frame (#0) of either access stack
 //   thread:pattern          a thread involved: its name or a frame of its creation stack
 //   called_from_lib:lib     an access made from code in that library (module name)
-//   mutex:, deadlock:, signal:  accepted (TSan reports racetrap does not make yet)
+//   deadlock:pattern        a lock-order inversion: a frame of any edge's stack, or a lock's global name
+//   mutex:pattern           a pthread misuse report: a frame of its stacks, or the mutex's global name
+//   signal:                 accepted (a TSan report racetrap does not make)
+// race:, race_top: and thread: apply to data races only; called_from_lib: to every kind.
 // A pattern matches a function name (demangled; with or without its parameter
 // list), a source file path or a module path. Without anchors it matches anywhere
 // in the string (substring); `*` matches any run of characters; a leading `^`

@@ -94,7 +94,80 @@ void render_creation(const ReportThread& t, std::string* out) {
   render_stack(t.creation, out);
 }
 
+void render_seen(const RaceReport& race, std::string* out) {
+  if (race.runs > 1) {
+    *out += fmt::format("  Seen {} times in {} runs.\n", race.count, race.runs);
+  } else if (race.count > 1) {
+    *out += fmt::format("  Seen {} times.\n", race.count);
+  }
+}
+
+// "M2 (0x... 'name')": locks are numbered per report in order of appearance.
+class LockNames {
+ public:
+  std::string operator()(uint64_t lock, const std::string& symbol) {
+    size_t i = 0;
+    while (i < locks_.size() && locks_[i] != lock) ++i;
+    if (i == locks_.size()) locks_.push_back(lock);
+    return fmt::format("M{}", i + 1) + (symbol.empty() ? "" : fmt::format(" '{}'", symbol));
+  }
+  std::string with_address(uint64_t lock, const std::string& symbol) {
+    return fmt::format("{} ({:#x})", (*this)(lock, symbol), lock);
+  }
+
+ private:
+  std::vector<uint64_t> locks_;
+};
+
+void render_cycle(const RaceReport& race, std::string* out) {
+  *out += kRule;
+  *out += fmt::format("WARNING: racetrap: {} (pid={})\n", kind_title(race.kind), race.pid);
+  LockNames name;
+  std::string cycle = "  Cycle in lock order graph: ";
+  for (const ReportLockEdge& e : race.cycle) cycle += name.with_address(e.held, e.held_symbol) + " => ";
+  if (!race.cycle.empty()) cycle += name(race.cycle[0].held, "");
+  if (race.cycle_truncated) cycle += " (longer cycle, shortened)";
+  *out += cycle + "\n";
+  for (const ReportLockEdge& e : race.cycle) {
+    *out += "\n";
+    const ReportAccess& a = e.acquire;
+    *out += fmt::format("  Mutex {} acquired here while holding mutex {} in {}:\n", name(e.acquired, ""),
+                        name(e.held, ""), thread_label(a.thread_uid, a.thread_name, a.os_tid));
+    render_stack(a.stack, out);
+    if (!e.held_at.empty()) {
+      *out += fmt::format("  Mutex {} previously acquired by the same thread at:\n", name(e.held, ""));
+      render_stack(e.held_at, out);
+    }
+  }
+  *out += "\n";
+  for (const ReportThread& t : race.threads) render_creation(t, out);
+  render_seen(race, out);
+  *out += "\n";
+  *out += fmt::format("SUMMARY: racetrap: {} {}\n", kind_title(race.kind), access_summary(race.current));
+  *out += kRule;
+}
+
+void render_misuse(const RaceReport& race, std::string* out) {
+  *out += kRule;
+  *out += fmt::format("WARNING: racetrap: {} (pid={})\n", kind_title(race.kind), race.pid);
+  LockNames name;
+  name(race.current.address, "");  // M1
+  *out += "  " + misuse_description(race) + ":\n";
+  render_stack(race.current.stack, out);
+  if (race.has_previous) {
+    *out += fmt::format("  Mutex {} previously acquired by the same thread at:\n", name(race.current.address, ""));
+    render_stack(race.previous.stack, out);
+  }
+  for (const ReportThread& t : race.threads) render_creation(t, out);
+  render_seen(race, out);
+  *out += "\n";
+  *out += fmt::format("SUMMARY: racetrap: {} {}\n", kind_title(race.kind), access_summary(race.current));
+  *out += kRule;
+}
+
 void render_race(const RaceReport& race, std::string* out) {
+  if (!race.cycle.empty() || race.kind == kLockOrderInversionKind) return render_cycle(race, out);
+  if (race.kind != "data-race") return render_misuse(race, out);
   *out += kRule;
   *out += fmt::format("WARNING: racetrap: data race (pid={})\n", race.pid);
   render_access(race.current, false, out);
@@ -106,11 +179,7 @@ void render_race(const RaceReport& race, std::string* out) {
                         race.value_size == 1 ? "" : "s");
   }
   for (const ReportThread& t : race.threads) render_creation(t, out);
-  if (race.runs > 1) {
-    *out += fmt::format("  Seen {} times in {} runs.\n", race.count, race.runs);
-  } else if (race.count > 1) {
-    *out += fmt::format("  Seen {} times.\n", race.count);
-  }
+  render_seen(race, out);
   *out += "\n";
   *out += fmt::format("SUMMARY: racetrap: data race {}\n", access_summary(race.current));
   *out += kRule;
@@ -140,8 +209,22 @@ std::string render_text(const ReportModel& model) {
   std::string out;
   if (model.races.empty()) return out;
   for (const RaceReport& race : model.races) render_race(race, &out);
-  out += fmt::format("racetrap: {} distinct data races ({} reports)\n", model.races.size(),
-                     total_count(model.races));
+  // One count line per family present: data races, lock-order inversions, misuse.
+  std::vector<RaceReport> races, inversions, misuse;
+  for (const RaceReport& r : model.races) {
+    if (r.kind == "data-race") races.push_back(r);
+    else if (r.kind == kLockOrderInversionKind) inversions.push_back(r);
+    else misuse.push_back(r);
+  }
+  if (!races.empty()) {
+    out += fmt::format("racetrap: {} distinct data races ({} reports)\n", races.size(), total_count(races));
+  }
+  if (!inversions.empty()) {
+    out += fmt::format("racetrap: {} lock-order inversions (potential deadlocks)\n", inversions.size());
+  }
+  if (!misuse.empty()) {
+    out += fmt::format("racetrap: {} pthread misuse reports ({} calls)\n", misuse.size(), total_count(misuse));
+  }
   if (!model.suppressed.empty()) {
     out += fmt::format("racetrap: {} suppressed data races ({} reports)\n", model.suppressed.size(),
                        total_count(model.suppressed));

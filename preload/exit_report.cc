@@ -39,6 +39,7 @@ std::vector<std::pair<std::string, uint64_t>> collect_stats(const Runtime& rt, u
   return {
       {"samples", s.samples.load()},
       {"samples_in_runtime", s.samples_in_runtime.load()},
+      {"samples_deferred", s.samples_deferred.load()},
       {"samples_no_access", s.samples_no_access.load()},
       {"samples_filtered", s.samples_filtered.load()},
       {"samples_yielded", s.samples_yielded.load()},
@@ -103,7 +104,7 @@ void finish_report(Runtime& rt) {
     bool to_stderr = std::strcmp(rt.log_prefix, "stderr") == 0;
     std::string base = to_stderr ? "stderr" : fmt::format("{}.{}", rt.log_prefix, rt.pid);
     std::vector<WrittenReport> written = write_reports(model, base, formats_of(flags), flags.source_root);
-    write_stderr_line(written_summary(model.races.size(), written).c_str());
+    write_stderr_line(written_summary(model.races, written).c_str());
   }
   if (flags.print_suppressions) {
     std::string listing = suppressions_listing(model);

@@ -10,21 +10,33 @@
 namespace racetrap {
 
 // The calling thread's state when racetrap watches it, else nullptr.
-// Calls made from inside racetrap's own code or the allocator (in_runtime > 0) are
-// not the program's synchronization: they get no edges, and the bookkeeping (which
-// allocates) must not re-enter an allocator that holds its own lock.
+// Calls made from inside racetrap's own code, the allocator (in_runtime > 0) or
+// racetrap's signal handler (libunwind locks) are not the program's
+// synchronization: they get no edges, and the bookkeeping (which allocates and
+// locks) must not re-enter an allocator that holds its own lock, nor run in a
+// signal handler.
 inline ThreadState* watched_thread() {
   ThreadState* t = runtime_active() ? current_thread() : nullptr;
-  return t != nullptr && t->in_runtime == 0 ? t : nullptr;
+  return t != nullptr && t->in_runtime == 0 && t->in_signal_handler == 0 ? t : nullptr;
 }
 
 inline uintptr_t sync_key(const void* object) { return reinterpret_cast<uintptr_t>(object); }
+
+// From here until the interposer returns, no further acquire happens: the program's
+// next access follows at once, so a tick now may sample it (deferred_sample.h).
+// Before this point a deferred sample could name an access that will be ordered
+// after another thread's (a lock that is still to be acquired).
+inline void mark_deferrable(ThreadState* t) {
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  t->deferrable = 1;
+}
 
 // Everything released into `object` so far happens-before what the thread does
 // next; then the thread's debug registers are brought up to date.
 inline void acquire(ThreadState* t, const void* object) {
   runtime().sync_clocks.acquire(sync_key(object), t->clock);
   sync_debug_registers(*t);
+  mark_deferrable(t);
 }
 
 // What the thread did so far happens-before whoever acquires `object` later.
@@ -80,6 +92,7 @@ auto release_call(const void* object, Fn real, Args... args) {
   if (t == nullptr) return real(args...);
   RuntimeScope scope;
   release(t, object);
+  mark_deferrable(t);
   return real(args...);
 }
 

@@ -5,23 +5,35 @@
 // released; an unlock releases into the writer or the reader clock depending on
 // whether the caller holds the lock for writing (glibc's __cur_writer field names
 // the writing thread). Failed calls (EBUSY, ETIMEDOUT, EDEADLK) acquire nothing.
+// Lock tracking (lock_tracking.h): read and write locks are both held locks and
+// both take part in the lock-order graph; a blocking lock adds its edges before
+// the real call, a successful trylock adds none.
 #include <pthread.h>
 
 #include <cstdint>
 
 #include "happens_before.h"
+#include "lock_tracking.h"
 #include "real_function.h"
 
 namespace racetrap {
 namespace {
 
+// `blocking`: every form but try*; `ret`: the program's call site.
 template <typename Fn, typename... Args>
-int rwlock_lock_call(bool writer, Fn real, pthread_rwlock_t* l, Args... args) {
+int rwlock_lock_call(bool writer, bool blocking, void* ret, Fn real, pthread_rwlock_t* l, Args... args) {
   ThreadState* t = watched_thread();
   if (t == nullptr) return real(l, args...);
   RuntimeScope scope;
+  const bool track = lock_tracking_on(ret);
+  const HeldMode mode = writer ? HeldMode::kWrite : HeldMode::kRead;
+  const uint64_t call = reinterpret_cast<uint64_t>(ret);
+  if (track && blocking) before_blocking_lock(t, l, /*is_mutex=*/false, call);
   int rc = real(l, args...);
-  if (rc == 0) rwlock_acquire(t, l, writer);
+  if (rc == 0) {
+    rwlock_acquire(t, l, writer);
+    if (track) after_lock(t, l, mode, call);
+  }
   return rc;
 }
 
@@ -33,44 +45,44 @@ using ClockFn = int (*)(pthread_rwlock_t*, clockid_t, const struct timespec*);
 
 RACETRAP_INTERPOSE int pthread_rwlock_rdlock(pthread_rwlock_t* l) {
   static auto real = next_function<LockFn>("pthread_rwlock_rdlock");
-  return rwlock_lock_call(false, real, l);
+  return rwlock_lock_call(false, true, __builtin_return_address(0), real, l);
 }
 
 RACETRAP_INTERPOSE int pthread_rwlock_tryrdlock(pthread_rwlock_t* l) {
   static auto real = next_function<LockFn>("pthread_rwlock_tryrdlock");
-  return rwlock_lock_call(false, real, l);
+  return rwlock_lock_call(false, false, __builtin_return_address(0), real, l);
 }
 
 RACETRAP_INTERPOSE int pthread_rwlock_timedrdlock(pthread_rwlock_t* l, const struct timespec* abstime) {
   static auto real = next_function<TimedFn>("pthread_rwlock_timedrdlock");
-  return rwlock_lock_call(false, real, l, abstime);
+  return rwlock_lock_call(false, true, __builtin_return_address(0), real, l, abstime);
 }
 
 RACETRAP_INTERPOSE int pthread_rwlock_clockrdlock(pthread_rwlock_t* l, clockid_t clock,
                                                   const struct timespec* abstime) {
   static auto real = next_function<ClockFn>("pthread_rwlock_clockrdlock");
-  return rwlock_lock_call(false, real, l, clock, abstime);
+  return rwlock_lock_call(false, true, __builtin_return_address(0), real, l, clock, abstime);
 }
 
 RACETRAP_INTERPOSE int pthread_rwlock_wrlock(pthread_rwlock_t* l) {
   static auto real = next_function<LockFn>("pthread_rwlock_wrlock");
-  return rwlock_lock_call(true, real, l);
+  return rwlock_lock_call(true, true, __builtin_return_address(0), real, l);
 }
 
 RACETRAP_INTERPOSE int pthread_rwlock_trywrlock(pthread_rwlock_t* l) {
   static auto real = next_function<LockFn>("pthread_rwlock_trywrlock");
-  return rwlock_lock_call(true, real, l);
+  return rwlock_lock_call(true, false, __builtin_return_address(0), real, l);
 }
 
 RACETRAP_INTERPOSE int pthread_rwlock_timedwrlock(pthread_rwlock_t* l, const struct timespec* abstime) {
   static auto real = next_function<TimedFn>("pthread_rwlock_timedwrlock");
-  return rwlock_lock_call(true, real, l, abstime);
+  return rwlock_lock_call(true, true, __builtin_return_address(0), real, l, abstime);
 }
 
 RACETRAP_INTERPOSE int pthread_rwlock_clockwrlock(pthread_rwlock_t* l, clockid_t clock,
                                                   const struct timespec* abstime) {
   static auto real = next_function<ClockFn>("pthread_rwlock_clockwrlock");
-  return rwlock_lock_call(true, real, l, clock, abstime);
+  return rwlock_lock_call(true, true, __builtin_return_address(0), real, l, clock, abstime);
 }
 
 RACETRAP_INTERPOSE int pthread_rwlock_unlock(pthread_rwlock_t* l) {
@@ -81,6 +93,7 @@ RACETRAP_INTERPOSE int pthread_rwlock_unlock(pthread_rwlock_t* l) {
   // Only the writer itself can see its own tid here: no other thread writes the
   // field while this one holds the lock for writing.
   const int writer = __atomic_load_n(&l->__data.__cur_writer, __ATOMIC_RELAXED);
+  if (lock_tracking_on(__builtin_return_address(0))) before_rwlock_unlock(t, l);
   rwlock_release(t, l, writer != 0 && static_cast<uint32_t>(writer) == t->os_tid);
   return real(l);
 }
@@ -88,9 +101,12 @@ RACETRAP_INTERPOSE int pthread_rwlock_unlock(pthread_rwlock_t* l) {
 RACETRAP_INTERPOSE int pthread_rwlock_destroy(pthread_rwlock_t* l) {
   static auto real = next_function<LockFn>("pthread_rwlock_destroy");
   int rc = real(l);
-  if (rc == 0 && watched_thread() != nullptr) {
-    RuntimeScope scope;
-    rwlock_forget(l);
+  if (rc == 0) {
+    if (ThreadState* t = watched_thread()) {
+      RuntimeScope scope;
+      rwlock_forget(l);
+      if (lock_tracking_on(__builtin_return_address(0))) after_lock_destroyed(t, l);
+    }
   }
   return rc;
 }

@@ -7,12 +7,16 @@
 // with EPERM (not the owner, for the kinds that check) releases nothing. The real call
 // runs with the thread marked in-runtime: libc's own accesses to the lock word
 // are never sampled or trapped on.
+// The same calls feed lock_tracking.h: the locks each thread holds, lock-order
+// edges before a blocking lock (a successful trylock holds the lock but adds no
+// edge: it cannot deadlock), and the misuse checks (unlock, destroy, wait, relock).
 #include <pthread.h>
 
 #include <cerrno>
 #include <cstdint>
 
 #include "happens_before.h"
+#include "lock_tracking.h"
 #include "real_function.h"
 
 namespace racetrap {
@@ -21,9 +25,23 @@ namespace {
 // EOWNERDEAD: a robust mutex whose owner died is locked by the caller.
 bool locked(int rc) { return rc == 0 || rc == EOWNERDEAD; }
 
+// `blocking`: lock, timedlock, clocklock (lock-order edges and the self-deadlock
+// check come first, since the real call may never return); trylock is not.
+// `ret`: the interposer's return address, the program's call site.
 template <typename Fn, typename... Args>
-int lock_call(Fn real, const void* object, Args... args) {
-  return acquire_call(locked, object, real, args...);
+int lock_call(bool blocking, void* ret, Fn real, pthread_mutex_t* m, Args... args) {
+  ThreadState* t = watched_thread();
+  if (t == nullptr) return real(m, args...);
+  RuntimeScope scope;
+  const bool track = lock_tracking_on(ret);
+  const uint64_t call = reinterpret_cast<uint64_t>(ret);
+  if (track && blocking) before_blocking_lock(t, m, /*is_mutex=*/true, call);
+  int rc = real(m, args...);
+  if (locked(rc)) {
+    acquire(t, m);
+    if (track) after_lock(t, m, HeldMode::kMutex, call);
+  }
+  return rc;
 }
 
 // glibc (NPTL) mutex kinds whose unlock checks the owner and fails with EPERM:
@@ -43,11 +61,14 @@ bool unlock_will_fail(const pthread_mutex_t* m, const ThreadState* t) {
 
 // A condition wait: releases the mutex, waits, then acquires the condition
 // (what signallers released) and the mutex again.
+// The mutex stays held, as far as lock tracking is concerned: libc unlocks and
+// relocks it inside the call.
 template <typename Fn, typename... Args>
-int wait_call(Fn real, pthread_cond_t* cond, pthread_mutex_t* mutex, Args... args) {
+int wait_call(void* ret, Fn real, pthread_cond_t* cond, pthread_mutex_t* mutex, Args... args) {
   ThreadState* t = watched_thread();
   if (t == nullptr) return real(cond, mutex, args...);
   RuntimeScope scope;
+  if (lock_tracking_on(ret)) before_cond_wait(t, mutex, reinterpret_cast<uint64_t>(ret));
   release(t, mutex);
   int rc = real(cond, mutex, args...);
   runtime().sync_clocks.acquire(sync_key(cond), t->clock);
@@ -61,23 +82,23 @@ constexpr const char* kCondVersion = "GLIBC_2.3.2";  // the current pthread_cond
 
 RACETRAP_INTERPOSE int pthread_mutex_lock(pthread_mutex_t* m) {
   static auto real = next_function<int (*)(pthread_mutex_t*)>("pthread_mutex_lock");
-  return lock_call(real, m, m);
+  return lock_call(true, __builtin_return_address(0), real, m);
 }
 
 RACETRAP_INTERPOSE int pthread_mutex_trylock(pthread_mutex_t* m) {
   static auto real = next_function<int (*)(pthread_mutex_t*)>("pthread_mutex_trylock");
-  return lock_call(real, m, m);
+  return lock_call(false, __builtin_return_address(0), real, m);
 }
 
 RACETRAP_INTERPOSE int pthread_mutex_timedlock(pthread_mutex_t* m, const struct timespec* abstime) {
   static auto real = next_function<int (*)(pthread_mutex_t*, const struct timespec*)>("pthread_mutex_timedlock");
-  return lock_call(real, m, m, abstime);
+  return lock_call(true, __builtin_return_address(0), real, m, abstime);
 }
 
 RACETRAP_INTERPOSE int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clock, const struct timespec* abstime) {
   static auto real =
       next_function<int (*)(pthread_mutex_t*, clockid_t, const struct timespec*)>("pthread_mutex_clocklock");
-  return lock_call(real, m, m, clock, abstime);
+  return lock_call(true, __builtin_return_address(0), real, m, clock, abstime);
 }
 
 RACETRAP_INTERPOSE int pthread_mutex_unlock(pthread_mutex_t* m) {
@@ -85,36 +106,45 @@ RACETRAP_INTERPOSE int pthread_mutex_unlock(pthread_mutex_t* m) {
   ThreadState* t = watched_thread();
   if (t == nullptr) return real(m);
   RuntimeScope scope;
+  void* ret = __builtin_return_address(0);
+  if (lock_tracking_on(ret)) before_mutex_unlock(t, m, reinterpret_cast<uint64_t>(ret));
   if (!unlock_will_fail(m, t)) release(t, m);
+  mark_deferrable(t);
   return real(m);
 }
 
 RACETRAP_INTERPOSE int pthread_mutex_destroy(pthread_mutex_t* m) {
   static auto real = next_function<int (*)(pthread_mutex_t*)>("pthread_mutex_destroy");
+  ThreadState* t = watched_thread();
+  if (t == nullptr) return real(m);
+  RuntimeScope scope;
+  void* ret = __builtin_return_address(0);
+  const bool track = lock_tracking_on(ret);
+  if (track) before_mutex_destroy(t, m, reinterpret_cast<uint64_t>(ret));
   int rc = real(m);
-  if (rc == 0 && watched_thread() != nullptr) {
-    RuntimeScope scope;
+  if (rc == 0) {
     runtime().sync_clocks.forget(sync_key(m));
+    if (track) after_lock_destroyed(t, m);
   }
   return rc;
 }
 
 RACETRAP_INTERPOSE int pthread_cond_wait(pthread_cond_t* c, pthread_mutex_t* m) {
   static auto real = next_function<int (*)(pthread_cond_t*, pthread_mutex_t*)>("pthread_cond_wait", kCondVersion);
-  return wait_call(real, c, m);
+  return wait_call(__builtin_return_address(0), real, c, m);
 }
 
 RACETRAP_INTERPOSE int pthread_cond_timedwait(pthread_cond_t* c, pthread_mutex_t* m, const struct timespec* abstime) {
   static auto real = next_function<int (*)(pthread_cond_t*, pthread_mutex_t*, const struct timespec*)>(
       "pthread_cond_timedwait", kCondVersion);
-  return wait_call(real, c, m, abstime);
+  return wait_call(__builtin_return_address(0), real, c, m, abstime);
 }
 
 RACETRAP_INTERPOSE int pthread_cond_clockwait(pthread_cond_t* c, pthread_mutex_t* m, clockid_t clock,
                                               const struct timespec* abstime) {
   static auto real = next_function<int (*)(pthread_cond_t*, pthread_mutex_t*, clockid_t, const struct timespec*)>(
       "pthread_cond_clockwait");
-  return wait_call(real, c, m, clock, abstime);
+  return wait_call(__builtin_return_address(0), real, c, m, clock, abstime);
 }
 
 RACETRAP_INTERPOSE int pthread_cond_signal(pthread_cond_t* c) {

@@ -15,6 +15,7 @@
 
 #include "exit_report.h"
 #include "interpose_thread.h"
+#include "lock_tracking.h"
 #include "signal_handler.h"
 #include "stack_capture.h"
 #include "thread_state.h"
@@ -73,6 +74,7 @@ void after_fork_in_child() {
   rt.raw_log.reset_after_fork(rt.raw_path, rt.pid);
   rt.board.clear();
   rt.sync_clocks.reset_after_fork();
+  lock_tracking_after_fork_child();
   forget_other_threads_after_fork();
   for (auto& logged : rt.thread_record_logged) logged.store(0, std::memory_order_relaxed);
   ThreadState* t = current_thread();

@@ -22,7 +22,7 @@ struct AddressRange {
 };
 
 struct RunStats {
-  std::atomic<uint64_t> samples{0}, samples_in_runtime{0}, samples_no_access{0},
+  std::atomic<uint64_t> samples{0}, samples_in_runtime{0}, samples_deferred{0}, samples_no_access{0},
       samples_filtered{0}, watches_published{0}, arms{0}, traps{0}, traps_stale{0}, races{0};
   // The sampler's diversity policy (sampler.cc, lib/pc_diversity.h): samples whose PC
   // yielded (watched often, never conflicting), samples the board would not take

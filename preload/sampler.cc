@@ -8,7 +8,9 @@
 #include <cstring>
 
 #include "arming.h"
+#include "benign_races.h"
 #include "decoder.h"
+#include "deferred_sample.h"
 #include "pc_diversity.h"
 #include "safe_format.h"
 #include "signal_context.h"
@@ -89,6 +91,9 @@ bool worth_watching(const ThreadState& t, const Runtime& rt, const MemoryAccess&
   if (t.stack.contains(a.address) || t.tls.contains(a.address)) return false;
   for (int i = 0; i < rt.libc_data_count; ++i)
     if (rt.libc_data[i].contains(a.address)) return false;
+  // Dynamic annotations: benign races, and accesses inside Ignore{Reads,Writes}.
+  if (is_benign_race_address(a.address, a.size)) return false;
+  if ((t.ignore_writes > 0 && writes(a.kind)) || (t.ignore_reads > 0 && !writes(a.kind))) return false;
   return true;
 }
 
@@ -120,6 +125,18 @@ bool pick_access(ThreadState& t, const CpuRegisters& regs, MemoryAccess* out) {
   return from_here() || from_before();
 }
 
+// RAII enter_runtime/leave_runtime for the handler's own thread. signal-safe.
+class InRuntime {
+ public:
+  explicit InRuntime(ThreadState& t) : t_(t) { enter_runtime(&t_); }
+  ~InRuntime() { leave_runtime(&t_); }
+  InRuntime(const InRuntime&) = delete;
+  InRuntime& operator=(const InRuntime&) = delete;
+
+ private:
+  ThreadState& t_;
+};
+
 void trace_sample(const ThreadState& t, const MemoryAccess& access, const char* outcome) {
   LineBuffer line;
   line.text("racetrap: T").dec(t.uid).text(" sample pc=").hex(access.pc).text(" addr=").hex(access.address)
@@ -141,17 +158,34 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
         .text(t.in_runtime ? " in-runtime" : "");
     line.write_line(2);
   }
-  if (t.in_runtime != 0) {
+  // A tick inside racetrap's own code samples the program's access right after
+  // the call returns (deferred_sample.h); it uses its own watch buffer and does not
+  // touch the debug registers, which the interrupted code may be re-arming.
+  const bool deferred = t.in_runtime != 0;
+  if (deferred) {
     rt.stats.samples_in_runtime.fetch_add(1, std::memory_order_relaxed);
-    return;
+    if (t.deferrable == 0) return;  // an acquire is still to come (happens_before.h)
   }
+  // From here on this thread is inside racetrap: a pthread call made by a library
+  // the handler uses (libunwind takes a mutex while it steps) goes straight to libc
+  // instead of through the interposers, which would re-enter the unwinder and
+  // deadlock on that mutex.
+  InRuntime inside(t);
   const uint64_t now = monotonic_ns();
   const uint32_t running = note_running(t.slot, now, rt.sample_period_ns);
-  sync_debug_registers(t);
-
-  const CpuRegisters regs = registers_from_ucontext(ucontext);
+  Watch& w = deferred ? t.deferred_watch : t.scratch_watch;
   MemoryAccess access;
-  if (!pick_access(t, regs, &access)) {
+  if (deferred) {
+    if (!access_after_runtime_call(t, ucontext, &access, &w.stack)) {
+      rt.stats.samples_no_access.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    rt.stats.samples_deferred.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    sync_debug_registers(t);
+  }
+  const CpuRegisters regs = registers_from_ucontext(ucontext);
+  if (!deferred && !pick_access(t, regs, &access)) {
     rt.stats.samples_no_access.fetch_add(1, std::memory_order_relaxed);
     return;
   }
@@ -172,7 +206,6 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
     if (rt.flags.verbosity >= 3) trace_sample(t, access, "not chosen");
     return;
   }
-  Watch& w = t.scratch_watch;
   w.access = access;
   breakpoint_range_for(access, &w.bp_address, &w.bp_size);
   w.bp_type = writes(access.kind) ? BreakpointType::kReadWrite : BreakpointType::kWrite;
@@ -187,7 +220,7 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
   w.owner_epoch = t.clock.get(t.slot);
   w.published_ns = now;
   w.expected_arms = running > 1 ? running - 1 : 0;  // 0: nobody else runs, never retired early
-  capture_stack_from_signal(ucontext, access.pc, &w.stack);
+  if (!deferred) capture_stack_from_signal(ucontext, access.pc, &w.stack);
   const bool written = rt.board.write_slot(chosen, w, now);
   if (written) {
     rt.stats.watches_published.fetch_add(1, std::memory_order_relaxed);

@@ -79,6 +79,10 @@ void on_sigtrap(int sig, siginfo_t* info, void* ucontext) {
   }
   ThreadState* t = current_thread();
   if (t != nullptr && t->watching) {
+    // pthread calls made by what the handler uses (libunwind takes mutexes) are
+    // not the program's synchronization: the interposers pass them straight through.
+    t->in_signal_handler = 1;
+    std::atomic_signal_fence(std::memory_order_seq_cst);
     const bool room = enough_stack(*t);
     if (sig_data::kind(perf.data) == sig_data::kSampleTick) {
       if (!perf.async && room) on_sample_tick(*t, ucontext);
@@ -91,6 +95,8 @@ void on_sigtrap(int sig, siginfo_t* info, void* ucontext) {
         t->done_generation[slot] = sig_data::generation(perf.data);
       }
     }
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    t->in_signal_handler = 0;
   }
   errno = saved_errno;
 }

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "held_locks.h"
 #include "perf_events.h"
 #include "race_record.h"
 #include "random.h"
@@ -38,6 +39,8 @@ struct ThreadState {
   void* own_altstack = nullptr;
   size_t own_altstack_size = 0;
   int in_runtime = 0;  // > 0 inside racetrap's own code: samples and traps are ignored (see enter_runtime)
+  int in_signal_handler = 0;  // 1 while racetrap's SIGTRAP handler runs on this thread
+  int deferrable = 0;  // inside an interposer with no acquire left: see mark_deferrable
 
   // Dynamic annotations (annotations.cc): > 0 between AnnotateIgnoreReadsBegin/End
   // (resp. Writes) in this thread: its reads (writes) are neither sampled nor
@@ -45,6 +48,11 @@ struct ThreadState {
   // handlers only (plain ints + signal fences).
   int ignore_reads = 0;
   int ignore_writes = 0;
+
+  // Lock-order graph and pthread-misuse checks (preload/lock_tracking.cc): the
+  // mutexes and rwlocks this thread holds, as far as the interposers saw them.
+  // Read and written by the thread itself only, in ordinary context.
+  HeldLocks held_locks;
 
   Random random;
   ThreadRecord record;  // uid, creator and creation stack, for reports
@@ -56,6 +64,7 @@ struct ThreadState {
 
   // Handler scratch (one handler at a time per thread: SIGTRAP is blocked inside it).
   Watch scratch_watch;
+  Watch deferred_watch;  // a tick inside racetrap's code must not touch scratch_watch (deferred_sample.h)
   RaceRecord scratch_race;
   uint8_t code[96];  // code bytes around the interrupted pc
 };
@@ -89,7 +98,10 @@ inline void leave_runtime(ThreadState* t) {
 class RuntimeScope {
  public:
   RuntimeScope() : t_(current_thread()) {
-    if (t_) enter_runtime(t_);
+    if (t_) {
+      if (t_->in_runtime == 0) t_->deferrable = 0;
+      enter_runtime(t_);
+    }
   }
   ~RuntimeScope() {
     if (t_) leave_runtime(t_);

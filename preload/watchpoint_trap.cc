@@ -3,6 +3,7 @@
 // a race record with one write(2).
 #include "watchpoint_trap.h"
 
+#include "benign_races.h"
 #include "decoder.h"
 #include "pc_diversity.h"
 #include "race_check.h"
@@ -75,6 +76,13 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
   t.breakpoints[slot].disarm();
   t.done_generation[slot] = generation;
   if (async || t.in_runtime != 0) return;
+  // Inside racetrap from here: pthread calls made by libunwind while it captures the
+  // stack must not go through the interposers (they would re-enter it).
+  enter_runtime(&t);
+  struct Leave {
+    ThreadState& t;
+    ~Leave() { leave_runtime(&t); }
+  } leave{t};
 
   Watch& w = t.scratch_watch;
   if (rt.board.read(static_cast<int>(slot), &w, /*with_stack=*/true) != generation) {
@@ -84,6 +92,11 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
   const CpuRegisters regs = registers_from_ucontext(ucontext);
   MemoryAccess access;
   const bool decoded = decode_trapping_access(regs, t, w, &access);
+  // Dynamic annotations: a benign race, or this thread ignores such accesses now.
+  const bool trap_writes = decoded ? writes(access.kind) : w.bp_type == BreakpointType::kWrite;
+  if (is_benign_race_address(w.access.address, w.access.size) || (t.ignore_writes > 0 && trap_writes) ||
+      (t.ignore_reads > 0 && !trap_writes))
+    return;
   const TrapVerdict verdict = judge_trap(w, decoded ? &access : nullptr, t.uid, t.clock, rt.flags.report_atomics);
   if (verdict == TrapVerdict::kRace || verdict == TrapVerdict::kOrdered || verdict == TrapVerdict::kAtomic) {
     // Another thread really touched the bytes: the watch (and its PC) was worth it.

@@ -14,9 +14,6 @@ PRELOAD   path of libracetrap.so (run as LD_PRELOAD=PRELOAD PROGRAM ...).
 PROGRAM   the program to run; SOURCE its source file (for the `// RACE` lines).
 NAME=VALUE environment overrides for the program (e.g. RACETRAP_SAMPLE_US=500).
 
-With --known-miss REASON, a racy run that reports nothing exits 77 (a meson
-skip) with REASON, for races the detector is known to catch only sometimes.
-
 With --racetrap CMD the program is run as `CMD run -- PROGRAM ARGS` instead (the
 `racetrap` command finds the preload library itself); then racy means exit status
 66 and the report printed on stderr, racefree means exit status 0 and no report.
@@ -125,10 +122,6 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--timeout", type=float, default=60.0)
     ap.add_argument("--racetrap", help="run through `RACETRAP run --` instead of LD_PRELOAD")
-    ap.add_argument("--known-miss", metavar="REASON",
-                    help="racy mode: a run in which nothing at all was reported is a known "
-                         "detector gap: exit 77 (meson: SKIP) and print REASON instead of "
-                         "failing; a wrong report still fails")
     ap.add_argument("mode", choices=["racy", "racefree"])
     ap.add_argument("preload")
     ap.add_argument("program")
@@ -227,13 +220,6 @@ def main():
     stats = stats_lines(stderr)
     if stats:
         print(stats)
-    if problems and args.known_miss and args.mode == "racy" and not reports \
-            and not timed_out and status in (0, 66) and "data race" not in stderr:
-        print(f"KNOWN MISS (reported as skipped): {args.known_miss}")
-        print("---- stderr " + "-" * 60)
-        print(stderr)
-        shutil.rmtree(workdir, ignore_errors=True)
-        return 77
     if problems:
         print("FAIL:")
         for p in problems:

@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""Run one lock-order / pthread-misuse program under racetrap and check the outcome.
+
+usage:
+  run_deadlock_case.py [--timeout S] [--racetrap CMD] EXPECT PRELOAD PROGRAM SOURCE
+                       [NAME=VALUE ...] [-- PROGRAM_ARGS ...]
+
+EXPECT    a report kind (lock-order-inversion, self-deadlock, unlock-of-unlocked-mutex,
+          ...): exactly one report file, exactly one WARNING in it, of that kind;
+          for lock-order-inversion every "Mutex ... acquired here" stack has a frame
+          at a `// EDGE` line of SOURCE (function and file:line) and every `// EDGE`
+          line of SOURCE executed is named (as many edges as EDGE lines); for the
+          others the stack has a frame at a `// MISUSE` line. The JSON report has
+          that `kind`, the SARIF one that ruleId (racetrap/KIND). Exit status 0.
+          `none`: no report file, no WARNING on stderr, exit status 0.
+With --racetrap CMD the program runs as `CMD run -- PROGRAM ARGS`: then a report
+means exit status 66 (and the report on stderr), none means the program's status.
+The program must finish within --timeout (a hang is a failure).
+"""
+
+import argparse
+import glob
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+
+FRAME_RE = re.compile(r"^\s*#(\d+)\s+(.*?)\s+(\S+?):(\d+)(?::\d+)?\s+\(.*\)\s*$")
+TITLES = {"lock-order-inversion": "lock-order-inversion (potential deadlock)"}
+
+
+def marked_lines(source, mark):
+    pattern = re.compile(r"//\s*" + mark + r"\b")
+    with open(source, encoding="utf-8") as f:
+        return {n for n, line in enumerate(f, 1) if pattern.search(line)}
+
+
+def stacks_after(text, header_re):
+    """Stacks (lists of (function, file, line)) that follow lines matching header_re."""
+    stacks, current = [], None
+    for line in text.splitlines():
+        if re.search(header_re, line):
+            current = []
+            stacks.append(current)
+            continue
+        m = FRAME_RE.match(line)
+        if m and current is not None:
+            current.append((m.group(2), os.path.basename(m.group(3)), int(m.group(4))))
+        elif current is not None:
+            current = None
+    return stacks
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--timeout", type=float, default=30.0)
+    ap.add_argument("--racetrap")
+    ap.add_argument("expect")
+    ap.add_argument("preload")
+    ap.add_argument("program")
+    ap.add_argument("source")
+    ap.add_argument("rest", nargs=argparse.REMAINDER)
+    args = ap.parse_args()
+    overrides, prog_args = {}, []
+    rest = list(args.rest)
+    while rest:
+        item = rest.pop(0)
+        if item == "--":
+            prog_args = rest
+            break
+        if "=" not in item:  # argparse may have eaten the "--"
+            prog_args = [item] + rest
+            break
+        k, v = item.split("=", 1)
+        overrides[k] = v
+
+    workdir = tempfile.mkdtemp(prefix="racetrap-deadlock-")
+    env = dict(os.environ)
+    env["RACETRAP_LOG_PATH"] = os.path.join(workdir, "racetrap")
+    env["RACETRAP_FORMAT"] = "text,json,sarif"
+    program = os.path.abspath(args.program)
+    if args.racetrap:
+        env.pop("LD_PRELOAD", None)
+        cmd = [os.path.abspath(args.racetrap), "run", "--", program] + prog_args
+    else:
+        env["LD_PRELOAD"] = os.path.abspath(args.preload)
+        cmd = [program] + prog_args
+    env.update(overrides)
+    shown = " ".join(f"{k}={env[k]}" for k in sorted(env) if k.startswith("RACETRAP_") or k == "LD_PRELOAD")
+    print(f"run: cd {workdir} && {shown} {' '.join(cmd)}")
+    proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, errors="replace", start_new_session=True)
+    problems = []
+    try:
+        stdout, stderr = proc.communicate(timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        problems.append(f"timed out after {args.timeout:.0f} s (hung?)")
+    status = proc.returncode
+
+    texts = [p for p in glob.glob(os.path.join(workdir, "racetrap.*"))
+             if not p.endswith((".json", ".sarif", ".raw"))]
+    report = "".join(open(p, encoding="utf-8", errors="replace").read() for p in texts)
+    if args.expect == "none":
+        if texts:
+            problems.append(f"unexpected report file(s): {texts}")
+        if "WARNING: racetrap" in stderr:
+            problems.append("unexpected WARNING on stderr")
+        if status != 0:
+            problems.append(f"exit status {status}, expected 0")
+    else:
+        kind = args.expect
+        expected_status = 66 if args.racetrap else 0
+        if status != expected_status:
+            problems.append(f"exit status {status}, expected {expected_status}")
+        if len(texts) != 1:
+            problems.append(f"expected exactly one text report, found {texts}")
+        warnings = re.findall(r"WARNING: racetrap: (.*) \(pid=\d+\)", report)
+        title = TITLES.get(kind, kind)
+        if warnings != [title]:
+            problems.append(f"expected exactly one 'WARNING: racetrap: {title}', found {warnings}")
+        if f"SUMMARY: racetrap: {title} " not in report:
+            problems.append("no SUMMARY line of that kind")
+        name = os.path.basename(args.source)
+        if kind == "lock-order-inversion":
+            edges = marked_lines(args.source, "EDGE")
+            stacks = stacks_after(report, r"^\s*Mutex M\d+ acquired here while holding mutex M\d+ in ")
+            named = set()
+            for i, st in enumerate(stacks, 1):
+                hits = [(fn, ln) for fn, f, ln in st if f == name and ln in edges and fn]
+                if not hits:
+                    problems.append(f"edge #{i}: no frame at a // EDGE line of {name} ({st[:3]})")
+                named.update(ln for _, ln in hits)
+            if not stacks:
+                problems.append("no 'Mutex ... acquired here while holding mutex ...' stacks")
+            want = int(overrides.get("EXPECT_EDGES", "0") or 0) or len(stacks)
+            if len(stacks) != want:
+                problems.append(f"{len(stacks)} edges in the cycle, expected {want}")
+        else:
+            lines = marked_lines(args.source, "MISUSE")
+            stacks = stacks_after(report, r"^\s+\S.*:\s*$")
+            first = stacks[0] if stacks else []
+            if not any(f == name and ln in lines and fn for fn, f, ln in first):
+                problems.append(f"the misuse stack has no frame at a // MISUSE line of {name}: {first[:3]}")
+        if args.racetrap and f"WARNING: racetrap: {title}" not in stderr:
+            problems.append("`racetrap run` did not print the report on stderr")
+        jsons = glob.glob(os.path.join(workdir, "racetrap.*.json"))
+        sarifs = glob.glob(os.path.join(workdir, "racetrap.*.sarif"))
+        if len(jsons) != 1 or len(sarifs) != 1:
+            problems.append(f"expected one JSON and one SARIF report, found {jsons} {sarifs}")
+        else:
+            j = json.load(open(jsons[0]))
+            kinds = [r["kind"] for r in j["races"]]
+            if kinds != [kind]:
+                problems.append(f"JSON kinds {kinds}, expected [{kind}]")
+            s = json.load(open(sarifs[0]))
+            rules = [r["ruleId"] for r in s["runs"][0]["results"]]
+            if rules != ["racetrap/" + kind]:
+                problems.append(f"SARIF ruleIds {rules}, expected [racetrap/{kind}]")
+
+    if problems:
+        print("FAILED:\n  " + "\n  ".join(problems))
+        print(f"--- exit status {status}\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- report\n{report}")
+        return 1
+    print(f"ok ({args.expect})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
