@@ -4,18 +4,6 @@
 #include <algorithm>
 
 namespace racetrap {
-namespace {
-
-uint64_t mix64(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ull;
-  x ^= x >> 33;
-  return x;
-}
-
-}  // namespace
 
 uint64_t lock_cycle_identity(const LockCycleRecord& cycle) {
   uint64_t parts[kMaxCycleEdges];

@@ -23,6 +23,16 @@
 
 namespace racetrap {
 
+// A 64-bit mixer (murmur3 finalizer) for hashing addresses and pcs. signal-safe.
+inline uint64_t mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  x ^= x >> 33;
+  return x;
+}
+
 class LockOrderGraph {
  public:
   static constexpr uint32_t kNodeSlots = 4096;   // power of two; node ids are slot + 1

@@ -292,11 +292,7 @@ class SarifWriter {
     Json& stacks = res.set("stacks", Json::array());
     stacks.push(stack(r.current.stack, access_text(r.current, false), r.current.thread_uid));
     stacks.push(stack(r.previous.stack, access_text(r.previous, true), r.previous.thread_uid));
-    res.set("partialFingerprints", Json::object()).set(kFingerprintKey, r.fingerprint);
-    Json& props = res.set("properties", Json::object());
-    props.set("count", r.count);
-    props.set("runs", r.runs);
-    props.set("pid", r.pid);
+    Json& props = common_properties(r, res);
     Json& loc = props.set("memory", Json::object());
     loc.set("kind", r.location.kind);
     if (!r.location.symbol.empty()) loc.set("symbol", r.location.symbol);
@@ -305,18 +301,6 @@ class SarifWriter {
     if (r.has_values) {
       props.set("valueBefore", fmt::format("{:#x}", r.value_before));
       props.set("valueAfter", fmt::format("{:#x}", r.value_after));
-    }
-    Json& threads = props.set("threads", Json::array());
-    for (const ReportThread& t : r.threads) {
-      Json& j = threads.push(Json::object());
-      j.set("uid", t.uid);
-      j.set("tid", t.os_tid);
-      if (!t.name.empty()) j.set("name", t.name);
-      if (t.known) {
-        j.set("createdBy", t.parent_uid);
-        Json& frames = j.set("creationStack", Json::array());
-        for (const SourceFrame& f : t.creation) frames.push(frame_to_json(f));
-      }
     }
     return res;
   }

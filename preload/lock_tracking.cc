@@ -50,15 +50,6 @@ void capture_call_stack(uint64_t ret, StackRecord* out) {
   }
 }
 
-uint64_t mix64(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ull;
-  x ^= x >> 33;
-  return x;
-}
-
 // Misuse already reported, by kind + call site (lock-free set; when full, later
 // kinds/sites are still reported, just not deduplicated).
 constexpr uint32_t kMisuseSlots = 1024;

@@ -674,8 +674,9 @@ int main(int argc, char** argv) {
   const double seconds = argc > 3 ? atof(argv[3]) : 1.0;
   block_storage = static_cast<long*>(malloc(kWords * sizeof(long)));
   pthread_t w, r;
+  static int writer_role;  // any non-null argument makes the worker the writer
   pthread_create(&r, nullptr, worker_main, nullptr);
-  pthread_create(&w, nullptr, worker_main, &w);
+  pthread_create(&w, nullptr, worker_main, &writer_role);
   const double end = seconds_now() + seconds;
   long rounds = 0;
   while (seconds_now() < end) {
