@@ -108,11 +108,12 @@ int report_command(int argc, char** argv) {
   }
   if (models.empty()) return 1;
   ReportModel merged = merge_report_models(models);
+  Suppressions rules;
   if (!args.suppressions.empty()) {
-    Suppressions rules = load_suppressions(args.suppressions);
+    rules = load_suppressions(args.suppressions);
     for (const std::string& e : rules.errors) fmt::print(stderr, "racetrap: {}\n", e);
-    apply_suppressions(rules, &merged);
   }
+  apply_suppressions(rules, &merged);
 
   if (!args.output.empty()) {
     std::vector<WrittenReport> written = write_reports(merged, args.output, formats, args.source_root);

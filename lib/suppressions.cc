@@ -201,11 +201,34 @@ const SuppressionRule* find_suppression(const Suppressions& rules, const RaceRep
   return nullptr;
 }
 
+namespace {
+
+// Whether the access itself (its innermost, possibly inlined, frame) is a
+// std::atomic operation of libstdc++: on x86 a relaxed/acquire/release atomic
+// load or store is a plain MOV, which racetrap cannot tell from a plain access
+// by the instruction, but debug info names it.
+bool is_std_atomic_access(const ReportAccess& a) {
+  if (a.stack.empty()) return false;
+  const std::string& f = a.stack[0].function;
+  for (const char* prefix : {"std::__atomic_impl::", "std::atomic<", "std::__atomic_base<", "std::atomic_ref<",
+                             "std::__atomic_ref<", "std::__atomic_float<"})
+    if (f.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
+}  // namespace
+
+const char* const kStdAtomicPair = "built-in: both accesses are std::atomic operations";
+
 void apply_suppressions(const Suppressions& rules, ReportModel* model) {
-  if (rules.rules.empty()) return;
   std::vector<RaceReport> kept;
   for (RaceReport& race : model->races) {
-    if (const SuppressionRule* rule = find_suppression(rules, race)) {
+    const bool atomic_pair =
+        race.kind == "data-race" && is_std_atomic_access(race.current) && is_std_atomic_access(race.previous);
+    if (atomic_pair) {
+      race.suppressed_by = kStdAtomicPair;
+      model->suppressed.push_back(std::move(race));
+    } else if (const SuppressionRule* rule = find_suppression(rules, race)) {
       race.suppressed_by = rule->text();
       model->suppressed.push_back(std::move(race));
     } else {

@@ -51,7 +51,10 @@ bool template_match(const std::string& pattern, const std::string& text);
 const SuppressionRule* find_suppression(const Suppressions& rules, const RaceReport& race);
 
 // Moves every suppressed race of model.races to model.suppressed, with
-// suppressed_by set to the rule's text.
+// suppressed_by set to the rule's text. Built in, whatever the rules: a data race
+// whose two accesses are both std::atomic operations (seen through inlined frames
+// in the debug info) is not a data race; suppressed_by is kStdAtomicPair.
+extern const char* const kStdAtomicPair;
 void apply_suppressions(const Suppressions& rules, ReportModel* model);
 
 // Suppression lines for every race of the model ("# summary" then "race:function"),

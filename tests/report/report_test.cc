@@ -300,6 +300,26 @@ TEST(SuppressionsTest, ApplyMovesRacesAndListsThem) {
   EXPECT_NE(suggested.find("\nrace:elsewhere\n"), std::string::npos) << suggested;
 }
 
+// Two std::atomic operations (inlined frames named by the debug info) are not a
+// data race; one atomic and one plain access are.
+TEST(SuppressionsTest, BuiltInStdAtomicPairIsNotADataRace) {
+  ReportModel m;
+  m.runs.push_back({7, "", false});
+  RaceReport both = sample_race();
+  both.current.stack.insert(both.current.stack.begin(),
+                            frame("std::__atomic_impl::store<std::__barrier_phase_t>(...)", "/usr/include/x.h", 962));
+  both.previous.stack.insert(both.previous.stack.begin(),
+                             frame("std::atomic<int>::load(std::memory_order) const", "/usr/include/y.h", 5));
+  RaceReport one = sample_race();
+  one.current.stack.insert(one.current.stack.begin(), frame("std::atomic<int>::store(int)", "/usr/include/y.h", 9));
+  m.races = {both, one};
+  apply_suppressions(Suppressions{}, &m);
+  ASSERT_EQ(m.suppressed.size(), 1u);
+  EXPECT_EQ(m.suppressed[0].suppressed_by, kStdAtomicPair);
+  ASSERT_EQ(m.races.size(), 1u);
+  EXPECT_EQ(m.races[0].current.stack[0].function, "std::atomic<int>::store(int)");
+}
+
 // ---------------------------------------------------------------------------
 // SARIF
 
