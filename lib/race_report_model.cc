@@ -418,15 +418,11 @@ std::string access_summary(const ReportAccess& a) {
   auto module_part = [](const SourceFrame& f) {
     return fmt::format("({}+{:#x})", basename_of(f.module), f.module_offset);
   };
+  // The access itself: the innermost frame that says anything (as sanitizers do; a
+  // frame with a file further out would name a caller, e.g. libc's thread start).
   for (const SourceFrame& f : a.stack) {
-    if (f.file.empty()) continue;
-    return f.function.empty() ? location(f) : location(f) + " in " + f.function;
-  }
-  for (const SourceFrame& f : a.stack) {
-    if (f.function.empty()) continue;
-    return f.module.empty() ? f.function : module_part(f) + " in " + f.function;
-  }
-  for (const SourceFrame& f : a.stack) {
+    if (!f.file.empty()) return f.function.empty() ? location(f) : location(f) + " in " + f.function;
+    if (!f.function.empty()) return f.module.empty() ? f.function : module_part(f) + " in " + f.function;
     if (!f.module.empty()) return module_part(f);
   }
   return fmt::format("{:#x}", a.stack.empty() ? 0 : a.stack[0].pc);

@@ -138,8 +138,9 @@ ReportModel merge_report_models(const std::vector<ReportModel>& models);
 // The fingerprint of a race from its symbolic stacks (see top of file).
 std::string race_fingerprint(const RaceReport& race);
 
-// "file:line:column in function" for the first frame with a file, else
-// "(module+0xoff) in function", else "(module+0xoff)", else the pc in hex.
+// The innermost frame that says anything: "file:line:column in function" when it
+// has a file, else "(module+0xoff) in function", else "(module+0xoff)"; the pc in
+// hex when no frame says anything.
 std::string access_summary(const ReportAccess& access);
 
 // "main thread (tid=N)" / "thread T2 'name' (tid=N)"; tid 0 leaves it out.
