@@ -5,6 +5,7 @@
 
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "fiber_scheduler.h"
@@ -265,9 +266,9 @@ TEST(Interleave, SameWatchRaceBeforeAcquireOrderedAfter) {
   EXPECT_EQ(s.thread(b).touches().size(), 2u);
 }
 
-TEST(Interleave, TransitivityThroughTwoMutexes) {
-  // A -m1-> B -m2-> C
-  Scheduler s;
+// A writes x under m1; B takes m1 then m2; C touches x under m2. Whether C is
+// ordered after A depends on the schedule.
+std::tuple<ThreadId, ThreadId, ThreadId> add_mutex_chain(Scheduler& s) {
   ThreadId a = s.add_root("A", [](SimThread& t) {
     t.lock(kM1);
     ASSERT_GE(t.sample(write_at(kX)), 0);
@@ -284,6 +285,13 @@ TEST(Interleave, TransitivityThroughTwoMutexes) {
     t.touch(write_at(kX));
     t.unlock(kM2);
   });
+  return {a, b, c};
+}
+
+TEST(Interleave, TransitivityThroughTwoMutexes) {
+  // A -m1-> B -m2-> C
+  Scheduler s;
+  auto [a, b, c] = add_mutex_chain(s);
   ASSERT_TRUE(s.run({a, b, c}));
   EXPECT_NO_SCHED_ERRORS(s);
   EXPECT_VERDICT(s, c, TrapVerdict::kOrdered);
@@ -292,22 +300,7 @@ TEST(Interleave, TransitivityThroughTwoMutexes) {
 TEST(Interleave, TransitivityBrokenWhenTheMiddleThreadLinksTooEarly) {
   // B passes m1 -> m2 before A's access is released through m1: C is not ordered.
   Scheduler s;
-  ThreadId a = s.add_root("A", [](SimThread& t) {
-    t.lock(kM1);
-    ASSERT_GE(t.sample(write_at(kX)), 0);
-    t.unlock(kM1);
-  });
-  ThreadId b = s.add_root("B", [](SimThread& t) {
-    t.lock(kM1);
-    t.unlock(kM1);
-    t.lock(kM2);
-    t.unlock(kM2);
-  });
-  ThreadId c = s.add_root("C", [](SimThread& t) {
-    t.lock(kM2);
-    t.touch(write_at(kX));
-    t.unlock(kM2);
-  });
+  auto [a, b, c] = add_mutex_chain(s);
   ASSERT_TRUE(s.run({b, a, c}));
   EXPECT_VERDICT(s, c, TrapVerdict::kRace);
 }
