@@ -28,6 +28,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from run_case import split_overrides  # noqa: E402  (one parser for both runners)
+
 FRAME_RE = re.compile(r"^\s*#(\d+)\s+(.*?)\s+(\S+?):(\d+)(?::\d+)?\s+\(.*\)\s*$")
 TITLES = {"lock-order-inversion": "lock-order-inversion (potential deadlock)"}
 
@@ -64,18 +67,7 @@ def main():
     ap.add_argument("source")
     ap.add_argument("rest", nargs=argparse.REMAINDER)
     args = ap.parse_args()
-    overrides, prog_args = {}, []
-    rest = list(args.rest)
-    while rest:
-        item = rest.pop(0)
-        if item == "--":
-            prog_args = rest
-            break
-        if "=" not in item:  # argparse may have eaten the "--"
-            prog_args = [item] + rest
-            break
-        k, v = item.split("=", 1)
-        overrides[k] = v
+    overrides, prog_args = split_overrides(args.rest)
 
     workdir = tempfile.mkdtemp(prefix="racetrap-deadlock-")
     env = dict(os.environ)

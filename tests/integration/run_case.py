@@ -118,6 +118,20 @@ def stats_lines(stderr):
     return "\n".join(l for l in stderr.splitlines() if l.startswith("racetrap: stats"))
 
 
+def split_overrides(rest):
+    """Splits `NAME=VALUE ... [--] PROGRAM-ARGS...` into ({NAME: VALUE}, [args])."""
+    overrides, rest = {}, list(rest)
+    while rest:
+        item = rest.pop(0)
+        if item == "--":
+            return overrides, rest
+        if "=" not in item:  # argparse may have eaten the "--"
+            return overrides, [item] + rest
+        k, v = item.split("=", 1)
+        overrides[k] = v
+    return overrides, []
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--timeout", type=float, default=60.0)
@@ -129,18 +143,7 @@ def main():
     ap.add_argument("rest", nargs=argparse.REMAINDER)
     args = ap.parse_args()
 
-    overrides, prog_args = {}, []
-    rest = list(args.rest)
-    while rest:
-        item = rest.pop(0)
-        if item == "--":
-            prog_args = rest
-            break
-        if "=" not in item:
-            prog_args = [item] + rest
-            break
-        k, v = item.split("=", 1)
-        overrides[k] = v
+    overrides, prog_args = split_overrides(args.rest)
 
     program = os.path.abspath(args.program)
     workdir = tempfile.mkdtemp(prefix="racetrap-integ-")

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "race_record.h"
+#include "record_builders.h"
 #include "raw_log_reader.h"
 
 namespace racetrap {
@@ -65,17 +66,7 @@ void append_chunk(std::string* out, ChunkType type, const void* payload, uint32_
   out->append(static_cast<const char*>(payload), length);
 }
 
-ThreadRecord make_thread(uint32_t uid, uint32_t parent, uint32_t tid, const char* name,
-                         std::initializer_list<uint64_t> creation) {
-  ThreadRecord t;
-  std::memset(&t, 0, sizeof t);
-  t.uid = uid;
-  t.parent_uid = parent;
-  t.os_tid = tid;
-  std::snprintf(t.name, sizeof t.name, "%s", name);
-  for (uint64_t pc : creation) t.creation.frames[t.creation.frame_count++] = pc;
-  return t;
-}
+using testing::make_thread;
 
 RaceRecord make_race(uint64_t seed) {
   RaceRecord r;

@@ -16,6 +16,7 @@
 
 #include "memory_access.h"
 #include "race_record.h"
+#include "record_builders.h"
 #include "raw_log_reader.h"
 #include "symbolizer.h"
 #include "text_report.h"
@@ -226,24 +227,8 @@ TEST(SymbolizerTest, CachedResultsAreStable) {
 // ---------------------------------------------------------------------------
 // TextReport
 
-StackRecord make_stack(std::initializer_list<uint64_t> pcs) {
-  StackRecord s;
-  std::memset(&s, 0, sizeof s);
-  for (uint64_t pc : pcs) s.frames[s.frame_count++] = pc;
-  return s;
-}
-
-ThreadRecord make_thread(uint32_t uid, uint32_t parent, uint32_t tid, const char* name,
-                         std::initializer_list<uint64_t> creation) {
-  ThreadRecord t;
-  std::memset(&t, 0, sizeof t);
-  t.uid = uid;
-  t.parent_uid = parent;
-  t.os_tid = tid;
-  std::snprintf(t.name, sizeof t.name, "%s", name);
-  t.creation = make_stack(creation);
-  return t;
-}
+using testing::make_stack;
+using testing::make_thread;
 
 AccessRecord make_access(uint32_t uid, uint32_t tid, uint64_t address, uint32_t size,
                          AccessKind kind, bool atomic, std::initializer_list<uint64_t> stack) {
