@@ -28,11 +28,12 @@ const CommandDoc kCommands[] = {
      "and exit with the race exit code (default 66) when races were reported, else with the "
      "program's own status (128+N when signal N killed it)."},
     {"racetrap report [--format=text|json|sarif] [--suppressions=FILE] [--source-root=DIR] "
-     "[-o BASE] FILE...",
+     "[--debug-dir=DIR]... [-o BASE] FILE...",
      "Render raw streams (<log_path>.<pid>.raw, also one left by a killed program) and JSON "
      "reports of one or many runs as one report on stdout (or BASE, BASE.json, BASE.sarif with "
      "-o): the same race seen in several runs is merged, and races are ranked by how many runs "
-     "saw them."},
+     "saw them. --debug-dir (repeatable) adds a directory searched for separate debug files "
+     "before /usr/lib/debug: DIR/.build-id/xx/rest.debug by build-id."},
     {"racetrap suppress REPORT...",
      "Print a suppression line (ThreadSanitizer syntax) for every race in the given reports "
      "(raw, JSON or text), ready for RACETRAP_SUPPRESSIONS."},

@@ -22,6 +22,7 @@ struct ReportArgs {
   std::string suppressions;
   std::string source_root;
   std::string output;  // "" = stdout
+  std::vector<std::string> debug_dirs;  // --debug-dir, repeatable: separate debug files
   std::vector<std::string> files;
   bool help = false;
 };
@@ -63,6 +64,12 @@ std::string parse_args(int argc, char** argv, ReportArgs* out) {
       if (!error.empty()) return error;
       continue;
     }
+    if (std::string dir; take_value(arg, "--debug-dir", argc, argv, &i, &dir, &error)) {
+      if (!error.empty()) return error;
+      if (dir.empty()) return "racetrap: report: --debug-dir needs a directory";
+      out->debug_dirs.push_back(dir);
+      continue;
+    }
     if (arg.size() > 1 && arg[0] == '-') return fmt::format("racetrap: report: unknown option '{}'", arg);
     out->files.push_back(arg);
   }
@@ -97,7 +104,7 @@ int report_command(int argc, char** argv) {
   std::vector<ReportModel> models;
   for (const std::string& file : args.files) {
     std::string error, warning;
-    std::optional<ReportModel> model = load_report(file, &error, &warning);
+    std::optional<ReportModel> model = load_report(file, &error, &warning, args.debug_dirs);
     if (!warning.empty()) fmt::print(stderr, "racetrap: warning: {}\n", warning);
     if (!model) {
       fmt::print(stderr, "racetrap: {}\n", error);

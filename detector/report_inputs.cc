@@ -29,7 +29,8 @@ InputKind sniff_input(const std::string& path) {
   return InputKind::kUnknown;
 }
 
-std::optional<ReportModel> load_report(const std::string& path, std::string* error, std::string* warning) {
+std::optional<ReportModel> load_report(const std::string& path, std::string* error, std::string* warning,
+                                       const std::vector<std::string>& debug_dirs) {
   warning->clear();
   switch (sniff_input(path)) {
     case InputKind::kRaw: {
@@ -42,7 +43,7 @@ std::optional<ReportModel> load_report(const std::string& path, std::string* err
                                "writing it); the records before it are shown",
                                path);
       }
-      Symbolizer symbolizer(log->maps);
+      Symbolizer symbolizer(log->maps, debug_dirs);
       return build_report_model(*log, symbolizer, path);
     }
     case InputKind::kJson: {

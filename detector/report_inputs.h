@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "race_report_model.h"
 
@@ -18,7 +19,10 @@ InputKind sniff_input(const std::string& path);
 
 // A raw or JSON report as a model. nullopt with *error (one line naming the file)
 // when it cannot be read; *warning gets one line when the file was read but is
-// damaged (torn last record, skipped chunks), else it is cleared.
-std::optional<ReportModel> load_report(const std::string& path, std::string* error, std::string* warning);
+// damaged (torn last record, skipped chunks), else it is cleared. A raw stream is
+// symbolized with separate debug files also looked up in `debug_dirs` (see
+// Symbolizer).
+std::optional<ReportModel> load_report(const std::string& path, std::string* error, std::string* warning,
+                                       const std::vector<std::string>& debug_dirs = {});
 
 }  // namespace racetrap

@@ -35,6 +35,17 @@ Json access_to_json(const ReportAccess& a) {
   t.set("tid", a.os_tid);
   set_if(t, "name", a.thread_name);
   o.set("stack", stack_to_json(a.stack));
+  if (a.locks_known) {
+    Json& locks = o.set("locks_held", Json::array());
+    for (const ReportHeldLock& l : a.locks) {
+      Json& j = locks.push(Json::object());
+      j.set("address", hex(l.address));
+      j.set("mode", l.mode);
+      set_if(j, "symbol", l.symbol);
+      if (!l.acquired_at.empty()) j.set("acquired_at", stack_to_json(l.acquired_at));
+    }
+    if (a.locks_total > a.locks.size()) o.set("locks_held_total", a.locks_total);
+  }
   return o;
 }
 
@@ -67,6 +78,7 @@ Json race_to_json(const RaceReport& r) {
   if (r.location.start != 0) loc.set("start", hex(r.location.start));
   if (r.location.size != 0) loc.set("size", r.location.size);
   set_if(loc, "module", r.location.module);
+  if (r.location.has_thread) loc.set("thread_uid", r.location.thread_uid);
   if (r.has_values) {
     Json& v = o.set("values", Json::object());
     v.set("size", r.value_size);
@@ -204,6 +216,25 @@ class Reader {
     a.os_tid = static_cast<uint32_t>(uint(t, path + ".thread", "tid", 0xffffffff));
     a.thread_name = str(t, path + ".thread", "name");
     a.stack = stack(j, path, "stack");
+    a.locks_known = j.find("locks_held") != nullptr;
+    const Json::Array& locks = array(j, path, "locks_held", false);
+    for (size_t i = 0; i < locks.size() && ok(); ++i) {
+      std::string lpath = fmt::format("{}.locks_held[{}]", path, i);
+      if (!locks[i].is_object()) {
+        fail(lpath, "not an object");
+        break;
+      }
+      ReportHeldLock l;
+      l.address = address(locks[i], lpath, "address", true);
+      l.mode = str(locks[i], lpath, "mode", true);
+      if (ok() && l.mode != "mutex" && l.mode != "read" && l.mode != "write")
+        fail(lpath + ".mode", "not \"mutex\", \"read\" or \"write\"");
+      l.symbol = str(locks[i], lpath, "symbol");
+      if (locks[i].find("acquired_at") != nullptr) l.acquired_at = stack(locks[i], lpath, "acquired_at");
+      a.locks.push_back(std::move(l));
+    }
+    a.locks_total = static_cast<uint32_t>(uint(j, path, "locks_held_total", 0xffffffff));
+    if (a.locks_total < a.locks.size()) a.locks_total = static_cast<uint32_t>(a.locks.size());
     return a;
   }
 
@@ -248,6 +279,8 @@ class Reader {
     r.location.start = address(loc, path + ".location", "start");
     r.location.size = uint(loc, path + ".location", "size", INT64_MAX);
     r.location.module = str(loc, path + ".location", "module");
+    r.location.has_thread = loc.find("thread_uid") != nullptr;
+    r.location.thread_uid = static_cast<uint32_t>(uint(loc, path + ".location", "thread_uid", UINT32_MAX));
     if (const Json* v = j.find("values")) {
       std::string vpath = path + ".values";
       if (!v->is_object()) fail(vpath, "not an object");

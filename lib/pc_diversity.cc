@@ -78,28 +78,72 @@ uint64_t RacePairSet::key(uint64_t a, uint64_t b) {
 bool RacePairSet::insert(uint64_t a, uint64_t b) {
   const uint64_t k = key(a, b);
   for (uint32_t i = 0; i < kProbe; ++i) {
-    std::atomic<uint64_t>& slot = keys_[(k + i) & (kEntries - 1)];
-    uint64_t cur = slot.load(std::memory_order_acquire);
+    Entry& e = entries_[(k + i) & (kEntries - 1)];
+    uint64_t cur = e.key.load(std::memory_order_acquire);
     if (cur == k) return false;
     if (cur != 0) continue;
-    if (slot.compare_exchange_strong(cur, k, std::memory_order_acq_rel)) return true;
+    if (e.key.compare_exchange_strong(cur, k, std::memory_order_acq_rel)) {
+      e.first.store(a, std::memory_order_relaxed);
+      e.second.store(b, std::memory_order_release);  // second last: note_repeat waits for it
+      return true;
+    }
     if (cur == k) return false;
   }
   return true;
 }
 
-bool RacePairSet::contains(uint64_t a, uint64_t b) const {
+RacePairSet::Entry* RacePairSet::find(uint64_t a, uint64_t b) {
   const uint64_t k = key(a, b);
   for (uint32_t i = 0; i < kProbe; ++i) {
-    uint64_t cur = keys_[(k + i) & (kEntries - 1)].load(std::memory_order_acquire);
-    if (cur == k) return true;
-    if (cur == 0) return false;
+    Entry& e = entries_[(k + i) & (kEntries - 1)];
+    uint64_t cur = e.key.load(std::memory_order_acquire);
+    if (cur == k) return &e;
+    if (cur == 0) return nullptr;
   }
-  return false;
+  return nullptr;
+}
+
+bool RacePairSet::contains(uint64_t a, uint64_t b) const { return const_cast<RacePairSet*>(this)->find(a, b) != nullptr; }
+
+RepeatedPair RacePairSet::note_repeat(uint64_t a, uint64_t b) {
+  RepeatedPair out;
+  Entry* e = find(a, b);
+  if (e == nullptr) return out;
+  out.second_pc = e->second.load(std::memory_order_acquire);
+  out.first_pc = e->first.load(std::memory_order_relaxed);
+  if (out.second_pc == 0 && out.first_pc == 0) return RepeatedPair{};  // pcs not stored yet
+  out.repeats = e->repeats.fetch_add(1, std::memory_order_relaxed) + 1;
+  return out;
+}
+
+bool RacePairSet::flush_now(uint64_t repeats) {
+  if (repeats == 0) return false;
+  if (repeats <= kFlushEvery) return (repeats & (repeats - 1)) == 0;
+  return repeats % kFlushEvery == 0;
+}
+
+void RacePairSet::for_each_unflushed(void (*fn)(void*, const RepeatedPair&), void* arg) {
+  for (Entry& e : entries_) {
+    if (e.key.load(std::memory_order_acquire) == 0) continue;
+    RepeatedPair p;
+    p.repeats = e.repeats.load(std::memory_order_relaxed);
+    if (p.repeats == 0 || p.repeats == e.flushed.load(std::memory_order_relaxed)) continue;
+    p.second_pc = e.second.load(std::memory_order_acquire);
+    p.first_pc = e.first.load(std::memory_order_relaxed);
+    if (p.first_pc == 0 && p.second_pc == 0) continue;
+    e.flushed.store(p.repeats, std::memory_order_relaxed);
+    fn(arg, p);
+  }
 }
 
 void RacePairSet::clear() {
-  for (auto& k : keys_) k.store(0, std::memory_order_relaxed);
+  for (Entry& e : entries_) {
+    e.key.store(0, std::memory_order_relaxed);
+    e.first.store(0, std::memory_order_relaxed);
+    e.second.store(0, std::memory_order_relaxed);
+    e.repeats.store(0, std::memory_order_relaxed);
+    e.flushed.store(0, std::memory_order_relaxed);
+  }
 }
 
 }  // namespace racetrap

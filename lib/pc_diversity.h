@@ -14,7 +14,9 @@
 //   never excluded for good; a PC that already produced a reported race counts as
 //   quiet (that pair is known).
 // * RacePairSet: unordered pairs of PCs already reported as a race, so a repeat is
-//   neither re-recorded nor keeps its PC on the board.
+//   neither re-recorded nor keeps its PC on the board; it is only counted, per
+//   pair, so the report can say how often the race was seen (the trap writes a
+//   RaceSeenRecord at the totals flush_now() picks, and all changed totals at exit).
 //
 // Contract: every member is signal-safe (atomics only, no allocation, no locks) and
 // deterministic given the Random passed in.
@@ -75,20 +77,49 @@ uint32_t quiet_watches(const PcCounts& c);
 // The sampling decision: true to offer the sample to the board. signal-safe.
 bool admit_sample(const PcCounts& c, Random& random);
 
+// A reported PC pair and how often its race repeated after it was recorded.
+struct RepeatedPair {
+  uint64_t first_pc = 0;   // the pair as it was first inserted
+  uint64_t second_pc = 0;
+  uint64_t repeats = 0;    // running total of note_repeat() calls
+};
+
 class RacePairSet {
  public:
   static constexpr uint32_t kEntries = 1024;  // power of two
   static constexpr uint32_t kProbe = 16;
+  static constexpr uint64_t kFlushEvery = 64;
 
   // Records the unordered pair {a, b}; true when it is new (or the table is too
   // full to tell: then it is treated as new, so nothing is ever lost).
   bool insert(uint64_t a, uint64_t b);
   bool contains(uint64_t a, uint64_t b) const;
+
+  // A race of the already recorded pair {a, b} happened again: counts it. Returns
+  // the pair (pcs as first inserted) with its new total; repeats == 0 when the
+  // pair has no slot or its pcs are not stored yet (a concurrent insert).
+  RepeatedPair note_repeat(uint64_t a, uint64_t b);
+  // Whether a repeat total should be written out at once, so a crash loses few:
+  // 1, 2, 4, ..., kFlushEvery, then every kFlushEvery-th.
+  static bool flush_now(uint64_t repeats);
+  // Calls fn(arg, pair) for each pair whose total changed since the last call
+  // (exit-time flush). At most one visitor at a time; note_repeat may run
+  // concurrently (a total that grows meanwhile is visited again next time).
+  void for_each_unflushed(void (*fn)(void*, const RepeatedPair&), void* arg);
+
   void clear();
 
  private:
+  struct Entry {
+    std::atomic<uint64_t> key{0};  // 0 = free
+    std::atomic<uint64_t> first{0};
+    std::atomic<uint64_t> second{0};
+    std::atomic<uint64_t> repeats{0};
+    std::atomic<uint64_t> flushed{0};  // the total last passed to for_each_unflushed's fn
+  };
   static uint64_t key(uint64_t a, uint64_t b);
-  std::atomic<uint64_t> keys_[kEntries] = {};
+  Entry* find(uint64_t a, uint64_t b);
+  Entry entries_[kEntries];
 };
 
 }  // namespace racetrap

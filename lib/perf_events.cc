@@ -183,6 +183,12 @@ int perf_fd_floor() {
 
 bool BreakpointSlot::open(unsigned slot_index) {
   slot_index_ = slot_index;
+  if (open_lazily_) {
+    fd_ = kNotYetOpened;
+    armed_ = false;
+    generation_ = 0;
+    return true;
+  }
   perf_event_attr attr = breakpoint_attr(slot_index, reinterpret_cast<uint64_t>(&parking_word), 8,
                                          BreakpointType::kWrite, 0, /*disabled=*/true);
   fd_ = open_event(&attr, &fd_);
@@ -197,8 +203,17 @@ void BreakpointSlot::close() {
   armed_ = false;
 }
 
+// signal-safe (the lazy first open too: perf_event_open, fcntl, close, atomics).
 bool BreakpointSlot::arm(uint64_t addr, uint32_t len, BreakpointType type, uint64_t generation) {
   ErrnoKeeper keep;
+  if (fd_ == kNotYetOpened) {  // lazy mode, first arm: open it armed (open_event is signal-safe)
+    perf_event_attr attr = breakpoint_attr(slot_index_, addr, len, type, generation, false);
+    fd_ = open_event(&attr, &fd_);  // failure leaves -1: the slot is dropped
+    if (fd_ < 0) return armed_ = false;
+    armed_ = true;
+    generation_ = generation;
+    return true;
+  }
   if (fd_ < 0) return false;
   perf_event_attr attr = breakpoint_attr(slot_index_, addr, len, type, generation, false);
   if (use_modify_) {
@@ -216,8 +231,10 @@ bool BreakpointSlot::arm(uint64_t addr, uint32_t len, BreakpointType type, uint6
   return true;
 }
 
+// signal-safe.
 bool BreakpointSlot::disarm() {
   ErrnoKeeper keep;
+  if (fd_ == kNotYetOpened) return true;  // never armed
   if (fd_ < 0) return false;
   if (!armed_) return true;
   perf_event_attr attr = breakpoint_attr(slot_index_, reinterpret_cast<uint64_t>(&parking_word), 8,

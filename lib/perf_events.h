@@ -68,13 +68,18 @@ void close_own(int fd);
 void close_all();
 }  // namespace owned_fds
 
-// One debug register of the calling thread, opened disabled.
+// One debug register of the calling thread, opened disabled (or, in lazy mode,
+// opened by the first arm()).
 class BreakpointSlot {
  public:
   // Opens a disabled breakpoint for the calling thread; false (errno set) on failure.
+  // In lazy mode (set_open_lazily) nothing is opened yet and this returns true: the
+  // event is opened, already armed, by the first arm() of the calling thread, so a
+  // thread that never arms this register never pays for its event (thread create
+  // cost, issue 5). A lazy open that fails drops the slot (arm returns false).
   bool open(unsigned slot_index);
   void close();
-  bool is_open() const { return fd_ >= 0; }
+  bool is_open() const { return fd_ >= 0 || fd_ == kNotYetOpened; }
   int fd() const { return fd_; }
 
   // signal-safe. Points the register at [addr, addr+len) (len 1,2,4,8, aligned) and
@@ -93,13 +98,18 @@ class BreakpointSlot {
   // measuring it).
   static void set_use_modify(bool use) { use_modify_ = use; }
   static bool use_modify() { return use_modify_; }
+  // Lazy opening (the preload turns it on at start-up, once the support probe has
+  // opened a breakpoint successfully; `racetrap check` keeps the eager open).
+  static void set_open_lazily(bool lazy) { open_lazily_ = lazy; }
 
  private:
+  static constexpr int kNotYetOpened = -2;  // lazy mode: arm() opens it
   int fd_ = -1;
   unsigned slot_index_ = 0;
   bool armed_ = false;
   uint64_t generation_ = 0;
   static inline bool use_modify_ = true;
+  static inline bool open_lazily_ = false;
 };
 
 // The per-thread CPU-time sampling clock (PERF_COUNT_SW_TASK_CLOCK).

@@ -7,6 +7,7 @@
 // SIGKILL leaves every finished chunk readable; a torn last chunk is ignored.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace racetrap {
@@ -27,6 +28,7 @@ enum class ChunkType : uint32_t {
   kRace = 3,    // payload: RaceRecord
   kLockCycle = 4,  // payload: LockCycleRecord (lock-order inversion, potential deadlock)
   kMisuse = 5,     // payload: MisuseRecord (pthread API misuse)
+  kRaceSeen = 6,   // payload: RaceSeenRecord (how often a recorded race repeated)
 };
 
 struct ChunkHeader {
@@ -49,7 +51,19 @@ struct ThreadRecord {
   uint32_t reserved;
   char name[16];        // pthread_setname_np name at the time it was recorded, or ""
   StackRecord creation; // where pthread_create was called (empty for the main thread)
+  // Appended later: a stream of an older writer has records that end here
+  // (kThreadRecordV1Size bytes); the reader zero-fills what follows.
+  // The thread's memory, [begin, end); 0, 0 when unknown. The stack range is the
+  // whole block pthread_getattr_np reports (for glibc it includes the static TLS
+  // and the thread descriptor at its top); the TLS range is the static TLS block
+  // and the thread descriptor after it (thread pointer - TLS size .. + descriptor).
+  uint64_t stack_begin;
+  uint64_t stack_end;
+  uint64_t tls_begin;
+  uint64_t tls_end;
 };
+// The size of a ThreadRecord before the memory ranges were appended.
+constexpr uint32_t kThreadRecordV1Size = 4 * 4 + 16 + sizeof(StackRecord);
 
 struct AccessRecord {
   uint64_t pc;
@@ -63,6 +77,25 @@ struct AccessRecord {
   StackRecord stack;
 };
 
+// The locks one thread held at an access (mutexes and rwlocks, as the interposers
+// saw them; lib/held_lock_snapshot.h): the first kMaxRecordedLocks in acquisition
+// order, and how many there were in all.
+constexpr int kMaxRecordedLocks = 4;
+constexpr uint32_t kLocksKnown = 1;  // HeldLocksRecord::flags: lock tracking was on (else: unknown)
+
+struct HeldLockRecord {
+  uint64_t address;  // the lock object
+  uint64_t pc;       // call site of its acquisition (0: unknown)
+  uint8_t mode;      // HeldMode (held_locks.h): 0 mutex, 1 read (rwlock), 2 write (rwlock)
+  uint8_t reserved[7];
+};
+
+struct HeldLocksRecord {
+  uint32_t flags;  // kLocksKnown
+  uint32_t total;  // locks held in all (may exceed kMaxRecordedLocks)
+  HeldLockRecord locks[kMaxRecordedLocks];  // min(total, kMaxRecordedLocks) used
+};
+
 struct RaceRecord {
   AccessRecord current;   // the access that hit the watchpoint (trap)
   AccessRecord previous;  // the sampled access that was being watched
@@ -71,6 +104,24 @@ struct RaceRecord {
   uint32_t flags;         // reserved
   uint64_t value_at_sample;  // up to 8 bytes at the watched address when sampled
   uint64_t value_at_trap;    // and right after the conflicting access
+  // Added after the first release (a reader accepts the shorter record without
+  // these, as if zero: locks unknown). Keep new fields at the end.
+  HeldLocksRecord current_locks;   // what the trapping thread held at the trap
+  HeldLocksRecord previous_locks;  // what the sampling thread held at the sample
+};
+
+// The size of a RaceRecord written before the held-lock snapshots existed.
+constexpr uint32_t kRaceRecordSizeV1 = static_cast<uint32_t>(offsetof(RaceRecord, current_locks));
+
+// A race of an already recorded PC pair repeated (preload/watchpoint_trap.cc):
+// `repeats` is the running total of race traps of the unordered pair
+// {current_pc, previous_pc} that were not written as a RaceRecord of their own.
+// The total only grows, so the largest one in the stream is the latest; a reader
+// adds it to the count of the race recorded with that PC pair.
+struct RaceSeenRecord {
+  uint64_t current_pc;   // the pcs of the RaceRecord first written for the pair
+  uint64_t previous_pc;
+  uint64_t repeats;
 };
 
 // ---- Lock-order inversions and pthread misuse (found by interception) ----

@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
 #include <map>
 #include <unordered_map>
 
+#include "held_locks.h"
 #include "lock_order_graph.h"
 #include "memory_access.h"
 #include "memory_map.h"
@@ -73,7 +75,10 @@ class ModelBuilder {
  public:
   ModelBuilder(const RawLog& log, Symbolizer& symbolizer)
       : log_(log), symbolizer_(symbolizer), map_(parse_memory_map(log.maps)) {
-    for (const ThreadRecord& t : log.threads) threads_[t.uid] = &t;  // the last record wins
+    for (const ThreadRecord& t : log.threads) {
+      threads_[t.uid] = &t;  // the last record wins
+      if (t.stack_end > t.stack_begin) ranges_recorded_ = true;
+    }
   }
 
   std::vector<SourceFrame> frames_of(const StackRecord& stack) {
@@ -120,7 +125,35 @@ class ModelBuilder {
     return out;
   }
 
-  MemoryLocation locate(uint64_t address) {
+  // The thread whose recorded TLS (tls) or stack (!tls) range holds `address`, or
+  // nullptr. glibc hands a finished thread's stack to the next thread, so several
+  // records may hold it: one of the threads that made the accesses (`a`, `b`) is
+  // the one alive at the race; else the latest created (highest uid).
+  const ThreadRecord* owner_of(uint64_t address, bool tls, uint32_t a, uint32_t b) const {
+    const ThreadRecord* best = nullptr;
+    for (const ThreadRecord& t : log_.threads) {
+      uint64_t begin = tls ? t.tls_begin : t.stack_begin;
+      uint64_t end = tls ? t.tls_end : t.stack_end;
+      if (address < begin || address >= end) continue;
+      bool accessor = t.uid == a || t.uid == b;
+      bool best_accessor = best != nullptr && (best->uid == a || best->uid == b);
+      if (best == nullptr || (accessor && !best_accessor) || (accessor == best_accessor && t.uid >= best->uid))
+        best = &t;
+    }
+    return best;
+  }
+
+  // An anonymous mapping with an inaccessible one right below it: the layout of
+  // a thread stack above its guard page (malloc's arenas have theirs above).
+  bool after_guard(const Mapping* m) const {
+    if (m == map_.mappings.data()) return false;
+    const Mapping& before = *(m - 1);
+    return before.end == m->begin && before.path.empty() && !before.readable && !before.writable &&
+           !before.executable;
+  }
+
+  // Where `address` is; `a` and `b` are the threads that accessed it.
+  MemoryLocation locate(uint64_t address, uint32_t a, uint32_t b) {
     MemoryLocation loc;
     const Mapping* m = map_.find(address);
     bool found = false;
@@ -133,19 +166,33 @@ class ModelBuilder {
       loc.module = sym.module;
       return loc;
     }
+    // TLS first: glibc's thread stack range includes the thread's TLS block.
+    for (bool tls : {true, false}) {
+      if (const ThreadRecord* t = owner_of(address, tls, a, b)) {
+        loc.kind = tls ? "tls" : "stack";
+        loc.has_thread = true;
+        loc.thread_uid = t->uid;
+        return loc;
+      }
+    }
     if (m == nullptr) return loc;
     if (m->path == "[heap]") {
       loc.kind = "heap";
     } else if (m->path == "[stack]") {
-      loc.kind = "stack";
+      loc.kind = "stack";  // the main thread's (a thread's own mmap-ed stack is anonymous)
+      loc.has_thread = true;
+      loc.thread_uid = 0;
     } else if (m->path.empty()) {
-      // Anonymous: mmap-ed heap blocks and thread stacks look the same here. An
-      // anonymous mapping right after a module's file mapping is its .bss tail.
+      // Anonymous: mmap-ed heap blocks and the stacks of threads with no record
+      // here. An anonymous mapping right after a module's file mapping is its
+      // .bss tail.
       const Mapping* before = m != map_.mappings.data() ? m - 1 : nullptr;
       if (before != nullptr && before->end == m->begin && !before->path.empty() &&
           before->path[0] == '/') {
         loc.kind = "global";
         loc.module = before->path;
+      } else if (ranges_recorded_ && !after_guard(m)) {
+        loc.kind = "heap";
       } else {
         loc.kind = "heap-or-stack";
       }
@@ -156,12 +203,32 @@ class ModelBuilder {
     return loc;
   }
 
+  // The held-lock snapshot of one access.
+  void held_locks(const HeldLocksRecord& r, ReportAccess* out) {
+    out->locks_known = (r.flags & kLocksKnown) != 0;
+    if (!out->locks_known) return;
+    for (const HeldLockRecord& l : r.locks) {
+      if (l.address == 0) break;
+      ReportHeldLock lock;
+      lock.address = l.address;
+      lock.mode = l.mode == static_cast<uint8_t>(HeldMode::kRead)    ? "read"
+                  : l.mode == static_cast<uint8_t>(HeldMode::kWrite) ? "write"
+                                                                     : "mutex";
+      lock.symbol = data_symbol(l.address);
+      lock.acquired_at = call_site(l.pc);
+      out->locks.push_back(std::move(lock));
+    }
+    out->locks_total = std::max<uint32_t>(r.total, static_cast<uint32_t>(out->locks.size()));
+  }
+
   RaceReport race(const RaceRecord& r) {
     RaceReport out;
     out.pid = log_.pid;
     out.current = access(r.current);
     out.previous = access(r.previous);
-    out.location = locate(r.current.address);
+    held_locks(r.current_locks, &out.current);
+    held_locks(r.previous_locks, &out.previous);
+    out.location = locate(r.current.address, r.current.thread_uid, r.previous.thread_uid);
     if (writes_kind(r.current.kind)) {
       out.has_values = true;
       out.value_size = std::clamp<uint32_t>(r.watch_size, 1, 8);
@@ -236,7 +303,7 @@ class ModelBuilder {
       add_creation(&out, e.thread_uid, e.os_tid);
     }
     if (!out.cycle.empty()) out.current = out.cycle[0].acquire;
-    out.location = locate(out.current.address);
+    out.location = locate(out.current.address, out.current.thread_uid, out.current.thread_uid);
     out.fingerprint = race_fingerprint(out);
     return out;
   }
@@ -261,7 +328,7 @@ class ModelBuilder {
       out.previous.kind = "lock";
       out.previous.stack = call_site(r.earlier_pc);
     }
-    out.location = locate(r.mutex);
+    out.location = locate(r.mutex, r.thread_uid, r.thread_uid);
     add_creation(&out, r.thread_uid, r.os_tid);
     out.fingerprint = race_fingerprint(out);
     return out;
@@ -277,6 +344,7 @@ class ModelBuilder {
   Symbolizer& symbolizer_;
   MemoryMap map_;
   std::unordered_map<uint32_t, const ThreadRecord*> threads_;
+  bool ranges_recorded_ = false;  // some thread record has its stack range (a newer writer)
 };
 
 // The raw identity of a stack: its pcs.
@@ -286,6 +354,8 @@ std::vector<uint64_t> raw_stack(const AccessRecord& a) {
   pcs.insert(pcs.end(), a.stack.frames, a.stack.frames + n);
   return pcs;
 }
+
+std::pair<uint64_t, uint64_t> pc_pair(uint64_t a, uint64_t b) { return a < b ? std::make_pair(a, b) : std::make_pair(b, a); }
 
 // Merges `from` into the list with index `index` (fingerprint -> position).
 void merge_into(std::vector<RaceReport>* list, std::map<std::string, size_t>* index,
@@ -332,6 +402,7 @@ ReportModel build_report_model(const RawLog& log, Symbolizer& symbolizer, const 
   ModelBuilder builder(log, symbolizer);
   // Distinct races by the unordered pair of raw stacks, in order of first appearance.
   std::map<std::pair<std::vector<uint64_t>, std::vector<uint64_t>>, size_t> index;
+  std::map<std::pair<uint64_t, uint64_t>, size_t> by_pcs;  // unordered PC pair -> its first race
   for (const RaceRecord& record : log.races) {
     std::vector<uint64_t> a = raw_stack(record.current);
     std::vector<uint64_t> b = raw_stack(record.previous);
@@ -344,6 +415,18 @@ ReportModel build_report_model(const RawLog& log, Symbolizer& symbolizer, const 
     } else {
       ++model.races[it->second].count;
     }
+    by_pcs.emplace(pc_pair(record.current.pc, record.previous.pc), it->second);
+  }
+  // Repeats of a recorded PC pair (not recorded again): the largest total written
+  // is the latest.
+  std::map<std::pair<uint64_t, uint64_t>, uint64_t> repeats;
+  for (const RaceSeenRecord& seen : log.race_seen) {
+    uint64_t& total = repeats[pc_pair(seen.current_pc, seen.previous_pc)];
+    total = std::max(total, seen.repeats);
+  }
+  for (const auto& [pcs, total] : repeats) {
+    auto it = by_pcs.find(pcs);
+    if (it != by_pcs.end()) model.races[it->second].count += total;
   }
   // Lock-order inversions: the writer reports each cycle once; a stream merged
   // from a fork or a replayed record is deduplicated again here.
@@ -404,6 +487,21 @@ ReportModel merge_report_models(const std::vector<ReportModel>& models) {
   rank(&out.races);
   rank(&out.suppressed);
   return out;
+}
+
+std::string frame_summary(const SourceFrame& f) {
+  std::string where;
+  if (!f.file.empty()) {
+    where = basename_of(f.file);
+    if (f.line > 0) {
+      where += fmt::format(":{}", f.line);
+      if (f.column > 0) where += fmt::format(":{}", f.column);
+    }
+  } else if (!f.module.empty()) {
+    where = fmt::format("({}+{:#x})", basename_of(f.module), f.module_offset);
+  }
+  if (where.empty()) return f.function.empty() ? fmt::format("{:#x}", f.pc) : f.function;
+  return f.function.empty() ? where : where + " in " + f.function;
 }
 
 std::string access_summary(const ReportAccess& a) {

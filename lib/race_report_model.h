@@ -20,6 +20,15 @@
 
 namespace racetrap {
 
+// A lock a thread held at its access (data races; from the raw record's snapshot).
+struct ReportHeldLock {
+  uint64_t address = 0;
+  std::string mode;    // "mutex", "read" or "write" (an rwlock's read or write lock)
+  std::string symbol;  // the lock's global name ("lock_a", "table+0x40"), "" when not a global
+  std::vector<SourceFrame> acquired_at;  // the call site of its acquisition (may be empty)
+  bool operator==(const ReportHeldLock&) const = default;
+};
+
 struct ReportAccess {
   std::string kind;  // "read", "write", "read-write" ("access" for a corrupt record)
   bool atomic = false;
@@ -29,6 +38,13 @@ struct ReportAccess {
   uint32_t os_tid = 0;       // 0 when unknown
   std::string thread_name;   // pthread name, "" when none
   std::vector<SourceFrame> stack;  // innermost first, inlined frames expanded
+  // Data races: the locks the thread held at the access. locks_known is false when
+  // that was not recorded (lock tracking off, a record of an older racetrap, or
+  // not a data race); `locks` are the first ones in acquisition order (at most
+  // kMaxRecordedLocks) and locks_total counts them all.
+  bool locks_known = false;
+  std::vector<ReportHeldLock> locks;
+  uint32_t locks_total = 0;
   bool operator==(const ReportAccess&) const = default;
 };
 
@@ -47,14 +63,20 @@ struct ReportThread {
 // Where the raced-on memory is.
 struct MemoryLocation {
   // "global" (module data; `symbol` names it when the symbol table does),
-  // "heap" ([heap], brk memory), "stack" (the main thread's [stack]),
-  // "heap-or-stack" (anonymous memory: big heap blocks, thread stacks),
-  // "tls" (reserved: not produced yet), "unknown" (not in the maps snapshot).
+  // "stack" (a thread's stack: a recorded thread's stack range, or the [stack]
+  // mapping, which is the main thread's), "tls" (a recorded thread's static TLS
+  // block and thread descriptor), "heap" ([heap], brk memory; and anonymous
+  // memory once the stream records thread ranges, unless it looks like the
+  // stack of a thread with no record: a guard page right below it),
+  // "heap-or-stack" (anonymous memory that may be either), "unknown" (not in
+  // the maps snapshot).
   std::string kind = "unknown";
   std::string symbol;   // demangled global name, "" when unknown
   uint64_t start = 0;   // first byte of the symbol (global with symbol only)
   uint64_t size = 0;    // symbol size (0 when unknown)
   std::string module;   // ELF file whose data it is (global only)
+  bool has_thread = false;  // "stack"/"tls": whose it is is known
+  uint32_t thread_uid = 0;  // T<uid> of that thread (0: the main thread)
   bool operator==(const MemoryLocation&) const = default;
 };
 
@@ -83,7 +105,8 @@ struct RaceReport {
   std::string kind = "data-race";  // the bug kind (SARIF rule racetrap/<kind>)
   std::string fingerprint;         // 16 hex digits, stable across runs
   uint32_t pid = 0;                // process of the first run that saw it
-  uint64_t count = 0;              // records (samples) of this race, all runs
+  uint64_t count = 0;              // times this race was seen, all runs: its records plus
+                                   // the repeats counted for its PC pair (RaceSeenRecord)
   uint64_t runs = 0;               // runs (processes) that saw it
   ReportAccess current;            // the access that hit the watchpoint
   ReportAccess previous;           // the earlier, sampled access
@@ -124,7 +147,9 @@ struct ReportModel {
 };
 
 // One run's raw stream -> deduplicated, symbolized races in order of first
-// appearance, then its lock-order inversions (deduplicated by the set of lock
+// appearance (each race's count: its records, plus the largest repeat total of
+// the stream's RaceSeenRecords for the unordered PC pair of its first record;
+// totals of pairs with no record are dropped), then its lock-order inversions (deduplicated by the set of lock
 // addresses and acquisition sites) and pthread misuse (by kind and stack), all in
 // `races` with their `kind`. `source` is recorded in RunInfo.
 ReportModel build_report_model(const RawLog& log, Symbolizer& symbolizer,
@@ -142,6 +167,10 @@ std::string race_fingerprint(const RaceReport& race);
 // has a file, else "(module+0xoff) in function", else "(module+0xoff)"; the pc in
 // hex when no frame says anything.
 std::string access_summary(const ReportAccess& access);
+
+// "file:line:column in function" (file basename) / "(module+0xoff) in function" /
+// "0x..." for one frame: how a lock's acquisition site is shown.
+std::string frame_summary(const SourceFrame& frame);
 
 // "main thread (tid=N)" / "thread T2 'name' (tid=N)"; tid 0 leaves it out.
 std::string thread_label(uint32_t uid, const std::string& name, uint32_t tid);

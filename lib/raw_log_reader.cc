@@ -6,6 +6,7 @@
 #include "raw_log_reader.h"
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -13,6 +14,9 @@
 
 namespace racetrap {
 namespace {
+
+static_assert(offsetof(ThreadRecord, stack_begin) == kThreadRecordV1Size,
+              "the memory ranges are appended after the first version's fields");
 
 // Reads the whole file at `path` into *out. False with *error set on failure.
 bool read_whole_file(const std::string& path, std::string* out, std::string* error) {
@@ -50,10 +54,28 @@ void sanitize(ThreadRecord& thread) {
   sanitize(thread.creation);
 }
 
+void sanitize(HeldLocksRecord& locks) {
+  locks.flags &= kLocksKnown;
+  if (locks.flags == 0) {
+    locks = HeldLocksRecord{};
+    return;
+  }
+  uint32_t kept = 0;
+  while (kept < static_cast<uint32_t>(kMaxRecordedLocks) && locks.locks[kept].address != 0) ++kept;
+  for (uint32_t i = kept; i < static_cast<uint32_t>(kMaxRecordedLocks); ++i) locks.locks[i] = HeldLockRecord{};
+  for (uint32_t i = 0; i < kept; ++i)
+    if (locks.locks[i].mode > 2) locks.locks[i].mode = 0;
+  if (locks.total < kept) locks.total = kept;
+}
+
 void sanitize(RaceRecord& race) {
   sanitize(race.current.stack);
   sanitize(race.previous.stack);
+  sanitize(race.current_locks);
+  sanitize(race.previous_locks);
 }
+
+void sanitize(RaceSeenRecord&) {}
 
 void sanitize(LockCycleRecord& cycle) {
   if (cycle.edge_count > static_cast<uint32_t>(kMaxCycleEdges)) cycle.edge_count = kMaxCycleEdges;
@@ -126,23 +148,27 @@ std::optional<RawLog> read_raw_log(const std::string& path, std::string* error) 
         log.maps.assign(payload, chunk.length);
         break;
       case ChunkType::kThread: {
-        if (chunk.length != sizeof(ThreadRecord)) {
+        // An older writer's record lacks the memory ranges at the end: zero-filled.
+        if (chunk.length != sizeof(ThreadRecord) && chunk.length != kThreadRecordV1Size) {
           ++bad_chunks;
           break;
         }
         ThreadRecord thread;
-        std::memcpy(&thread, payload, sizeof thread);
+        std::memset(&thread, 0, sizeof thread);
+        std::memcpy(&thread, payload, chunk.length);
         sanitize(thread);
         log.threads.push_back(thread);
         break;
       }
       case ChunkType::kRace: {
-        if (chunk.length != sizeof(RaceRecord)) {
+        // The current size, or the first release's (without the held locks).
+        if (chunk.length != sizeof(RaceRecord) && chunk.length != kRaceRecordSizeV1) {
           ++bad_chunks;
           break;
         }
         RaceRecord race;
-        std::memcpy(&race, payload, sizeof race);
+        std::memset(&race, 0, sizeof race);
+        std::memcpy(&race, payload, chunk.length);
         sanitize(race);
         log.races.push_back(race);
         break;
@@ -152,6 +178,9 @@ std::optional<RawLog> read_raw_log(const std::string& path, std::string* error) 
         break;
       case ChunkType::kMisuse:
         read_record(payload, chunk.length, &log.misuses, &bad_chunks);
+        break;
+      case ChunkType::kRaceSeen:
+        read_record(payload, chunk.length, &log.race_seen, &bad_chunks);
         break;
       default:
         break;  // unknown chunk type from a newer writer: skip

@@ -17,6 +17,8 @@ struct RawLog {
   std::vector<RaceRecord> races;
   std::vector<LockCycleRecord> lock_cycles;  // lock-order inversions
   std::vector<MisuseRecord> misuses;         // pthread API misuse
+  std::vector<RaceSeenRecord> race_seen;     // repeat totals of recorded races, as written
+                                             // (race_report_model.cc folds them into counts)
   bool truncated = false;  // a torn chunk was ignored at the end
 };
 
@@ -24,7 +26,10 @@ struct RawLog {
 // or not a raw stream (bad magic, other version). On success *error is cleared,
 // or holds a one-line warning when chunks with a wrong record size were skipped.
 // Unknown chunk types are skipped silently; frame counts are clamped to
-// kMaxFrames and thread names NUL-terminated, so records are safe to use.
+// kMaxFrames, held-lock totals to at least the locks kept, and thread names
+// NUL-terminated, so records are safe to use. A RaceRecord of the first release
+// (kRaceRecordSizeV1 bytes, before the held-lock snapshots) is accepted with the
+// missing fields zero (locks unknown).
 // `error` may be null.
 std::optional<RawLog> read_raw_log(const std::string& path, std::string* error);
 

@@ -99,6 +99,9 @@ void RawLogWriter::reset_after_fork(const char* path, uint32_t pid) {
 }
 
 void RawLogWriter::seal() {
+  if (state_.load(std::memory_order_acquire) == kOpen) {
+    if (void (*hook)() = before_seal_.load(std::memory_order_acquire)) hook();
+  }
   int s = kOpen;
   state_.compare_exchange_strong(s, kSealed, std::memory_order_acq_rel);
 }
@@ -205,6 +208,12 @@ bool RawLogWriter::append_misuse(const MisuseRecord& record) {
   ErrnoKeeper keep;
   if (!ensure_open()) return false;
   return append_chunk(ChunkType::kMisuse, &record, sizeof record);
+}
+
+bool RawLogWriter::append_race_seen(const RaceSeenRecord& record) {
+  ErrnoKeeper keep;
+  if (state_.load(std::memory_order_acquire) != kOpen) return false;
+  return append_chunk(ChunkType::kRaceSeen, &record, sizeof record);
 }
 
 bool RawLogWriter::append_maps() {

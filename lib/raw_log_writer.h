@@ -30,6 +30,9 @@ class RawLogWriter {
   // Lock-order inversions and pthread misuse (preload/lock_tracking.cc).
   bool append_lock_cycle(const LockCycleRecord& record);
   bool append_misuse(const MisuseRecord& record);
+  // How often a recorded race repeated (preload/watchpoint_trap.cc). Only into a
+  // stream that is already open (a repeat always follows its race record).
+  bool append_race_seen(const RaceSeenRecord& record);
   // Re-snapshots /proc/self/maps (e.g. after dlopen) into the stream.
   bool append_maps();
 
@@ -39,7 +42,11 @@ class RawLogWriter {
   }
   // Stops appending (the file stays, for the exit-time report): threads still
   // running while the process exits cannot add to a report being rendered.
+  // The before-seal hook, when set, runs first (while appends still work) so
+  // counters kept in memory reach the stream; seal() runs in ordinary context.
   void seal();
+  // signal-safe (one atomic store); nullptr removes it.
+  void set_before_seal(void (*hook)()) { before_seal_.store(hook, std::memory_order_release); }
   bool failed() const { return state_.load(std::memory_order_acquire) == kFailed; }
   int error() const { return error_; }  // errno of the failed open
   const char* path() const { return path_; }
@@ -65,6 +72,7 @@ class RawLogWriter {
   int error_ = 0;
   std::atomic<int> state_{kClosed};
   std::atomic<uint64_t> races_{0};
+  std::atomic<void (*)()> before_seal_{nullptr};
 };
 
 }  // namespace racetrap

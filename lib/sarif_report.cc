@@ -151,8 +151,40 @@ class SarifWriter {
   static std::string access_text(const ReportAccess& a, bool previous) {
     std::string kind = previous ? "Previous " + a.kind : a.kind;
     if (!kind.empty()) kind[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(kind[0])));
-    return fmt::format("{} of size {}{} at {:#x} by {}", kind, a.size, a.atomic ? " (atomic)" : "",
-                       a.address, thread_label(a.thread_uid, a.thread_name, a.os_tid));
+    return fmt::format("{} of size {}{} at {:#x} by {}{}", kind, a.size, a.atomic ? " (atomic)" : "",
+                       a.address, thread_label(a.thread_uid, a.thread_name, a.os_tid), locks_text(a));
+  }
+
+  // ", holding mutex 'lock_a' (0x...)" / ", holding no lock"; "" when unknown.
+  static std::string locks_text(const ReportAccess& a) {
+    if (!a.locks_known) return "";
+    if (a.locks_total == 0) return ", holding no lock";
+    std::string text = ", holding ";
+    for (size_t i = 0; i < a.locks.size(); ++i) {
+      const ReportHeldLock& l = a.locks[i];
+      if (i > 0) text += " and ";
+      text += l.mode == "mutex" ? "mutex" : "rwlock (" + l.mode + ")";
+      if (!l.symbol.empty()) text += fmt::format(" '{}'", l.symbol);
+      text += fmt::format(" ({:#x})", l.address);
+    }
+    if (a.locks_total > a.locks.size())
+      text += fmt::format("{}{} more", a.locks.empty() ? "" : " and ", a.locks_total - a.locks.size());
+    return text;
+  }
+
+  // The result property for one access's held locks.
+  static Json locks_json(const ReportAccess& a) {
+    Json o = Json::object();
+    o.set("total", a.locks_total);
+    Json& list = o.set("locks", Json::array());
+    for (const ReportHeldLock& l : a.locks) {
+      Json& j = list.push(Json::object());
+      j.set("address", fmt::format("{:#x}", l.address));
+      j.set("mode", l.mode);
+      if (!l.symbol.empty()) j.set("symbol", l.symbol);
+      if (!l.acquired_at.empty()) j.set("acquiredAt", frame_summary(l.acquired_at[0]));
+    }
+    return o;
   }
 
   // The parts every result has beyond its message, locations and stacks.
@@ -298,9 +330,15 @@ class SarifWriter {
     if (!r.location.symbol.empty()) loc.set("symbol", r.location.symbol);
     if (r.location.size != 0) loc.set("size", r.location.size);
     if (!r.location.module.empty()) loc.set("module", r.location.module);
+    if (r.location.has_thread) loc.set("threadUid", r.location.thread_uid);
     if (r.has_values) {
       props.set("valueBefore", fmt::format("{:#x}", r.value_before));
       props.set("valueAfter", fmt::format("{:#x}", r.value_after));
+    }
+    if (r.current.locks_known || r.previous.locks_known) {
+      Json& locks = props.set("locksHeld", Json::object());
+      if (r.current.locks_known) locks.set("current", locks_json(r.current));
+      if (r.previous.locks_known) locks.set("previous", locks_json(r.previous));
     }
     return res;
   }

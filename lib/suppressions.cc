@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 namespace racetrap {
 namespace {
@@ -207,12 +208,28 @@ namespace {
 // std::atomic operation of libstdc++: on x86 a relaxed/acquire/release atomic
 // load or store is a plain MOV, which racetrap cannot tell from a plain access
 // by the instruction, but debug info names it.
+// A demangled template function starts with its return type ("void
+// std::__atomic_impl::store<T>(...)"): the qualified name is what follows the last
+// space outside template arguments before the parameter list.
+std::string_view qualified_name(std::string_view function) {
+  size_t start = 0;
+  int depth = 0;
+  for (size_t i = 0; i < function.size(); ++i) {
+    char c = function[i];
+    if (c == '<') ++depth;
+    else if (c == '>' && depth > 0) --depth;
+    else if (c == '(' && depth == 0) break;
+    else if (c == ' ' && depth == 0) start = i + 1;
+  }
+  return function.substr(start);
+}
+
 bool is_std_atomic_access(const ReportAccess& a) {
   if (a.stack.empty()) return false;
-  const std::string& f = a.stack[0].function;
+  const std::string_view name = qualified_name(a.stack[0].function);
   for (const char* prefix : {"std::__atomic_impl::", "std::atomic<", "std::__atomic_base<", "std::atomic_ref<",
                              "std::__atomic_ref<", "std::__atomic_float<"})
-    if (f.rfind(prefix, 0) == 0) return true;
+    if (name.starts_with(prefix)) return true;
   return false;
 }
 

@@ -20,15 +20,24 @@
 namespace racetrap {
 namespace {
 
-char* g_debuginfo_path = nullptr;  // libdwfl default search path
+// libdwfl's own default search path for separate debug files: "" is the
+// directory of the file itself (its .gnu_debuglink name), ".debug" a subdirectory
+// of it, and absolute directories are searched by build-id
+// (DIR/.build-id/xx/rest.debug) and by the debuglink name under the file's path.
+constexpr const char* kDefaultDebuginfoPath = ":.debug:/usr/lib/debug";
 
-// libdwfl keeps a pointer to the callbacks, so they live for the whole program.
-const Dwfl_Callbacks kCallbacks = {
-    .find_elf = dwfl_linux_proc_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
-    .section_address = nullptr,
-    .debuginfo_path = &g_debuginfo_path,
-};
+// `extra` directories first (absolute paths; a relative one is made absolute
+// against the current directory), then the default.
+std::string debuginfo_path(const std::vector<std::string>& extra) {
+  std::string path;
+  for (const std::string& dir : extra) {
+    if (dir.empty()) continue;
+    std::error_code ec;
+    std::filesystem::path abs = std::filesystem::absolute(dir, ec);
+    path += (ec ? dir : abs.lexically_normal().string()) + ":";
+  }
+  return path + kDefaultDebuginfoPath;
+}
 
 std::string demangle(const char* name) {
   if (name == nullptr) return {};
@@ -97,14 +106,25 @@ int udata_attr(Dwarf_Die* die, unsigned int name, Dwarf_Word* value) {
 }  // namespace
 
 struct Symbolizer::Impl {
+  // libdwfl keeps pointers to the callbacks and the path: they live as long as the Dwfl.
+  std::string path;
+  char* path_ptr = nullptr;
+  Dwfl_Callbacks callbacks{};
   Dwfl* dwfl = nullptr;
   std::unordered_map<uint64_t, std::vector<SourceFrame>> cache[2];  // [return_address]
 
   std::vector<SourceFrame> lookup(uint64_t pc, bool return_address);
 };
 
-Symbolizer::Symbolizer(const std::string& maps_text) : impl_(std::make_unique<Impl>()) {
-  Dwfl* dwfl = dwfl_begin(&kCallbacks);
+Symbolizer::Symbolizer(const std::string& maps_text, const std::vector<std::string>& debug_dirs)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->path = debuginfo_path(debug_dirs);
+  impl_->path_ptr = impl_->path.data();
+  impl_->callbacks.find_elf = dwfl_linux_proc_find_elf;
+  impl_->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
+  impl_->callbacks.section_address = nullptr;
+  impl_->callbacks.debuginfo_path = &impl_->path_ptr;
+  Dwfl* dwfl = dwfl_begin(&impl_->callbacks);
   if (dwfl == nullptr) return;
   dwfl_report_begin(dwfl);
   if (!maps_text.empty()) {

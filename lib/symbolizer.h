@@ -32,7 +32,11 @@ struct DataSymbol {
 
 class Symbolizer {
  public:
-  explicit Symbolizer(const std::string& maps_text);
+  // `debug_dirs`: more directories to search for separate debug files, before
+  // the default ones (the file's own directory and its .debug/ for the
+  // .gnu_debuglink name, /usr/lib/debug): DIR/.build-id/xx/rest.debug by build-id,
+  // and DIR/<path of the file>/<debuglink name>.
+  explicit Symbolizer(const std::string& maps_text, const std::vector<std::string>& debug_dirs = {});
   ~Symbolizer();
   Symbolizer(const Symbolizer&) = delete;
   Symbolizer& operator=(const Symbolizer&) = delete;

@@ -72,12 +72,18 @@ void render_location(const RaceReport& race, std::string* out) {
     }
   } else if (l.kind == "heap") {
     *out += "  Location is heap memory.\n";
-  } else if (l.kind == "stack") {
-    *out += "  Location is stack of main thread.\n";
+  } else if (l.kind == "stack" || l.kind == "tls") {
+    // ThreadSanitizer's words: "stack of main thread", "TLS of thread T2".
+    const char* what = l.kind == "stack" ? "stack" : "TLS";
+    if (!l.has_thread) {
+      *out += fmt::format("  Location is {} of a thread.\n", what);
+    } else if (l.thread_uid == 0) {
+      *out += fmt::format("  Location is {} of main thread.\n", what);
+    } else {
+      *out += fmt::format("  Location is {} of thread T{}.\n", what, l.thread_uid);
+    }
   } else if (l.kind == "heap-or-stack") {
     *out += "  Location is heap or thread stack memory (anonymous mapping).\n";
-  } else if (l.kind == "tls") {
-    *out += "  Location is thread-local storage.\n";
   }
 }
 
@@ -118,6 +124,30 @@ class LockNames {
  private:
   std::vector<uint64_t> locks_;
 };
+
+// "    Locks held: M1 (mutex 0x... 'name', acquired at file.c:12:3 in f)", one lock a
+// line, after an access's stack; "none" when it held none, nothing when unknown.
+void render_held_locks(const ReportAccess& a, LockNames& name, std::string* out) {
+  if (!a.locks_known) return;
+  if (a.locks_total == 0) {
+    *out += "    Locks held: none\n";
+    return;
+  }
+  const std::string first = "    Locks held: ";
+  for (size_t i = 0; i < a.locks.size(); ++i) {
+    const ReportHeldLock& l = a.locks[i];
+    std::string what = l.mode == "mutex" ? fmt::format("mutex {:#x}", l.address)
+                                         : fmt::format("rwlock {:#x} {}-locked", l.address, l.mode);
+    if (!l.symbol.empty()) what += fmt::format(" '{}'", l.symbol);
+    if (!l.acquired_at.empty()) what += ", acquired at " + frame_summary(l.acquired_at[0]);
+    *out += (i == 0 ? first : std::string(first.size(), ' ')) + fmt::format("{} ({})\n", name(l.address, ""), what);
+  }
+  if (a.locks_total > a.locks.size()) {
+    const uint32_t more = a.locks_total - static_cast<uint32_t>(a.locks.size());
+    *out += (a.locks.empty() ? first : std::string(first.size(), ' ')) +
+            fmt::format("{} more lock{} not recorded\n", more, more == 1 ? "" : "s");
+  }
+}
 
 void render_cycle(const RaceReport& race, std::string* out) {
   *out += kRule;
@@ -170,8 +200,11 @@ void render_race(const RaceReport& race, std::string* out) {
   if (race.kind != "data-race") return render_misuse(race, out);
   *out += kRule;
   *out += fmt::format("WARNING: racetrap: data race (pid={})\n", race.pid);
+  LockNames locks;
   render_access(race.current, false, out);
+  render_held_locks(race.current, locks, out);
   render_access(race.previous, true, out);
+  render_held_locks(race.previous, locks, out);
   render_location(race, out);
   if (race.has_values) {
     *out += fmt::format("  Value before the {}: {:#x}, after: {:#x} ({} byte{})\n", race.current.kind,

@@ -29,22 +29,10 @@ void VectorClock::grow(uint32_t slots) {
 
 void VectorClock::reserve(uint32_t slots) { grow(slots); }
 
-void VectorClock::set(uint32_t slot, Epoch e) {
-  if (slot >= size_) {
-    grow(slot + 1);
-    std::memset(data_ + size_, 0, (slot + 1 - size_) * sizeof(Epoch));
-    size_ = slot + 1;
-  }
-  data_[slot] = e;
-}
-
-void VectorClock::join(const VectorClock& other) {
-  if (other.size_ > size_) {
-    grow(other.size_);
-    std::memset(data_ + size_, 0, (other.size_ - size_) * sizeof(Epoch));
-    size_ = other.size_;
-  }
-  for (uint32_t i = 0; i < other.size_; ++i) data_[i] = std::max(data_[i], other.data_[i]);
+void VectorClock::extend(uint32_t slots) {
+  grow(slots);
+  std::memset(data_ + size_, 0, (slots - size_) * sizeof(Epoch));
+  size_ = slots;
 }
 
 void VectorClock::assign(const VectorClock& other) {
@@ -54,9 +42,11 @@ void VectorClock::assign(const VectorClock& other) {
 }
 
 bool VectorClock::covers(const VectorClock& other) const {
-  for (uint32_t i = 0; i < other.size_; ++i)
-    if (other.data_[i] > get(i)) return false;
-  return true;
+  const uint32_t common = std::min(size_, other.size_);
+  bool later = false;  // some epoch of other is later than ours
+  for (uint32_t i = 0; i < common; ++i) later |= other.data_[i] > data_[i];
+  for (uint32_t i = common; i < other.size_; ++i) later |= other.data_[i] != 0;
+  return !later;
 }
 
 }  // namespace racetrap

@@ -33,6 +33,10 @@ struct Watch {
                               // that many have armed it without a trap, it can retire early
   uint64_t value = 0;       // up to 8 bytes at bp_address at the sample
   StackRecord stack;        // the owner's stack at the sample
+  // The locks the owner held at the sample (fixed size: the slot is a seqlock
+  // written from signal handlers). Copied with the stack; after it, so a
+  // header-only read (arming) skips both.
+  HeldLocksRecord locks;
 };
 
 // Debug-register coverage for an access: the smallest naturally aligned 1/2/4/8-byte
@@ -69,7 +73,7 @@ class WatchBoard {
 
   // Consistent copy of slot i. Returns its generation (0 = empty), or
   // kBusy when a writer held it through every retry. `with_stack` false skips the
-  // stack copy (arming needs only the header).
+  // stack and held-lock copies (arming needs only the header).
   static constexpr uint64_t kBusy = ~0ull;
   uint64_t read(int i, Watch* out, bool with_stack) const;
 

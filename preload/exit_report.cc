@@ -1,119 +1,89 @@
-// exit_report.cc — at exit: raw stream -> report model (symbolized against this
-// process's own maps, deduplicated) -> suppressions -> the report files of
-// RACETRAP_FORMAT (lib/report_output.h), never overwriting a file; then the
-// summary, suppression and statistics lines on stderr.
+// exit_report.cc — at exit: decides whether anything needs rendering (a raw
+// stream was written, or suppressions/statistics were asked for), loads
+// libracetrap_report.so from the preload's own directory and hands it the run's
+// state (report_library.h); removes the raw stream once it is rendered. The
+// preload itself links no renderer, symbolizer or report model: a run that
+// records nothing never maps them.
 #include "exit_report.h"
 
+#include <dlfcn.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
-#include <fmt/format.h>
-#include <fstream>
-#include <sstream>
-#include <string>
 
-#include "race_report_model.h"
-#include "raw_log_reader.h"
-#include "report_output.h"
-#include "suppressions.h"
-#include "symbolizer.h"
-#include "text_report.h"
+#include "report_library.h"
 
 namespace racetrap {
 namespace {
 
-std::string read_self_maps() {
-  std::ifstream in("/proc/self/maps");
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// The run statistics in report order. `suppressed` are race records silenced by
-// suppressions; `dropped` are race verdicts that never reached the raw stream.
-std::vector<std::pair<std::string, uint64_t>> collect_stats(const Runtime& rt, uint64_t suppressed) {
-  const RunStats& s = rt.stats;
-  uint64_t races = s.races.load(), repeated = s.races_repeated.load();
-  uint64_t written = rt.raw_log.races_written();
-  uint64_t dropped = races > repeated + written ? races - repeated - written : 0;
-  return {
-      {"samples", s.samples.load()},
-      {"samples_in_runtime", s.samples_in_runtime.load()},
-      {"samples_deferred", s.samples_deferred.load()},
-      {"samples_no_access", s.samples_no_access.load()},
-      {"samples_filtered", s.samples_filtered.load()},
-      {"samples_yielded", s.samples_yielded.load()},
-      {"samples_not_chosen", s.samples_not_chosen.load()},
-      {"watches_published", s.watches_published.load()},
-      {"watches_retired_quiet", s.watches_retired_quiet.load()},
-      {"arms", s.arms.load()},
-      {"traps", s.traps.load()},
-      {"traps_stale", s.traps_stale.load()},
-      {"conflicts", s.conflicts.load()},
-      {"races", races},
-      {"races_repeated", repeated},
-      {"races_written", written},
-      {"suppressed", suppressed},
-      {"dropped", dropped},
-  };
-}
-
-std::vector<ReportFormat> formats_of(const Flags& flags) {
-  std::vector<ReportFormat> formats;
-  std::string problem = parse_formats(flags.format, &formats);
-  if (!problem.empty()) {
-    write_stderr_line(fmt::format("racetrap: RACETRAP_FORMAT='{}': {}; using text", flags.format, problem).c_str());
-    formats = {ReportFormat::kText};
-  }
-  return formats;
-}
-
-Suppressions suppressions_of(const Flags& flags) {
-  if (flags.suppressions.empty()) return {};
-  Suppressions rules = load_suppressions(flags.suppressions);
-  for (const std::string& e : rules.errors) write_stderr_line(fmt::format("racetrap: {}", e).c_str());
-  return rules;
+// Something for the report library to do: a raw stream to render, a suppressions
+// file to read (its errors are reported even when no race matched), a suppression
+// listing or the statistics line to print.
+bool needs_rendering(const Runtime& rt) {
+  const Flags& f = rt.flags;
+  return rt.raw_log.opened() || !f.suppressions.empty() || f.print_suppressions || f.stats || f.verbosity >= 1;
 }
 
 }  // namespace
 
-void finish_report(Runtime& rt) {
-  const Flags& flags = rt.flags;
-  ReportModel model;
-  bool have_log = false;
-  if (rt.raw_log.failed()) {
-    write_stderr_line(fmt::format("racetrap: races were found but {} could not be created ({})", rt.raw_log.path(),
-                                  std::strerror(rt.raw_log.error()))
-                          .c_str());
-  } else if (rt.raw_log.opened()) {
-    std::string error;
-    std::optional<RawLog> log = read_raw_log(rt.raw_log.path(), &error);
-    if (!log) {
-      write_stderr_line(fmt::format("racetrap: {}", error).c_str());
-    } else {
-      log->maps = read_self_maps();  // newer than the stream's snapshot (dlopen)
-      Symbolizer symbolizer(log->maps);
-      model = build_report_model(*log, symbolizer);
-      have_log = true;
-    }
-  }
-  apply_suppressions(suppressions_of(flags), &model);
-  model.stats = collect_stats(rt, total_count(model.suppressed));
+bool report_library_path(char* out, unsigned long size) {
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&report_library_path), &info) == 0 || info.dli_fname == nullptr) return false;
+  const char* slash = std::strrchr(info.dli_fname, '/');
+  int dir_len = slash == nullptr ? 1 : static_cast<int>(slash - info.dli_fname);
+  const char* dir = slash == nullptr ? "." : info.dli_fname;
+  int n = std::snprintf(out, size, "%.*s/%s", dir_len, dir, kReportLibraryName);
+  return n > 0 && static_cast<unsigned long>(n) < size;
+}
 
-  if (!model.races.empty()) {
-    bool to_stderr = std::strcmp(rt.log_prefix, "stderr") == 0;
-    std::string base = to_stderr ? "stderr" : fmt::format("{}.{}", rt.log_prefix, rt.pid);
-    std::vector<WrittenReport> written = write_reports(model, base, formats_of(flags), flags.source_root);
-    write_stderr_line(written_summary(model.races, written).c_str());
+void finish_report(Runtime& rt) {
+  if (rt.raw_log.failed()) {
+    char line[4400];
+    std::snprintf(line, sizeof line, "racetrap: races were found but %s could not be created (%s)", rt.raw_log.path(),
+                  std::strerror(rt.raw_log.error()));
+    write_stderr_line(line);
   }
-  if (flags.print_suppressions) {
-    std::string listing = suppressions_listing(model);
-    if (listing.empty()) listing = fmt::format("racetrap: matched 0 suppressions (pid={})\n", rt.pid);
-    listing.pop_back();
-    write_stderr_line(listing.c_str());
+  if (!needs_rendering(rt)) return;
+
+  char path[4200];
+  const char* problem = nullptr;
+  RenderExitReportFn render = nullptr;
+  if (!report_library_path(path, sizeof path)) {
+    std::snprintf(path, sizeof path, "%s", kReportLibraryName);
+    problem = "the preload's own path is unknown";
+  } else if (void* handle = dlopen(path, RTLD_NOW | RTLD_LOCAL)) {
+    render = reinterpret_cast<RenderExitReportFn>(dlsym(handle, kRenderEntryName));
+    if (render == nullptr) problem = "it has no entry point";
+  } else {
+    problem = dlerror();
   }
-  if (flags.stats || flags.verbosity >= 1) write_stderr_line(stats_line(model).c_str());
-  if (have_log) {
+
+  ExitReportRequest request;
+  request.flags = &rt.flags;
+  request.stats = &rt.stats;
+  request.log_prefix = rt.log_prefix;
+  request.pid = rt.pid;
+  request.raw_path = rt.raw_log.path();
+  request.raw_opened = rt.raw_log.opened();
+  request.races_written = rt.raw_log.races_written();
+  const int rendered = render != nullptr ? render(&request) : -1;
+  if (rendered < 0) {
+    if (problem == nullptr) problem = "it is from another build";
+    char line[9000];
+    if (request.raw_opened)
+      std::snprintf(line, sizeof line,
+                    "racetrap: the reports recorded in %s (%llu data races) were not rendered: cannot load %s (%s); "
+                    "render them with `racetrap report %s`",
+                    request.raw_path, static_cast<unsigned long long>(request.races_written), path, problem,
+                    request.raw_path);
+    else
+      std::snprintf(line, sizeof line, "racetrap: cannot load %s (%s): no suppression or statistics output", path,
+                    problem);
+    write_stderr_line(line);
+    return;
+  }
+  if (rendered == 1) {
     rt.raw_log.close();
     unlink(rt.raw_log.path());
   }

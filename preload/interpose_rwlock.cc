@@ -31,8 +31,8 @@ int rwlock_lock_call(bool writer, bool blocking, void* ret, Fn real, pthread_rwl
   if (track && blocking) before_blocking_lock(t, l, /*is_mutex=*/false, call);
   int rc = real(l, args...);
   if (rc == 0) {
+    if (track) after_lock(t, l, mode, call);  // before acquire(): see lock_call
     rwlock_acquire(t, l, writer);
-    if (track) after_lock(t, l, mode, call);
   }
   return rc;
 }

@@ -30,16 +30,19 @@ bool locked(int rc) { return rc == 0 || rc == EOWNERDEAD; }
 // `ret`: the interposer's return address, the program's call site.
 template <typename Fn, typename... Args>
 int lock_call(bool blocking, void* ret, Fn real, pthread_mutex_t* m, Args... args) {
-  ThreadState* t = watched_thread();
+  Runtime& rt = runtime();
+  ThreadState* t = watched_thread(rt);
   if (t == nullptr) return real(m, args...);
-  RuntimeScope scope;
-  const bool track = lock_tracking_on(ret);
+  RuntimeScope scope(t);
+  const bool track = lock_tracking_on(rt, ret);
   const uint64_t call = reinterpret_cast<uint64_t>(ret);
   if (track && blocking) before_blocking_lock(t, m, /*is_mutex=*/true, call);
   int rc = real(m, args...);
   if (locked(rc)) {
-    acquire(t, m);
+    // Held-lock bookkeeping first: acquire() allows deferred samples, and a sample
+    // taken between the two must already list this lock as held.
     if (track) after_lock(t, m, HeldMode::kMutex, call);
+    acquire(rt, t, m);
   }
   return rc;
 }
@@ -71,7 +74,7 @@ int wait_call(void* ret, Fn real, pthread_cond_t* cond, pthread_mutex_t* mutex, 
   if (lock_tracking_on(ret)) before_cond_wait(t, mutex, reinterpret_cast<uint64_t>(ret));
   release(t, mutex);
   int rc = real(cond, mutex, args...);
-  runtime().sync_clocks.acquire(sync_key(cond), t->clock);
+  join_from(t, cond);
   acquire(t, mutex);
   return rc;
 }
@@ -103,12 +106,13 @@ RACETRAP_INTERPOSE int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clo
 
 RACETRAP_INTERPOSE int pthread_mutex_unlock(pthread_mutex_t* m) {
   static auto real = next_function<int (*)(pthread_mutex_t*)>("pthread_mutex_unlock");
-  ThreadState* t = watched_thread();
+  Runtime& rt = runtime();
+  ThreadState* t = watched_thread(rt);
   if (t == nullptr) return real(m);
-  RuntimeScope scope;
+  RuntimeScope scope(t);
   void* ret = __builtin_return_address(0);
-  if (lock_tracking_on(ret)) before_mutex_unlock(t, m, reinterpret_cast<uint64_t>(ret));
-  if (!unlock_will_fail(m, t)) release(t, m);
+  if (lock_tracking_on(rt, ret)) before_mutex_unlock(t, m, reinterpret_cast<uint64_t>(ret));
+  if (!unlock_will_fail(m, t)) release(rt, t, m);
   mark_deferrable(t);
   return real(m);
 }

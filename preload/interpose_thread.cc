@@ -49,6 +49,7 @@ void mark(ThreadState* t, int bit) {
 
 void thread_exiting(void* p) {
   auto* t = static_cast<ThreadState*>(p);
+  retire_watches_on_thread_memory(t);
   detach_thread_state(t);
   mark(t, kExited);
 }

@@ -13,17 +13,20 @@
 #include <link.h>
 #include <libunwind.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include "lock_order_graph.h"
 #include "spin_lock.h"
 #include "stack_capture.h"
+#include "thread_record_log.h"
 
 namespace racetrap {
 
 // The executable segments of libracetrap.so and libunwind, found once at load.
 CodeRange g_own_code[kMaxOwnCodeRanges];
 int g_own_code_count = 0;
+CodeRange g_own_code_span;
 
 namespace {
 
@@ -68,14 +71,6 @@ bool first_misuse(MisuseKind kind, uint64_t ret) {
     }
   }
   return true;
-}
-
-// The thread record of `t` in the stream, once per slot and thread (the same
-// protocol as the trap handler's: Runtime::thread_record_logged).
-void log_thread_once(Runtime& rt, const ThreadState* t) {
-  if (t->uid == 0 || t->slot >= kMaxThreadSlots || rt.thread_records[t->slot].uid != t->uid) return;
-  if (rt.thread_record_logged[t->slot].exchange(t->uid + 1, std::memory_order_acq_rel) == t->uid + 1) return;
-  rt.raw_log.append_thread(rt.thread_records[t->slot]);
 }
 
 // Threads that took lock-order edges may have exited (and their slots been reused)
@@ -128,7 +123,7 @@ void report_misuse(ThreadState* t, MisuseKind kind, const void* mutex, uint32_t 
   record.mutex = reinterpret_cast<uint64_t>(mutex);
   record.earlier_pc = earlier_pc;
   capture_call_stack(ret, &record.stack);
-  log_thread_once(rt, t);
+  log_thread_once(rt, t->slot, t->uid);
   rt.raw_log.append_misuse(record);
 }
 
@@ -189,6 +184,12 @@ int collect_ranges(dl_phdr_info* info, size_t, void* data) {
 __attribute__((constructor)) void find_own_code() {
   uintptr_t wanted[2] = {reinterpret_cast<uintptr_t>(&find_own_code), reinterpret_cast<uintptr_t>(&unw_backtrace)};
   dl_iterate_phdr(collect_ranges, wanted);
+  CodeRange span{UINTPTR_MAX, 0};
+  for (int i = 0; i < g_own_code_count; ++i) {
+    span.begin = std::min(span.begin, g_own_code[i].begin);
+    span.end = std::max(span.end, g_own_code[i].end);
+  }
+  if (g_own_code_count > 0) g_own_code_span = span;
 }
 
 }  // namespace

@@ -32,7 +32,9 @@ struct CodeRange {
 constexpr int kMaxOwnCodeRanges = 8;
 extern CodeRange g_own_code[kMaxOwnCodeRanges];  // filled once at load (lock_tracking.cc)
 extern int g_own_code_count;
+extern CodeRange g_own_code_span;  // from the lowest begin to the highest end: one test for most calls
 inline bool called_from_racetrap(uint64_t ret) {
+  if (ret < g_own_code_span.begin || ret >= g_own_code_span.end) return false;
   for (int i = 0; i < g_own_code_count; ++i)
     if (ret >= g_own_code[i].begin && ret < g_own_code[i].end) return true;
   return false;
@@ -40,10 +42,11 @@ inline bool called_from_racetrap(uint64_t ret) {
 
 // RACETRAP_DETECT_DEADLOCKS or RACETRAP_REPORT_MISUSE, and a call from the
 // program (`ret`: the interposer's return address): held locks are tracked.
-inline bool lock_tracking_on(void* ret) {
-  const Flags& f = runtime().flags;
+inline bool lock_tracking_on(const Runtime& rt, void* ret) {
+  const Flags& f = rt.flags;
   return (f.detect_deadlocks || f.report_misuse) && !called_from_racetrap(reinterpret_cast<uint64_t>(ret));
 }
+inline bool lock_tracking_on(void* ret) { return lock_tracking_on(runtime(), ret); }
 
 // glibc (NPTL) mutex kinds that deadlock when their owner locks them again
 // (normal/default and adaptive; not recursive or error-checking).

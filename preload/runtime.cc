@@ -26,6 +26,10 @@ namespace {
 // Never destroyed: threads still running during exit keep using it. Zero bytes
 // (active == false) until the constructor below builds it.
 alignas(Runtime) unsigned char runtime_storage[sizeof(Runtime)];
+// Runtime::thread_records / thread_record_logged: constant-initialized (all zero,
+// in .bss), so no start-up code touches their pages.
+constinit ThreadRecord thread_record_storage[kMaxThreadSlots] = {};
+constinit std::atomic<uint32_t> thread_record_logged_storage[kMaxThreadSlots] = {};
 
 void set_log_prefix(Runtime& rt) {
   const std::string& path = rt.flags.log_path;
@@ -76,7 +80,7 @@ void after_fork_in_child() {
   rt.sync_clocks.reset_after_fork();
   lock_tracking_after_fork_child();
   forget_other_threads_after_fork();
-  for (auto& logged : rt.thread_record_logged) logged.store(0, std::memory_order_relaxed);
+  for (uint32_t i = 0; i < kMaxThreadSlots; ++i) rt.thread_record_logged[i].store(0, std::memory_order_relaxed);
   ThreadState* t = current_thread();
   if (t == nullptr) return;
   const Epoch own = t->clock.get(t->slot);
@@ -91,6 +95,8 @@ void after_fork_in_child() {
 
 __attribute__((constructor(101))) void racetrap_start() {
   Runtime& rt = *new (runtime_storage) Runtime;
+  rt.thread_records = thread_record_storage;
+  rt.thread_record_logged = thread_record_logged_storage;
   rt.flags = parse_flags([](const char* name) { return std::getenv(name); },
                          [](const std::string& line) { write_stderr_line(line.c_str()); });
   if (!rt.flags.enable) return;
@@ -101,6 +107,9 @@ __attribute__((constructor(101))) void racetrap_start() {
     return;
   }
   BreakpointSlot::set_use_modify(support.modify_attributes);
+  // The probe opened a breakpoint: threads open theirs at their first arm, so
+  // short-lived threads that never arm one do not pay for four events.
+  BreakpointSlot::set_open_lazily(true);
   rt.pid = static_cast<uint32_t>(getpid());
   set_log_prefix(rt);
   make_raw_path(rt);

@@ -1,6 +1,6 @@
 // sampler.cc — the sampling tick. signal-safe: decode, filter, ask the PC-diversity
-// policy, capture the stack only when the board will take the sample, publish; no
-// allocation, no locks.
+// policy, capture the stack (and a snapshot of the thread's held locks) only when
+// the board will take the sample, publish; no allocation, no locks.
 #include "sampler.h"
 
 #include <cpuid.h>
@@ -11,6 +11,7 @@
 #include "benign_races.h"
 #include "decoder.h"
 #include "deferred_sample.h"
+#include "held_lock_snapshot.h"
 #include "pc_diversity.h"
 #include "safe_format.h"
 #include "signal_context.h"
@@ -220,6 +221,12 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
   w.owner_epoch = t.clock.get(t.slot);
   w.published_ns = now;
   w.expected_arms = running > 1 ? running - 1 : 0;  // 0: nobody else runs, never retired early
+  // The locks this thread holds at the access, for the report (this handler may
+  // have interrupted an update of them: held_lock_snapshot.h tolerates that). A
+  // deferred sample is taken once the interposer has made its last acquire, and a
+  // lock call records the lock it took a few instructions after that: a tick in
+  // that window misses the lock just taken (rare; an unlock is recorded before).
+  snapshot_held_locks(t.held_locks, held_locks_tracked(rt.flags), &w.locks);
   if (!deferred) capture_stack_from_signal(ucontext, access.pc, &w.stack);
   const bool written = rt.board.write_slot(chosen, w, now);
   if (written) {

@@ -7,25 +7,79 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <initializer_list>
 #include <new>
 
 #include "stack_capture.h"
+#include "thread_record_log.h"
 
 namespace racetrap {
 namespace {
 
 __attribute__((tls_model("initial-exec"))) thread_local ThreadState* tls_current = nullptr;
 
-// glibc's size of the static TLS area (what sits below the thread pointer).
-size_t static_tls_size() {
-  static size_t size = [] {
+struct StaticTlsInfo {
+  size_t size = 0;   // glibc's static TLS area, thread descriptor included (0: unknown)
+  size_t align = 0;
+};
+
+StaticTlsInfo static_tls_info() {
+  static StaticTlsInfo info = [] {
     using Fn = void (*)(size_t*, size_t*);
     auto fn = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info"));
-    size_t s = 0, align = 0;
-    if (fn) fn(&s, &align);
-    return s ? s : size_t{4096};
+    StaticTlsInfo i;
+    if (fn) fn(&i.size, &i.align);
+    return i;
+  }();
+  return info;
+}
+
+// glibc's size of the static TLS area (what sits below the thread pointer).
+size_t static_tls_size() {
+  size_t s = static_tls_info().size;
+  return s ? s : size_t{4096};
+}
+
+// sizeof(struct pthread), which glibc exports for libthread_db; 0 when unknown.
+size_t thread_descriptor_size() {
+  static size_t size = [] {
+    auto* p = static_cast<const uint32_t*>(dlsym(RTLD_DEFAULT, "_thread_db_sizeof_pthread"));
+    return p != nullptr ? size_t{*p} : size_t{0};
   }();
   return size;
+}
+
+// The exact static TLS block of the thread whose thread pointer is `tp`, for
+// reports: glibc (x86-64, TCB at TP) puts the descriptor at tp and the TLS right
+// below it, and starts the stack right below the TLS, so the sampler's generous
+// t->tls would call the top of the stack TLS. [0, 0) when glibc does not say.
+AddressRange exact_tls_range(uint64_t tp) {
+  StaticTlsInfo info = static_tls_info();
+  size_t descriptor = thread_descriptor_size();
+  if (info.size == 0 || descriptor == 0) return {};
+  size_t align = info.align != 0 ? info.align : 1;
+  size_t rounded = (info.size + align - 1) / align * align;
+  if (rounded <= descriptor) return {};
+  return AddressRange{tp + descriptor - rounded, tp + descriptor};
+}
+
+// The thread's memory ranges into its record and into the runtime's copy (which
+// the creator wrote before the thread ran; the main thread's is still empty).
+void record_ranges_for_reports(ThreadState* t) {
+  AddressRange tls = exact_tls_range(static_cast<uint64_t>(pthread_self()));
+  ThreadRecord& r = t->record;
+  r.stack_begin = t->stack.begin;
+  r.stack_end = t->stack.end;
+  r.tls_begin = tls.begin;
+  r.tls_end = tls.end;
+  if (t->slot >= kMaxThreadSlots) return;
+  ThreadRecord& shared = runtime().thread_records[t->slot];
+  if (shared.uid != t->uid) return;
+  shared.os_tid = r.os_tid;
+  shared.stack_begin = r.stack_begin;
+  shared.stack_end = r.stack_end;
+  shared.tls_begin = r.tls_begin;
+  shared.tls_end = r.tls_end;
 }
 
 void record_address_ranges(ThreadState* t) {
@@ -94,6 +148,7 @@ ThreadState* create_thread_state(ThreadState* parent) {
   Runtime& rt = runtime();
   ThreadSlotLease lease = rt.registry.lease();
   if (!lease.ok) return nullptr;
+  note_thread_slot_used(rt, lease.slot);
   auto* t = new (std::nothrow) ThreadState;
   if (t == nullptr) {
     rt.registry.release(lease.slot, lease.first_epoch);
@@ -121,6 +176,7 @@ void attach_thread_state(ThreadState* t) {
   t->record.os_tid = t->os_tid;
   t->handle = pthread_self();
   record_address_ranges(t);
+  record_ranges_for_reports(t);
   tls_current = t;
   if (!rt.active) return;
   install_own_altstack(t);
@@ -144,6 +200,15 @@ void detach_thread_state(ThreadState* t) {
   tls_current = nullptr;
   remove_own_altstack(t);
   leave_runtime(t);
+}
+
+void retire_watches_on_thread_memory(const ThreadState* t) {
+  Runtime& rt = runtime();
+  if (!rt.active) return;
+  // t->stack covers glibc's TLS and descriptor too; t->tls matters for a stack the
+  // program supplied (pthread_attr_setstack) and costs nothing when it is inside.
+  for (const AddressRange& r : {t->stack, t->tls})
+    if (r.end > r.begin) rt.board.retire_range(r.begin, r.end - r.begin);
 }
 
 void destroy_thread_state(ThreadState* t) {

@@ -80,6 +80,10 @@ ThreadState* create_thread_state(ThreadState* parent);
 void attach_thread_state(ThreadState* t);
 // At thread exit: stops watching, unbinds the state. The state stays for join.
 void detach_thread_state(ThreadState* t);
+// At thread exit, before its stack can be reused (glibc caches stacks for the
+// next thread): retires every watch on the board on the thread's stack or TLS,
+// so an old sample there never pairs with the next owner's accesses.
+void retire_watches_on_thread_memory(const ThreadState* t);
 // Gives the slot back and frees the state.
 void destroy_thread_state(ThreadState* t);
 
@@ -97,7 +101,9 @@ inline void leave_runtime(ThreadState* t) {
 // RAII: marks the calling thread as inside racetrap's own code.
 class RuntimeScope {
  public:
-  RuntimeScope() : t_(current_thread()) {
+  RuntimeScope() : RuntimeScope(current_thread()) {}
+  // `t`: the calling thread's state (current_thread()), already looked up.
+  explicit RuntimeScope(ThreadState* t) : t_(t) {
     if (t_) {
       if (t_->in_runtime == 0) t_->deferrable = 0;
       enter_runtime(t_);

@@ -1,16 +1,30 @@
 // watchpoint_trap.cc — a debug register of this thread fired on another thread's
 // watch. signal-safe: decode the access that just happened, judge it, and append
-// a race record with one write(2).
+// a race record with one write(2): both stacks, both values, and the locks each
+// thread held (the sampler's snapshot from the watch, this thread's own now).
+//
+// A race of a PC pair already recorded is not recorded again (nor re-armed: its
+// slot is retired at once, and the PC yields in the sampler's diversity policy);
+// it is counted per pair in the fixed RacePairSet table (lib/pc_diversity.h). The
+// running total goes to the stream as a RaceSeenRecord when it reaches 1, 2, 4,
+// ..., 64 and then every 64th repeat (a crash or SIGKILL loses at most the last
+// 63 repeats of a pair), and every total not yet written goes out when the stream
+// is sealed at exit or exec (RawLogWriter's before-seal hook).
+//
+// A trap taken inside racetrap's own code (in_runtime > 0: e.g. libc's lock word
+// touched inside a mutex interposer) is dropped: that access is not the program's.
 #include "watchpoint_trap.h"
 
 #include "benign_races.h"
 #include "decoder.h"
+#include "held_lock_snapshot.h"
 #include "pc_diversity.h"
 #include "race_check.h"
 #include "sampler.h"
 #include "safe_format.h"
 #include "signal_context.h"
 #include "stack_capture.h"
+#include "thread_record_log.h"
 #include "thread_state.h"
 
 namespace racetrap {
@@ -28,13 +42,6 @@ void fill_access(AccessRecord& out, const MemoryAccess& a, uint32_t uid, uint32_
   out.reserved = 0;
   out.thread_uid = uid;
   out.os_tid = tid;
-}
-
-// Appends the thread record of `slot` once, if it still describes thread `uid`.
-void log_thread_once(Runtime& rt, uint32_t slot, uint32_t uid) {
-  if (slot >= kMaxThreadSlots || rt.thread_records[slot].uid != uid) return;
-  if (rt.thread_record_logged[slot].exchange(uid + 1, std::memory_order_acq_rel) == uid + 1) return;
-  rt.raw_log.append_thread(rt.thread_records[slot]);
 }
 
 // The bytes of code that end right before `pc` (at most 15), without faulting.
@@ -59,6 +66,16 @@ bool decode_trapping_access(const CpuRegisters& regs, ThreadState& t, const Watc
   out->address = w.access.address;  // its registers have moved on to the next element
   return true;
 }
+
+// Appends the running repeat total of one PC pair. signal-safe.
+void write_repeats(void*, const RepeatedPair& pair) {
+  RaceSeenRecord record{pair.first_pc, pair.second_pc, pair.repeats};
+  runtime().raw_log.append_race_seen(record);
+}
+
+// Before the stream is sealed (exit, exec): every repeat total not yet written.
+// Runs in ordinary context. signal-safe all the same (atomics and write(2)).
+void flush_all_repeats() { reported_pairs().for_each_unflushed(&write_repeats, nullptr); }
 
 }  // namespace
 
@@ -118,6 +135,11 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
     // This PC pair is already in the report: do not record it again, and free the
     // register for other samples.
     rt.stats.races_repeated.fetch_add(1, std::memory_order_relaxed);
+    const RepeatedPair seen = reported_pairs().note_repeat(w.access.pc, access.pc);
+    if (seen.repeats != 0) {
+      rt.raw_log.set_before_seal(&flush_all_repeats);
+      if (RacePairSet::flush_now(seen.repeats)) write_repeats(nullptr, seen);
+    }
     if (rt.flags.verbosity >= 3) {
       LineBuffer line;
       line.text("racetrap: T").dec(t.uid).text(" race repeated pc=").hex(access.pc).text(" with pc=").hex(w.access.pc);
@@ -138,8 +160,11 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
   r.value_at_sample = w.value;
   r.value_at_trap = 0;
   copy_from_memory(w.bp_address, &r.value_at_trap, w.bp_size);
+  snapshot_held_locks(t.held_locks, held_locks_tracked(rt.flags), &r.current_locks);
+  r.previous_locks = w.locks;
   log_thread_once(rt, t.slot, t.uid);
   log_thread_once(rt, w.owner_slot, w.owner_uid);
+  log_memory_owner_once(rt, w.bp_address);
   rt.raw_log.append_race(r);
   rt.board.retire(static_cast<int>(slot), generation);  // make room for new samples
 }

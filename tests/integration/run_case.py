@@ -14,6 +14,12 @@ PRELOAD   path of libracetrap.so (run as LD_PRELOAD=PRELOAD PROGRAM ...).
 PROGRAM   the program to run; SOURCE its source file (for the `// RACE` lines).
 NAME=VALUE environment overrides for the program (e.g. RACETRAP_SAMPLE_US=500).
 
+--expect-locks A,B  (racy) every race shows, for each of its two accesses, the
+                    locks its thread held ("Locks held:"), naming exactly one of
+                    the global mutexes A and B, a different one on each side.
+--min-seen N        (racy) some race in the report was seen at least N times
+                    ("Seen N times": repeats of a recorded race are counted).
+
 With --racetrap CMD the program is run as `CMD run -- PROGRAM ARGS` instead (the
 `racetrap` command finds the preload library itself); then racy means exit status
 66 and the report printed on stderr, racefree means exit status 0 and no report.
@@ -51,16 +57,23 @@ def split_races(report):
     return [report[s:e] for s, e in zip(starts, starts[1:] + [len(report)])]
 
 
+def access_header(stripped):
+    """0 for the current access's header line, 1 for the previous one's, else None."""
+    if re.match(r"^(Read|Write|Atomic read|Atomic write)\b.* by (thread|main thread)", stripped):
+        return 0
+    if stripped.startswith("Previous "):
+        return 1
+    return None
+
+
 def stacks_of(block):
     """Return (current_frames, previous_frames): lists of (function, file, line)."""
     current, previous, target = [], [], None
     for line in block.splitlines():
         stripped = line.strip()
-        if re.match(r"^(Read|Write|Atomic read|Atomic write)\b.* by (thread|main thread)", stripped):
-            target = current
-            continue
-        if stripped.startswith("Previous "):
-            target = previous
+        side = access_header(stripped)
+        if side is not None:
+            target = (current, previous)[side]
             continue
         m = FRAME_RE.match(line)
         if m and target is not None:
@@ -114,6 +127,54 @@ def check_report_text(report, source, problems):
         problems.append("no race in the report matches the expected // RACE lines")
 
 
+HELD_RE = re.compile(r"^\s*(?:Locks held: )?M\d+ \((?:mutex|rwlock) 0x[0-9a-f]+(?: \S+-locked)?(?: '([^']*)')?")
+
+
+def held_locks_of(block):
+    """Return (current, previous, shown): the lock names each access's
+    "Locks held:" lines give ("?" for a lock without a name) and how many
+    accesses had such lines at all."""
+    current, previous, target, shown = [], [], None, 0
+    for line in block.splitlines():
+        stripped = line.strip()
+        side = access_header(stripped)
+        if side is not None:
+            target = (current, previous)[side]
+            continue
+        if target is None:
+            continue
+        if stripped.startswith("Locks held:"):
+            shown += 1
+        m = HELD_RE.match(line)
+        if m and (stripped.startswith("Locks held:") or line.startswith(" " * 16)):
+            target.append(m.group(1) or "?")
+        elif stripped.startswith("Location is") or stripped.startswith("Thread "):
+            target = None
+    return current, previous, shown
+
+
+def check_locks(report, expected, problems):
+    """--expect-locks: each access of each race names one of `expected`, a
+    different one on each side."""
+    for i, block in enumerate(split_races(report), 1):
+        current, previous, shown = held_locks_of(block)
+        if shown != 2:
+            problems.append(f"race #{i}: {shown} 'Locks held:' lines, expected one per access")
+            continue
+        if len(current) != 1 or len(previous) != 1 or current[0] not in expected or previous[0] not in expected:
+            problems.append(f"race #{i}: locks held {current} (current) and {previous} (previous), "
+                            f"expected one of {sorted(expected)} on each side")
+        elif current[0] == previous[0]:
+            problems.append(f"race #{i}: both accesses held '{current[0]}', expected different locks")
+
+
+def check_seen(report, minimum, problems):
+    """--min-seen: the largest "Seen N times" of the report is at least `minimum`."""
+    counts = [int(n) for n in re.findall(r"^\s*Seen (\d+) times", report, re.M)] or [1]
+    if max(counts) < minimum:
+        problems.append(f"the most often seen race was seen {max(counts)} time(s), expected at least {minimum}")
+
+
 def stats_lines(stderr):
     return "\n".join(l for l in stderr.splitlines() if l.startswith("racetrap: stats"))
 
@@ -136,6 +197,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--timeout", type=float, default=60.0)
     ap.add_argument("--racetrap", help="run through `RACETRAP run --` instead of LD_PRELOAD")
+    ap.add_argument("--expect-locks", help="racy: A,B: each access held one of these, different ones")
+    ap.add_argument("--min-seen", type=int, default=0, help="racy: some race was seen at least N times")
     ap.add_argument("mode", choices=["racy", "racefree"])
     ap.add_argument("preload")
     ap.add_argument("program")
@@ -218,6 +281,13 @@ def main():
                             "(FALSE REPORT)")
         if stderr_races:
             problems.append("race-free program: 'data race' appears on stderr (FALSE REPORT)")
+
+    if args.mode == "racy":
+        shown = stderr if args.racetrap else report_text
+        if args.expect_locks:
+            check_locks(shown, set(args.expect_locks.split(",")), problems)
+        if args.min_seen:
+            check_seen(shown, args.min_seen, problems)
 
     print(f"mode={args.mode} status={status} elapsed={elapsed:.2f}s reports={len(reports)}")
     stats = stats_lines(stderr)

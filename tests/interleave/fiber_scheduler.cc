@@ -87,7 +87,7 @@ void SimThread::lock(uintptr_t mutex) {
   }
   block_until([&owners, mutex] { return owners.find(mutex) == owners.end(); });
   owners[mutex] = id_;
-  sched_->sync_.acquire(mutex, clock_);
+  sched_->sync_.acquire(mutex, clock_, uid_ + 1);
   ++sched_->progress_;
 }
 
@@ -98,14 +98,14 @@ void SimThread::unlock(uintptr_t mutex) {
     sched_->error("thread " + name_ + " unlocks a mutex it does not hold");
     return;
   }
-  sched_->sync_.release(mutex, clock_);
+  sched_->sync_.release(mutex, clock_, uid_ + 1);
   clock_.tick(slot_);
   owners.erase(it);
   ++sched_->progress_;
 }
 
 void SimThread::signal(uintptr_t cv) {
-  sched_->sync_.release(cv, clock_);
+  sched_->sync_.release(cv, clock_, uid_ + 1);
   clock_.tick(slot_);
   auto& waiters = sched_->cv_waiters_[cv];
   if (!waiters.empty()) {
@@ -116,7 +116,7 @@ void SimThread::signal(uintptr_t cv) {
 }
 
 void SimThread::broadcast(uintptr_t cv) {
-  sched_->sync_.release(cv, clock_);
+  sched_->sync_.release(cv, clock_, uid_ + 1);
   clock_.tick(slot_);
   auto& waiters = sched_->cv_waiters_[cv];
   for (ThreadId w : waiters) sched_->thread(w).woken_ = true;
@@ -130,7 +130,7 @@ void SimThread::wait(uintptr_t cv, uintptr_t mutex) {
   sched_->cv_waiters_[cv].push_back(id_);
   block_until([this] { return woken_; });
   woken_ = false;
-  sched_->sync_.acquire(cv, clock_);
+  sched_->sync_.acquire(cv, clock_, uid_ + 1);
   lock(mutex);
 }
 

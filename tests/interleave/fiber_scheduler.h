@@ -17,6 +17,8 @@
 //   unlock(m)      sync.release(m, clock); tick(own slot)
 //   signal/broadcast(cv)  sync.release(cv, clock); tick(own slot); wake one / all
 //   wait(cv, m)    unlock(m); block until signalled; sync.acquire(cv, clock); lock(m)
+//   (every sync call names the thread as the preload does, uid + 1, so the sync
+//   table's sole-releaser shortcut runs under every explored interleaving)
 //   sample(access) publish a Watch at owner_epoch = clock[own slot]
 //   touch(access)  judge_trap against every board watch of another thread whose
 //                  debug-register block the access overlaps

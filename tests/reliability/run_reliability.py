@@ -334,6 +334,85 @@ def case_raw_survives_kill9(d):
     print(out.stdout.strip())
 
 
+def case_report_library_at_exit(d):
+    # Rendering lives in libracetrap_report.so, next to the preload: it is not
+    # mapped while the program runs, and the report still appears at exit.
+    lib = os.path.join(os.path.dirname(PRELOAD), "libracetrap_report.so")
+    if not os.path.exists(lib):
+        raise Fail(f"no {lib} next to the preload")
+    env = dict(os.environ, LD_PRELOAD=PRELOAD, RACETRAP_SAMPLE_US="500")
+    proc = subprocess.Popen([REL, "race-forever"], cwd=d, env=env, stdout=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    maps = open(f"/proc/{proc.pid}/maps").read()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    for name in ("libracetrap_report.so", "libdw", "libelf"):
+        if name in maps:
+            raise Fail(f"{name} is mapped while the program runs")
+    if "libracetrap.so" not in maps:
+        raise Fail("the preload is not mapped")
+    p = run([REL, "race", "1.0"], cwd=d)
+    if p.returncode != 0:
+        raise Fail(f"status {p.returncode}: {p.stderr}")
+    pid = pid_after(p.stdout, "pid")
+    expect_report(d, pid, "at exit")
+    report = reports(d, pid)[0]
+    if f"report: {report}" not in p.stderr:
+        raise Fail(f"no summary line naming {report}: {p.stderr}")
+    if os.path.exists(os.path.join(d, f"racetrap.{pid}.raw")):
+        raise Fail("the rendered raw stream was not removed")
+
+
+def case_report_library_missing(d):
+    # A preload without its report library next to it: the program runs as
+    # always, the raw stream stays, and one stderr line says how to render it.
+    alone = os.path.join(d, "alone")
+    os.mkdir(alone)
+    shutil.copy(PRELOAD, alone)
+    out = os.path.join(d, "out")
+    os.mkdir(out)
+    env = {"LD_PRELOAD": os.path.join(alone, "libracetrap.so")}
+    native = run([REL, "race", "1.0"], preload=False, cwd=out)
+    p = run([REL, "race", "1.0"], preload=False, cwd=out, env_extra=env)
+    if p.returncode != native.returncode or p.stdout.count("\n") != native.stdout.count("\n"):
+        raise Fail(f"status {p.returncode} / output {p.stdout!r} vs native {native.returncode} / {native.stdout!r}")
+    raws = glob.glob(os.path.join(out, "racetrap.*.raw"))
+    if len(raws) != 1:
+        raise Fail(f"expected the raw stream to stay: {os.listdir(out)}; stderr:\n{p.stderr}")
+    if reports(out):
+        raise Fail(f"a report appeared without the report library: {reports(out)}")
+    lines = [l for l in p.stderr.splitlines() if l.startswith("racetrap:")]
+    want = f"render them with `racetrap report {raws[0]}`"
+    if len(lines) != 1 or want not in lines[0] or "libracetrap_report.so" not in lines[0]:
+        raise Fail(f"expected one line ending in {want!r}, got:\n{p.stderr}")
+    rendered = subprocess.run([os.environ["RT_RACETRAP"], "report", raws[0]], capture_output=True, text=True,
+                              timeout=TIMEOUT)
+    if rendered.returncode != 0 or "WARNING: racetrap: data race" not in rendered.stdout:
+        raise Fail(f"racetrap report could not render the raw stream: {rendered.stdout[-2000:]}{rendered.stderr}")
+
+
+def case_cxx_runtime_own(d):
+    # racetrap links libstdc++ statically; a C++ program keeps its own C++ runtime:
+    # same output (its operator new is called as often, exceptions thrown through
+    # call_once and across threads land where they should), and its C++ runtime
+    # symbols bind to its libstdc++, never to the preload.
+    prog = os.environ["RT_CXX"]
+    native = run([prog], preload=False, cwd=d)
+    traced = run([prog], cwd=d, env_extra={"RACETRAP_SAMPLE_US": "100"})
+    if native.returncode != 0 or traced.returncode != 0 or traced.stdout != native.stdout:
+        raise Fail(f"status {traced.returncode} vs {native.returncode}; output:\n{traced.stdout}\n--- native:\n"
+                   f"{native.stdout}\nstderr:\n{traced.stderr}")
+    b = run([prog], cwd=d, env_extra={"LD_DEBUG": "bindings"})
+    wrong = [l.strip() for l in b.stderr.splitlines()
+             if "libracetrap.so" in l.split(" to ", 1)[-1].split(":", 1)[0]
+             and any(f"`{s}'" in l for s in ("_Znwm", "_ZdlPv", "__cxa_throw", "__cxa_begin_catch",
+                                                "__gxx_personality_v0", "__cxa_rethrow", "__dynamic_cast"))]
+    if wrong:
+        raise Fail("C++ runtime symbols bound to the preload:\n" + "\n".join(wrong[:10]))
+    if "`__cxa_throw'" not in b.stderr:
+        raise Fail("LD_DEBUG=bindings shows no __cxa_throw binding (test is not looking at the right thing)")
+
+
 def main():
     name = sys.argv[1]
     fn = globals().get("case_" + name.replace("-", "_"))

@@ -134,6 +134,65 @@ TEST(JsonReportTest, RoundTrip) {
   EXPECT_EQ(render_json_report(*back), text);
 }
 
+// sample_race() with held locks: a mutex (global, with its call site) on the
+// current side; on the previous side an rwlock read lock and more than the record keeps.
+RaceReport race_with_locks() {
+  RaceReport r = sample_race();
+  ReportHeldLock mutex;
+  mutex.address = 0x55556000;
+  mutex.mode = "mutex";
+  mutex.symbol = "g_queue_lock";
+  mutex.acquired_at = {frame("worker(void*)", "/src/app/main.cc", 29)};
+  r.current.locks_known = true;
+  r.current.locks = {mutex};
+  r.current.locks_total = 1;
+  ReportHeldLock rw;
+  rw.address = 0x7f0000001000;
+  rw.mode = "read";
+  r.previous.locks_known = true;
+  r.previous.locks = {rw};
+  r.previous.locks_total = 6;
+  r.fingerprint = race_fingerprint(r);
+  return r;
+}
+
+TEST(JsonReportTest, RoundTripWithHeldLocks) {
+  ReportModel m = sample_model();
+  m.races[0] = race_with_locks();
+  RaceReport none = sample_race(0x40);  // known: no lock held on either side
+  none.current.locks_known = true;
+  none.previous.locks_known = true;
+  none.fingerprint = race_fingerprint(none);
+  m.races.push_back(none);
+  std::string text = render_json_report(m);
+  EXPECT_NE(text.find("\"locks_held\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"locks_held_total\": 6"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"symbol\": \"g_queue_lock\""), std::string::npos) << text;
+  std::string error;
+  std::optional<ReportModel> back = parse_json_report(text, "r.json", &error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(*back, m);
+  EXPECT_TRUE(back->races[1].current.locks_known);
+  EXPECT_TRUE(back->races[1].current.locks.empty());
+  EXPECT_FALSE(back->suppressed[0].current.locks_known);  // not recorded stays not recorded
+  EXPECT_EQ(render_json_report(*back), text);
+  // The held locks are no part of the race's identity.
+  EXPECT_EQ(m.races[0].fingerprint, sample_race().fingerprint);
+}
+
+TEST(JsonReportTest, HeldLocksAreChecked) {
+  ReportModel m;
+  m.races.push_back(race_with_locks());
+  std::string text = render_json_report(m);
+  size_t mode = text.find("\"mode\": \"mutex\"");
+  ASSERT_NE(mode, std::string::npos);
+  std::string bad = text;
+  bad.replace(mode, std::string("\"mode\": \"mutex\"").size(), "\"mode\": \"spin\"");
+  std::string error;
+  EXPECT_FALSE(parse_json_report(bad, "r.json", &error));
+  EXPECT_EQ(error, "r.json: $.races[0].current.locks_held[0].mode: not \"mutex\", \"read\" or \"write\"");
+}
+
 TEST(JsonReportTest, RejectsOtherDocumentsWithOneLine) {
   std::string error;
   EXPECT_FALSE(parse_json_report("[1]", "a.json", &error));
@@ -306,22 +365,68 @@ TEST(SuppressionsTest, BuiltInStdAtomicPairIsNotADataRace) {
   ReportModel m;
   m.runs.push_back({7, "", false});
   RaceReport both = sample_race();
+  // As libdw demangles them: a template function's name starts with its return type.
   both.current.stack.insert(both.current.stack.begin(),
-                            frame("std::__atomic_impl::store<std::__barrier_phase_t>(...)", "/usr/include/x.h", 962));
+                            frame("void std::__atomic_impl::store<std::__barrier_phase_t>(std::__barrier_phase_t*, "
+                                  "std::remove_volatile<std::__barrier_phase_t>::type, std::memory_order)",
+                                  "/usr/include/x.h", 962));
   both.previous.stack.insert(both.previous.stack.begin(),
-                             frame("std::atomic<int>::load(std::memory_order) const", "/usr/include/y.h", 5));
+                             frame("std::remove_volatile<std::__barrier_phase_t>::type std::__atomic_impl::load<"
+                                   "std::__barrier_phase_t>(std::__barrier_phase_t const*, std::memory_order)",
+                                   "/usr/include/y.h", 970));
+  RaceReport members = sample_race();
+  members.current.stack.insert(members.current.stack.begin(),
+                               frame("std::atomic<int>::load(std::memory_order) const", "/usr/include/y.h", 5));
+  members.previous.stack.insert(members.previous.stack.begin(),
+                                frame("std::__atomic_base<long>::operator++()", "/usr/include/y.h", 7));
   RaceReport one = sample_race();
   one.current.stack.insert(one.current.stack.begin(), frame("std::atomic<int>::store(int)", "/usr/include/y.h", 9));
-  m.races = {both, one};
+  RaceReport lookalike = sample_race();  // a program function returning a std:: type
+  lookalike.current.stack.insert(lookalike.current.stack.begin(),
+                                 frame("std::atomic<int> make_counter(int)", "/src/c.cc", 3));
+  lookalike.previous.stack = lookalike.current.stack;
+  m.races = {both, members, one, lookalike};
   apply_suppressions(Suppressions{}, &m);
-  ASSERT_EQ(m.suppressed.size(), 1u);
+  ASSERT_EQ(m.suppressed.size(), 2u);
   EXPECT_EQ(m.suppressed[0].suppressed_by, kStdAtomicPair);
-  ASSERT_EQ(m.races.size(), 1u);
+  EXPECT_EQ(m.suppressed[1].suppressed_by, kStdAtomicPair);
+  ASSERT_EQ(m.races.size(), 2u);
   EXPECT_EQ(m.races[0].current.stack[0].function, "std::atomic<int>::store(int)");
+  EXPECT_EQ(m.races[1].current.stack[0].function, "std::atomic<int> make_counter(int)");
 }
 
 // ---------------------------------------------------------------------------
 // SARIF
+
+TEST(SarifTest, HeldLocksInPropertiesAndMessages) {
+  ReportModel m;
+  m.races.push_back(race_with_locks());
+  m.races.push_back(sample_race(0x40));  // locks not recorded
+  Json sarif = report_to_sarif(m, SarifOptions{});
+  const Json::Array& results = sarif.find("runs")->as_array().at(0).find("results")->as_array();
+  ASSERT_EQ(results.size(), 2u);
+  const Json& locks = *results[0].find("properties")->find("locksHeld");
+  const Json& current = *locks.find("current");
+  EXPECT_EQ(current.find("total")->as_int(), 1);
+  const Json& mutex = current.find("locks")->as_array().at(0);
+  EXPECT_EQ(mutex.find("address")->as_string(), "0x55556000");
+  EXPECT_EQ(mutex.find("mode")->as_string(), "mutex");
+  EXPECT_EQ(mutex.find("symbol")->as_string(), "g_queue_lock");
+  EXPECT_EQ(mutex.find("acquiredAt")->as_string(), "main.cc:29:3 in worker(void*)");
+  const Json& previous = *locks.find("previous");
+  EXPECT_EQ(previous.find("total")->as_int(), 6);
+  EXPECT_EQ(previous.find("locks")->as_array().at(0).find("mode")->as_string(), "read");
+  EXPECT_EQ(previous.find("locks")->as_array().at(0).find("symbol"), nullptr);
+  // The related location (the previous access) says what its thread held.
+  const std::string related =
+      results[0].find("relatedLocations")->as_array().at(0).find("message")->find("text")->as_string();
+  EXPECT_NE(related.find(", holding rwlock (read) (0x7f0000001000) and 5 more"), std::string::npos) << related;
+  const std::string message = results[0].find("message")->find("text")->as_string();
+  EXPECT_NE(message.find(", holding mutex 'g_queue_lock' (0x55556000) conflicts with"), std::string::npos) << message;
+  // Not recorded: no property, no words.
+  EXPECT_EQ(results[1].find("properties")->find("locksHeld"), nullptr);
+  EXPECT_EQ(results[1].find("message")->find("text")->as_string().find("holding"), std::string::npos);
+}
 
 TEST(SarifTest, ShapeAndRelativePaths) {
   ReportModel m = sample_model();

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -104,6 +105,73 @@ TEST(RacePairSet, FullTableNeverHidesANewPair) {
   int new_ones = 0;
   for (uint64_t i = 1; i <= 4 * RacePairSet::kEntries; ++i) new_ones += pairs->insert(i, i + 1000000);
   EXPECT_EQ(new_ones, 4 * static_cast<int>(RacePairSet::kEntries));  // all distinct: all reported new
+}
+
+TEST(RacePairSet, RepeatsAreCountedPerUnorderedPair) {
+  auto pairs = std::make_unique<RacePairSet>();
+  EXPECT_EQ(pairs->note_repeat(0x10, 0x20).repeats, 0u);  // not recorded: nothing to count
+  ASSERT_TRUE(pairs->insert(0x10, 0x20));
+  ASSERT_TRUE(pairs->insert(0x30, 0x40));
+  RepeatedPair p = pairs->note_repeat(0x20, 0x10);  // either order
+  EXPECT_EQ(p.first_pc, 0x10u);  // as first inserted
+  EXPECT_EQ(p.second_pc, 0x20u);
+  EXPECT_EQ(p.repeats, 1u);
+  EXPECT_EQ(pairs->note_repeat(0x10, 0x20).repeats, 2u);
+  EXPECT_EQ(pairs->note_repeat(0x40, 0x30).repeats, 1u);
+  EXPECT_EQ(pairs->note_repeat(0x10, 0x20).repeats, 3u);
+}
+
+TEST(RacePairSet, FlushPolicyWritesPowersOfTwoThenEveryKFlushEvery) {
+  std::vector<uint64_t> written;
+  for (uint64_t n = 0; n <= 300; ++n)
+    if (RacePairSet::flush_now(n)) written.push_back(n);
+  EXPECT_EQ(written, (std::vector<uint64_t>{1, 2, 4, 8, 16, 32, 64, 128, 192, 256}));
+  // Never more than kFlushEvery repeats unwritten between two flushes.
+  uint64_t last = 0;
+  for (uint64_t n = 1; n <= 100000; ++n) {
+    if (!RacePairSet::flush_now(n)) continue;
+    EXPECT_LE(n - last, RacePairSet::kFlushEvery);
+    last = n;
+  }
+}
+
+TEST(RacePairSet, ForEachUnflushedVisitsChangedTotalsOnce) {
+  auto pairs = std::make_unique<RacePairSet>();
+  ASSERT_TRUE(pairs->insert(0x10, 0x20));
+  ASSERT_TRUE(pairs->insert(0x30, 0x40));
+  ASSERT_TRUE(pairs->insert(0x50, 0x60));  // never repeats: never visited
+  for (int i = 0; i < 5; ++i) pairs->note_repeat(0x10, 0x20);
+  pairs->note_repeat(0x30, 0x40);
+  std::vector<RepeatedPair> seen;
+  auto collect = [](void* out, const RepeatedPair& p) { static_cast<std::vector<RepeatedPair>*>(out)->push_back(p); };
+  pairs->for_each_unflushed(collect, &seen);
+  ASSERT_EQ(seen.size(), 2u);
+  std::sort(seen.begin(), seen.end(), [](const RepeatedPair& a, const RepeatedPair& b) { return a.first_pc < b.first_pc; });
+  EXPECT_EQ(seen[0].first_pc, 0x10u);
+  EXPECT_EQ(seen[0].second_pc, 0x20u);
+  EXPECT_EQ(seen[0].repeats, 5u);
+  EXPECT_EQ(seen[1].first_pc, 0x30u);
+  EXPECT_EQ(seen[1].repeats, 1u);
+  seen.clear();
+  pairs->for_each_unflushed(collect, &seen);
+  EXPECT_TRUE(seen.empty());  // nothing changed since
+  pairs->note_repeat(0x40, 0x30);
+  pairs->for_each_unflushed(collect, &seen);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].first_pc, 0x30u);
+  EXPECT_EQ(seen[0].repeats, 2u);
+}
+
+TEST(RacePairSet, ConcurrentRepeatsAreAllCounted) {
+  auto pairs = std::make_unique<RacePairSet>();
+  ASSERT_TRUE(pairs->insert(0x10, 0x20));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10000; ++i) pairs->note_repeat(0x10, 0x20);
+    });
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(pairs->note_repeat(0x10, 0x20).repeats, 40001u);
 }
 
 }  // namespace

@@ -349,5 +349,81 @@ TEST(RawLogTest, RandomGarbageNeverCrashes) {
   }
 }
 
+// A RaceRecord of the first release (no held-lock snapshots) is still read, with
+// the fields it lacks zero: locks unknown.
+TEST(RawLogTest, FirstReleaseRaceRecordIsZeroFilled) {
+  TempDir dir;
+  std::string bytes = header_bytes(7);
+  RaceRecord old = make_race(5);
+  std::memset(reinterpret_cast<char*>(&old) + kRaceRecordSizeV1, 0x5a, sizeof old - kRaceRecordSizeV1);
+  append_chunk(&bytes, ChunkType::kRace, &old, kRaceRecordSizeV1);
+  RaceRecord now = make_race(6);
+  now.current_locks.flags = kLocksKnown;
+  now.current_locks.total = 1;
+  now.current_locks.locks[0] = HeldLockRecord{0x4000, 0x1234, 2, {}};
+  now.previous_locks.flags = kLocksKnown;  // known, none held
+  append_chunk(&bytes, ChunkType::kRace, &now, sizeof now);
+  write_file(dir.file("old.raw"), bytes);
+  std::string error;
+  std::optional<RawLog> log = read_raw_log(dir.file("old.raw"), &error);
+  ASSERT_TRUE(log.has_value()) << error;
+  EXPECT_EQ(error, "");
+  ASSERT_EQ(log->races.size(), 2u);
+  EXPECT_EQ(std::memcmp(&log->races[0], &old, kRaceRecordSizeV1), 0);
+  const HeldLocksRecord zero{};
+  EXPECT_EQ(std::memcmp(&log->races[0].current_locks, &zero, sizeof zero), 0);
+  EXPECT_EQ(std::memcmp(&log->races[0].previous_locks, &zero, sizeof zero), 0);
+  EXPECT_EQ(std::memcmp(&log->races[1], &now, sizeof now), 0);
+}
+
+TEST(RawLogTest, HeldLocksAreSanitized) {
+  TempDir dir;
+  std::string bytes = header_bytes(7);
+  RaceRecord race = make_race(0);
+  race.current_locks.flags = kLocksKnown | 0xf0;  // unknown bits are dropped
+  race.current_locks.total = 0;                   // fewer than it keeps: raised
+  race.current_locks.locks[0] = HeldLockRecord{0x4000, 0x10, 9, {}};  // bad mode: a mutex
+  race.current_locks.locks[1] = HeldLockRecord{0x5000, 0x20, 1, {}};
+  race.current_locks.locks[3] = HeldLockRecord{0x6000, 0x30, 1, {}};  // after a gap: dropped
+  race.previous_locks.flags = 0;  // unknown: everything else cleared
+  race.previous_locks.total = 3;
+  race.previous_locks.locks[0].address = 0x7000;
+  append_chunk(&bytes, ChunkType::kRace, &race, sizeof race);
+  write_file(dir.file("locks.raw"), bytes);
+  std::string error;
+  std::optional<RawLog> log = read_raw_log(dir.file("locks.raw"), &error);
+  ASSERT_TRUE(log.has_value()) << error;
+  ASSERT_EQ(log->races.size(), 1u);
+  const HeldLocksRecord& cur = log->races[0].current_locks;
+  EXPECT_EQ(cur.flags, kLocksKnown);
+  EXPECT_EQ(cur.total, 2u);
+  EXPECT_EQ(cur.locks[0].address, 0x4000u);
+  EXPECT_EQ(cur.locks[0].mode, 0);
+  EXPECT_EQ(cur.locks[1].address, 0x5000u);
+  EXPECT_EQ(cur.locks[1].mode, 1);
+  EXPECT_EQ(cur.locks[3].address, 0u);
+  const HeldLocksRecord zero{};
+  EXPECT_EQ(std::memcmp(&log->races[0].previous_locks, &zero, sizeof zero), 0);
+}
+
+TEST(RawLogTest, ReadsRaceSeenChunks) {
+  TempDir dir;
+  std::string bytes = header_bytes(7);
+  RaceSeenRecord a{0x10, 0x20, 4}, b{0x20, 0x10, 9};
+  append_chunk(&bytes, ChunkType::kRaceSeen, &a, sizeof a);
+  append_chunk(&bytes, ChunkType::kRaceSeen, &b, sizeof b);
+  append_chunk(&bytes, ChunkType::kRaceSeen, &b, sizeof b - 1);  // wrong size: skipped
+  write_file(dir.file("seen.raw"), bytes);
+  std::string error;
+  std::optional<RawLog> log = read_raw_log(dir.file("seen.raw"), &error);
+  ASSERT_TRUE(log.has_value());
+  EXPECT_NE(error.find("skipped 1 malformed"), std::string::npos) << error;
+  ASSERT_EQ(log->race_seen.size(), 2u);
+  EXPECT_EQ(log->race_seen[0].current_pc, 0x10u);
+  EXPECT_EQ(log->race_seen[0].previous_pc, 0x20u);
+  EXPECT_EQ(log->race_seen[0].repeats, 4u);
+  EXPECT_EQ(log->race_seen[1].repeats, 9u);
+}
+
 }  // namespace
 }  // namespace racetrap

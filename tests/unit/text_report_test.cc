@@ -16,6 +16,7 @@
 
 #include "memory_access.h"
 #include "race_record.h"
+#include "race_report_model.h"
 #include "record_builders.h"
 #include "raw_log_reader.h"
 #include "symbolizer.h"
@@ -26,6 +27,8 @@
 // the function's signature; the entry pc maps to it or to one of the next lines.
 
 int g_sink = 0;
+long g_lock_a[5] = {};  // stand-ins for two global mutexes: only their symbols matter
+long g_lock_b[5] = {};
 
 constexpr int kTestMarkerLine = __LINE__ + 1;
 __attribute__((noinline)) int racetrap_test_marker(int x) {
@@ -460,6 +463,89 @@ TEST_F(TextReportTest, CorruptRecordsStillRender) {
             std::string::npos);
   EXPECT_NE(report.text.find("    #0 0x20 (<unknown module>)\n"), std::string::npos);
   EXPECT_NE(report.text.find("SUMMARY: racetrap: data race 0x0\n"), std::string::npos);
+}
+
+HeldLocksRecord known_locks(uint32_t total, std::initializer_list<HeldLockRecord> locks) {
+  HeldLocksRecord r{};
+  r.flags = kLocksKnown;
+  r.total = total;
+  int i = 0;
+  for (const HeldLockRecord& l : locks) r.locks[i++] = l;
+  return r;
+}
+
+TEST_F(TextReportTest, LocksHeldByEachAccess) {
+  uint64_t write_pc = fn_address(&racetrap_write_marker);
+  uint64_t read_pc = fn_address(&racetrap_read_marker);
+  uint64_t ra = racetrap_return_address(); const int lock_line = __LINE__;
+  const uint64_t a = address_of(&g_lock_a), b = address_of(&g_lock_b);
+  log_.races.push_back(make_race(make_access(2, 102, 0x1008, 8, AccessKind::kWrite, false, {write_pc}),
+                                 make_access(1, 101, 0x1008, 8, AccessKind::kRead, false, {read_pc})));
+  log_.races.back().current_locks = known_locks(1, {{a, ra - 1, 0, {}}});  // a call site, as after_lock() records it
+  // The sampled side: an rwlock read-locked, the same mutex as the other side
+  // (inside it: +8), and 4 more than the record keeps.
+  log_.races.back().previous_locks = known_locks(6, {{b, 0, 1, {}}, {a + 8, 0, 2, {}}, {a, 0, 0, {}}, {0x10, 0, 0, {}}});
+  // A second race where one side held nothing and the other is unknown.
+  log_.races.push_back(make_race(make_access(2, 102, 0x2000, 8, AccessKind::kWrite, false, {read_pc}),
+                                 make_access(1, 101, 0x2000, 8, AccessKind::kWrite, false, {write_pc + 1})));
+  log_.races.back().current_locks = known_locks(0, {});
+
+  TextReport report = render_text_report(log_, symbolizer_);
+  SCOPED_TRACE("report:\n" + report.text);
+  std::vector<std::string> lines = split_lines(report.text);
+  ASSERT_GE(lines.size(), 12u);
+  EXPECT_EQ(lines[2], "  Write of size 8 at 0x1008 by thread T2 'worker' (tid=102):");
+  EXPECT_GT(frame_line_number(lines[3], 0, "racetrap_write_marker()"), 0) << lines[3];
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(
+      lines[4], m,
+      std::regex(fmt::format("    Locks held: M1 \\(mutex {:#x} 'g_lock_a', acquired at text_report_test\\.cc:([0-9]+):[0-9]+ "
+                             "in racetrap::\\(anonymous namespace\\)::TextReportTest_LocksHeldByEachAccess_Test::TestBody\\(\\)\\)",
+                             a))))
+      << lines[4];
+  EXPECT_EQ(std::stoi(m[1].str()), lock_line);
+  EXPECT_EQ(lines[5], "  Previous read of size 8 at 0x1008 by thread T1 (tid=101):");
+  EXPECT_GT(frame_line_number(lines[6], 0, "racetrap_read_marker()"), 0) << lines[6];
+  // Locks are numbered per report: the same lock is the same M on both sides.
+  EXPECT_EQ(lines[7], fmt::format("    Locks held: M2 (rwlock {:#x} read-locked 'g_lock_b')", b));
+  EXPECT_EQ(lines[8], fmt::format("                M3 (rwlock {:#x} write-locked 'g_lock_a+0x8')", a + 8));
+  EXPECT_EQ(lines[9], fmt::format("                M1 (mutex {:#x} 'g_lock_a')", a));
+  EXPECT_EQ(lines[10], "                M4 (mutex 0x10)");
+  EXPECT_EQ(lines[11], "                2 more locks not recorded");
+  EXPECT_NE(report.text.find("  Previous write of size 8 at 0x2000 by thread T1 (tid=101):\n    #0 "), std::string::npos);
+  EXPECT_EQ(count_of(report.text, "    Locks held: none\n"), 1u);
+  EXPECT_EQ(count_of(report.text, "Locks held:"), 3u);  // the unknown side says nothing
+}
+
+// Repeats of a recorded PC pair (RaceSeenRecord) add to that race's count: the
+// largest total per unordered pair, none for a pair with no record.
+TEST_F(TextReportTest, SeenCountsIncludeRepeats) {
+  uint64_t write_pc = fn_address(&racetrap_write_marker);
+  uint64_t read_pc = fn_address(&racetrap_read_marker);
+  uint64_t other_pc = fn_address(&racetrap_test_marker);
+  log_.races.push_back(make_race(make_access(2, 102, 0x2000, 8, AccessKind::kWrite, false, {write_pc}),
+                                 make_access(1, 101, 0x2000, 8, AccessKind::kRead, false, {read_pc})));
+  log_.races.push_back(make_race(make_access(2, 102, 0x4000, 8, AccessKind::kWrite, false, {other_pc}),
+                                 make_access(1, 101, 0x4000, 8, AccessKind::kRead, false, {read_pc})));
+  log_.race_seen.push_back(RaceSeenRecord{read_pc, write_pc, 3});   // the pair in the other order
+  log_.race_seen.push_back(RaceSeenRecord{write_pc, read_pc, 7});   // a later total
+  log_.race_seen.push_back(RaceSeenRecord{write_pc, read_pc, 5});   // an older one, written late
+  log_.race_seen.push_back(RaceSeenRecord{0xdead, 0xbeef, 50});     // no record of that pair
+
+  ReportModel model = build_report_model(log_, symbolizer_);
+  ASSERT_EQ(model.races.size(), 2u);
+  EXPECT_EQ(model.races[0].count, 8u);  // 1 record + 7 repeats
+  EXPECT_EQ(model.races[1].count, 1u);
+  TextReport report = render_text_report(log_, symbolizer_);
+  SCOPED_TRACE("report:\n" + report.text);
+  EXPECT_EQ(count_of(report.text, "  Seen 8 times.\n"), 1u);
+  EXPECT_EQ(count_of(report.text, "Seen "), 1u);
+  EXPECT_NE(report.text.find("racetrap: 2 distinct data races (9 reports)\n"), std::string::npos);
+  // Runs merge: counts add up.
+  ReportModel merged = merge_report_models({model, model});
+  ASSERT_EQ(merged.races.size(), 2u);
+  EXPECT_EQ(merged.races[0].count, 16u);
+  EXPECT_EQ(merged.races[0].runs, 2u);
 }
 
 }  // namespace

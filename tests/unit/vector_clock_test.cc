@@ -9,15 +9,12 @@
 #include "sync_clocks.h"
 #include "thread_registry.h"
 
+#include "clock_builders.h"
+
 namespace racetrap {
 namespace {
 
-VectorClock make_clock(std::initializer_list<Epoch> epochs) {
-  VectorClock c;
-  uint32_t i = 0;
-  for (Epoch e : epochs) c.set(i++, e);
-  return c;
-}
+using testing::make_clock;
 
 bool same(const VectorClock& a, const VectorClock& b) {
   uint32_t n = std::max(a.size(), b.size());

@@ -236,6 +236,25 @@ TEST(WatchBoard, ReadWithoutStackCopiesOnlyTheHeader) {
   EXPECT_EQ(out.stack.frames[0], 0xbeefu);
 }
 
+TEST(WatchBoard, HeldLocksTravelWithTheStackOnly) {
+  WatchBoard b;
+  b.configure(4, kForever);
+  Random rng(3);
+  Watch w = watch_for(0x3000, 8, 12, 500);
+  w.locks.flags = kLocksKnown;
+  w.locks.total = 6;
+  for (int j = 0; j < kMaxRecordedLocks; ++j) w.locks.locks[j] = HeldLockRecord{0x9000u + j, 0x400u + j, 2, {}};
+  int s = b.publish(w, 500, rng);
+  ASSERT_GE(s, 0);
+  Watch full;
+  ASSERT_EQ(b.read(s, &full, true), b.generation(s));
+  EXPECT_EQ(std::memcmp(&full.locks, &w.locks, sizeof w.locks), 0);
+  Watch header;
+  header.locks.total = 0xabc;
+  ASSERT_EQ(b.read(s, &header, false), b.generation(s));
+  EXPECT_EQ(header.locks.total, 0xabcu);  // untouched: arming does not copy them
+}
+
 TEST(WatchBoard, GenerationChangesOnEveryPublish) {
   WatchBoard b;
   b.configure(1, 10);  // one slot that expires after 10 ns

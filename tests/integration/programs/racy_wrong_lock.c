@@ -1,5 +1,12 @@
 // racy_wrong_lock.c — each thread dutifully takes a mutex around the counter, but
 // not the same one, so the increments are not ordered.
+//
+// -DPRIVATE_ACCESS_FIRST: the first access after the lock call is the thread's
+// own counter, so the racy access is only ever sampled inside the critical
+// section proper. (A tick inside the lock call samples the access that follows
+// the call, and may be taken in the few instructions before the interposer
+// records the lock it just took: then that sample says no lock was held.) The
+// held-locks check (run_case.py --expect-locks) relies on it.
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,14 +21,18 @@ static long shared_total;
 struct worker_args {
   pthread_mutex_t* lock;
   double seconds;
+  volatile long calls;  // this thread's own (PRIVATE_ACCESS_FIRST)
 };
 
 static void* add_under_lock(void* arg) {
-  const struct worker_args* w = arg;
+  struct worker_args* w = arg;
   struct deadline end = deadline_after(w->seconds);
   while (before(&end)) {
     for (int i = 0; i < 100; i++) {
       pthread_mutex_lock(w->lock);
+#ifdef PRIVATE_ACCESS_FIRST
+      w->calls++;
+#endif
       shared_total += i;  // RACE
       pthread_mutex_unlock(w->lock);
     }
@@ -31,7 +42,7 @@ static void* add_under_lock(void* arg) {
 
 int main(int argc, char** argv) {
   double seconds = argc > 1 ? atof(argv[1]) : 1.0;
-  struct worker_args wa = {&lock_a, seconds}, wb = {&lock_b, seconds};
+  struct worker_args wa = {&lock_a, seconds, 0}, wb = {&lock_b, seconds, 0};
   pthread_t a, b;
   pthread_create(&a, NULL, add_under_lock, &wa);
   pthread_create(&b, NULL, add_under_lock, &wb);

@@ -1,0 +1,167 @@
+// sync_clocks_test.cc — the address -> clock table (lib/sync_clocks.h): probing,
+// the overflow map, forget, and concurrent use by many threads (exact clocks, no
+// lost or duplicated entries). The single-threaded basics are in vector_clock_test.cc.
+#include "sync_clocks.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace racetrap {
+namespace {
+
+// Addresses whose probes all start at the same entry.
+std::vector<uintptr_t> colliding(size_t n) {
+  std::vector<uintptr_t> out;
+  const uint32_t home = SyncClockTable::home_of(0x100000);
+  for (uintptr_t a = 0x100000; out.size() < n; a += 8)
+    if (SyncClockTable::home_of(a) == home) out.push_back(a);
+  return out;
+}
+
+TEST(SyncClockTable, FullProbeWindowOverflowsIntoTheMap) {
+  SyncClockTable t;
+  const std::vector<uintptr_t> keys = colliding(SyncClockTable::kWindow + 8);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    VectorClock c;
+    c.set(1, static_cast<Epoch>(i + 1));
+    t.release(keys[i], c, static_cast<uint32_t>(i + 1));
+  }
+  EXPECT_EQ(t.overflow_objects(), 8u);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    VectorClock c;
+    t.acquire(keys[i], c, 1000);
+    ASSERT_EQ(c.get(1), i + 1) << i;
+    // the sole-releaser shortcut works in both places
+    VectorClock mine;
+    t.acquire(keys[i], mine, static_cast<uint32_t>(i + 1));
+    EXPECT_EQ(mine.get(1), 0u) << "the releaser's own acquire was skipped: its clock already covers it";
+  }
+  // forget works in both places; a table key stays in its entry, so the window
+  // stays full and the overflowed objects stay in the map
+  t.forget(keys.front());
+  t.forget(keys.back());
+  EXPECT_EQ(t.overflow_objects(), 7u);
+  VectorClock c;
+  t.acquire(keys.front(), c);
+  t.acquire(keys.back(), c);
+  EXPECT_EQ(c.size(), 0u);
+  VectorClock again;
+  again.set(2, 5);
+  t.release(keys.back(), again);
+  EXPECT_EQ(t.overflow_objects(), 8u);
+  t.acquire(keys.back(), c);
+  EXPECT_EQ(c.get(2), 5u);
+}
+
+TEST(SyncClockTable, AcquireOfANeighbourInTheWindowIsNotConfused) {
+  SyncClockTable t;
+  const std::vector<uintptr_t> keys = colliding(3);
+  VectorClock a;
+  a.set(0, 7);
+  t.release(keys[1], a, 1);
+  VectorClock b;
+  t.acquire(keys[0], b, 1);  // not released: empty
+  t.acquire(keys[2], b, 1);
+  EXPECT_EQ(b.size(), 0u);
+  t.acquire(keys[1], b, 2);
+  EXPECT_EQ(b.get(0), 7u);
+}
+
+TEST(SyncClockTable, ResetAfterForkEmptiesTheTableAndTheMap) {
+  SyncClockTable t;
+  const std::vector<uintptr_t> keys = colliding(SyncClockTable::kWindow + 2);
+  VectorClock a;
+  a.set(0, 3);
+  for (uintptr_t k : keys) t.release(k, a, 1);
+  t.reset_after_fork();
+  EXPECT_EQ(t.overflow_objects(), 0u);
+  for (uintptr_t k : keys) {
+    VectorClock b;
+    t.acquire(k, b, 2);
+    ASSERT_EQ(b.size(), 0u);
+  }
+}
+
+// Many threads insert the same fresh objects at once: each object must get exactly
+// one entry (every release lands in the same clock).
+TEST(SyncClockTable, ConcurrentFirstReleasesShareOneEntry) {
+  SyncClockTable t;
+  constexpr int kThreads = 4;
+  const std::vector<uintptr_t> keys = colliding(SyncClockTable::kWindow + 16);  // table and map
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      VectorClock c;
+      c.set(static_cast<uint32_t>(i), static_cast<Epoch>(100 + i));
+      ready.fetch_add(1);
+      while (ready.load() < kThreads) {
+      }
+      for (uintptr_t k : keys) t.release(k, c, static_cast<uint32_t>(i + 1));
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (uintptr_t k : keys) {
+    VectorClock c;
+    t.acquire(k, c, 1000);
+    for (int i = 0; i < kThreads; ++i) ASSERT_EQ(c.get(static_cast<uint32_t>(i)), 100u + i) << k;
+  }
+  EXPECT_EQ(t.overflow_objects(), 16u);
+}
+
+// Threads lock a few mutexes at random (as the interposers do: acquire after the
+// lock, release before the unlock), with a model clock per mutex kept under the
+// same lock. After every acquire the thread's clock must be exactly
+// max(its clock before, the model): a missed edge or an extra one fails.
+// The unsynchronized sole-releaser check runs concurrently with other threads'
+// releases into other entries and the same entry.
+TEST(SyncClockTable, ConcurrentLockPairsKeepExactClocks) {
+  SyncClockTable t;
+  constexpr int kThreads = 4, kLocks = 3, kRounds = 20000;
+  std::mutex locks[kLocks];
+  VectorClock model[kLocks];
+  // kLocks real mutexes + one semaphore-like object released by everyone without a lock
+  uintptr_t keys[kLocks];
+  for (int i = 0; i < kLocks; ++i) keys[i] = reinterpret_cast<uintptr_t>(&locks[i]);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      const uint32_t slot = static_cast<uint32_t>(i);
+      const uint32_t who = slot + 1;
+      VectorClock c;
+      c.reserve(kThreads);
+      c.set(slot, 1);
+      uint64_t h = 0x9e3779b97f4a7c15ull * (i + 1);
+      for (int r = 0; r < kRounds; ++r) {
+        h ^= h << 13;
+        h ^= h >> 7;
+        h ^= h << 17;
+        const int k = static_cast<int>(h % kLocks);
+        std::lock_guard<std::mutex> guard(locks[k]);
+        VectorClock expect = c;
+        expect.join(model[k]);
+        t.acquire(keys[k], c, who);
+        if (!(c.covers(expect) && expect.covers(c))) failures.fetch_add(1);
+        model[k].join(c);
+        t.release(keys[k], c, who);
+        c.tick(slot);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  for (int k = 0; k < kLocks; ++k) {
+    VectorClock c;
+    t.acquire(keys[k], c, 1000);
+    EXPECT_TRUE(c.covers(model[k]) && model[k].covers(c)) << k;
+  }
+}
+
+}  // namespace
+}  // namespace racetrap
