@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
   pthread_create(&t1, NULL, owner, NULL);
   pthread_create(&t2, NULL, reader, NULL);
   pthread_join(t1, NULL);
-  pthread_create(&t3, NULL, owner, &t3);
+  static int second_owner = 1;  // any non-NULL argument: T3 writes instead of reading
+  pthread_create(&t3, NULL, owner, &second_owner);
   pthread_join(t3, NULL);
   __atomic_exchange_n(&t3_done, 1, __ATOMIC_RELEASE);
   pthread_join(t2, NULL);
