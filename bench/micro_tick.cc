@@ -7,13 +7,15 @@
 //                            synchronous signal (run without the preload)
 //   micro_tick tick 0        under LD_PRELOAD with RACETRAP_SAMPLE_US=US: a full
 //                            sampling tick (signal + decode + stack + publish)
-//   micro_tick trap 0        two threads racing on one word (natively / under the
-//                            preload: every sample there leads to a trap)
+//   micro_tick trap 0        two threads racing on one word, both on one CPU
+//                            (natively / under the preload: every sample there
+//                            leads to a trap)
 //
 // Prints "cpu_ns=N signals=S" (process CPU time; S counts only its own signals).
 #include <fcntl.h>
 #include <linux/perf_event.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -87,6 +89,14 @@ int main(int argc, char** argv) {
   const long bare_us = argc > 2 ? std::atol(argv[2]) : 0;
   const uint64_t start = process_cpu_ns();
   if (std::strcmp(mode, "trap") == 0) {
+    // Both threads on one CPU: they still interleave (time slices) and race, but
+    // the word's cache line never bounces between cores. Otherwise the native run's
+    // CPU time is mostly that bouncing, and racetrap's signals, which break the
+    // threads' overlap, can make the preloaded run cheaper than the native one.
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu(), &one);
+    sched_setaffinity(0, sizeof(one), &one);
     pthread_t a, b;
     pthread_create(&a, nullptr, racy_work, nullptr);
     pthread_create(&b, nullptr, racy_work, nullptr);
