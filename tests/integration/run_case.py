@@ -66,26 +66,33 @@ def access_header(stripped):
     return None
 
 
-def stacks_of(block):
-    """Return (current_frames, previous_frames): lists of (function, file, line)."""
-    current, previous, target = [], [], None
+def access_lines(block):
+    """(side, line) for each line of a race block after an access header: side 0
+    under the current access's header, 1 under the previous one's. The section ends
+    at the memory location line, after which no access is described."""
+    side = None
     for line in block.splitlines():
         stripped = line.strip()
-        side = access_header(stripped)
-        if side is not None:
-            target = (current, previous)[side]
-            continue
+        header = access_header(stripped)
+        if header is not None:
+            side = header
+        elif stripped.startswith("Location is") or stripped.startswith("Thread "):
+            return
+        elif side is not None:
+            yield side, line
+
+
+def stacks_of(block):
+    """Return (current_frames, previous_frames): lists of (function, file, line).
+    A stack is the frame lines right under its header; any other line ends it."""
+    frames, ended = ([], []), [False, False]
+    for side, line in access_lines(block):
         m = FRAME_RE.match(line)
-        if m and target is not None:
-            target.append((m.group(2), m.group(3), int(m.group(4))))
-            continue
-        if target is not None and not m:
-            # anything else (thread creation, location, Seen, SUMMARY) ends a stack
-            if target is previous:
-                break
-            if target is current and current:
-                target = None
-    return current, previous
+        if m and not ended[side]:
+            frames[side].append((m.group(2), m.group(3), int(m.group(4))))
+        elif not m and frames[side]:
+            ended[side] = True
+    return frames
 
 
 def stack_hits(frames, source_name, lines):
@@ -134,23 +141,15 @@ def held_locks_of(block):
     """Return (current, previous, shown): the lock names each access's
     "Locks held:" lines give ("?" for a lock without a name) and how many
     accesses had such lines at all."""
-    current, previous, target, shown = [], [], None, 0
-    for line in block.splitlines():
+    locks, shown = ([], []), 0
+    for side, line in access_lines(block):
         stripped = line.strip()
-        side = access_header(stripped)
-        if side is not None:
-            target = (current, previous)[side]
-            continue
-        if target is None:
-            continue
         if stripped.startswith("Locks held:"):
             shown += 1
         m = HELD_RE.match(line)
         if m and (stripped.startswith("Locks held:") or line.startswith(" " * 16)):
-            target.append(m.group(1) or "?")
-        elif stripped.startswith("Location is") or stripped.startswith("Thread "):
-            target = None
-    return current, previous, shown
+            locks[side].append(m.group(1) or "?")
+    return locks[0], locks[1], shown
 
 
 def check_locks(report, expected, problems):
