@@ -223,9 +223,8 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
   w.expected_arms = running > 1 ? running - 1 : 0;  // 0: nobody else runs, never retired early
   // The locks this thread holds at the access, for the report (this handler may
   // have interrupted an update of them: held_lock_snapshot.h tolerates that). A
-  // deferred sample is taken once the interposer has made its last acquire, and a
-  // lock call records the lock it took a few instructions after that: a tick in
-  // that window misses the lock just taken (rare; an unlock is recorded before).
+  // deferred sample is taken only after the interposer's last acquire, and the lock
+  // interposers record the lock they took before that acquire, so it is listed.
   snapshot_held_locks(t.held_locks, held_locks_tracked(rt.flags), &w.locks);
   if (!deferred) capture_stack_from_signal(ucontext, access.pc, &w.stack);
   const bool written = rt.board.write_slot(chosen, w, now);
