@@ -24,6 +24,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "perf_events.h"
+
 namespace {
 
 alignas(64) volatile uint64_t watched[16];  // the breakpoints point here
@@ -46,28 +48,23 @@ void install(int sig, bool siginfo) {
   sigaction(sig, &act, nullptr);
 }
 
-// The same attributes racetrap uses (lib/perf_events.cc): a one-shot-per-access
-// breakpoint of the calling thread that sends SIGTRAP synchronously.
+// The attributes racetrap itself uses (lib/perf_events.h): a one-shot-per-access
+// write breakpoint of the calling thread that sends SIGTRAP synchronously.
 perf_event_attr bp_attr(const volatile void* addr, bool disabled) {
-  perf_event_attr attr;
-  std::memset(&attr, 0, sizeof attr);
-  attr.size = sizeof attr;
-  attr.type = PERF_TYPE_BREAKPOINT;
-  attr.bp_type = HW_BREAKPOINT_W;
-  attr.bp_addr = reinterpret_cast<uint64_t>(addr);
-  attr.bp_len = HW_BREAKPOINT_LEN_8;
-  attr.sample_period = 1;
-  attr.disabled = disabled ? 1 : 0;
-  attr.exclude_kernel = 1;
-  attr.exclude_hv = 1;
-  attr.sigtrap = 1;
-  attr.remove_on_exec = 1;
-  attr.sig_data = 1;
-  return attr;
+  return racetrap::breakpoint_attr(0, reinterpret_cast<uint64_t>(addr), 8, racetrap::BreakpointType::kWrite, 0,
+                                   disabled);
 }
 
 int open_bp(perf_event_attr* attr) {
   return static_cast<int>(syscall(SYS_perf_event_open, attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC));
+}
+
+// A breakpoint on watched[0] for the benchmark, or -1 after marking it skipped.
+int open_first_bp(benchmark::State& state) {
+  perf_event_attr attr = bp_attr(&watched[0], false);
+  int fd = open_bp(&attr);
+  if (fd < 0) state.SkipWithError("perf_event_open of a breakpoint failed");
+  return fd;
 }
 
 const size_t kRingBytes = static_cast<size_t>(sysconf(_SC_PAGESIZE)) * 2;  // header + 1 data page
@@ -78,19 +75,15 @@ enum Mode { kModify, kReopen, kReopenMmap };
 // watched word is then written, which fires the breakpoint (one SIGTRAP).
 void run(benchmark::State& state, Mode mode, bool trap) {
   install(SIGTRAP, true);
-  perf_event_attr attr = bp_attr(&watched[0], false);
-  int fd = open_bp(&attr);
-  if (fd < 0) {
-    state.SkipWithError("perf_event_open of a breakpoint failed");
-    return;
-  }
+  int fd = open_first_bp(state);
+  if (fd < 0) return;
   void* ring = nullptr;
   if (mode == kReopenMmap) ring = mmap(nullptr, kRingBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   uint64_t i = 0;
   trap_count = 0;
   for (auto _ : state) {
     const volatile uint64_t* target = &watched[(++i & 1) * 8];
-    attr = bp_attr(target, false);
+    perf_event_attr attr = bp_attr(target, false);
     if (mode == kModify) {
       if (ioctl(fd, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &attr) != 0) {
         state.SkipWithError("PERF_EVENT_IOC_MODIFY_ATTRIBUTES failed");
@@ -131,12 +124,8 @@ void BM_ReopenMmap_Trap(benchmark::State& s) { run(s, kReopenMmap, true); }
 // one data-breakpoint SIGTRAP (the floor under racetrap's trap).
 void BM_BreakpointSignal(benchmark::State& state) {
   install(SIGTRAP, true);
-  perf_event_attr attr = bp_attr(&watched[0], false);
-  int fd = open_bp(&attr);
-  if (fd < 0) {
-    state.SkipWithError("perf_event_open of a breakpoint failed");
-    return;
-  }
+  int fd = open_first_bp(state);
+  if (fd < 0) return;
   trap_count = 0;
   uint64_t i = 0;
   for (auto _ : state) watched[0] = ++i;

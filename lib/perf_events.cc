@@ -33,25 +33,6 @@ struct ErrnoKeeper {
 // A harmless address to point a disabled breakpoint at.
 alignas(8) uint64_t parking_word;
 
-perf_event_attr breakpoint_attr(unsigned slot, uint64_t addr, uint32_t len, BreakpointType type,
-                                uint64_t generation, bool disabled) {
-  perf_event_attr attr;
-  std::memset(&attr, 0, sizeof attr);
-  attr.size = sizeof attr;
-  attr.type = PERF_TYPE_BREAKPOINT;
-  attr.bp_type = static_cast<uint32_t>(type);
-  attr.bp_addr = addr;
-  attr.bp_len = len;
-  attr.sample_period = 1;
-  attr.disabled = disabled ? 1 : 0;
-  attr.exclude_kernel = 1;
-  attr.exclude_hv = 1;
-  attr.sigtrap = 1;
-  attr.remove_on_exec = 1;
-  attr.sig_data = sig_data::make(sig_data::kBreakpoint, slot, generation);
-  return attr;
-}
-
 perf_event_attr task_clock_attr(uint64_t period_us, bool disabled) {
   perf_event_attr attr;
   std::memset(&attr, 0, sizeof attr);
@@ -93,6 +74,25 @@ int open_event(perf_event_attr* attr, int* holder) {
 std::atomic<int*> fd_holders[owned_fds::kTrackedFds];
 
 }  // namespace
+
+perf_event_attr breakpoint_attr(unsigned slot, uint64_t addr, uint32_t len, BreakpointType type,
+                                uint64_t generation, bool disabled) {
+  perf_event_attr attr;
+  std::memset(&attr, 0, sizeof attr);
+  attr.size = sizeof attr;
+  attr.type = PERF_TYPE_BREAKPOINT;
+  attr.bp_type = static_cast<uint32_t>(type);
+  attr.bp_addr = addr;
+  attr.bp_len = len;
+  attr.sample_period = 1;
+  attr.disabled = disabled ? 1 : 0;
+  attr.exclude_kernel = 1;
+  attr.exclude_hv = 1;
+  attr.sigtrap = 1;
+  attr.remove_on_exec = 1;
+  attr.sig_data = sig_data::make(sig_data::kBreakpoint, slot, generation);
+  return attr;
+}
 
 namespace owned_fds {
 

@@ -6,6 +6,8 @@
 // thread start, outside signal handlers.
 #pragma once
 
+#include <linux/perf_event.h>
+
 #include <cstdint>
 #include <string>
 
@@ -67,6 +69,12 @@ void close_own(int fd);
 // events) and sets their holders to -1.
 void close_all();
 }  // namespace owned_fds
+
+// The attributes of a breakpoint of the calling thread on [addr, addr+len) that
+// sends a synchronous SIGTRAP carrying sig_data (kBreakpoint, slot, generation).
+// signal-safe.
+perf_event_attr breakpoint_attr(unsigned slot, uint64_t addr, uint32_t len, BreakpointType type,
+                                uint64_t generation, bool disabled);
 
 // One debug register of the calling thread, opened disabled (or, in lazy mode,
 // opened by the first arm()).

@@ -29,7 +29,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from run_case import split_overrides  # noqa: E402  (one parser for both runners)
+from run_case import split_overrides, watched_command  # noqa: E402  (shared by both runners)
 
 FRAME_RE = re.compile(r"^\s*#(\d+)\s+(.*?)\s+(\S+?):(\d+)(?::\d+)?\s+\(.*\)\s*$")
 TITLES = {"lock-order-inversion": "lock-order-inversion (potential deadlock)"}
@@ -70,19 +70,7 @@ def main():
     overrides, prog_args = split_overrides(args.rest)
 
     workdir = tempfile.mkdtemp(prefix="racetrap-deadlock-")
-    env = dict(os.environ)
-    env["RACETRAP_LOG_PATH"] = os.path.join(workdir, "racetrap")
-    env["RACETRAP_FORMAT"] = "text,json,sarif"
-    program = os.path.abspath(args.program)
-    if args.racetrap:
-        env.pop("LD_PRELOAD", None)
-        cmd = [os.path.abspath(args.racetrap), "run", "--", program] + prog_args
-    else:
-        env["LD_PRELOAD"] = os.path.abspath(args.preload)
-        cmd = [program] + prog_args
-    env.update(overrides)
-    shown = " ".join(f"{k}={env[k]}" for k in sorted(env) if k.startswith("RACETRAP_") or k == "LD_PRELOAD")
-    print(f"run: cd {workdir} && {shown} {' '.join(cmd)}")
+    env, cmd = watched_command(args, prog_args, workdir, {"RACETRAP_FORMAT": "text,json,sarif"}, overrides)
     proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, errors="replace", start_new_session=True)
     problems = []

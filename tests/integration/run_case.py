@@ -192,6 +192,27 @@ def split_overrides(rest):
     return overrides, []
 
 
+def watched_command(args, prog_args, workdir, settings, overrides):
+    """(env, cmd) that run args.program under the preload (args.preload), or under
+    `racetrap run` when args.racetrap is given, with its reports in WORKDIR/racetrap.*,
+    `settings` and then the NAME=VALUE overrides in the environment. Prints the
+    command, to rerun it by hand."""
+    program = os.path.abspath(args.program)
+    env = dict(os.environ)
+    env["RACETRAP_LOG_PATH"] = os.path.join(workdir, "racetrap")
+    env.update(settings)
+    if args.racetrap:
+        env.pop("LD_PRELOAD", None)
+        cmd = [os.path.abspath(args.racetrap), "run", "--", program] + prog_args
+    else:
+        env["LD_PRELOAD"] = os.path.abspath(args.preload)
+        cmd = [program] + prog_args
+    env.update(overrides)
+    shown = " ".join(f"{k}={env[k]}" for k in sorted(env) if k.startswith("RACETRAP_") or k == "LD_PRELOAD")
+    print(f"run: cd {workdir} && {shown} {' '.join(cmd)}")
+    return env, cmd
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--timeout", type=float, default=60.0)
@@ -207,22 +228,8 @@ def main():
 
     overrides, prog_args = split_overrides(args.rest)
 
-    program = os.path.abspath(args.program)
     workdir = tempfile.mkdtemp(prefix="racetrap-integ-")
-    env = dict(os.environ)
-    env["RACETRAP_LOG_PATH"] = os.path.join(workdir, "racetrap")
-    env["RACETRAP_VERBOSITY"] = "1"
-    if args.racetrap:
-        env.pop("LD_PRELOAD", None)
-        cmd = [os.path.abspath(args.racetrap), "run", "--", program] + prog_args
-    else:
-        env["LD_PRELOAD"] = os.path.abspath(args.preload)
-        cmd = [program] + prog_args
-    env.update(overrides)
-
-    shown_env = " ".join(f"{k}={env[k]}" for k in sorted(env)
-                         if k.startswith("RACETRAP_") or k == "LD_PRELOAD")
-    print(f"run: cd {workdir} && {shown_env} {' '.join(cmd)}")
+    env, cmd = watched_command(args, prog_args, workdir, {"RACETRAP_VERBOSITY": "1"}, overrides)
 
     started = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.PIPE,
