@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,7 +53,10 @@ std::string absolute_log_path(const std::string& log_path) {
 
 void set_environment(const RunOptions& options, const std::string& preload,
                      const std::string& log_path) {
-  for (const auto& [name, value] : options.exports) setenv(name.c_str(), value.c_str(), 1);
+  for (const auto& [name, value] : options.exports) {
+    if (value.empty()) unsetenv(name.c_str());  // an empty default: the variable is unset
+    else setenv(name.c_str(), value.c_str(), 1);
+  }
   setenv("RACETRAP_LOG_PATH", log_path.c_str(), 1);
   // The program may change directory before it reads these at exit.
   if (!options.flags.suppressions.empty())
@@ -157,6 +161,24 @@ bool render_leftovers(const RunOptions& options, const std::string& log_path,
   return rendered;
 }
 
+// The file the watched processes append to when they report anything
+// (preload/run_findings.h): an empty private file in $TMPDIR (or /tmp), named in
+// RACETRAP_RUN_FINDINGS. Returns its path, or "" (then only report files count).
+std::string create_findings_file() {
+  const char* tmp = getenv("TMPDIR");
+  std::string path = std::string(tmp != nullptr && *tmp == '/' ? tmp : "/tmp") + "/racetrap-run-XXXXXX";
+  int fd = mkostemp(path.data(), O_CLOEXEC);
+  if (fd < 0) return {};
+  close(fd);
+  return path;
+}
+
+// Whether a watched process wrote to the findings file, wherever its report went.
+bool findings_noted(const std::string& path) {
+  struct stat st;
+  return !path.empty() && stat(path.c_str(), &st) == 0 && st.st_size > 0;
+}
+
 int wait_for(pid_t pid) {
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
@@ -199,18 +221,27 @@ int run_command(int argc, char** argv) {
   if (options.flags.verbosity >= 1)
     fmt::print(stderr, "racetrap: preloading {}, reports at {}.<pid>\n", *preload, log_path);
 
+  const std::string findings = create_findings_file();
+  if (!findings.empty()) setenv("RACETRAP_RUN_FINDINGS", findings.c_str(), 1);
   std::fflush(stderr);
   const ReportSnapshot before = snapshot_reports(log_path);
   install_forwarding();
   pid_t pid = start_program(options);
-  if (pid < 0) return 127;
+  if (pid < 0) {
+    if (!findings.empty()) unlink(findings.c_str());
+    return 127;
+  }
   int status = wait_for(pid);
   g_child = 0;
+  // A report that went to stderr (asked for, or the fallback when its directory
+  // is not writable) leaves no file to find: the findings file says it was made.
+  bool reported = findings_noted(findings);
+  if (!findings.empty()) unlink(findings.c_str());
+  const int reported_status = static_cast<int>(options.flags.exitcode);
 
-  if (log_path == "stderr") return status;  // the report already went to stderr
+  if (log_path == "stderr") return reported ? reported_status : status;  // the report already went to stderr
   std::vector<ReportFile> files = find_reports(log_path, pid, before);
   if (render_leftovers(options, log_path, &files)) files = find_reports(log_path, pid, before);
-  bool reported = false;
   for (const ReportFile& file : files) {
     if (file.kind == ReportFileKind::kRaw) continue;  // could not be rendered: said so already
     reported = true;
@@ -222,7 +253,7 @@ int run_command(int argc, char** argv) {
     std::fflush(stderr);
     if (!copy_to_stderr(file.path)) fmt::print(stderr, "racetrap: cannot read {}\n", file.path);
   }
-  return reported ? static_cast<int>(options.flags.exitcode) : status;
+  return reported ? reported_status : status;
 }
 
 }  // namespace racetrap

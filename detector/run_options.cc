@@ -57,8 +57,16 @@ std::string parse_run_options(int argc, char** argv, RunOptions* out) {
     } else {
       return fmt::format("racetrap: {} needs a value", name);
     }
+    // A bad value is handled as a bad environment value is: one line naming the
+    // option and the default used, and the program runs.
     std::string problem = set_flag(out->flags, *info, value.c_str());
-    if (!problem.empty()) return fmt::format("racetrap: {}={}: {}", name, value, problem);
+    if (!problem.empty()) {
+      out->warnings.push_back(fmt::format("racetrap: {}='{}' {}; using the default {}", name,
+                                          printable_value(value.c_str()), problem, info->default_text));
+      reset_flag(out->flags, *info);
+      out->exports[info->env_name] = info->default_text;
+      continue;
+    }
     out->exports[info->env_name] = value;
   }
   for (; i < argc; ++i) out->command.push_back(argv[i]);

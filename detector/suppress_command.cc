@@ -1,7 +1,7 @@
 // suppress_command.cc — `racetrap suppress REPORT...`: suppression lines (TSan
 // syntax) for every race in the given reports, to paste into a suppressions file.
-// Raw streams and JSON reports name each race by its top function; a text report
-// is read from its SUMMARY lines ("... in FUNCTION").
+// Raw streams and JSON reports name each report by its top function; a text report
+// is read from its SUMMARY lines ("... in FUNCTION"), for every kind of report.
 #include <fmt/core.h>
 
 #include <fstream>
@@ -15,19 +15,29 @@
 namespace racetrap {
 namespace {
 
-// "SUMMARY: racetrap: data race LOCATION in FUNCTION" -> "race:FUNCTION" lines.
+// The TSan rule type for a report kind, from the words after "SUMMARY: racetrap: ":
+// data races -> race:, lock-order inversions -> deadlock:, pthread misuse -> mutex:.
+const char* rule_type_of_summary(const std::string& what) {
+  if (what.rfind("data race ", 0) == 0) return "race";
+  if (what.rfind("lock-order-inversion", 0) == 0) return "deadlock";
+  return "mutex";
+}
+
+// "SUMMARY: racetrap: KIND LOCATION in FUNCTION" -> "race:FUNCTION",
+// "deadlock:FUNCTION" or "mutex:FUNCTION" lines, as for raw and JSON reports.
 std::string suggest_from_text(const std::string& path) {
   std::ifstream in(path);
   std::string line, out;
   std::set<std::string> seen;
-  const std::string summary = "SUMMARY: racetrap: data race ";
+  const std::string summary = "SUMMARY: racetrap: ";
   while (std::getline(in, line)) {
     if (line.rfind(summary, 0) != 0) continue;
     size_t in_pos = line.rfind(" in ");
     if (in_pos == std::string::npos || in_pos < summary.size()) continue;
-    std::string rule = "race:" + function_base_name(line.substr(in_pos + 4));
+    const std::string what = line.substr(summary.size());
+    std::string rule = std::string(rule_type_of_summary(what)) + ":" + function_base_name(line.substr(in_pos + 4));
     if (!seen.insert(rule).second) continue;
-    out += fmt::format("# {}\n{}\n", line.substr(std::string("SUMMARY: racetrap: ").size()), rule);
+    out += fmt::format("# {}\n{}\n", what, rule);
   }
   return out;
 }

@@ -28,6 +28,40 @@ std::string value_text(const Flags& flags, const FlagInfo& info) {
   return {};
 }
 
+// The String flags whose value is a comma list of known words, checked at
+// start-up like every other value (the renderers parse the same list at exit).
+struct WordList {
+  const char* field;
+  const char* words[4];
+};
+constexpr WordList kWordLists[] = {
+    {"format", {"text", "json", "sarif", nullptr}},
+};
+
+std::string list_problem(const FlagInfo& info, const char* text) {
+  for (const WordList& list : kWordLists) {
+    if (std::strcmp(list.field, info.field) != 0) continue;
+    std::string value = text, allowed;
+    for (const char* const* w = list.words; *w != nullptr; ++w) allowed += std::string(allowed.empty() ? "" : ", ") + *w;
+    size_t start = 0, words = 0;
+    while (start <= value.size()) {
+      size_t comma = value.find(',', start);
+      if (comma == std::string::npos) comma = value.size();
+      std::string word = value.substr(start, comma - start);
+      start = comma + 1;
+      while (!word.empty() && word.front() == ' ') word.erase(0, 1);
+      while (!word.empty() && word.back() == ' ') word.pop_back();
+      if (word.empty()) continue;
+      bool known = false;
+      for (const char* const* w = list.words; *w != nullptr; ++w) known = known || word == *w;
+      if (!known) return fmt::format("has an unknown word '{}' (use any of {}, comma-separated)", word, allowed);
+      ++words;
+    }
+    if (words == 0) return fmt::format("names none of {}", allowed);
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string FlagInfo::option_name() const {
@@ -75,15 +109,27 @@ std::string set_flag(Flags& flags, const FlagInfo& info, const char* text) {
     }
     case FlagKind::String:
       if (*text == '\0') return "is empty";
+      if (std::string problem = list_problem(info, text); !problem.empty()) return problem;
       *static_cast<std::string*>(p) = text;
       return {};
   }
   return "has an unknown kind";
 }
 
+void reset_flag(Flags& flags, const FlagInfo& info) {
+  const Flags defaults;
+  void* to = field_of(flags, info);
+  const void* from = field_of(const_cast<Flags&>(defaults), info);
+  switch (info.kind) {
+    case FlagKind::Int: *static_cast<int64_t*>(to) = *static_cast<const int64_t*>(from); break;
+    case FlagKind::Bool: *static_cast<bool*>(to) = *static_cast<const bool*>(from); break;
+    case FlagKind::String: *static_cast<std::string*>(to) = *static_cast<const std::string*>(from); break;
+  }
+}
+
 // The value as it can be shown inside one line: control bytes become \xNN
 // (a value with a newline must not split the warning), long values are cut.
-static std::string printable(const char* text) {
+std::string printable_value(const char* text) {
   std::string out;
   for (const char* p = text; *p != '\0' && out.size() < 200; ++p) {
     unsigned char c = static_cast<unsigned char>(*p);
@@ -102,7 +148,7 @@ Flags parse_flags(const std::function<const char*(const char*)>& lookup,
     if (text == nullptr) continue;
     std::string problem = set_flag(flags, info, text);
     if (!problem.empty())
-      warn(fmt::format("racetrap: {}='{}' {}; using the default {}", info.env_name, printable(text),
+      warn(fmt::format("racetrap: {}='{}' {}; using the default {}", info.env_name, printable_value(text),
                        problem, info.default_text));
   }
   return flags;

@@ -46,6 +46,13 @@ Flags parse_flags(const std::function<const char*(const char*)>& lookup,
 // Returns an empty string on success, else the problem (without the variable name).
 std::string set_flag(Flags& flags, const FlagInfo& info, const char* text);
 
+// Puts one flag back to its default.
+void reset_flag(Flags& flags, const FlagInfo& info);
+
+// A value as it can be shown inside one line: control bytes become \xNN, long
+// values are cut.
+std::string printable_value(const char* text);
+
 // The tunables as a Markdown table (README section) and as --help lines.
 std::string flags_markdown();
 std::string flags_help();

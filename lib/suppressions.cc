@@ -23,6 +23,27 @@ std::string trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
+// A line without its trailing comment: `#` after a space or tab starts one, as in
+// the README's example (`race:MyQueue::push   # why`). A `#` inside a pattern
+// (no whitespace before it) stays part of the pattern.
+std::string without_trailing_comment(const std::string& line) {
+  for (size_t i = 1; i < line.size(); ++i)
+    if (line[i] == '#' && (line[i - 1] == ' ' || line[i - 1] == '\t')) return line.substr(0, i);
+  return line;
+}
+
+// Why a pattern can never match anything racetrap compares it with, or "". `^`
+// anchors only at the start and `$` only at the end; anywhere else they are
+// literal characters, which no function name, source path or lock name holds.
+std::string never_matches(const std::string& pattern) {
+  size_t caret = pattern.find('^', 1);
+  if (caret != std::string::npos) return "'^' anchors only at the start of a pattern";
+  size_t dollar = pattern.find('$');
+  if (dollar != std::string::npos && dollar + 1 != pattern.size()) return "'$' anchors only at the end of a pattern";
+  if (pattern.find_first_of("\t") != std::string::npos) return "a pattern holds no tab";
+  return {};
+}
+
 std::string basename_of(const std::string& path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -157,6 +178,7 @@ Suppressions parse_suppressions(const std::string& text, const std::string& file
     ++line;
     std::string s = trim(raw);
     if (s.empty() || s[0] == '#') continue;
+    s = trim(without_trailing_comment(s));
     size_t colon = s.find(':');
     if (colon == std::string::npos) {
       out.errors.push_back(fmt::format("{}:{}: '{}' is not TYPE:PATTERN (e.g. race:my_function)",
@@ -178,6 +200,9 @@ Suppressions parse_suppressions(const std::string& text, const std::string& file
       out.errors.push_back(fmt::format("{}:{}: empty pattern after '{}:'", file_name, line, type));
       continue;
     }
+    if (std::string why = never_matches(pattern); !why.empty())
+      out.errors.push_back(fmt::format("{}:{}: warning: '{}:{}' can never match ({}); the rule is kept", file_name,
+                                       line, type, pattern, why));
     out.rules.push_back(SuppressionRule{type, pattern, line});
   }
   return out;

@@ -36,7 +36,7 @@ struct SuppressionRule {
 struct Suppressions {
   std::string file;                  // the name used in errors
   std::vector<SuppressionRule> rules;
-  std::vector<std::string> errors;   // "file:line: what", one per bad line
+  std::vector<std::string> errors;   // "file:line: what", one per bad line or rule that never matches
 };
 
 Suppressions parse_suppressions(const std::string& text, const std::string& file_name);

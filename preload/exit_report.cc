@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "report_library.h"
+#include "run_findings.h"
 
 namespace racetrap {
 namespace {
@@ -43,6 +44,7 @@ void finish_report(Runtime& rt) {
     std::snprintf(line, sizeof line, "racetrap: races were found but %s could not be created (%s)", rt.raw_log.path(),
                   std::strerror(rt.raw_log.error()));
     write_stderr_line(line);
+    note_findings_for_racetrap_run(rt.pid, 1);
   }
   if (!needs_rendering(rt)) return;
 
@@ -81,6 +83,7 @@ void finish_report(Runtime& rt) {
       std::snprintf(line, sizeof line, "racetrap: cannot load %s (%s): no suppression or statistics output", path,
                     problem);
     write_stderr_line(line);
+    if (request.raw_opened) note_findings_for_racetrap_run(rt.pid, request.races_written);
     return;
   }
   if (rendered == 1) {

@@ -16,6 +16,7 @@
 #include "race_report_model.h"
 #include "raw_log_reader.h"
 #include "report_output.h"
+#include "run_findings.h"
 #include "suppressions.h"
 #include "symbolizer.h"
 #include "text_report.h"
@@ -105,6 +106,7 @@ int render(const ExitReportRequest& request) {
     std::string base = to_stderr ? "stderr" : fmt::format("{}.{}", request.log_prefix, request.pid);
     std::vector<WrittenReport> written = write_reports(model, base, formats_of(flags), flags.source_root);
     line_to_stderr(written_summary(model.races, written));
+    note_findings_for_racetrap_run(request.pid, model.races.size());
   }
   if (flags.print_suppressions) {
     std::string listing = suppressions_listing(model);

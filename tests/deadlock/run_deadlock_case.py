@@ -12,6 +12,7 @@ EXPECT    a report kind (lock-order-inversion, self-deadlock, unlock-of-unlocked
           line of SOURCE executed is named (as many edges as EDGE lines); for the
           others the stack has a frame at a `// MISUSE` line. The JSON report has
           that `kind`, the SARIF one that ruleId (racetrap/KIND). Exit status 0.
+          A lock-order case must give EXPECT_EDGES=N: N stacks, N distinct EDGE lines.
           `none`: no report file, no WARNING on stderr, exit status 0.
 With --racetrap CMD the program runs as `CMD run -- PROGRAM ARGS`: then a report
 means exit status 66 (and the report on stderr), none means the program's status.
@@ -61,6 +62,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--timeout", type=float, default=30.0)
     ap.add_argument("--racetrap")
+    ap.add_argument("--suppress-with", help="racetrap command: check `racetrap suppress` on the reports")
     ap.add_argument("expect")
     ap.add_argument("preload")
     ap.add_argument("program")
@@ -117,9 +119,15 @@ def main():
                 named.update(ln for _, ln in hits)
             if not stacks:
                 problems.append("no 'Mutex ... acquired here while holding mutex ...' stacks")
-            want = int(overrides.get("EXPECT_EDGES", "0") or 0) or len(stacks)
+            if "EXPECT_EDGES" not in overrides:
+                problems.append("the test gives no EXPECT_EDGES=N (the cycle's length must be stated)")
+            want = int(overrides.get("EXPECT_EDGES", "0") or 0)
             if len(stacks) != want:
                 problems.append(f"{len(stacks)} edges in the cycle, expected {want}")
+            # Each edge is taken at its own // EDGE line: as many distinct lines as edges.
+            if len(named) != want:
+                problems.append(f"the edges name {len(named)} distinct // EDGE lines ({sorted(named)}), "
+                                f"expected {want}")
         else:
             lines = marked_lines(args.source, "MISUSE")
             stacks = stacks_after(report, r"^\s+\S.*:\s*$")
@@ -130,6 +138,21 @@ def main():
             problems.append("`racetrap run` did not print the report on stderr")
         jsons = glob.glob(os.path.join(workdir, "racetrap.*.json"))
         sarifs = glob.glob(os.path.join(workdir, "racetrap.*.sarif"))
+        if args.suppress_with and len(texts) == 1 and len(jsons) == 1:
+            # `racetrap suppress` suggests the same rules from the text report as
+            # from the JSON one, of the type that silences this kind of report.
+            rule_type = "deadlock:" if kind == "lock-order-inversion" else "mutex:"
+            rules = {}
+            for path in (texts[0], jsons[0]):
+                sp = subprocess.run([args.suppress_with, "suppress", path], capture_output=True, text=True,
+                                    timeout=60)
+                rules[path] = [l for l in sp.stdout.splitlines() if l and not l.startswith("#")]
+                if sp.returncode != 0 or not rules[path] or not all(r.startswith(rule_type) for r in rules[path]):
+                    problems.append(f"racetrap suppress {os.path.basename(path)}: status {sp.returncode}, "
+                                    f"rules {rules[path]}, expected {rule_type}... lines; stderr {sp.stderr!r}")
+            if rules[texts[0]] != rules[jsons[0]]:
+                problems.append(f"racetrap suppress: text report gives {rules[texts[0]]}, "
+                                f"JSON gives {rules[jsons[0]]}")
         if len(jsons) != 1 or len(sarifs) != 1:
             problems.append(f"expected one JSON and one SARIF report, found {jsons} {sarifs}")
         else:

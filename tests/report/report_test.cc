@@ -309,6 +309,28 @@ TEST(SuppressionsTest, ParsesCommentsAndReportsBadLinesWithLineNumbers) {
   EXPECT_EQ(missing.errors[0].rfind("/nonexistent/racetrap.supp: cannot read", 0), 0u);
 }
 
+// The README's example, copied as it is: rules with trailing comments are used.
+TEST(SuppressionsTest, TrailingCommentAfterWhitespaceIsIgnored) {
+  Suppressions s = parse_suppressions(
+      "race:MyQueue::push          # any frame of either access stack\n"
+      "race_top:^hot_loop$\t# only the top frame\n"
+      "race:file#name.c\n",
+      "supp.txt");
+  ASSERT_EQ(s.rules.size(), 3u);
+  EXPECT_EQ(s.rules[0].text(), "race:MyQueue::push");
+  EXPECT_EQ(s.rules[1].text(), "race_top:^hot_loop$");
+  EXPECT_EQ(s.rules[2].text(), "race:file#name.c");  // no whitespace before '#': part of the pattern
+  EXPECT_TRUE(s.errors.empty()) << s.errors[0];
+}
+
+TEST(SuppressionsTest, WarnsAboutARuleThatCanNeverMatch) {
+  Suppressions s = parse_suppressions("race:foo$bar\nrace:a^b\nrace:^ok$\n", "supp.txt");
+  ASSERT_EQ(s.rules.size(), 3u);  // kept: a warning, not an error
+  ASSERT_EQ(s.errors.size(), 2u);
+  EXPECT_EQ(s.errors[0], "supp.txt:1: warning: 'race:foo$bar' can never match ('$' anchors only at the end of a pattern); the rule is kept");
+  EXPECT_EQ(s.errors[1].rfind("supp.txt:2: warning: 'race:a^b' can never match", 0), 0u) << s.errors[1];
+}
+
 std::string matching_rule(const std::string& line) {
   Suppressions s = parse_suppressions(line + "\n", "s");
   const SuppressionRule* rule = find_suppression(s, sample_race());
