@@ -9,6 +9,7 @@
 
 #include "exit_report.h"
 #include "real_function.h"
+#include "sigtrap_mask.h"
 #include "thread_state.h"
 
 namespace racetrap {
@@ -38,6 +39,9 @@ void resume_after_failed_exec(bool reported) {
 template <typename Fn, typename... Args>
 int exec_with_report(Fn real, Args... args) {
   bool reported = report_before_exec();
+  // The new image starts with the mask the program believes it has: SIGTRAP
+  // blocked when it blocked it (racetrap in the new image adopts that view).
+  RealSigtrapBlock keep_view;
   int rc = real(args...);
   resume_after_failed_exec(reported);
   return rc;

@@ -13,6 +13,7 @@
 #include "perf_events.h"
 #include "runtime.h"
 #include "signal_handler.h"
+#include "sigtrap_mask.h"
 
 namespace racetrap {
 
@@ -40,9 +41,11 @@ RACETRAP_INTERPOSE sighandler_t signal(int sig, sighandler_t handler) {
 }  // namespace racetrap
 
 // Threads that block SIGTRAP (often: "block everything in workers, handle
-// signals in one thread with sigwait or a signalfd") still get sampled; the
-// kernel then leaves racetrap's SIGTRAP pending on that thread (delivered later
-// flagged asynchronous, and ignored). Such a pending SIGTRAP must never reach the
+// signals in one thread with sigwait or a signalfd") still get sampled: the mask
+// interposers keep SIGTRAP out of the kernel mask (sigtrap_mask.h). Where the
+// kernel blocks it anyway (a handler whose sa_mask holds SIGTRAP, sigsuspend's
+// mask) racetrap's SIGTRAP stays pending, is delivered later flagged
+// asynchronous, and is ignored. Such a pending SIGTRAP must never reach the
 // program:
 //   - sigwait/sigwaitinfo/sigtimedwait/signalfd with a set that holds SIGTRAP
 //     among other signals wait without SIGTRAP (a set of SIGTRAP alone is left
@@ -68,7 +71,7 @@ void drop_pending_perf_sigtrap() {
   sigset_t pending;
   if (sigpending(&pending) != 0 || sigismember(&pending, SIGTRAP) != 1) return;
   sigset_t blocked;
-  if (pthread_sigmask(SIG_BLOCK, nullptr, &blocked) != 0 || sigismember(&blocked, SIGTRAP) != 1) return;
+  if (real_pthread_sigmask(SIG_BLOCK, nullptr, &blocked) != 0 || sigismember(&blocked, SIGTRAP) != 1) return;
   int saved = errno;
   sigset_t only;
   sigemptyset(&only);
@@ -83,22 +86,42 @@ void drop_pending_perf_sigtrap() {
   errno = saved;
 }
 
+// A program SIGTRAP held while the program blocks SIGTRAP (sigtrap_mask.h) is
+// pending for the program: a wait on a set that holds SIGTRAP takes it first.
+bool take_held_for(const sigset_t* set, siginfo_t* info) {
+  return set != nullptr && runtime_active() && sigismember(set, SIGTRAP) == 1 && take_held_sigtrap(info);
+}
+
 }  // namespace
 
 RACETRAP_INTERPOSE int sigwait(const sigset_t* set, int* sig) {
   static auto real = next_function<int (*)(const sigset_t*, int*)>("sigwait");
+  if (take_held_for(set, nullptr)) {
+    if (sig != nullptr) *sig = SIGTRAP;
+    return 0;
+  }
   sigset_t scratch;
   return real(without_sigtrap(set, &scratch), sig);
 }
 
 RACETRAP_INTERPOSE int sigwaitinfo(const sigset_t* set, siginfo_t* info) {
   static auto real = next_function<int (*)(const sigset_t*, siginfo_t*)>("sigwaitinfo");
+  siginfo_t held;
+  if (take_held_for(set, &held)) {
+    if (info != nullptr) *info = held;
+    return SIGTRAP;
+  }
   sigset_t scratch;
   return real(without_sigtrap(set, &scratch), info);
 }
 
 RACETRAP_INTERPOSE int sigtimedwait(const sigset_t* set, siginfo_t* info, const struct timespec* timeout) {
   static auto real = next_function<int (*)(const sigset_t*, siginfo_t*, const struct timespec*)>("sigtimedwait");
+  siginfo_t held;
+  if (take_held_for(set, &held)) {
+    if (info != nullptr) *info = held;
+    return SIGTRAP;
+  }
   sigset_t scratch;
   return real(without_sigtrap(set, &scratch), info, timeout);
 }
@@ -111,8 +134,25 @@ RACETRAP_INTERPOSE int signalfd(int fd, const sigset_t* mask, int flags) {
 
 RACETRAP_INTERPOSE int sigsuspend(const sigset_t* mask) {
   static auto real = next_function<int (*)(const sigset_t*)>("sigsuspend");
-  if (mask != nullptr && sigismember(mask, SIGTRAP) == 0) drop_pending_perf_sigtrap();
-  return real(mask);
+  if (mask == nullptr || !runtime_active()) return real(mask);
+  if (sigismember(mask, SIGTRAP) == 0) drop_pending_perf_sigtrap();
+  // While it waits, the program's view of SIGTRAP is the one in `mask`; a held
+  // SIGTRAP that `mask` lets through is delivered now and ends the wait, as a
+  // pending signal would.
+  const bool outside = program_blocks_sigtrap();
+  const bool inside = sigismember(mask, SIGTRAP) == 1;
+  if (!inside && sigtrap_held()) {
+    set_program_blocks_sigtrap(false);  // delivers it to the program's handler
+    set_program_blocks_sigtrap(outside);
+    errno = EINTR;
+    return -1;
+  }
+  set_program_blocks_sigtrap(inside);
+  int rc = real(mask);
+  int saved = errno;
+  set_program_blocks_sigtrap(outside);
+  errno = saved;
+  return rc;
 }
 
 }  // namespace racetrap

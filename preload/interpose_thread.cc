@@ -12,6 +12,7 @@
 #include "real_function.h"
 #include "spin_lock.h"
 #include "stack_capture.h"
+#include "sigtrap_mask.h"
 #include "thread_state.h"
 
 namespace racetrap {
@@ -66,6 +67,7 @@ pthread_key_t exit_key() {
 void* thread_start(void* p) {
   StartArgs args = *static_cast<StartArgs*>(p);
   delete static_cast<StartArgs*>(p);
+  adopt_sigtrap_mask();  // the creator's view of SIGTRAP, inherited for real (see pthread_create)
   attach_thread_state(args.state);
   pthread_setspecific(exit_key(), args.state);
   return args.fn(args.arg);
@@ -106,7 +108,10 @@ RACETRAP_INTERPOSE int pthread_create(pthread_t* thread, const pthread_attr_t* a
   if (!rt.active) return real(thread, attr, fn, arg);
   RuntimeScope scope;
   ThreadState* child = create_thread_state(scope.thread());
-  if (child == nullptr) return real(thread, attr, fn, arg);  // out of slots: run it unwatched
+  if (child == nullptr) {  // out of slots: run it unwatched
+    RealSigtrapBlock inherit_view;
+    return real(thread, attr, fn, arg);
+  }
   capture_current_stack(1, &child->record.creation);
   rt.thread_records[child->slot] = child->record;
   rt.thread_record_logged[child->slot].store(0, std::memory_order_release);
@@ -115,7 +120,13 @@ RACETRAP_INTERPOSE int pthread_create(pthread_t* thread, const pthread_attr_t* a
   if (detach_state == PTHREAD_CREATE_DETACHED) child->lifecycle.store(kDetached);
   exit_key();
   auto* args = new StartArgs{fn, arg, child};
-  int rc = real(thread, attr, thread_start, args);
+  int rc;
+  {
+    // The new thread inherits the program's view of SIGTRAP through the kernel
+    // mask (thread_start adopts it; an unwatched thread keeps it blocked for real).
+    RealSigtrapBlock inherit_view;
+    rc = real(thread, attr, thread_start, args);
+  }
   if (rc != 0) {
     delete args;
     destroy_thread_state(child);

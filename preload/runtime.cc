@@ -17,6 +17,7 @@
 #include "interpose_thread.h"
 #include "lock_tracking.h"
 #include "signal_handler.h"
+#include "sigtrap_mask.h"
 #include "stack_capture.h"
 #include "thread_state.h"
 
@@ -121,6 +122,8 @@ __attribute__((constructor(101))) void racetrap_start() {
   relocate_library_pipes(true);  // libunwind's validation pipe goes out of the program's way
   init_stack_capture();
   relocate_library_pipes(false);
+  init_sigtrap_mask();
+  adopt_sigtrap_mask();  // SIGTRAP blocked across exec: the program's view, not the kernel's
   install_trap_handler();
   pthread_atfork(nullptr, nullptr, after_fork_in_child);
   rt.active = true;

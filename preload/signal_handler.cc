@@ -12,6 +12,7 @@
 
 #include "perf_events.h"
 #include "sampler.h"
+#include "sigtrap_mask.h"
 #include "thread_state.h"
 #include "watchpoint_trap.h"
 
@@ -43,13 +44,15 @@ void chain_to_program(int sig, siginfo_t* info, void* ucontext) {
   sigset_t old_mask;
   sigset_t mask = act.sa_mask;
   if ((act.sa_flags & SA_NODEFER) == 0) sigaddset(&mask, SIGTRAP);
-  pthread_sigmask(SIG_BLOCK, &mask, &old_mask);
+  // The kernel mask directly: the program's view of SIGTRAP (sigtrap_mask.h) is
+  // not changed by running its handler.
+  real_pthread_sigmask(SIG_BLOCK, &mask, &old_mask);
   if (act.sa_flags & SA_SIGINFO) {
     if (act.sa_sigaction != nullptr) act.sa_sigaction(sig, info, ucontext);
   } else {
     act.sa_handler(sig);
   }
-  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  real_pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
 }
 
 // signal-safe. Whether the stack this handler runs on has room for the sampler
@@ -73,6 +76,20 @@ void on_sigtrap(int sig, siginfo_t* info, void* ucontext) {
   int saved_errno = errno;
   PerfSignal perf = read_perf_signal(info);
   if (!perf.is_perf || !sig_data::is_ours(perf.data)) {
+    if (program_blocks_sigtrap()) {
+      if (info->si_code <= 0) {
+        // Sent (kill, raise, pthread_kill, sigqueue) while the program blocks
+        // SIGTRAP: held until it unblocks, as the kernel would keep it pending.
+        hold_program_sigtrap(info);
+        errno = saved_errno;
+        return;
+      }
+      // A trap the program caused (int3) with SIGTRAP blocked: the kernel forces
+      // the default action on such a trap, and so does this.
+      std::memset(&the_program_action, 0, sizeof the_program_action);
+      the_program_action.sa_handler = SIG_DFL;
+      set_program_blocks_sigtrap(false);
+    }
     chain_to_program(sig, info, ucontext);
     errno = saved_errno;
     return;

@@ -435,6 +435,77 @@ static int mode_signals_blocked(void) {
   return ok == 3 ? 0 : 1;
 }
 
+// The program's own view of SIGTRAP in its mask is kept although racetrap keeps
+// SIGTRAP deliverable: every line printed here must be the same with and without
+// racetrap (run_reliability.py compares them).
+static volatile int own_traps;
+static void on_own_trap(int s) { (void)s; own_traps++; }
+static int trap_blocked_now(void) {
+  sigset_t cur;
+  pthread_sigmask(SIG_BLOCK, NULL, &cur);
+  return sigismember(&cur, SIGTRAP);
+}
+static void* report_inherited(void* p) {
+  (void)p;
+  return (void*)(long)trap_blocked_now();
+}
+static int mode_sigtrap_mask_view(void) {
+  signal(SIGTRAP, on_own_trap);
+  sigset_t trap, old, pending;
+  sigemptyset(&trap);
+  sigaddset(&trap, SIGTRAP);
+  pthread_sigmask(SIG_BLOCK, &trap, &old);
+  printf("old mask had SIGTRAP: %d\n", sigismember(&old, SIGTRAP));
+  printf("mask has SIGTRAP after blocking: %d\n", trap_blocked_now());
+  sigset_t viaproc;
+  sigprocmask(SIG_BLOCK, NULL, &viaproc);
+  printf("sigprocmask shows it: %d\n", sigismember(&viaproc, SIGTRAP));
+  race_for(0.3);  // sampled meanwhile (racetrap's SIGTRAPs never show up below)
+  raise(SIGTRAP);
+  printf("handler ran while blocked: %d\n", own_traps);
+  sigpending(&pending);
+  printf("pending after raise: %d\n", sigismember(&pending, SIGTRAP));
+  pthread_t t;
+  void* inherited;
+  pthread_create(&t, NULL, report_inherited, NULL);
+  pthread_join(t, &inherited);
+  printf("new thread inherits the block: %ld\n", (long)inherited);
+  pthread_sigmask(SIG_UNBLOCK, &trap, NULL);
+  printf("handler ran after unblocking: %d\n", own_traps);
+  sigprocmask(SIG_BLOCK, &trap, NULL);
+  raise(SIGTRAP);
+  int sig = 0;
+  sigwait(&trap, &sig);
+  printf("sigwait took signal %d, handler ran %d\n", sig, own_traps);
+  sigpending(&pending);
+  printf("pending after sigwait: %d\n", sigismember(&pending, SIGTRAP));
+  sigset_t none;
+  sigemptyset(&none);
+  raise(SIGTRAP);
+  int r = sigsuspend(&none);
+  printf("sigsuspend returned %d errno EINTR %d, handler ran %d\n", r, errno == EINTR, own_traps);
+  pthread_sigmask(SIG_SETMASK, &none, &old);
+  printf("SETMASK old had SIGTRAP: %d, now blocked: %d\n", sigismember(&old, SIGTRAP), trap_blocked_now());
+  return 0;
+}
+
+// Two threads race with every signal blocked (SIGTRAP included): racetrap must
+// still sample them and find the race.
+static void* blocked_racer(void* p) {
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, NULL);
+  return racer(p);
+}
+static int mode_blocked_race(void) {
+  struct race_arg a = {1.0};
+  pthread_t t[2];
+  for (int i = 0; i < 2; ++i) if (pthread_create(&t[i], NULL, blocked_racer, &a) != 0) die("pthread_create");
+  for (int i = 0; i < 2; ++i) pthread_join(t[i], NULL);
+  printf("raced with SIGTRAP blocked\n");
+  return 0;
+}
+
 static volatile long prof_ticks;
 static void on_prof(int s) { (void)s; prof_ticks++; }
 static int mode_sigprof(void) {
@@ -502,6 +573,8 @@ int main(int argc, char** argv) {
   MODE("many-threads-race", mode_many_threads_race(argc, argv))
   MODE("sigtrap-chain", mode_sigtrap_chain())
   MODE("signals-blocked", mode_signals_blocked())
+  MODE("sigtrap-mask-view", mode_sigtrap_mask_view())
+  MODE("blocked-race", mode_blocked_race())
   MODE("sigprof", mode_sigprof())
   MODE("errno", mode_errno())
   MODE("hello", mode_hello())
