@@ -178,6 +178,14 @@ def stats_lines(stderr):
     return "\n".join(l for l in stderr.splitlines() if l.startswith("racetrap: stats"))
 
 
+def stats_counts(stderr):
+    """{name: value} of the last 'racetrap: stats:' line, or {}."""
+    lines = [l for l in stderr.splitlines() if l.startswith("racetrap: stats:")]
+    if not lines:
+        return {}
+    return {k: int(v) for k, v in (w.split("=", 1) for w in lines[-1].split()[2:] if "=" in w) if v.isdigit()}
+
+
 def split_overrides(rest):
     """Splits `NAME=VALUE ... [--] PROGRAM-ARGS...` into ({NAME: VALUE}, [args])."""
     overrides, rest = {}, list(rest)
@@ -219,6 +227,9 @@ def main():
     ap.add_argument("--racetrap", help="run through `RACETRAP run --` instead of LD_PRELOAD")
     ap.add_argument("--expect-locks", help="racy: A,B: each access held one of these, different ones")
     ap.add_argument("--min-seen", type=int, default=0, help="racy: some race was seen at least N times")
+    ap.add_argument("--arms-may-be-zero", action="store_true",
+                    help="racefree: every sample is ordered before the other threads' next access (a strict "
+                         "handoff), so no watch is armed; require published watches instead")
     ap.add_argument("mode", choices=["racy", "racefree"])
     ap.add_argument("preload")
     ap.add_argument("program")
@@ -287,6 +298,19 @@ def main():
                             "(FALSE REPORT)")
         if stderr_races:
             problems.append("race-free program: 'data race' appears on stderr (FALSE REPORT)")
+
+    if args.mode == "racefree":
+        # "No report" means something only when racetrap was there to look: the
+        # preload loaded, sampled the threads and armed watchpoints on the samples.
+        counts = stats_counts(stderr)
+        if not counts:
+            problems.append("no 'racetrap: stats:' line on stderr: the preload did not load or did not finish")
+        else:
+            needed = ("samples", "watches_published") if args.arms_may_be_zero else ("samples", "arms")
+            for name in needed:
+                if counts.get(name, 0) == 0:
+                    problems.append(f"{name}={counts.get(name, 0)}: racetrap did not watch this run, "
+                                    "so its silence proves nothing")
 
     if args.mode == "racy":
         shown = stderr if args.racetrap else report_text

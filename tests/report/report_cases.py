@@ -5,11 +5,12 @@ usage: report_cases.py CASE RACETRAP PRELOAD PROGRAM SCHEMA
 
 CASE      kill      the program is killed with SIGKILL mid-run; `racetrap report` on
                     the raw stream it left shows the race found before the kill.
-          merge     three runs, RACETRAP_FORMAT=json; `racetrap report` merges them
-                    into one race seen in 3 runs.
+          merge     three runs, RACETRAP_FORMAT=json; `racetrap report` merges them:
+                    one entry per fingerprint, counts and runs summed over the inputs.
           sarif     two runs with RACETRAP_FORMAT=sarif and RACETRAP_SOURCE_ROOT: each
                     SARIF validates against the official 2.1.0 schema, has both stacks,
-                    repository-relative paths, and the same fingerprints in both.
+                    repository-relative paths; the same race (rule and both stacks)
+                    has the same fingerprint in both runs, different races different ones.
           suppress  a ThreadSanitizer suppressions file silences the race (no report,
                     exit 0), PRINT_SUPPRESSIONS lists it; `racetrap suppress` writes a
                     file that does the same.
@@ -80,9 +81,29 @@ def case_merge(racetrap, preload, program, schema, tmp):
         fail(f"expected 3 JSON reports, found {reports}")
     p = run([racetrap, "report", "--format=json"] + reports, tmp, check_status=0)
     merged = json.loads(p.stdout)
-    top = merged["races"][0]
-    if len(merged["runs"]) != 3 or top["runs"] != 3:
-        fail("the race is not merged across the 3 runs", json.dumps(merged["races"], indent=1)[:4000])
+    if len(merged["runs"]) != 3:
+        fail(f"the merged report lists {len(merged['runs'])} runs, expected 3", json.dumps(merged["runs"]))
+    # Every race of the inputs is one merged entry per fingerprint, its count the
+    # sum of the inputs' counts and its runs the number of inputs that had it.
+    want_count, want_runs = {}, {}
+    for path in reports:
+        with open(path, encoding="utf-8") as f:
+            races = json.load(f)["races"]
+        for race in races:
+            fp = race["fingerprint"]
+            want_count[fp] = want_count.get(fp, 0) + race["count"]
+        for fp in {race["fingerprint"] for race in races}:
+            want_runs[fp] = want_runs.get(fp, 0) + 1
+    got = {r["fingerprint"]: r for r in merged["races"]}
+    if len(got) != len(merged["races"]) or set(got) != set(want_count):
+        fail(f"merged fingerprints {sorted(f['fingerprint'] for f in merged['races'])}, "
+             f"inputs have {sorted(want_count)}", json.dumps(merged["races"], indent=1)[:4000])
+    for fp, race in got.items():
+        if race["count"] != want_count[fp] or race["runs"] != want_runs[fp]:
+            fail(f"race {fp}: count {race['count']} in {race['runs']} runs, expected {want_count[fp]} "
+                 f"in {want_runs[fp]} (summed over the inputs)", json.dumps(race, indent=1)[:3000])
+    if max(want_runs.values()) != 3 or merged["races"][0]["runs"] != 3:
+        fail("no race was seen in all 3 runs, or it is not ranked first", json.dumps(want_runs))
     p = run([racetrap, "report"] + reports, tmp, check_status=0)
     if "in 3 runs." not in p.stdout:
         fail("the text of the merged report does not say 'in 3 runs'", p.stdout)
@@ -120,9 +141,28 @@ def case_sarif(racetrap, preload, program, schema, tmp):
             loc = r["locations"][0]["physicalLocation"]["artifactLocation"]
             if loc.get("uriBaseId") != "SRCROOT" or loc["uri"] != "examples/racy_counter.c":
                 fail("the primary location is not repository-relative", json.dumps(loc))
-        fingerprints.append({r["partialFingerprints"]["racetrapStack/v1"] for r in results})
-    if not fingerprints[0] & fingerprints[1]:
-        fail(f"the two runs share no fingerprint: {fingerprints}")
+        # The same race (same rule, same pair of source lines, same stacks' functions)
+        # must carry the same fingerprint in both runs; different races different ones.
+        by_race = {}
+        for r in results:
+            key = (r["ruleId"],) + tuple(
+                tuple((f["location"].get("logicalLocations", [{}])[0].get("fullyQualifiedName", ""),
+                       f["location"].get("physicalLocation", {}).get("region", {}).get("startLine", 0))
+                      for f in st["frames"]) for st in r["stacks"])
+            fp = r["partialFingerprints"]["racetrapStack/v1"]
+            if by_race.get(key, fp) != fp:
+                fail(f"one race has two fingerprints in run {i}: {by_race[key]} and {fp}")
+            by_race[key] = fp
+        if len(set(by_race.values())) != len(by_race):
+            fail(f"different races share a fingerprint in run {i}: {by_race}")
+        fingerprints.append(by_race)
+    common = set(fingerprints[0]) & set(fingerprints[1])
+    if not common:
+        fail(f"the two runs found no race in common: {list(fingerprints[0])} / {list(fingerprints[1])}")
+    for key in common:
+        if fingerprints[0][key] != fingerprints[1][key]:
+            fail(f"the same race has fingerprint {fingerprints[0][key]} in one run and {fingerprints[1][key]} "
+                 f"in the other: {key}")
 
 
 def case_suppress(racetrap, preload, program, schema, tmp):
