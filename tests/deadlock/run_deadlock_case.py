@@ -2,7 +2,7 @@
 """Run one lock-order / pthread-misuse program under racetrap and check the outcome.
 
 usage:
-  run_deadlock_case.py [--timeout S] [--racetrap CMD] EXPECT PRELOAD PROGRAM SOURCE
+  run_deadlock_case.py [--timeout S] [--racetrap CMD] [--suppress-with CMD] EXPECT PRELOAD PROGRAM SOURCE
                        [NAME=VALUE ...] [-- PROGRAM_ARGS ...]
 
 EXPECT    a report kind (lock-order-inversion, self-deadlock, unlock-of-unlocked-mutex,
@@ -16,6 +16,8 @@ EXPECT    a report kind (lock-order-inversion, self-deadlock, unlock-of-unlocked
           `none`: no report file, no WARNING on stderr, exit status 0.
 With --racetrap CMD the program runs as `CMD run -- PROGRAM ARGS`: then a report
 means exit status 66 (and the report on stderr), none means the program's status.
+With --suppress-with CMD, `CMD suppress` on the text and on the JSON report must print
+the same rules, each `deadlock:` (lock-order inversion) or `mutex:` (misuse).
 The program must finish within --timeout (a hang is a failure).
 """
 

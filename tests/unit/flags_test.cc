@@ -156,6 +156,31 @@ TEST(FlagsBadValue, EmptyString) {
   expect_rejected("RACETRAP_ENABLE", "");
 }
 
+// RACETRAP_FORMAT is checked at start-up like every other value, not first at exit.
+TEST(FlagsBadValue, UnknownReportFormat) {
+  expect_rejected("RACETRAP_FORMAT", "xml");
+  expect_rejected("RACETRAP_FORMAT", "text,bogus");
+  expect_rejected("RACETRAP_FORMAT", ",");
+  Parsed p = parse({{"RACETRAP_FORMAT", "xml"}});
+  ASSERT_EQ(p.warnings.size(), 1u);
+  EXPECT_EQ(p.warnings[0],
+            "racetrap: RACETRAP_FORMAT='xml' has an unknown word 'xml' (use any of text, json, sarif, "
+            "comma-separated); using the default text");
+  Parsed good = parse({{"RACETRAP_FORMAT", "json, sarif"}});
+  EXPECT_TRUE(good.warnings.empty());
+  EXPECT_EQ(good.flags.format, "json, sarif");
+}
+
+TEST(FlagsReset, PutsOneFlagBackToItsDefault) {
+  Flags f;
+  ASSERT_EQ(set_flag(f, row("sample_us"), "100"), "");
+  ASSERT_EQ(set_flag(f, row("suppressions"), "/x"), "");
+  reset_flag(f, row("sample_us"));
+  reset_flag(f, row("suppressions"));
+  EXPECT_EQ(f.sample_us, Flags{}.sample_us);
+  EXPECT_EQ(f.suppressions, "");
+}
+
 TEST(FlagsBadValue, OneBadValueDoesNotSpoilTheOthers) {
   Parsed p = parse({{"RACETRAP_SAMPLE_US", "oops"}, {"RACETRAP_WATCHPOINTS", "3"}});
   EXPECT_EQ(p.warnings.size(), 1u);
