@@ -318,6 +318,17 @@ def main():
                 if counts.get(name, 0) == 0:
                     problems.append(f"{name}={counts.get(name, 0)}: racetrap did not watch this run, "
                                     "so its silence proves nothing")
+        # A run starved of CPU by a loaded machine (its time is capped in wall
+        # time) may take no sample: inconclusive, not a pass. Run it again, at
+        # most three runs in all; the last one must be watched and report-free.
+        unwatched = [p for p in problems if "did not watch this run" in p]
+        attempt = int(os.environ.get("RT_RUN_CASE_ATTEMPT", "1"))
+        if unwatched and len(unwatched) == len(problems) and attempt < 3:
+            print(f"attempt {attempt}: {unwatched[0]}; running it again")
+            shutil.rmtree(workdir, ignore_errors=True)
+            sys.stdout.flush()
+            os.execve(sys.executable, [sys.executable] + sys.argv,
+                      dict(os.environ, RT_RUN_CASE_ATTEMPT=str(attempt + 1)))
 
     if args.mode == "racy":
         shown = stderr if args.racetrap else report_text
