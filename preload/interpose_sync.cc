@@ -80,9 +80,15 @@ int wait_call(void* ret, Fn real, pthread_cond_t* cond, pthread_mutex_t* mutex, 
     before_cond_wait(t, mutex, reinterpret_cast<uint64_t>(ret));
     cond_wait_begin(t, cond, mutex, reinterpret_cast<uint64_t>(ret));
   }
+  // The wait ends on return and on cancellation (which unwinds through here).
+  struct WaitEnd {
+    const pthread_cond_t* cond;
+    ~WaitEnd() {
+      if (cond != nullptr) cond_wait_end(cond);
+    }
+  } wait_end{track ? cond : nullptr};
   release(t, mutex);
   int rc = real(cond, mutex, args...);
-  if (track) cond_wait_end(cond);
   join_from(t, cond);
   acquire(t, mutex);
   return rc;

@@ -125,7 +125,15 @@ void report_misuse(ThreadState* t, MisuseKind kind, const void* mutex, uint32_t 
 uint32_t libc_owner(const pthread_mutex_t* m) {
   return static_cast<uint32_t>(__atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED));
 }
-bool libc_locked(const pthread_mutex_t* m) { return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) != 0; }
+// A priority-protect mutex keeps its priority ceiling in the high bits of the
+// lock word, locked or not.
+constexpr int kPrioProtectBit = 64;
+constexpr unsigned kPrioCeilingMask = 0xfff80000u;
+bool libc_locked(const pthread_mutex_t* m) {
+  unsigned lock = static_cast<unsigned>(__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED));
+  if ((m->__data.__kind & kPrioProtectBit) != 0) lock &= ~kPrioCeilingMask;
+  return lock != 0;
+}
 
 // The slow path of a nested acquisition: at least one held→lock edge is new.
 __attribute__((noinline)) void add_edges(ThreadState* t, uint64_t lock, uint64_t ret) {
