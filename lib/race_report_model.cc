@@ -588,8 +588,8 @@ constexpr MisuseKindInfo kMisuseKinds[] = {
      "Two threads wait on the same condition variable at the same time with different mutexes: "
      "undefined behaviour, and at least one predicate is not protected by the lock its waiter holds."},
     {13, "thread-exit-holding-lock", "exit", "ThreadExitHoldingLock", "Thread exit while holding a mutex",
-     "A thread ends while it still holds a mutex: nobody can unlock it any more, and every later lock of "
-     "it blocks forever (or fails, for robust mutexes)."},
+     "A thread ends while it still holds a (non-robust) mutex: nobody can unlock it any more, and every "
+     "later lock of it blocks forever."},
     {14, "barrier-init-count-zero", "init", "BarrierInitCountZero", "Barrier initialized with a count of 0",
      "pthread_barrier_init with a count of 0: the call fails with EINVAL and the barrier is unusable."},
     {15, "barrier-reinit-in-use", "init", "BarrierReinitInUse", "Re-initialization of a barrier threads wait on",

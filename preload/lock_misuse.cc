@@ -32,6 +32,8 @@ static_assert(sizeof(GlibcSemaphore) <= sizeof(sem_t));
 
 bool report_on() { return runtime().flags.report_misuse; }
 
+constexpr int kRobustBit = 16;  // glibc mutex kind: PTHREAD_MUTEX_ROBUST_NORMAL_NP
+
 // Objects initialized through the interposers (barriers and semaphores), tagged
 // by kind in bit 0 of the address: lock-free open addressing. Full: not added (an
 // object not in the set is never judged, so a full set only loses checks).
@@ -260,6 +262,9 @@ void check_locks_at_thread_exit(ThreadState* t, uint64_t ret) {
     pthread_mutex_t m;
     if (copy_from_memory(h.address, &m, sizeof m) != sizeof m) continue;
     if (m.__data.__lock == 0 || static_cast<uint32_t>(m.__data.__owner) != t->os_tid) continue;
+    // A robust mutex is made for owners that die: its next lock returns
+    // EOWNERDEAD and the program recovers. Not a misuse.
+    if ((m.__data.__kind & kRobustBit) != 0) continue;
     if (first == nullptr) first = &h;
     ++count;
   }

@@ -202,6 +202,11 @@ static void* return_holding(void* arg) {
   pthread_mutex_lock(&mutex_m);  // MISUSE
   return NULL;
 }
+static void* return_holding_kinded(void* arg) {
+  (void)arg;
+  pthread_mutex_lock(&kinded);
+  return NULL;
+}
 static void* exit_after_unlock(void* arg) {
   (void)arg;
   pthread_mutex_lock(&mutex_m);
@@ -323,6 +328,16 @@ int main(int argc, char** argv) {
   } else if (is(m, "thread-return-holding")) {
     if (ok) run(exit_after_unlock);
     else run(return_holding);
+  } else if (is(m, "robust-owner-dies")) {
+    // Not a misuse (no ok- twin): a robust mutex's owner may die holding it; the
+    // next lock returns EOWNERDEAD and the program recovers.
+    init_kind("robust");
+    run(return_holding_kinded);
+    rc = pthread_mutex_lock(&kinded);
+    if (rc == EOWNERDEAD) pthread_mutex_consistent(&kinded);
+    pthread_mutex_unlock(&kinded);
+    pthread_mutex_destroy(&kinded);
+    rc = rc == EOWNERDEAD ? 0 : -1;
   } else if (is(m, "barrier-init-zero")) {
     rc = pthread_barrier_init(&barrier, NULL, ok ? 1 : 0);  // MISUSE
     if (rc == 0) {
