@@ -1,6 +1,7 @@
 // lock_tracking.h — lock-order inversions (potential deadlocks) and pthread mutex
-// misuse, found deterministically by the mutex and rwlock interposers
-// (interpose_sync.cc, interpose_rwlock.cc). Each thread keeps the locks it holds
+// misuse, found deterministically by the mutex, rwlock and spin-lock interposers
+// (interpose_sync.cc, interpose_rwlock.cc, interpose_spin_once.cc; the misuse of
+// other objects is in lock_misuse.h). Each thread keeps the locks it holds
 // (ThreadState::held_locks); a nested acquisition adds held→acquired edges to the
 // process-wide LockOrderGraph (lib/lock_order_graph.h), and an edge closing a
 // cycle is appended to the raw stream at once (LockCycleRecord). Misuse is
