@@ -1,4 +1,5 @@
-// held_locks.h — the locks one thread holds right now (mutexes and rwlocks), for
+// held_locks.h — the locks one thread holds right now (mutexes, rwlocks, spin
+// locks and annotated locks), for
 // the lock-order graph and the pthread-misuse checks (preload/lock_tracking.cc).
 // A fixed array, no allocation: only its own thread reads or writes it, from
 // ordinary context. Locks held beyond the capacity are counted, not kept, so a
@@ -9,7 +10,8 @@
 
 namespace racetrap {
 
-enum class HeldMode : uint8_t { kMutex = 0, kRead = 1, kWrite = 2 };
+// kSpin: a pthread spin lock (recorded in race reports as a mutex).
+enum class HeldMode : uint8_t { kMutex = 0, kRead = 1, kWrite = 2, kSpin = 3 };
 
 struct HeldLock {
   uint64_t address = 0;  // the lock object

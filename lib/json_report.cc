@@ -59,6 +59,16 @@ Json race_to_json(const RaceReport& r) {
   o.set("current", access_to_json(r.current));
   if (r.has_previous) o.set("previous", access_to_json(r.previous));
   if (r.owner_tid != 0) o.set("owner_tid", r.owner_tid);
+  if (is_misuse_kind(r.kind)) {
+    o.set("object", r.object);
+    if (r.has_result) {
+      o.set("result", static_cast<int64_t>(r.result));
+      o.set("result_name", call_result_name(r.result));
+    }
+    if (r.with_mutex != 0) o.set("with_mutex", hex(r.with_mutex));
+    if (r.other_mutex != 0) o.set("other_mutex", hex(r.other_mutex));
+    if (r.lock_count != 0) o.set("lock_count", r.lock_count);
+  }
   if (!r.cycle.empty()) {
     Json& cycle = o.set("cycle", Json::array());
     for (const ReportLockEdge& e : r.cycle) {
@@ -255,6 +265,15 @@ class Reader {
     r.has_previous = r.kind == "data-race" || j.find("previous") != nullptr;
     if (r.has_previous) r.previous = access(j, path, "previous");
     r.owner_tid = static_cast<uint32_t>(uint(j, path, "owner_tid", 0xffffffff));
+    if (j.find("object") != nullptr) r.object = str(j, path, "object");
+    if (const Json* result = j.find("result")) {
+      if (!result->is_int()) fail(path + ".result", "not an integer");
+      r.has_result = true;
+      r.result = static_cast<int32_t>(result->as_int());
+    }
+    r.with_mutex = address(j, path, "with_mutex");
+    r.other_mutex = address(j, path, "other_mutex");
+    r.lock_count = static_cast<uint32_t>(uint(j, path, "lock_count", 0xffffffff));
     const Json::Array& cycle = array(j, path, "cycle", false);
     for (size_t i = 0; i < cycle.size() && ok(); ++i) {
       std::string epath = fmt::format("{}.cycle[{}]", path, i);

@@ -155,16 +155,45 @@ enum class MisuseKind : uint32_t {
   kDestroyOfLocked = 3,     // pthread_mutex_destroy of a locked mutex
   kCondWaitUnheld = 4,      // pthread_cond_*wait with a mutex the thread does not hold
   kSelfDeadlock = 5,        // lock of a non-recursive mutex the thread already holds
+  kInvalidMutex = 6,        // a mutex call on memory that is no initialized mutex (EINVAL)
+  kRwlockUnlockUnheld = 7,  // pthread_rwlock_unlock by a thread that holds no lock on it
+  kDestroyOfLockedRwlock = 8,     // pthread_rwlock_destroy of a held rwlock
+  kDestroyOfBusyBarrier = 9,      // pthread_barrier_destroy while threads wait on it
+  kDestroyOfBusySemaphore = 10,   // sem_destroy while threads wait on it
+  kDestroyOfBusyCondVar = 11,     // pthread_cond_destroy while threads wait on it
+  kCondWaitTwoMutexes = 12,       // a condition waited on with two different mutexes at once
+  kThreadExitHoldingLock = 13,    // a thread exits while it holds a mutex
+  kBarrierInitZero = 14,          // pthread_barrier_init with a count of 0
+  kBarrierReinitInUse = 15,       // pthread_barrier_init of a barrier threads wait on
+  kSemInitInUse = 16,             // sem_init of a semaphore threads wait on
+  kAnnotatedUnlockUnheld = 17,    // AnnotateRWLockReleased of a lock the thread does not hold
 };
+constexpr uint32_t kMaxMisuseKind = 17;
+
+// What kind of object a MisuseRecord's `mutex` is.
+enum class MisuseObject : uint32_t {
+  kMutex = 0, kRwlock = 1, kSpinLock = 2, kCondVar = 3, kBarrier = 4, kSemaphore = 5, kAnnotatedLock = 6,
+};
+
+constexpr uint32_t kMisuseHasResult = 1;  // MisuseRecord::flags: `result` is what the call returned
 
 struct MisuseRecord {
   uint32_t kind;        // MisuseKind
   uint32_t thread_uid;  // the thread making the call
   uint32_t os_tid;
   uint32_t owner_tid;   // who holds the mutex according to libc (0: nobody or unknown)
-  uint64_t mutex;       // address of the mutex
-  uint64_t earlier_pc;  // kSelfDeadlock: where this thread acquired it before (0: unknown)
+  uint64_t mutex;       // address of the mutex (or of the object `object` names)
+  uint64_t earlier_pc;  // kSelfDeadlock, kThreadExitHoldingLock: where this thread acquired it (0: unknown)
   StackRecord stack;    // the offending call (frames[0] is its call site)
+  // Appended later: a record of an older writer ends here (kMisuseRecordV1Size
+  // bytes); the reader zero-fills what follows (a mutex, result unknown).
+  uint32_t object;      // MisuseObject
+  uint32_t flags;       // kMisuseHasResult
+  int32_t result;       // the call's return value: 0 or an errno value (EPERM, EINVAL, ...)
+  uint32_t lock_count;  // kThreadExitHoldingLock: mutexes the thread held at its exit
+  uint64_t with_mutex;  // kCondWaitTwoMutexes (`mutex` is the condition): the mutex this thread waits with
+  uint64_t other_mutex; // kCondWaitTwoMutexes: the mutex another thread waits with at the same time
 };
+constexpr uint32_t kMisuseRecordV1Size = static_cast<uint32_t>(offsetof(MisuseRecord, object));
 
 }  // namespace racetrap

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <initializer_list>
 #include <map>
@@ -312,16 +313,16 @@ class ModelBuilder {
     RaceReport out;
     out.kind = misuse_kind_name(r.kind);
     out.pid = log_.pid;
-    const char* call = "lock";
-    switch (static_cast<MisuseKind>(r.kind)) {
-      case MisuseKind::kUnlockOfUnlocked:
-      case MisuseKind::kUnlockByNonOwner: call = "unlock"; break;
-      case MisuseKind::kDestroyOfLocked: call = "destroy"; break;
-      case MisuseKind::kCondWaitUnheld: call = "wait"; break;
-      default: break;
-    }
+    const MisuseKindInfo* info = misuse_kind_info(out.kind);
+    const char* call = info != nullptr ? info->call : "lock";
     out.current = lock_event(call, r.mutex, r.thread_uid, r.os_tid, r.stack);
     out.owner_tid = r.owner_tid;
+    out.object = misuse_object_name(r.object);
+    out.has_result = (r.flags & kMisuseHasResult) != 0;
+    out.result = out.has_result ? r.result : 0;
+    out.with_mutex = r.with_mutex;
+    out.other_mutex = r.other_mutex;
+    out.lock_count = r.lock_count;
     out.has_previous = r.earlier_pc != 0;
     if (out.has_previous) {
       out.previous = out.current;
@@ -544,21 +545,104 @@ std::string function_base_name(const std::string& function) {
   return function;
 }
 
+namespace {
+
+constexpr MisuseKindInfo kMisuseKinds[] = {
+    {1, "unlock-of-unlocked-mutex", "unlock", "UnlockOfUnlockedMutex", "Unlock of an unlocked mutex",
+     "pthread_mutex_unlock on a mutex that is not locked, of any kind (normal: undefined behaviour; "
+     "error-checking, recursive, robust, priority-inheritance: the call fails with EPERM). Either way the "
+     "program's idea of who holds the lock is wrong."},
+    {2, "unlock-by-non-owner", "unlock", "UnlockByNonOwner", "Unlock of a mutex held by another thread",
+     "pthread_mutex_unlock on a mutex another thread holds (normal: undefined behaviour, the lock is "
+     "released under its owner; the other kinds: the call fails with EPERM)."},
+    {3, "destroy-of-locked-mutex", "destroy", "DestroyOfLockedMutex", "Destroy of a locked mutex",
+     "pthread_mutex_destroy on a mutex that is locked: undefined behaviour."},
+    {4, "cond-wait-with-unheld-mutex", "wait", "CondWaitWithUnheldMutex",
+     "Condition wait with a mutex the thread does not hold",
+     "pthread_cond_wait (or a timed form) called with a mutex the calling thread has not locked: "
+     "undefined behaviour, and the wait no longer protects the predicate."},
+    {5, "self-deadlock", "lock", "SelfDeadlock", "Relock of a held non-recursive mutex (self-deadlock)",
+     "A thread locks a normal (default) mutex it already holds: the call never returns (or only at "
+     "its timeout)."},
+    {6, "invalid-mutex", "lock", "InvalidMutex", "Use of an invalid mutex",
+     "A pthread mutex call on memory that is not an initialized mutex (never initialized, destroyed, or "
+     "overwritten): the call fails with EINVAL, or worse."},
+    {7, "unlock-of-unheld-rwlock", "unlock", "UnlockOfUnheldRwlock",
+     "Unlock of a rwlock the thread does not hold",
+     "pthread_rwlock_unlock by a thread that holds neither a read nor the write lock on it: undefined "
+     "behaviour (glibc releases another thread's hold)."},
+    {8, "destroy-of-locked-rwlock", "destroy", "DestroyOfLockedRwlock", "Destroy of a held rwlock",
+     "pthread_rwlock_destroy while a thread holds a read or write lock on it: undefined behaviour."},
+    {9, "destroy-of-busy-barrier", "destroy", "DestroyOfBusyBarrier", "Destroy of a barrier threads wait on",
+     "pthread_barrier_destroy while threads wait on the barrier: undefined behaviour (glibc blocks until "
+     "the round completes)."},
+    {10, "destroy-of-busy-semaphore", "destroy", "DestroyOfBusySemaphore",
+     "Destroy of a semaphore threads wait on",
+     "sem_destroy while threads are blocked on the semaphore: undefined behaviour."},
+    {11, "destroy-of-busy-condvar", "destroy", "DestroyOfBusyCondVar",
+     "Destroy of a condition variable threads wait on",
+     "pthread_cond_destroy while threads wait on the condition variable: undefined behaviour (glibc blocks "
+     "until they have woken)."},
+    {12, "cond-wait-with-two-mutexes", "wait", "CondWaitWithTwoMutexes",
+     "One condition variable waited on with two different mutexes",
+     "Two threads wait on the same condition variable at the same time with different mutexes: "
+     "undefined behaviour, and at least one predicate is not protected by the lock its waiter holds."},
+    {13, "thread-exit-holding-lock", "exit", "ThreadExitHoldingLock", "Thread exit while holding a mutex",
+     "A thread ends while it still holds a (non-robust) mutex: nobody can unlock it any more, and every "
+     "later lock of it blocks forever."},
+    {14, "barrier-init-count-zero", "init", "BarrierInitCountZero", "Barrier initialized with a count of 0",
+     "pthread_barrier_init with a count of 0: the call fails with EINVAL and the barrier is unusable."},
+    {15, "barrier-reinit-in-use", "init", "BarrierReinitInUse", "Re-initialization of a barrier threads wait on",
+     "pthread_barrier_init on a barrier that threads are waiting on: undefined behaviour (the waiters may "
+     "never be released)."},
+    {16, "sem-init-in-use", "init", "SemInitInUse", "Re-initialization of a semaphore threads wait on",
+     "sem_init on a semaphore that threads are blocked on: undefined behaviour (the waiters may never be "
+     "woken)."},
+    {17, "unlock-of-unheld-annotated-lock", "unlock", "UnlockOfUnheldAnnotatedLock",
+     "Release of an annotated lock the thread does not hold",
+     "AnnotateRWLockReleased (RACETRAP_RWLOCK_RELEASED) for a lock the thread has not acquired "
+     "(AnnotateRWLockAcquired): the program's hand-written lock is released by a thread that does not "
+     "hold it."},
+};
+static_assert(sizeof kMisuseKinds / sizeof kMisuseKinds[0] == kMaxMisuseKind);
+
+}  // namespace
+
+const MisuseKindInfo* misuse_kind_info(const std::string& kind) {
+  for (const MisuseKindInfo& info : kMisuseKinds)
+    if (kind == info.name) return &info;
+  return nullptr;
+}
+
 const char* misuse_kind_name(uint32_t misuse_kind) {
-  switch (static_cast<MisuseKind>(misuse_kind)) {
-    case MisuseKind::kUnlockOfUnlocked: return "unlock-of-unlocked-mutex";
-    case MisuseKind::kUnlockByNonOwner: return "unlock-by-non-owner";
-    case MisuseKind::kDestroyOfLocked: return "destroy-of-locked-mutex";
-    case MisuseKind::kCondWaitUnheld: return "cond-wait-with-unheld-mutex";
-    case MisuseKind::kSelfDeadlock: return "self-deadlock";
-  }
+  for (const MisuseKindInfo& info : kMisuseKinds)
+    if (info.kind == misuse_kind) return info.name;
   return "pthread-misuse";
 }
 
 bool is_misuse_kind(const std::string& kind) {
-  for (uint32_t k = 1; k <= 5; ++k)
-    if (kind == misuse_kind_name(k)) return true;
-  return kind == "pthread-misuse";
+  return misuse_kind_info(kind) != nullptr || kind == "pthread-misuse";
+}
+
+const char* misuse_object_name(uint32_t object) {
+  switch (static_cast<MisuseObject>(object)) {
+    case MisuseObject::kMutex: return "mutex";
+    case MisuseObject::kRwlock: return "rwlock";
+    case MisuseObject::kSpinLock: return "spin lock";
+    case MisuseObject::kCondVar: return "condition variable";
+    case MisuseObject::kBarrier: return "barrier";
+    case MisuseObject::kSemaphore: return "semaphore";
+    case MisuseObject::kAnnotatedLock: return "annotated lock";
+  }
+  return "mutex";
+}
+
+std::string call_result_name(int32_t result) {
+  if (result == 0) return "0";
+  if (result > 0) {
+    if (const char* name = strerrorname_np(result)) return name;
+  }
+  return std::to_string(result);
 }
 
 std::string kind_title(const std::string& kind) {
@@ -575,20 +659,44 @@ std::string misuse_description(const RaceReport& race) {
                                  ? fmt::format(" '{}'", race.location.symbol)
                                  : fmt::format(" '{}+{:#x}'", race.location.symbol, a.address - race.location.start);
   const std::string mutex = fmt::format("M1{} ({:#x})", symbol, a.address);
+  const std::string object = race.object + " " + mutex;  // "rwlock M1 'l' (0x...)"
   const std::string owner = race.owner_tid != 0 ? fmt::format(" (held by tid={})", race.owner_tid) : "";
-  if (race.kind == "unlock-of-unlocked-mutex")
-    return fmt::format("Unlock of mutex {}, which is not locked, by {}", mutex, who);
-  if (race.kind == "unlock-by-non-owner")
-    return fmt::format("Unlock of mutex {} by {}, which does not hold it{}", mutex, who, owner);
-  if (race.kind == "destroy-of-locked-mutex")
-    return fmt::format("Destroy of mutex {} while it is locked{}, by {}", mutex, owner, who);
-  if (race.kind == "cond-wait-with-unheld-mutex")
-    return fmt::format("Condition wait with mutex {}, which {} does not hold{}", mutex, who, owner);
-  if (race.kind == "self-deadlock")
-    return fmt::format("Lock of non-recursive mutex {} by {}, which already holds it "
+  const std::string returned =
+      race.has_result ? fmt::format("; the call returned {}", call_result_name(race.result)) : "";
+  const std::string& k = race.kind;
+  std::string text;
+  if (k == "unlock-of-unlocked-mutex") text = fmt::format("Unlock of {}, which is not locked, by {}", object, who);
+  else if (k == "unlock-by-non-owner")
+    text = fmt::format("Unlock of {} by {}, which does not hold it{}", object, who, owner);
+  else if (k == "destroy-of-locked-mutex")
+    text = fmt::format("Destroy of {} while it is locked{}, by {}", object, owner, who);
+  else if (k == "cond-wait-with-unheld-mutex")
+    text = fmt::format("Condition wait with {}, which {} does not hold{}", object, who, owner);
+  else if (k == "self-deadlock")
+    text = fmt::format("Lock of non-recursive {} by {}, which already holds it "
                        "(the call blocks forever, or until its timeout)",
-                       mutex, who);
-  return fmt::format("Misuse of mutex {} by {}", mutex, who);
+                       object, who);
+  else if (k == "invalid-mutex")
+    text = fmt::format("Use of {}, which is not an initialized mutex, by {}", object, who);
+  else if (k == "unlock-of-unheld-rwlock" || k == "unlock-of-unheld-annotated-lock")
+    text = fmt::format("Unlock of {} by {}, which holds no lock on it", object, who);
+  else if (k == "destroy-of-locked-rwlock")
+    text = fmt::format("Destroy of {} while it is held{}, by {}", object, owner, who);
+  else if (k == "destroy-of-busy-barrier" || k == "destroy-of-busy-semaphore" || k == "destroy-of-busy-condvar")
+    text = fmt::format("Destroy of {} while threads wait on it, by {}", object, who);
+  else if (k == "cond-wait-with-two-mutexes")
+    text = fmt::format("Wait on {} with mutex {:#x} by {}, while another thread waits on it with mutex {:#x}",
+                       object, race.with_mutex, who, race.other_mutex);
+  else if (k == "thread-exit-holding-lock")
+    text = fmt::format("{} exits while holding {}{}", who, object,
+                       race.lock_count > 1 ? fmt::format(" and {} more", race.lock_count - 1) : "");
+  else if (k == "barrier-init-count-zero")
+    text = fmt::format("Initialization of {} with a count of 0 by {}", object, who);
+  else if (k == "barrier-reinit-in-use" || k == "sem-init-in-use")
+    text = fmt::format("Re-initialization of {} while threads wait on it, by {}", object, who);
+  else text = fmt::format("Misuse of {} by {}", object, who);
+  if (!text.empty()) text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+  return text + returned;
 }
 
 uint64_t total_count(const std::vector<RaceReport>& races) {

@@ -93,10 +93,24 @@ struct ReportLockEdge {
 
 // Bug kinds besides "data-race" (all found by interception, not by sampling).
 inline constexpr const char* kLockOrderInversionKind = "lock-order-inversion";
-// pthread misuse kinds: "unlock-of-unlocked-mutex", "unlock-by-non-owner",
-// "destroy-of-locked-mutex", "cond-wait-with-unheld-mutex", "self-deadlock".
+// pthread misuse kinds ("unlock-of-unlocked-mutex", "invalid-mutex", ...): one
+// entry per MisuseKind, with what the renderers say about it.
+struct MisuseKindInfo {
+  uint32_t kind;           // MisuseKind
+  const char* name;        // the report kind and SARIF rule racetrap/<name>
+  const char* call;        // the offending call's Access kind: "lock", "unlock", "destroy", "wait", "init", "exit"
+  const char* rule_name;   // SARIF rule name (CamelCase)
+  const char* short_text;  // SARIF rule short description
+  const char* full_text;   // SARIF rule full description
+};
+const MisuseKindInfo* misuse_kind_info(const std::string& kind);  // nullptr when no misuse kind
 const char* misuse_kind_name(uint32_t misuse_kind);  // MisuseKind -> name ("pthread-misuse" if unknown)
 bool is_misuse_kind(const std::string& kind);
+// MisuseObject -> "mutex", "rwlock", "spin lock", "condition variable", "barrier",
+// "semaphore", "annotated lock".
+const char* misuse_object_name(uint32_t object);
+// "EPERM" for an errno value, "0" for success, the number when unnamed.
+std::string call_result_name(int32_t result);
 // The words after "WARNING: racetrap: " and "SUMMARY: racetrap: ": "data race",
 // "lock-order-inversion (potential deadlock)", or the misuse kind itself.
 std::string kind_title(const std::string& kind);
@@ -127,6 +141,12 @@ struct RaceReport {
   // only when has_previous (self-deadlock: where the thread acquired it before).
   bool has_previous = true;
   uint32_t owner_tid = 0;          // misuse: the thread holding the mutex per libc (0: none/unknown)
+  std::string object = "mutex";    // misuse: what `current.address` is (misuse_object_name)
+  bool has_result = false;         // misuse: `result` is what the offending call returned
+  int32_t result = 0;              // 0 or an errno value
+  uint64_t with_mutex = 0;         // cond-wait-with-two-mutexes: the mutex this thread waits with
+  uint64_t other_mutex = 0;        // and the one another thread waits with at the same time
+  uint32_t lock_count = 0;         // thread-exit-holding-lock: mutexes the thread still held
   bool operator==(const RaceReport&) const = default;
 };
 

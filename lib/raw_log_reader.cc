@@ -176,9 +176,19 @@ std::optional<RawLog> read_raw_log(const std::string& path, std::string* error) 
       case ChunkType::kLockCycle:
         read_record(payload, chunk.length, &log.lock_cycles, &bad_chunks);
         break;
-      case ChunkType::kMisuse:
-        read_record(payload, chunk.length, &log.misuses, &bad_chunks);
+      case ChunkType::kMisuse: {
+        // The current size, or an older writer's (without object and result).
+        if (chunk.length != sizeof(MisuseRecord) && chunk.length != kMisuseRecordV1Size) {
+          ++bad_chunks;
+          break;
+        }
+        MisuseRecord misuse;
+        std::memset(&misuse, 0, sizeof misuse);
+        std::memcpy(&misuse, payload, chunk.length);
+        sanitize(misuse);
+        log.misuses.push_back(misuse);
         break;
+      }
       case ChunkType::kRaceSeen:
         read_record(payload, chunk.length, &log.race_seen, &bad_chunks);
         break;

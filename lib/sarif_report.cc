@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <cstring>
+#include <string>
 
 #include "json_report.h"
 #include "racetrap_version.h"
@@ -40,7 +41,7 @@ std::string with_slash(std::string dir) {
 }
 
 struct RuleInfo {
-  const char* id;
+  std::string id;  // "" when the kind has no rule
   const char* name;
   const char* short_text;
   const char* full_text;
@@ -57,30 +58,11 @@ RuleInfo rule_for(const std::string& kind) {
             "Threads acquire the same mutexes or rwlocks in orders that form a cycle: run at the wrong "
             "moment, each waits for a lock another one holds."};
   }
-  if (kind == "unlock-of-unlocked-mutex") {
-    return {"racetrap/unlock-of-unlocked-mutex", "UnlockOfUnlockedMutex", "Unlock of an unlocked mutex",
-            "pthread_mutex_unlock on a normal (default) mutex that is not locked: undefined behaviour."};
+  if (const MisuseKindInfo* info = misuse_kind_info(kind)) {
+    // One rule per misuse kind: racetrap/<kind>.
+    return {std::string("racetrap/") + info->name, info->rule_name, info->short_text, info->full_text};
   }
-  if (kind == "unlock-by-non-owner") {
-    return {"racetrap/unlock-by-non-owner", "UnlockByNonOwner", "Unlock of a mutex held by another thread",
-            "pthread_mutex_unlock on a normal (default) mutex that another thread holds: undefined behaviour."};
-  }
-  if (kind == "destroy-of-locked-mutex") {
-    return {"racetrap/destroy-of-locked-mutex", "DestroyOfLockedMutex", "Destroy of a locked mutex",
-            "pthread_mutex_destroy on a mutex that is locked: undefined behaviour."};
-  }
-  if (kind == "cond-wait-with-unheld-mutex") {
-    return {"racetrap/cond-wait-with-unheld-mutex", "CondWaitWithUnheldMutex",
-            "Condition wait with a mutex the thread does not hold",
-            "pthread_cond_wait (or a timed form) called with a mutex the calling thread has not locked: "
-            "undefined behaviour, and the wait no longer protects the predicate."};
-  }
-  if (kind == "self-deadlock") {
-    return {"racetrap/self-deadlock", "SelfDeadlock", "Relock of a held non-recursive mutex (self-deadlock)",
-            "A thread locks a normal (default) mutex it already holds: the call never returns (or only at "
-            "its timeout)."};
-  }
-  return {nullptr, nullptr, nullptr, nullptr};
+  return {"", nullptr, nullptr, nullptr};
 }
 
 class SarifWriter {
@@ -294,6 +276,8 @@ class SarifWriter {
     Json& props = common_properties(r, res);
     props.set("mutex", fmt::format("{:#x}", r.current.address));
     if (r.owner_tid != 0) props.set("ownerTid", r.owner_tid);
+    props.set("object", r.object);
+    if (r.has_result) props.set("callResult", call_result_name(r.result));
     return res;
   }
 
@@ -354,7 +338,7 @@ class SarifWriter {
     for (const RaceReport& r : model.races) {
       bool have = false;
       for (const std::string& k : kinds) have = have || k == r.kind;
-      if (!have && rule_for(r.kind).id != nullptr) kinds.push_back(r.kind);
+      if (!have && !rule_for(r.kind).id.empty()) kinds.push_back(r.kind);
     }
     Json& rules = driver.set("rules", Json::array());
     for (const std::string& kind : kinds) {
@@ -372,7 +356,7 @@ class SarifWriter {
       for (size_t i = 0; i < kinds.size(); ++i)
         if (kinds[i] == r.kind) index = static_cast<int>(i);
       RuleInfo info = rule_for(kinds[index]);
-      results.push(result(r, index, info.id));
+      results.push(result(r, index, info.id.c_str()));
     }
     if (used_srcroot_) {
       run.set("originalUriBaseIds", Json::object())

@@ -23,6 +23,8 @@
 
 #include "benign_races.h"
 #include "happens_before.h"
+#include "lock_misuse.h"
+#include "lock_tracking.h"
 #include "real_function.h"
 #include "safe_format.h"
 
@@ -127,24 +129,39 @@ RACETRAP_INTERPOSE void AnnotateCondVarWait(const char*, int, const volatile voi
   AnnotateHappensAfter(nullptr, 0, cv);
 }
 
-RACETRAP_INTERPOSE void AnnotateRWLockCreate(const char*, int, const volatile void* lock) {
-  if (annotating_thread() != nullptr) {
+// Annotated locks are held locks (lock_tracking.h) from Acquired to Released, so
+// a release by a thread that does not hold one is reported (lock_misuse.h); they
+// add no lock-order edges of their own. `ret`: the program's call site.
+namespace {
+
+void annotated_lock_created(const volatile void* lock, void* ret) {
+  if (ThreadState* t = annotating_thread()) {
     RuntimeScope scope;
     rwlock_forget(as_key(lock));
+    if (lock_tracking_on(ret)) after_lock_destroyed(t, as_key(lock));
   }
 }
 
-RACETRAP_INTERPOSE void AnnotateRWLockCreateStatic(const char* file, int line, const volatile void* lock) {
-  AnnotateRWLockCreate(file, line, lock);
+}  // namespace
+
+RACETRAP_INTERPOSE void AnnotateRWLockCreate(const char*, int, const volatile void* lock) {
+  annotated_lock_created(lock, __builtin_return_address(0));
 }
 
-RACETRAP_INTERPOSE void AnnotateRWLockDestroy(const char* file, int line, const volatile void* lock) {
-  AnnotateRWLockCreate(file, line, lock);
+RACETRAP_INTERPOSE void AnnotateRWLockCreateStatic(const char*, int, const volatile void* lock) {
+  annotated_lock_created(lock, __builtin_return_address(0));
+}
+
+RACETRAP_INTERPOSE void AnnotateRWLockDestroy(const char*, int, const volatile void* lock) {
+  annotated_lock_created(lock, __builtin_return_address(0));
 }
 
 RACETRAP_INTERPOSE void AnnotateRWLockAcquired(const char*, int, const volatile void* lock, long is_w) {
   if (ThreadState* t = annotating_thread()) {
     RuntimeScope scope;
+    void* ret = __builtin_return_address(0);
+    if (lock_tracking_on(ret))
+      after_lock(t, as_key(lock), is_w != 0 ? HeldMode::kWrite : HeldMode::kRead, reinterpret_cast<uint64_t>(ret));
     rwlock_acquire(t, as_key(lock), is_w != 0);
   }
 }
@@ -152,6 +169,9 @@ RACETRAP_INTERPOSE void AnnotateRWLockAcquired(const char*, int, const volatile 
 RACETRAP_INTERPOSE void AnnotateRWLockReleased(const char*, int, const volatile void* lock, long is_w) {
   if (ThreadState* t = annotating_thread()) {
     RuntimeScope scope;
+    void* ret = __builtin_return_address(0);
+    if (lock_tracking_on(ret) && !before_rwlock_unlock(t, as_key(lock)))
+      report_annotated_unlock_unheld(t, lock, reinterpret_cast<uint64_t>(ret));
     rwlock_release(t, as_key(lock), is_w != 0);
   }
 }

@@ -8,9 +8,28 @@
 #include <pthread.h>
 
 #include "happens_before.h"
+#include "lock_misuse.h"
+#include "lock_tracking.h"
 #include "real_function.h"
 
 namespace racetrap {
+
+// Init and destroy are checked for misuse (lock_misuse.h): a count of 0, and
+// re-initializing or destroying a barrier threads wait on.
+RACETRAP_INTERPOSE int pthread_barrier_init(pthread_barrier_t* b, const pthread_barrierattr_t* attr,
+                                            unsigned count) {
+  static auto real =
+      next_function<int (*)(pthread_barrier_t*, const pthread_barrierattr_t*, unsigned)>("pthread_barrier_init");
+  ThreadState* t = watched_thread();
+  if (t == nullptr) return real(b, attr, count);
+  RuntimeScope scope;
+  void* ret = __builtin_return_address(0);
+  const bool track = lock_tracking_on(ret);
+  const bool in_use = track && barrier_in_use_before_init(b);
+  int rc = real(b, attr, count);
+  if (track) after_barrier_init(t, b, count, in_use, rc, reinterpret_cast<uint64_t>(ret));
+  return rc;
+}
 
 RACETRAP_INTERPOSE int pthread_barrier_wait(pthread_barrier_t* b) {
   static auto real = next_function<int (*)(pthread_barrier_t*)>("pthread_barrier_wait");
@@ -25,11 +44,13 @@ RACETRAP_INTERPOSE int pthread_barrier_wait(pthread_barrier_t* b) {
 
 RACETRAP_INTERPOSE int pthread_barrier_destroy(pthread_barrier_t* b) {
   static auto real = next_function<int (*)(pthread_barrier_t*)>("pthread_barrier_destroy");
+  ThreadState* t = watched_thread();
+  if (t == nullptr) return real(b);
+  RuntimeScope scope;
+  void* ret = __builtin_return_address(0);
+  if (lock_tracking_on(ret)) before_barrier_destroy(t, b, reinterpret_cast<uint64_t>(ret));
   int rc = real(b);
-  if (rc == 0 && watched_thread() != nullptr) {
-    RuntimeScope scope;
-    runtime().sync_clocks.forget(sync_key(b));
-  }
+  if (rc == 0) runtime().sync_clocks.forget(sync_key(b));
   return rc;
 }
 

@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "happens_before.h"
+#include "lock_misuse.h"
 #include "lock_tracking.h"
 #include "real_function.h"
 
@@ -93,20 +94,30 @@ RACETRAP_INTERPOSE int pthread_rwlock_unlock(pthread_rwlock_t* l) {
   // Only the writer itself can see its own tid here: no other thread writes the
   // field while this one holds the lock for writing.
   const int writer = __atomic_load_n(&l->__data.__cur_writer, __ATOMIC_RELAXED);
-  if (lock_tracking_on(__builtin_return_address(0))) before_rwlock_unlock(t, l);
-  rwlock_release(t, l, writer != 0 && static_cast<uint32_t>(writer) == t->os_tid);
-  return real(l);
+  const bool is_writer = writer != 0 && static_cast<uint32_t>(writer) == t->os_tid;
+  void* ret = __builtin_return_address(0);
+  // Held by this thread as far as the interposers saw (or write-locked by it
+  // before racetrap watched it).
+  const bool held = !lock_tracking_on(ret) || before_rwlock_unlock(t, l) || is_writer;
+  rwlock_release(t, l, is_writer);
+  const int rc = real(l);
+  if (!held) report_rwlock_unlock_unheld(t, l, rc, reinterpret_cast<uint64_t>(ret));
+  return rc;
 }
 
 RACETRAP_INTERPOSE int pthread_rwlock_destroy(pthread_rwlock_t* l) {
   static auto real = next_function<LockFn>("pthread_rwlock_destroy");
+  ThreadState* t = watched_thread();
+  if (t == nullptr) return real(l);
+  RuntimeScope scope;
+  void* ret = __builtin_return_address(0);
+  const bool track = lock_tracking_on(ret);
+  const RwlockUse use = track ? rwlock_use(l) : RwlockUse{};
   int rc = real(l);
+  if (track) report_rwlock_destroy_held(t, l, use, rc, reinterpret_cast<uint64_t>(ret));
   if (rc == 0) {
-    if (ThreadState* t = watched_thread()) {
-      RuntimeScope scope;
-      rwlock_forget(l);
-      if (lock_tracking_on(__builtin_return_address(0))) after_lock_destroyed(t, l);
-    }
+    rwlock_forget(l);
+    if (track) after_lock_destroyed(t, l);
   }
   return rc;
 }

@@ -1,7 +1,9 @@
 // interpose_spin_once.cc — pthread spinlocks and pthread_once as happens-before
 // edges.
 // Spinlocks: a successful lock or trylock acquires the lock's clock, an unlock
-// releases into it (the same model as mutexes).
+// releases into it (the same model as mutexes). They are held locks and take
+// part in the lock-order graph like mutexes (lock_tracking.h): a lock adds its
+// edges before the real call, a successful trylock adds none.
 // pthread_once (C++ std::call_once goes through it, with libstdc++'s
 // __once_proxy as the routine): the thread that runs the init routine releases
 // into the once_control's clock when the routine returns; every return of
@@ -11,6 +13,7 @@
 #include <pthread.h>
 
 #include "happens_before.h"
+#include "lock_tracking.h"
 #include "real_function.h"
 
 namespace racetrap {
@@ -20,6 +23,23 @@ using SpinFn = int (*)(pthread_spinlock_t*);
 
 // pthread_spinlock_t is a volatile int: its address as a sync key.
 const void* spin_key(pthread_spinlock_t* l) { return const_cast<const int*>(l); }
+
+// pthread_spin_lock (`blocking`) or trylock; `ret`: the program's call site.
+int spin_lock_call(bool blocking, void* ret, SpinFn real, pthread_spinlock_t* l) {
+  Runtime& rt = runtime();
+  ThreadState* t = watched_thread(rt);
+  if (t == nullptr) return real(l);
+  RuntimeScope scope(t);
+  const bool track = lock_tracking_on(rt, ret);
+  const uint64_t call = reinterpret_cast<uint64_t>(ret);
+  if (track && blocking) before_blocking_lock(t, spin_key(l), /*is_mutex=*/false, call);
+  int rc = real(l);
+  if (rc == 0) {
+    if (track) after_lock(t, spin_key(l), HeldMode::kSpin, call);  // before acquire(): see interpose_sync.cc
+    acquire(rt, t, spin_key(l));
+  }
+  return rc;
+}
 
 // The pthread_once call in progress in this thread (its routine runs on this
 // thread, from inside the real pthread_once). Saved and restored around nested
@@ -57,25 +77,35 @@ void once_trampoline() {
 
 RACETRAP_INTERPOSE int pthread_spin_lock(pthread_spinlock_t* l) {
   static auto real = next_function<SpinFn>("pthread_spin_lock");
-  return acquire_call(returned_zero, spin_key(l), real, l);
+  return spin_lock_call(true, __builtin_return_address(0), real, l);
 }
 
 RACETRAP_INTERPOSE int pthread_spin_trylock(pthread_spinlock_t* l) {
   static auto real = next_function<SpinFn>("pthread_spin_trylock");
-  return acquire_call(returned_zero, spin_key(l), real, l);
+  return spin_lock_call(false, __builtin_return_address(0), real, l);
 }
 
 RACETRAP_INTERPOSE int pthread_spin_unlock(pthread_spinlock_t* l) {
   static auto real = next_function<SpinFn>("pthread_spin_unlock");
-  return release_call(spin_key(l), real, l);
+  Runtime& rt = runtime();
+  ThreadState* t = watched_thread(rt);
+  if (t == nullptr) return real(l);
+  RuntimeScope scope(t);
+  if (lock_tracking_on(rt, __builtin_return_address(0))) before_rwlock_unlock(t, spin_key(l));
+  release(rt, t, spin_key(l));
+  mark_deferrable(t);
+  return real(l);
 }
 
 RACETRAP_INTERPOSE int pthread_spin_destroy(pthread_spinlock_t* l) {
   static auto real = next_function<SpinFn>("pthread_spin_destroy");
   int rc = real(l);
-  if (rc == 0 && watched_thread() != nullptr) {
-    RuntimeScope scope;
-    runtime().sync_clocks.forget(sync_key(spin_key(l)));
+  if (rc == 0) {
+    if (ThreadState* t = watched_thread()) {
+      RuntimeScope scope;
+      runtime().sync_clocks.forget(sync_key(spin_key(l)));
+      if (lock_tracking_on(__builtin_return_address(0))) after_lock_destroyed(t, spin_key(l));
+    }
   }
   return rc;
 }

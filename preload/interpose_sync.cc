@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "happens_before.h"
+#include "lock_misuse.h"
 #include "lock_tracking.h"
 #include "real_function.h"
 
@@ -38,6 +39,9 @@ int lock_call(bool blocking, void* ret, Fn real, pthread_mutex_t* m, Args... arg
   const uint64_t call = reinterpret_cast<uint64_t>(ret);
   if (track && blocking) before_blocking_lock(t, m, /*is_mutex=*/true, call);
   int rc = real(m, args...);
+  // lock and trylock fail with EINVAL only on memory that is no mutex (the timed
+  // forms also on a bad timeout).
+  if (rc == EINVAL && track && sizeof...(Args) == 0) report_invalid_mutex(t, m, rc, call);
   if (locked(rc)) {
     // Held-lock bookkeeping first: acquire() allows deferred samples, and a sample
     // taken between the two must already list this lock as held.
@@ -71,7 +75,18 @@ int wait_call(void* ret, Fn real, pthread_cond_t* cond, pthread_mutex_t* mutex, 
   ThreadState* t = watched_thread();
   if (t == nullptr) return real(cond, mutex, args...);
   RuntimeScope scope;
-  if (lock_tracking_on(ret)) before_cond_wait(t, mutex, reinterpret_cast<uint64_t>(ret));
+  const bool track = lock_tracking_on(ret);
+  if (track) {
+    before_cond_wait(t, mutex, reinterpret_cast<uint64_t>(ret));
+    cond_wait_begin(t, cond, mutex, reinterpret_cast<uint64_t>(ret));
+  }
+  // The wait ends on return and on cancellation (which unwinds through here).
+  struct WaitEnd {
+    const pthread_cond_t* cond;
+    ~WaitEnd() {
+      if (cond != nullptr) cond_wait_end(cond);
+    }
+  } wait_end{track ? cond : nullptr};
   release(t, mutex);
   int rc = real(cond, mutex, args...);
   join_from(t, cond);
@@ -111,10 +126,15 @@ RACETRAP_INTERPOSE int pthread_mutex_unlock(pthread_mutex_t* m) {
   if (t == nullptr) return real(m);
   RuntimeScope scope(t);
   void* ret = __builtin_return_address(0);
-  if (lock_tracking_on(rt, ret)) before_mutex_unlock(t, m, reinterpret_cast<uint64_t>(ret));
+  UnlockCheck check;
+  if (lock_tracking_on(rt, ret)) check = before_mutex_unlock(t, m);
   if (!unlock_will_fail(m, t)) release(rt, t, m);
   mark_deferrable(t);
-  return real(m);
+  const int rc = real(m);
+  // An unlock of a mutex the thread does not hold: reported after the call, with
+  // what it returned (once per call site: a stack capture the first time only).
+  if (check.suspect) after_mutex_unlock(t, m, check, rc, reinterpret_cast<uint64_t>(ret));
+  return rc;
 }
 
 RACETRAP_INTERPOSE int pthread_mutex_destroy(pthread_mutex_t* m) {
@@ -149,6 +169,16 @@ RACETRAP_INTERPOSE int pthread_cond_clockwait(pthread_cond_t* c, pthread_mutex_t
   static auto real = next_function<int (*)(pthread_cond_t*, pthread_mutex_t*, clockid_t, const struct timespec*)>(
       "pthread_cond_clockwait");
   return wait_call(__builtin_return_address(0), real, c, m, clock, abstime);
+}
+
+RACETRAP_INTERPOSE int pthread_cond_destroy(pthread_cond_t* c) {
+  static auto real = next_function<int (*)(pthread_cond_t*)>("pthread_cond_destroy", kCondVersion);
+  ThreadState* t = watched_thread();
+  if (t == nullptr) return real(c);
+  RuntimeScope scope;
+  void* ret = __builtin_return_address(0);
+  if (lock_tracking_on(ret)) before_cond_destroy(t, c, reinterpret_cast<uint64_t>(ret));
+  return real(c);
 }
 
 RACETRAP_INTERPOSE int pthread_cond_signal(pthread_cond_t* c) {

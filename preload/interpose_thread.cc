@@ -9,6 +9,9 @@
 #include <unordered_map>
 
 #include "arming.h"
+#include "happens_before.h"
+#include "lock_misuse.h"
+#include "lock_tracking.h"
 #include "real_function.h"
 #include "spin_lock.h"
 #include "stack_capture.h"
@@ -70,7 +73,14 @@ void* thread_start(void* p) {
   adopt_sigtrap_mask();  // the creator's view of SIGTRAP, inherited for real (see pthread_create)
   attach_thread_state(args.state);
   pthread_setspecific(exit_key(), args.state);
-  return args.fn(args.arg);
+  void* result = args.fn(args.arg);
+  // The start routine returned: mutexes still held are reported at their
+  // acquisition (pthread_exit is checked in its interposer, with its call site).
+  if (ThreadState* t = watched_thread()) {
+    RuntimeScope scope;
+    if (t->held_locks.count() != 0 && lock_tracking_on(nullptr)) check_locks_at_thread_exit(t, 0);
+  }
+  return result;
 }
 
 template <typename JoinFn, typename... Rest>
@@ -100,6 +110,17 @@ void forget_other_threads_after_fork() {
   // new one and leave the old memory alone (their states are leaked, as are the
   // threads themselves in the child).
   new (&handles()) std::unordered_map<pthread_t, ThreadState*>();
+}
+
+RACETRAP_INTERPOSE void pthread_exit(void* value) {
+  static auto real = next_function<void (*)(void*)>("pthread_exit");
+  void* ret = __builtin_return_address(0);
+  if (ThreadState* t = watched_thread()) {
+    RuntimeScope scope;
+    if (t->held_locks.count() != 0 && lock_tracking_on(ret)) check_locks_at_thread_exit(t, reinterpret_cast<uint64_t>(ret));
+  }
+  real(value);
+  __builtin_unreachable();
 }
 
 RACETRAP_INTERPOSE int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*fn)(void*), void* arg) {

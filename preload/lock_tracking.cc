@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 
 #include "lock_order_graph.h"
 #include "spin_lock.h"
@@ -113,24 +114,26 @@ void write_cycle(const LockCycleRecord& cycle, void* context) {
 
 void report_misuse(ThreadState* t, MisuseKind kind, const void* mutex, uint32_t owner_tid, uint64_t earlier_pc,
                    uint64_t ret) {
-  if (!first_misuse(kind, ret)) return;
-  Runtime& rt = runtime();
   MisuseRecord record{};
   record.kind = static_cast<uint32_t>(kind);
-  record.thread_uid = t->uid;
-  record.os_tid = t->os_tid;
   record.owner_tid = owner_tid;
   record.mutex = reinterpret_cast<uint64_t>(mutex);
   record.earlier_pc = earlier_pc;
-  capture_call_stack(ret, &record.stack);
-  log_thread_once(rt, t->slot, t->uid);
-  rt.raw_log.append_misuse(record);
+  racetrap::report_misuse(t, record, ret);
 }
 
 uint32_t libc_owner(const pthread_mutex_t* m) {
   return static_cast<uint32_t>(__atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED));
 }
-bool libc_locked(const pthread_mutex_t* m) { return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) != 0; }
+// A priority-protect mutex keeps its priority ceiling in the high bits of the
+// lock word, locked or not.
+constexpr int kPrioProtectBit = 64;
+constexpr unsigned kPrioCeilingMask = 0xfff80000u;
+bool libc_locked(const pthread_mutex_t* m) {
+  unsigned lock = static_cast<unsigned>(__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED));
+  if ((m->__data.__kind & kPrioProtectBit) != 0) lock &= ~kPrioCeilingMask;
+  return lock != 0;
+}
 
 // The slow path of a nested acquisition: at least one held→lock edge is new.
 __attribute__((noinline)) void add_edges(ThreadState* t, uint64_t lock, uint64_t ret) {
@@ -194,6 +197,21 @@ __attribute__((constructor)) void find_own_code() {
 
 }  // namespace
 
+void report_misuse(ThreadState* t, MisuseRecord& record, uint64_t ret) {
+  if (!first_misuse(static_cast<MisuseKind>(record.kind), ret != 0 ? ret : record.earlier_pc)) return;
+  Runtime& rt = runtime();
+  record.thread_uid = t->uid;
+  record.os_tid = t->os_tid;
+  if (ret != 0) {
+    capture_call_stack(ret, &record.stack);
+  } else {
+    record.stack.frame_count = record.earlier_pc != 0 ? 1 : 0;
+    record.stack.frames[0] = record.earlier_pc;
+  }
+  log_thread_once(rt, t->slot, t->uid);
+  rt.raw_log.append_misuse(record);
+}
+
 bool mutex_is_nonrecursive(const pthread_mutex_t* m) {
   const int kind = m->__data.__kind & kKindMask;
   return kind == kNormal || kind == kAdaptive;
@@ -229,16 +247,44 @@ void before_blocking_lock_slow(ThreadState* t, const void* lock, bool is_mutex, 
   add_edges(t, address, ret);
 }
 
-void before_mutex_unlock_slow(ThreadState* t, pthread_mutex_t* m, uint64_t ret) {
+UnlockCheck before_mutex_unlock_slow(ThreadState* t, pthread_mutex_t* m) {
   HeldLocks& held = t->held_locks;
   const bool maybe_untracked = held.untracked() > 0;
-  if (held.pop(reinterpret_cast<uint64_t>(m))) return;
-  if (maybe_untracked || !runtime().flags.report_misuse || !mutex_is_nonrecursive(m)) return;
+  if (held.pop(reinterpret_cast<uint64_t>(m))) return {};
+  if (maybe_untracked || !runtime().flags.report_misuse) return {};
   // Not held as far as the interposers saw. libc knows the owner of every kind.
-  const uint32_t owner = libc_owner(m);
-  if (owner == t->os_tid) return;  // locked before racetrap watched the thread
-  if (!libc_locked(m)) report_misuse(t, MisuseKind::kUnlockOfUnlocked, m, 0, 0, ret);
-  else report_misuse(t, MisuseKind::kUnlockByNonOwner, m, owner, 0, ret);
+  UnlockCheck check;
+  check.locked = libc_locked(m);
+  check.owner = libc_owner(m);
+  if (check.locked && check.owner == t->os_tid) return {};  // locked before racetrap watched the thread
+  check.suspect = true;
+  return check;
+}
+
+void after_mutex_unlock(ThreadState* t, pthread_mutex_t* m, const UnlockCheck& check, int rc, uint64_t ret) {
+  MisuseRecord record{};
+  record.mutex = reinterpret_cast<uint64_t>(m);
+  record.flags = kMisuseHasResult;
+  record.result = rc;
+  if (rc == EINVAL) {
+    record.kind = static_cast<uint32_t>(MisuseKind::kInvalidMutex);
+  } else if (!check.locked) {
+    record.kind = static_cast<uint32_t>(MisuseKind::kUnlockOfUnlocked);
+  } else {
+    record.kind = static_cast<uint32_t>(MisuseKind::kUnlockByNonOwner);
+    record.owner_tid = check.owner;
+  }
+  report_misuse(t, record, ret);
+}
+
+void report_invalid_mutex(ThreadState* t, pthread_mutex_t* m, int rc, uint64_t ret) {
+  if (!runtime().flags.report_misuse) return;
+  MisuseRecord record{};
+  record.kind = static_cast<uint32_t>(MisuseKind::kInvalidMutex);
+  record.mutex = reinterpret_cast<uint64_t>(m);
+  record.flags = kMisuseHasResult;
+  record.result = rc;
+  report_misuse(t, record, ret);
 }
 
 void before_mutex_destroy(ThreadState* t, pthread_mutex_t* m, uint64_t ret) {

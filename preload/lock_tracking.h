@@ -1,6 +1,7 @@
 // lock_tracking.h — lock-order inversions (potential deadlocks) and pthread mutex
-// misuse, found deterministically by the mutex and rwlock interposers
-// (interpose_sync.cc, interpose_rwlock.cc). Each thread keeps the locks it holds
+// misuse, found deterministically by the mutex, rwlock and spin-lock interposers
+// (interpose_sync.cc, interpose_rwlock.cc, interpose_spin_once.cc; the misuse of
+// other objects is in lock_misuse.h). Each thread keeps the locks it holds
 // (ThreadState::held_locks); a nested acquisition adds held→acquired edges to the
 // process-wide LockOrderGraph (lib/lock_order_graph.h), and an edge closing a
 // cycle is appended to the raw stream at once (LockCycleRecord). Misuse is
@@ -65,18 +66,39 @@ inline void before_blocking_lock(ThreadState* t, const void* lock, bool is_mutex
 inline void after_lock(ThreadState* t, const void* lock, HeldMode mode, uint64_t ret) {
   t->held_locks.push(reinterpret_cast<uint64_t>(lock), ret != 0 ? ret - 1 : 0, 0, mode);
 }
-// Before pthread_mutex_unlock: the thread no longer holds it; for kinds whose
-// wrong unlock is undefined (normal, adaptive), reports an unlock of an unlocked
-// mutex or of one held by another thread.
-void before_mutex_unlock_slow(ThreadState* t, pthread_mutex_t* m, uint64_t ret);
-inline void before_mutex_unlock(ThreadState* t, pthread_mutex_t* m, uint64_t ret) {
-  if (t->held_locks.untracked() == 0 && t->held_locks.pop(reinterpret_cast<uint64_t>(m))) return;
-  before_mutex_unlock_slow(t, m, ret);
+// What before_mutex_unlock saw of an unlock of a mutex the thread does not hold:
+// libc's view of the mutex before the call, for after_mutex_unlock's report.
+struct UnlockCheck {
+  bool suspect = false;  // the thread does not hold it: report once the call returned
+  bool locked = false;   // libc: locked by someone
+  uint32_t owner = 0;    // libc: the owner's tid
+};
+// Before pthread_mutex_unlock: the thread no longer holds it. When it did not
+// hold it (whatever the mutex kind), the returned check is `suspect`.
+UnlockCheck before_mutex_unlock_slow(ThreadState* t, pthread_mutex_t* m);
+inline UnlockCheck before_mutex_unlock(ThreadState* t, pthread_mutex_t* m) {
+  if (t->held_locks.untracked() == 0 && t->held_locks.pop(reinterpret_cast<uint64_t>(m))) return {};
+  return before_mutex_unlock_slow(t, m);
 }
-// Before pthread_rwlock_unlock.
-inline void before_rwlock_unlock(ThreadState* t, const void* lock) {
-  t->held_locks.pop(reinterpret_cast<uint64_t>(lock));
+// After the real unlock returned `rc`, for a suspect check: reports an invalid
+// mutex (EINVAL), an unlock of an unlocked mutex or of one another thread holds,
+// with what the call returned.
+void after_mutex_unlock(ThreadState* t, pthread_mutex_t* m, const UnlockCheck& check, int rc, uint64_t ret);
+// After pthread_mutex_lock or trylock returned EINVAL: `m` is no mutex.
+void report_invalid_mutex(ThreadState* t, pthread_mutex_t* m, int rc, uint64_t ret);
+// Before pthread_rwlock_unlock or pthread_spin_unlock: false when the thread
+// did not hold it (as far as the interposers saw; never false while locks are
+// untracked).
+inline bool before_rwlock_unlock(ThreadState* t, const void* lock) {
+  const bool untracked = t->held_locks.untracked() > 0;
+  return t->held_locks.pop(reinterpret_cast<uint64_t>(lock)) || untracked;
 }
+
+// Appends a misuse report (once per kind and call site `ret`; 0: once per kind
+// and record.earlier_pc) with the thread and the stack of the current call
+// filled in; the caller fills kind, object, address and what it knows. When
+// `ret` is 0 the stack is the single frame record.earlier_pc.
+void report_misuse(ThreadState* t, MisuseRecord& record, uint64_t ret);
 // Before pthread_mutex_destroy: reports destroying a locked mutex.
 void before_mutex_destroy(ThreadState* t, pthread_mutex_t* m, uint64_t ret);
 // After a successful destroy: the lock's edges are forgotten.

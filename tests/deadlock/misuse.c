@@ -28,12 +28,15 @@ static struct timespec in_ms(int ms) {
   return ts;
 }
 
+static int locker_unlocks;  // correct mode: the locker unlocks m itself
+
 static void* locker(void* arg) {
   (void)arg;
   pthread_mutex_lock(&m);
   sem_post(&locked);
   sem_wait(&release);
-  return NULL;  // leaves m locked: main unlocked it for us
+  if (locker_unlocks) pthread_mutex_unlock(&m);
+  return NULL;  // otherwise main unlocked m for us (the bug under test)
 }
 
 int main(int argc, char** argv) {
@@ -72,10 +75,11 @@ int main(int argc, char** argv) {
     pthread_mutex_lock(&m);
     pthread_mutex_unlock(&m);
     pthread_t t;
+    locker_unlocks = 1;
     pthread_create(&t, NULL, locker, NULL);
     sem_wait(&locked);
     sem_post(&release);
-    pthread_join(t, NULL);  // the thread exits holding m (allowed, if unwise)
+    pthread_join(t, NULL);
     pthread_mutex_t d;
     pthread_mutex_init(&d, NULL);
     pthread_mutex_lock(&d);
@@ -97,7 +101,6 @@ int main(int argc, char** argv) {
     pthread_mutex_lock(&e);
     printf("errorcheck relock: %s\n", strerror(pthread_mutex_lock(&e)));
     pthread_mutex_unlock(&e);
-    printf("errorcheck unlock of unlocked: %s\n", strerror(pthread_mutex_unlock(&e)));
     pthread_mutex_destroy(&e);
     pthread_mutex_t n;
     pthread_mutex_init(&n, NULL);

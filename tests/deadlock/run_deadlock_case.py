@@ -13,6 +13,8 @@ EXPECT    a report kind (lock-order-inversion, self-deadlock, unlock-of-unlocked
           others the stack has a frame at a `// MISUSE` line. The JSON report has
           that `kind`, the SARIF one that ruleId (racetrap/KIND). Exit status 0.
           A lock-order case must give EXPECT_EDGES=N: N stacks, N distinct EDGE lines.
+          EXPECT_RESULT=NAME (misuse): the report says "the call returned NAME"
+          and the JSON report's result_name is NAME.
           `none`: no report file, no WARNING on stderr, exit status 0.
 With --racetrap CMD the program runs as `CMD run -- PROGRAM ARGS`: then a report
 means exit status 66 (and the report on stderr), none means the program's status.
@@ -136,6 +138,9 @@ def main():
             first = stacks[0] if stacks else []
             if not any(f == name and ln in lines and fn for fn, f, ln in first):
                 problems.append(f"the misuse stack has no frame at a // MISUSE line of {name}: {first[:3]}")
+        want_result = overrides.get("EXPECT_RESULT")
+        if want_result and f"the call returned {want_result}" not in report:
+            problems.append(f"the report does not say 'the call returned {want_result}'")
         if args.racetrap and f"WARNING: racetrap: {title}" not in stderr:
             problems.append("`racetrap run` did not print the report on stderr")
         jsons = glob.glob(os.path.join(workdir, "racetrap.*.json"))
@@ -162,6 +167,9 @@ def main():
             kinds = [r["kind"] for r in j["races"]]
             if kinds != [kind]:
                 problems.append(f"JSON kinds {kinds}, expected [{kind}]")
+            results = [r.get("result_name") for r in j["races"]]
+            if want_result and results != [want_result]:
+                problems.append(f"JSON result_name {results}, expected [{want_result}]")
             s = json.load(open(sarifs[0]))
             rules = [r["ruleId"] for r in s["runs"][0]["results"]]
             if rules != ["racetrap/" + kind]:

@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
 #include <memory>
 #include <vector>
 
@@ -276,6 +280,105 @@ TEST(LockReports, RawStreamRoundTrip) {
   EXPECT_EQ(out->lock_cycles[0].edges[0].held, B);
   EXPECT_EQ(out->misuses[1].owner_tid, 77u);
   EXPECT_EQ(writer.races_written(), 0u);  // not data races
+}
+
+// Every misuse kind: its own name, SARIF rule, description; what the call
+// returned and the object kind survive the JSON round trip.
+TEST(LockReports, EveryMisuseKindRendered) {
+  RawLog log;
+  log.pid = 42;
+  for (uint32_t kind = 1; kind <= kMaxMisuseKind; ++kind) {
+    MisuseRecord m{};
+    m.kind = kind;
+    m.mutex = A + kind * 64;
+    m.stack.frame_count = 1;
+    m.stack.frames[0] = 0x100 + kind;
+    m.object = static_cast<uint32_t>(MisuseObject::kRwlock);
+    m.flags = kMisuseHasResult;
+    m.result = EPERM;
+    m.with_mutex = 0x5000;
+    m.other_mutex = 0x6000;
+    m.lock_count = 2;
+    log.misuses.push_back(m);
+  }
+  Symbolizer symbolizer("");
+  ReportModel model = build_report_model(log, symbolizer);
+  ASSERT_EQ(model.races.size(), kMaxMisuseKind);
+  std::string text = render_text(model);
+  std::string sarif = render_sarif_report(model, SarifOptions{});
+  for (uint32_t kind = 1; kind <= kMaxMisuseKind; ++kind) {
+    const RaceReport& r = model.races[kind - 1];
+    EXPECT_EQ(r.kind, misuse_kind_name(kind));
+    EXPECT_NE(r.kind, "pthread-misuse");
+    EXPECT_TRUE(is_misuse_kind(r.kind));
+    EXPECT_EQ(r.object, "rwlock");
+    EXPECT_TRUE(r.has_result);
+    EXPECT_EQ(r.result, EPERM);
+    EXPECT_NE(misuse_description(r).find("the call returned EPERM"), std::string::npos) << r.kind;
+    EXPECT_EQ(misuse_description(r).find("Misuse of"), std::string::npos) << r.kind;  // a description of its own
+    EXPECT_NE(text.find("WARNING: racetrap: " + r.kind + " (pid=42)"), std::string::npos) << r.kind;
+    EXPECT_NE(sarif.find("\"racetrap/" + r.kind + "\""), std::string::npos) << r.kind;
+  }
+  EXPECT_NE(text.find("with mutex 0x5000 by main thread, while another thread waits on it with mutex 0x6000"),
+            std::string::npos);
+  EXPECT_NE(text.find("exits while holding rwlock M1"), std::string::npos);
+  EXPECT_NE(text.find(" and 1 more"), std::string::npos);
+  std::string error;
+  std::optional<ReportModel> back = parse_json_report(render_json_report(model), "x.json", &error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(*back, model);
+  // mutex: suppressions apply to every misuse kind.
+  ReportModel suppressed = model;
+  for (RaceReport& r : suppressed.races) {
+    ASSERT_FALSE(r.current.stack.empty());
+    r.current.stack[0].function = "teardown(int)";
+  }
+  apply_suppressions(parse_suppressions("mutex:teardown\n", "s"), &suppressed);
+  EXPECT_EQ(suppressed.races.size(), 0u);
+  EXPECT_EQ(suppressed.suppressed.size(), kMaxMisuseKind);
+}
+
+// A misuse chunk of an older writer (without object, result and the mutexes)
+// still reads: a mutex, the result unknown.
+TEST(LockReports, OlderMisuseRecordReads) {
+  std::string path = ::testing::TempDir() + "old_misuse." + std::to_string(getpid()) + ".raw";
+  unlink(path.c_str());
+  RawLogWriter writer;
+  writer.configure(path.c_str(), 42);
+  MisuseRecord m{};
+  m.kind = static_cast<uint32_t>(MisuseKind::kUnlockOfUnlocked);
+  m.mutex = A;
+  m.object = static_cast<uint32_t>(MisuseObject::kBarrier);
+  m.flags = kMisuseHasResult;
+  ASSERT_TRUE(writer.append_misuse(m));
+  writer.close();
+  // Cut the record to its first release's size: rewrite the file by hand.
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  ASSERT_NE(f, nullptr);
+  std::string data;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) data.append(buf, n);
+  std::fclose(f);
+  const size_t chunk = data.size() - sizeof(MisuseRecord) - sizeof(ChunkHeader);
+  ChunkHeader header;
+  std::memcpy(&header, data.data() + chunk, sizeof header);
+  ASSERT_EQ(header.type, static_cast<uint32_t>(ChunkType::kMisuse));
+  header.length = kMisuseRecordV1Size;
+  std::memcpy(data.data() + chunk, &header, sizeof header);
+  data.resize(chunk + sizeof header + kMisuseRecordV1Size);
+  f = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  std::fwrite(data.data(), 1, data.size(), f);
+  std::fclose(f);
+  std::string error;
+  std::optional<RawLog> out = read_raw_log(path, &error);
+  unlink(path.c_str());
+  ASSERT_TRUE(out) << error;
+  EXPECT_TRUE(error.empty()) << error;
+  ASSERT_EQ(out->misuses.size(), 1u);
+  EXPECT_EQ(out->misuses[0].mutex, A);
+  EXPECT_EQ(out->misuses[0].object, 0u);
+  EXPECT_EQ(out->misuses[0].flags, 0u);
 }
 
 }  // namespace
