@@ -28,6 +28,27 @@ std::string value_text(const Flags& flags, const FlagInfo& info) {
   return {};
 }
 
+// The words a String flag accepts ("a|b|c"), or nullptr when any text goes.
+const char* choices_of(const FlagInfo& info) {
+#define RACETRAP_FLAG(kind, member, env, def, lo, hi, help)
+#define RACETRAP_FLAG_CHOICES(member, words) \
+  if (std::strcmp(info.field, #member) == 0) return words;
+#include "flags.inc"
+  return nullptr;
+}
+
+bool is_choice(const char* words, const char* text) {
+  const size_t len = std::strlen(text);
+  for (const char* p = words; *p != '\0';) {
+    const char* end = std::strchr(p, '|');
+    const size_t n = end ? static_cast<size_t>(end - p) : std::strlen(p);
+    if (n == len && std::strncmp(p, text, n) == 0) return true;
+    if (end == nullptr) break;
+    p = end + 1;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string FlagInfo::option_name() const {
@@ -75,6 +96,8 @@ std::string set_flag(Flags& flags, const FlagInfo& info, const char* text) {
     }
     case FlagKind::String:
       if (*text == '\0') return "is empty";
+      if (const char* words = choices_of(info); words != nullptr && !is_choice(words, text))
+        return fmt::format("is not one of {}", words);
       *static_cast<std::string*>(p) = text;
       return {};
   }

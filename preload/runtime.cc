@@ -106,6 +106,9 @@ __attribute__((constructor(101))) void racetrap_start() {
     write_stderr_line(line.c_str());
     return;
   }
+  // The mode is fixed before any thread samples.
+  const BreakpointSelfTest self_test = BreakpointSelfTest::fires;  // stand-in for breakpoint_self_test_result()
+  rt.mode = choose_detection_mode(rt.flags.mode, self_test);
   BreakpointSlot::set_use_modify(support.modify_attributes);
   // The probe opened a breakpoint: threads open theirs at their first arm, so
   // short-lived threads that never arm one do not pay for four events.
@@ -136,10 +139,19 @@ __attribute__((constructor(101))) void racetrap_start() {
     return;
   }
   if (rt.flags.verbosity >= 1) {
-    char line[256];
-    std::snprintf(line, sizeof line, "racetrap: watching pid %u: a sample every %lld us of CPU time, %d watchpoints%s",
-                  rt.pid, static_cast<long long>(rt.flags.sample_us), rt.board.slots(),
-                  support.modify_attributes ? "" : " (re-arming by reopening: no MODIFY_ATTRIBUTES)");
+    char line[512];
+    const std::string mode = describe_detection_mode(rt.flags.mode, self_test);
+    if (rt.mode == DetectionMode::kValueChange) {
+      std::snprintf(line, sizeof line,
+                    "racetrap: watching pid %u: a sample every %lld us of CPU time, mode %s, stalls of up to %lld us",
+                    rt.pid, static_cast<long long>(rt.flags.sample_us), mode.c_str(),
+                    static_cast<long long>(rt.flags.stall_us));
+    } else {
+      std::snprintf(line, sizeof line,
+                    "racetrap: watching pid %u: a sample every %lld us of CPU time, mode %s, %d watchpoints%s", rt.pid,
+                    static_cast<long long>(rt.flags.sample_us), mode.c_str(), rt.board.slots(),
+                    support.modify_attributes ? "" : " (re-arming by reopening: no MODIFY_ATTRIBUTES)");
+    }
     write_stderr_line(line);
   }
 }

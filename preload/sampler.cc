@@ -17,6 +17,7 @@
 #include "signal_context.h"
 #include "stack_capture.h"
 #include "thread_state.h"
+#include "value_change.h"
 
 namespace racetrap {
 namespace {
@@ -148,6 +149,13 @@ void trace_sample(const ThreadState& t, const MemoryAccess& access, const char* 
 }  // namespace
 
 PcTable& sampled_pcs() { return the_pcs; }
+
+bool thread_ran_recently(uint32_t slot, uint64_t now) {
+  if (slot >= kMaxThreadSlots) return false;
+  const uint64_t period_ns = runtime().sample_period_ns;
+  const uint64_t window = now / (2 * (period_ns ? period_ns : 1)) + 1;
+  return thread_window[slot].load(std::memory_order_relaxed) + 1 >= window;
+}
 RacePairSet& reported_pairs() { return the_pairs; }
 
 void on_sample_tick(ThreadState& t, void* ucontext) {
@@ -163,9 +171,13 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
   // the call returns (deferred_sample.h); it uses its own watch buffer and does not
   // touch the debug registers, which the interrupted code may be re-arming.
   const bool deferred = t.in_runtime != 0;
+  const bool value_change = rt.mode == DetectionMode::kValueChange;
   if (deferred) {
     rt.stats.samples_in_runtime.fetch_add(1, std::memory_order_relaxed);
     if (t.deferrable == 0) return;  // an acquire is still to come (happens_before.h)
+    // A value-change sample must stall at the access itself, which is in the
+    // program's code after this call returns: nothing to sample here.
+    if (value_change) return;
   }
   // From here on this thread is inside racetrap: a pthread call made by a library
   // the handler uses (libunwind takes a mutex while it steps) goes straight to libc
@@ -182,7 +194,7 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
       return;
     }
     rt.stats.samples_deferred.fetch_add(1, std::memory_order_relaxed);
-  } else {
+  } else if (!value_change) {
     sync_debug_registers(t);
   }
   const CpuRegisters regs = registers_from_ucontext(ucontext);
@@ -198,6 +210,11 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
   if (!admit_sample(the_pcs.counts(access.pc), t.random)) {
     rt.stats.samples_yielded.fetch_add(1, std::memory_order_relaxed);
     if (rt.flags.verbosity >= 3) trace_sample(t, access, "yielded");
+    return;
+  }
+  if (value_change) {
+    the_pcs.note_published(access.pc);
+    sample_value_change(t, ucontext, access);
     return;
   }
   bool quiet = false;

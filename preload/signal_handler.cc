@@ -14,6 +14,7 @@
 #include "sampler.h"
 #include "thread_state.h"
 #include "watchpoint_trap.h"
+#include "writer_search.h"
 
 namespace racetrap {
 namespace {
@@ -68,10 +69,28 @@ bool enough_stack(const ThreadState& t) {
   return sp - t.stack.begin >= kHandlerStackNeed;
 }
 
+// signal-safe. Value-change mode: a request to search for a writer, or a
+// single-step trap of that search (writer_search.h); true when it was one.
+bool writer_search_signal(siginfo_t* info, void* ucontext) {
+  ThreadState* t = current_thread();
+  if (t != nullptr) t->in_signal_handler = 1;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  const bool room = t != nullptr && enough_stack(*t);
+  const bool ours = handle_writer_search_request(t, info, ucontext, room) ||
+                    handle_writer_search_step(t, info, ucontext, room);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  if (t != nullptr) t->in_signal_handler = 0;
+  return ours;
+}
+
 // signal-safe.
 void on_sigtrap(int sig, siginfo_t* info, void* ucontext) {
   int saved_errno = errno;
   PerfSignal perf = read_perf_signal(info);
+  if (!perf.is_perf && runtime().mode == DetectionMode::kValueChange && writer_search_signal(info, ucontext)) {
+    errno = saved_errno;
+    return;
+  }
   if (!perf.is_perf || !sig_data::is_ours(perf.data)) {
     chain_to_program(sig, info, ucontext);
     errno = saved_errno;
