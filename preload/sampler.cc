@@ -175,9 +175,6 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
   if (deferred) {
     rt.stats.samples_in_runtime.fetch_add(1, std::memory_order_relaxed);
     if (t.deferrable == 0) return;  // an acquire is still to come (happens_before.h)
-    // A value-change sample must stall at the access itself, which is in the
-    // program's code after this call returns: nothing to sample here.
-    if (value_change) return;
   }
   // From here on this thread is inside racetrap: a pthread call made by a library
   // the handler uses (libunwind takes a mutex while it steps) goes straight to libc
@@ -210,7 +207,7 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
   // and a stall finds a change only while the writer happens to run at the same
   // time, so a hot racy PC needs many of them).
   if (value_change) {
-    sample_value_change(t, ucontext, access);
+    sample_value_change(t, ucontext, access, deferred ? &w.stack : nullptr);
     return;
   }
   // Diversity: a PC watched often without a conflict yields to PCs not yet watched.

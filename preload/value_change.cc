@@ -103,7 +103,7 @@ void trace(const ThreadState& t, const MemoryAccess& a, const char* what, uint64
 
 }  // namespace
 
-void sample_value_change(ThreadState& t, void* ucontext, const MemoryAccess& access) {
+void sample_value_change(ThreadState& t, void* ucontext, const MemoryAccess& access, const StackRecord* stack) {
   Runtime& rt = runtime();
   // Only the bytes the instruction touches (its first 8 at most), never a wider
   // aligned block around them.
@@ -166,7 +166,8 @@ void sample_value_change(ThreadState& t, void* ucontext, const MemoryAccess& acc
   RaceRecord& r = t.scratch_race;
   std::memset(&r, 0, sizeof r);
   fill_access(r.previous, access, t.uid, t.os_tid);
-  capture_stack_from_signal(ucontext, access.pc, &r.previous.stack);
+  if (stack != nullptr) r.previous.stack = *stack;
+  else capture_stack_from_signal(ucontext, access.pc, &r.previous.stack);
   snapshot_held_locks(t.held_locks, held_locks_tracked(rt.flags), &r.previous_locks);
   if (found) {
     r.current = writer.access;
