@@ -37,6 +37,7 @@
 // no trace in the bytes). Both are in the README.
 #include "value_change.h"
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/uio.h>
 
@@ -126,7 +127,11 @@ void sample_value_change(ThreadState& t, void* ucontext, const MemoryAccess& acc
   bool changed = false;
   uint64_t now = start;
   do {
-    for (int i = 0; i < 16; ++i) __builtin_ia32_pause();
+    // Between two reads the CPU goes to whoever waits for it: on a machine with
+    // more runnable threads than CPUs, the program's other threads (the writer)
+    // may run only if this one steps aside, and the stall costs no CPU time then.
+    // With nothing else to run, it returns at once.
+    sched_yield();
     if (!read_bytes(rt.pid, address, size, &after)) break;  // unmapped meanwhile: no verdict
     changed = after != before;
     now = monotonic_ns();

@@ -1,6 +1,7 @@
 // writer_search.cc — see writer_search.h. signal-safe throughout.
 #include "writer_search.h"
 
+#include <sched.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -164,13 +165,14 @@ bool find_writer(ThreadState& t, uint64_t address, uint32_t size, uint64_t wait_
   bool found = false;
   if (signalled > 0) {
     const uint64_t deadline = now + wait_ns;
-    while (monotonic_ns() < deadline && p.state.load(std::memory_order_acquire) == kOpen) __builtin_ia32_pause();
+    // Yield while waiting: a stepping thread may need this CPU to run.
+    while (monotonic_ns() < deadline && p.state.load(std::memory_order_acquire) == kOpen) sched_yield();
     uint32_t open = kOpen;
     if (!p.state.compare_exchange_strong(open, kClosed, std::memory_order_acq_rel)) {
       // Claimed: the claimer publishes after one more step of its own.
       const uint64_t claimed_deadline = monotonic_ns() + kClaimedWaitNs;
       while (p.state.load(std::memory_order_acquire) == kClaimed && monotonic_ns() < claimed_deadline)
-        __builtin_ia32_pause();
+        sched_yield();
       uint32_t claimed = kClaimed;
       if (!p.state.compare_exchange_strong(claimed, kClosed, std::memory_order_acq_rel)) {
         found = p.state.load(std::memory_order_acquire) == kDone;
