@@ -19,6 +19,7 @@
 #include "signal_handler.h"
 #include "stack_capture.h"
 #include "thread_state.h"
+#include "writer_search.h"
 
 namespace racetrap {
 namespace {
@@ -79,6 +80,7 @@ void after_fork_in_child() {
   rt.board.clear();
   rt.sync_clocks.reset_after_fork();
   lock_tracking_after_fork_child();
+  writer_search_after_fork();
   forget_other_threads_after_fork();
   for (uint32_t i = 0; i < kMaxThreadSlots; ++i) rt.thread_record_logged[i].store(0, std::memory_order_relaxed);
   ThreadState* t = current_thread();

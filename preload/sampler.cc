@@ -18,6 +18,7 @@
 #include "stack_capture.h"
 #include "thread_state.h"
 #include "value_change.h"
+#include "writer_search.h"
 
 namespace racetrap {
 namespace {
@@ -150,12 +151,6 @@ void trace_sample(const ThreadState& t, const MemoryAccess& access, const char* 
 
 PcTable& sampled_pcs() { return the_pcs; }
 
-bool thread_ran_recently(uint32_t slot, uint64_t now) {
-  if (slot >= kMaxThreadSlots) return false;
-  const uint64_t period_ns = runtime().sample_period_ns;
-  const uint64_t window = now / (2 * (period_ns ? period_ns : 1)) + 1;
-  return thread_window[slot].load(std::memory_order_relaxed) + 1 >= window;
-}
 RacePairSet& reported_pairs() { return the_pairs; }
 
 void on_sample_tick(ThreadState& t, void* ucontext) {
@@ -175,6 +170,8 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
   if (deferred) {
     rt.stats.samples_in_runtime.fetch_add(1, std::memory_order_relaxed);
     if (t.deferrable == 0) return;  // an acquire is still to come (happens_before.h)
+  } else if (value_change && join_writer_search(t, ucontext)) {
+    return;  // this thread single-steps for another thread's stalled sample now
   }
   // From here on this thread is inside racetrap: a pthread call made by a library
   // the handler uses (libunwind takes a mutex while it steps) goes straight to libc

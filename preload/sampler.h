@@ -2,8 +2,6 @@
 // publish it as a watch. signal-safe.
 #pragma once
 
-#include <cstdint>
-
 namespace racetrap {
 struct ThreadState;
 class PcTable;
@@ -14,8 +12,6 @@ void on_sample_tick(ThreadState& t, void* ucontext);
 // The sampler's process-wide memory (lib/pc_diversity.h): per-PC counters and the
 // PC pairs already reported as races. Written by ticks and traps. signal-safe.
 PcTable& sampled_pcs();
-// Whether thread slot `slot` took a sample within about two sampling periods of
-// `now` (it is running, not blocked). signal-safe.
-bool thread_ran_recently(uint32_t slot, uint64_t now);
+
 RacePairSet& reported_pairs();
 }  // namespace racetrap

@@ -69,15 +69,14 @@ bool enough_stack(const ThreadState& t) {
   return sp - t.stack.begin >= kHandlerStackNeed;
 }
 
-// signal-safe. Value-change mode: a request to search for a writer, or a
-// single-step trap of that search (writer_search.h); true when it was one.
+// signal-safe. Value-change mode: a single-step trap of a writer search
+// (writer_search.h); true when it was one.
 bool writer_search_signal(siginfo_t* info, void* ucontext) {
   ThreadState* t = current_thread();
   if (t != nullptr) t->in_signal_handler = 1;
   std::atomic_signal_fence(std::memory_order_seq_cst);
   const bool room = t != nullptr && enough_stack(*t);
-  const bool ours = handle_writer_search_request(t, info, ucontext, room) ||
-                    handle_writer_search_step(t, info, ucontext, room);
+  const bool ours = handle_writer_search_step(t, info, ucontext, room);
   std::atomic_signal_fence(std::memory_order_seq_cst);
   if (t != nullptr) t->in_signal_handler = 0;
   return ours;

@@ -61,9 +61,13 @@ namespace {
 // The writer search runs for the first few races of a sampled PC: later ones are
 // repeats of a recorded race and only counted.
 constexpr uint32_t kSearchesPerPc = 4;
-// How long the stalled thread waits for a stepping thread to find the writer:
-// kWriterStepBudget steps of a few microseconds each, on a loaded machine.
-constexpr uint64_t kWriterWaitNs = 1000 * 1000;
+// How long the stalled thread waits (yielding) for the writer: the other threads
+// join at their next sampling tick, within one sampling period of their CPU time;
+// two periods of wall time, at least 1 ms, leave room for kWriterStepBudget steps.
+uint64_t writer_wait_ns(const Runtime& rt) {
+  const uint64_t wait = 2 * rt.sample_period_ns;
+  return wait < 1000 * 1000 ? 1000 * 1000 : wait;
+}
 
 // Reads len (<= 8) bytes of this process without faulting. signal-safe.
 bool read_bytes(uint32_t pid, uint64_t address, uint32_t len, uint64_t* out) {
@@ -158,7 +162,7 @@ void sample_value_change(ThreadState& t, void* ucontext, const MemoryAccess& acc
   bool found = false;
   if (sampled_pcs().counts(access.pc).races < kSearchesPerPc) {
     rt.stats.writer_searches.fetch_add(1, std::memory_order_relaxed);
-    found = find_writer(t, address, size, kWriterWaitNs, &writer, &atomic_writer);
+    found = find_writer(t, address, size, writer_wait_ns(rt), &writer, &atomic_writer);
     if (found) rt.stats.writers_found.fetch_add(1, std::memory_order_relaxed);
   }
   pthread_sigmask(SIG_SETMASK, &old, nullptr);

@@ -2,16 +2,13 @@
 #include "writer_search.h"
 
 #include <sched.h>
-#include <sys/syscall.h>
 #include <ucontext.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cstring>
 
 #include "decoder.h"
 #include "held_lock_snapshot.h"
-#include "sampler.h"
 #include "signal_context.h"
 #include "stack_capture.h"
 #include "thread_state.h"
@@ -19,9 +16,7 @@
 namespace racetrap {
 namespace {
 
-constexpr uint64_t kCookie = 0x52545753;  // "RTWS" in the high half of si_value
 constexpr uint64_t kTrapFlag = 0x100;     // EFLAGS.TF
-constexpr int kMaxSignalled = 16;         // threads asked per search
 constexpr uint64_t kClaimedWaitNs = 200 * 1000;  // a claimer needs one more step
 
 enum ProbeState : uint32_t { kClosed = 0, kOpen = 1, kClaimed = 2, kDone = 3 };
@@ -32,6 +27,7 @@ struct Probe {
   std::atomic<uint64_t> address{0};
   std::atomic<uint32_t> size{0};
   std::atomic<uint32_t> state{kClosed};
+  std::atomic<uint32_t> owner_slot{0};  // the stalled thread's slot
   FoundWriter writer{};  // written by the claimer between kClaimed and kDone
 };
 Probe the_probe;  // constant-initialized
@@ -142,42 +138,24 @@ bool find_writer(ThreadState& t, uint64_t address, uint32_t size, uint64_t wait_
   if (!p.busy.compare_exchange_strong(idle, 1, std::memory_order_acq_rel)) return false;  // one at a time
   p.address.store(address, std::memory_order_relaxed);
   p.size.store(size, std::memory_order_relaxed);
+  p.owner_slot.store(t.slot, std::memory_order_relaxed);
   const uint64_t generation = p.generation.load(std::memory_order_relaxed) + 1;
   p.generation.store(generation, std::memory_order_release);
   p.state.store(kOpen, std::memory_order_release);
 
-  const uint64_t now = monotonic_ns();
-  siginfo_t info;
-  std::memset(&info, 0, sizeof info);
-  info.si_signo = SIGTRAP;
-  info.si_code = SI_QUEUE;
-  info.si_pid = static_cast<pid_t>(rt.pid);
-  info.si_uid = getuid();
-  info.si_value.sival_ptr = reinterpret_cast<void*>((kCookie << 32) | (generation & 0xffffffffull));
-  int signalled = 0;
-  const uint32_t used = rt.thread_slots_used.load(std::memory_order_acquire);
-  for (uint32_t slot = 0; slot < used && slot < kMaxThreadSlots && signalled < kMaxSignalled; ++slot) {
-    if (slot == t.slot || !thread_ran_recently(slot, now)) continue;
-    const uint32_t tid = rt.thread_records[slot].os_tid;
-    if (tid == 0 || tid == t.os_tid) continue;
-    if (syscall(SYS_rt_tgsigqueueinfo, rt.pid, tid, SIGTRAP, &info) == 0) ++signalled;
-  }
+  // Yield while waiting: the other threads' ticks, and then their steps, may need
+  // this CPU to run.
+  const uint64_t deadline = monotonic_ns() + wait_ns;
+  while (monotonic_ns() < deadline && p.state.load(std::memory_order_acquire) == kOpen) sched_yield();
   bool found = false;
-  if (signalled > 0) {
-    const uint64_t deadline = now + wait_ns;
-    // Yield while waiting: a stepping thread may need this CPU to run.
-    while (monotonic_ns() < deadline && p.state.load(std::memory_order_acquire) == kOpen) sched_yield();
-    uint32_t open = kOpen;
-    if (!p.state.compare_exchange_strong(open, kClosed, std::memory_order_acq_rel)) {
-      // Claimed: the claimer publishes after one more step of its own.
-      const uint64_t claimed_deadline = monotonic_ns() + kClaimedWaitNs;
-      while (p.state.load(std::memory_order_acquire) == kClaimed && monotonic_ns() < claimed_deadline)
-        sched_yield();
-      uint32_t claimed = kClaimed;
-      if (!p.state.compare_exchange_strong(claimed, kClosed, std::memory_order_acq_rel)) {
-        found = p.state.load(std::memory_order_acquire) == kDone;
-      }
-    }
+  uint32_t open = kOpen;
+  if (!p.state.compare_exchange_strong(open, kClosed, std::memory_order_acq_rel)) {
+    // Claimed: the claimer publishes after one more step of its own.
+    const uint64_t claimed_deadline = monotonic_ns() + kClaimedWaitNs;
+    while (p.state.load(std::memory_order_acquire) == kClaimed && monotonic_ns() < claimed_deadline) sched_yield();
+    uint32_t claimed = kClaimed;
+    if (!p.state.compare_exchange_strong(claimed, kClosed, std::memory_order_acq_rel))
+      found = p.state.load(std::memory_order_acquire) == kDone;
   }
   if (found) {
     *out = p.writer;
@@ -189,22 +167,24 @@ bool find_writer(ThreadState& t, uint64_t address, uint32_t size, uint64_t wait_
   return found && !*atomic_writer;
 }
 
-bool handle_writer_search_request(ThreadState* t, const siginfo_t* info, void* ucontext, bool room) {
-  if (info->si_code != SI_QUEUE || static_cast<uint32_t>(info->si_pid) != runtime().pid) return false;
-  const uint64_t value = reinterpret_cast<uint64_t>(info->si_value.sival_ptr);
-  if ((value >> 32) != kCookie) return false;
-  // Ours from here on, whether or not this thread takes part.
+bool join_writer_search(ThreadState& t, void* ucontext) {
   Probe& p = the_probe;
-  if (t == nullptr || !t->watching || t->in_runtime != 0 || !room) return true;
+  if (p.state.load(std::memory_order_acquire) != kOpen) return false;
   const uint64_t generation = p.generation.load(std::memory_order_acquire);
-  if ((generation & 0xffffffffull) != (value & 0xffffffffull) || p.state.load(std::memory_order_acquire) != kOpen)
-    return true;  // that search is over (the signal was pending while blocked)
-  t->step_generation = generation;
-  t->step_budget = kWriterStepBudget;
-  t->step_confirm = 0;
+  if (generation == t.step_generation || p.owner_slot.load(std::memory_order_relaxed) == t.slot) return false;
+  if (!t.watching || t.in_runtime != 0) return false;
+  t.step_generation = generation;  // joins each search once
+  t.step_budget = kWriterStepBudget;
+  t.step_confirm = 0;
   set_trap_flag(ucontext, true);
-  step_check(*t, ucontext);  // the instruction at the interrupted pc runs first
+  step_check(t, ucontext);  // the instruction at the interrupted pc runs first
   return true;
+}
+
+void writer_search_after_fork() {
+  Probe& p = the_probe;
+  p.state.store(kClosed, std::memory_order_relaxed);
+  p.busy.store(0, std::memory_order_relaxed);
 }
 
 bool handle_writer_search_step(ThreadState* t, const siginfo_t* info, void* ucontext, bool room) {
