@@ -7,11 +7,14 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
 
 #include "commands.h"
+#include "detection_mode.h"
+#include "flags.h"
 #include "perf_events.h"
 #include "preload_locator.h"
 
@@ -107,6 +110,12 @@ int check_command(int argc, char** argv) {
   } else {
     fmt::print("modify: n/a, reopen: n/a, ratio n/a (no breakpoints)\n");
   }
+  // Which detector a program started from here would run (RACETRAP_MODE from the
+  // environment; a bad value falls back to the default, as in the preload).
+  const Flags flags = parse_flags([](const char* name) { return std::getenv(name); },
+                                  [](const std::string& line) { fmt::print(stderr, "{}\n", line); });
+  const BreakpointSelfTest self_test = BreakpointSelfTest::fires;  // stand-in for breakpoint_self_test_result()
+  fmt::print("mode: {}\n", describe_detection_mode(flags.mode, self_test));
 
   std::string problem = support.problem;
   if (problem.empty() && !x86_64)

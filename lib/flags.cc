@@ -28,38 +28,54 @@ std::string value_text(const Flags& flags, const FlagInfo& info) {
   return {};
 }
 
-// The String flags whose value is a comma list of known words, checked at
-// start-up like every other value (the renderers parse the same list at exit).
-struct WordList {
-  const char* field;
-  const char* words[4];
-};
-constexpr WordList kWordLists[] = {
-    {"format", {"text", "json", "sarif", nullptr}},
+// The words a String flag accepts ("a|b|c") and whether it takes a comma list
+// of them, from flags.inc; words is nullptr when any text goes.
+struct Choices {
+  const char* words = nullptr;
+  bool list = false;
 };
 
-std::string list_problem(const FlagInfo& info, const char* text) {
-  for (const WordList& list : kWordLists) {
-    if (std::strcmp(list.field, info.field) != 0) continue;
-    std::string value = text, allowed;
-    for (const char* const* w = list.words; *w != nullptr; ++w) allowed += std::string(allowed.empty() ? "" : ", ") + *w;
-    size_t start = 0, words = 0;
-    while (start <= value.size()) {
-      size_t comma = value.find(',', start);
-      if (comma == std::string::npos) comma = value.size();
-      std::string word = value.substr(start, comma - start);
-      start = comma + 1;
-      while (!word.empty() && word.front() == ' ') word.erase(0, 1);
-      while (!word.empty() && word.back() == ' ') word.pop_back();
-      if (word.empty()) continue;
-      bool known = false;
-      for (const char* const* w = list.words; *w != nullptr; ++w) known = known || word == *w;
-      if (!known) return fmt::format("has an unknown word '{}' (use any of {}, comma-separated)", word, allowed);
-      ++words;
-    }
-    if (words == 0) return fmt::format("names none of {}", allowed);
-  }
+Choices choices_of(const FlagInfo& info) {
+#define RACETRAP_FLAG(kind, member, env, def, lo, hi, help)
+#define RACETRAP_FLAG_CHOICES(member, words, list) \
+  if (std::strcmp(info.field, #member) == 0) return {words, list};
+#include "flags.inc"
   return {};
+}
+
+bool is_choice(const char* words, std::string_view text) {
+  for (const char* p = words; *p != '\0';) {
+    const char* end = std::strchr(p, '|');
+    const size_t n = end ? static_cast<size_t>(end - p) : std::strlen(p);
+    if (std::string_view(p, n) == text) return true;
+    if (end == nullptr) break;
+    p = end + 1;
+  }
+  return false;
+}
+
+// Why `text` is not a value of a flag with these choices, or "" when it is.
+std::string choice_problem(const Choices& choices, std::string_view text) {
+  if (!choices.list) {
+    if (is_choice(choices.words, text)) return {};
+    return fmt::format("is not one of {}", choices.words);
+  }
+  size_t words = 0;
+  for (size_t start = 0; start <= text.size();) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    std::string_view word = text.substr(start, comma - start);
+    start = comma + 1;
+    while (!word.empty() && word.front() == ' ') word.remove_prefix(1);
+    while (!word.empty() && word.back() == ' ') word.remove_suffix(1);
+    if (word.empty()) continue;
+    if (!is_choice(choices.words, word))
+      return fmt::format("has an unknown word '{}' (use any of {}, comma-separated)", word, choices.words);
+    ++words;
+  }
+  if (words == 0) return fmt::format("names none of {}", choices.words);
+  return {};
+}
 }
 
 }  // namespace
@@ -109,7 +125,9 @@ std::string set_flag(Flags& flags, const FlagInfo& info, const char* text) {
     }
     case FlagKind::String:
       if (*text == '\0') return "is empty";
-      if (std::string problem = list_problem(info, text); !problem.empty()) return problem;
+      if (const Choices choices = choices_of(info); choices.words != nullptr) {
+        if (std::string problem = choice_problem(choices, text); !problem.empty()) return problem;
+      }
       *static_cast<std::string*>(p) = text;
       return {};
   }

@@ -89,6 +89,10 @@ Json race_to_json(const RaceReport& r) {
   if (r.location.size != 0) loc.set("size", r.location.size);
   set_if(loc, "module", r.location.module);
   if (r.location.has_thread) loc.set("thread_uid", r.location.thread_uid);
+  if (r.value_changed) {
+    o.set("detection", "value-change");
+    o.set("writer_known", r.writer_known);
+  }
   if (r.has_values) {
     Json& v = o.set("values", Json::object());
     v.set("size", r.value_size);
@@ -300,6 +304,8 @@ class Reader {
     r.location.module = str(loc, path + ".location", "module");
     r.location.has_thread = loc.find("thread_uid") != nullptr;
     r.location.thread_uid = static_cast<uint32_t>(uint(loc, path + ".location", "thread_uid", UINT32_MAX));
+    r.value_changed = str(j, path, "detection") == "value-change";
+    r.writer_known = !r.value_changed || boolean(j, path, "writer_known");
     if (const Json* v = j.find("values")) {
       std::string vpath = path + ".values";
       if (!v->is_object()) fail(vpath, "not an object");

@@ -101,7 +101,7 @@ struct RaceRecord {
   AccessRecord previous;  // the sampled access that was being watched
   uint64_t watch_address; // the watched bytes
   uint32_t watch_size;
-  uint32_t flags;         // reserved
+  uint32_t flags;         // kRaceValueChanged, kRaceWriterFound (0 for a watchpoint trap)
   uint64_t value_at_sample;  // up to 8 bytes at the watched address when sampled
   uint64_t value_at_trap;    // and right after the conflicting access
   // Added after the first release (a reader accepts the shorter record without
@@ -109,6 +109,16 @@ struct RaceRecord {
   HeldLocksRecord current_locks;   // what the trapping thread held at the trap
   HeldLocksRecord previous_locks;  // what the sampling thread held at the sample
 };
+
+// RaceRecord::flags. kRaceValueChanged: found by value-change sampling
+// (preload/value_change.cc): `previous` is the sampled access, during whose stall
+// the bytes changed from value_at_sample to value_at_trap; `current` is the writer
+// when kRaceWriterFound, else only its address and size are known (pc 0, thread
+// unknown).
+constexpr uint32_t kRaceValueChanged = 1;
+constexpr uint32_t kRaceWriterFound = 2;
+// AccessRecord::thread_uid of a writer that could not be identified.
+constexpr uint32_t kUnknownThreadUid = 0xffffffffu;
 
 // The size of a RaceRecord written before the held-lock snapshots existed.
 constexpr uint32_t kRaceRecordSizeV1 = static_cast<uint32_t>(offsetof(RaceRecord, current_locks));

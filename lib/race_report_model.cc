@@ -230,7 +230,9 @@ class ModelBuilder {
     held_locks(r.current_locks, &out.current);
     held_locks(r.previous_locks, &out.previous);
     out.location = locate(r.current.address, r.current.thread_uid, r.previous.thread_uid);
-    if (writes_kind(r.current.kind)) {
+    out.value_changed = (r.flags & kRaceValueChanged) != 0;
+    out.writer_known = !out.value_changed || (r.flags & kRaceWriterFound) != 0;
+    if (writes_kind(r.current.kind) || out.value_changed) {
       out.has_values = true;
       out.value_size = std::clamp<uint32_t>(r.watch_size, 1, 8);
       uint64_t mask = out.value_size >= 8 ? ~0ull : (1ull << (8 * out.value_size)) - 1;
@@ -241,6 +243,7 @@ class ModelBuilder {
     uint32_t tids[2] = {r.current.os_tid, r.previous.os_tid};
     for (int i = 0; i < 2; ++i) {
       if (uids[i] == 0) continue;  // the main thread was not created by anyone
+      if (uids[i] == kUnknownThreadUid) continue;  // a value change's writer not identified
       if (i == 1 && uids[1] == uids[0]) continue;
       out.threads.push_back(creation(uids[i], tids[i]));
     }
@@ -429,6 +432,24 @@ ReportModel build_report_model(const RawLog& log, Symbolizer& symbolizer, const 
     auto it = by_pcs.find(pcs);
     if (it != by_pcs.end()) model.races[it->second].count += total;
   }
+  // A value change whose writer was not identified, sampled at the same stack as
+  // one whose writer was: the same race as far as can be told, counted there.
+  std::vector<bool> folded(model.races.size(), false);
+  for (size_t i = 0; i < model.races.size(); ++i) {
+    const RaceReport& race = model.races[i];
+    if (!race.value_changed || race.writer_known) continue;
+    for (RaceReport& other : model.races) {
+      if (other.value_changed && other.writer_known && other.previous.stack == race.previous.stack) {
+        other.count += race.count;
+        folded[i] = true;
+        break;
+      }
+    }
+  }
+  std::vector<RaceReport> kept;
+  for (size_t i = 0; i < model.races.size(); ++i)
+    if (!folded[i]) kept.push_back(std::move(model.races[i]));
+  model.races = std::move(kept);
   // Lock-order inversions: the writer reports each cycle once; a stream merged
   // from a fork or a replayed record is deduplicated again here.
   std::map<uint64_t, size_t> cycles;
@@ -527,7 +548,16 @@ std::string access_summary(const ReportAccess& a) {
   return fmt::format("{:#x}", a.stack.empty() ? 0 : a.stack[0].pc);
 }
 
+std::string race_title(const RaceReport& race) {
+  return race.value_changed ? "data race (value changed)" : kind_title(race.kind);
+}
+
+const ReportAccess& summary_access(const RaceReport& race) {
+  return race.value_changed && !race.writer_known ? race.previous : race.current;
+}
+
 std::string thread_label(uint32_t uid, const std::string& name, uint32_t tid) {
+  if (uid == kUnknownThreadUid) return "an unknown thread";
   std::string s = uid == 0 ? std::string("main thread") : fmt::format("thread T{}", uid);
   if (uid != 0 && !name.empty()) s += fmt::format(" '{}'", name);
   if (tid != 0) s += fmt::format(" (tid={})", tid);

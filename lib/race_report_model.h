@@ -125,6 +125,12 @@ struct RaceReport {
   ReportAccess current;            // the access that hit the watchpoint
   ReportAccess previous;           // the earlier, sampled access
   MemoryLocation location;
+  // Found by value-change sampling (RACETRAP_MODE=value-change): the bytes changed
+  // from value_before to value_after while the `previous` (sampled) thread stalled
+  // at its access. writer_known false: who wrote is not known; `current` has only
+  // the written address and size (thread_uid kUnknownThreadUid, no stack).
+  bool value_changed = false;
+  bool writer_known = true;
   bool has_values = false;         // the current access wrote: values below are set
   uint32_t value_size = 0;         // bytes compared (1..8)
   uint64_t value_before = 0;       // at the watched address when sampled
@@ -192,7 +198,15 @@ std::string access_summary(const ReportAccess& access);
 // "0x..." for one frame: how a lock's acquisition site is shown.
 std::string frame_summary(const SourceFrame& frame);
 
-// "main thread (tid=N)" / "thread T2 'name' (tid=N)"; tid 0 leaves it out.
+// "data race" or "data race (value changed)": the words after "WARNING: racetrap: ".
+std::string race_title(const RaceReport& race);
+
+// The access a data race's SUMMARY line names: the current one, or the sampled
+// one when the writer of a value change is unknown.
+const ReportAccess& summary_access(const RaceReport& race);
+
+// "main thread (tid=N)" / "thread T2 'name' (tid=N)"; tid 0 leaves it out;
+// "an unknown thread" for kUnknownThreadUid.
 std::string thread_label(uint32_t uid, const std::string& name, uint32_t tid);
 
 // The function name without its parameter list: "ns::f(int) const" -> "ns::f".

@@ -293,11 +293,12 @@ class SarifWriter {
                                                  r.runs > 1 ? fmt::format(" in {} runs", r.runs) : "")
                                    : "";
     res.set("message", Json::object())
-        .set("text", fmt::format("Data race{}: {} conflicts with {} at {}.{}", where,
+        .set("text", fmt::format("{}{}: {} conflicts with {} at {}.{}{}", r.value_changed ? "Data race (value changed)" : "Data race", where,
                                  access_text(r.current, false), access_text(r.previous, true),
-                                 access_summary(r.previous), seen));
+                                 access_summary(r.previous), seen,
+                                 r.value_changed ? fmt::format(" Found by value-change sampling: the value changed from {:#x} to {:#x} while the previous access waited{}.", r.value_before, r.value_after, r.writer_known ? "" : "; the writer was not identified") : ""));
     Json& locations = res.set("locations", Json::array());
-    if (const SourceFrame* f = first_with_file(r.current)) locations.push(location(*f, ""));
+    if (const SourceFrame* f = first_with_file(summary_access(r))) locations.push(location(*f, ""));
     else locations.push(location(SourceFrame{}, "unknown location"));
     Json& related = res.set("relatedLocations", Json::array());
     if (const SourceFrame* f = first_with_file(r.previous)) {
@@ -315,6 +316,10 @@ class SarifWriter {
     if (r.location.size != 0) loc.set("size", r.location.size);
     if (!r.location.module.empty()) loc.set("module", r.location.module);
     if (r.location.has_thread) loc.set("threadUid", r.location.thread_uid);
+    if (r.value_changed) {
+      props.set("detection", "value-change");
+      props.set("writerKnown", r.writer_known);
+    }
     if (r.has_values) {
       props.set("valueBefore", fmt::format("{:#x}", r.value_before));
       props.set("valueAfter", fmt::format("{:#x}", r.value_after));

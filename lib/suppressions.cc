@@ -261,14 +261,22 @@ bool is_std_atomic_access(const ReportAccess& a) {
 }  // namespace
 
 const char* const kStdAtomicPair = "built-in: both accesses are std::atomic operations";
+const char* const kStdAtomicSample = "built-in: the value-change sample is a std::atomic operation";
 
 void apply_suppressions(const Suppressions& rules, ReportModel* model) {
   std::vector<RaceReport> kept;
   for (RaceReport& race : model->races) {
     const bool atomic_pair =
         race.kind == "data-race" && is_std_atomic_access(race.current) && is_std_atomic_access(race.previous);
+    // A value change under a sampled std::atomic load or store is how atomics are
+    // meant to work: the sampled access alone decides (the writer is often unknown).
+    const bool atomic_sample =
+        race.kind == "data-race" && race.value_changed && is_std_atomic_access(race.previous);
     if (atomic_pair) {
       race.suppressed_by = kStdAtomicPair;
+      model->suppressed.push_back(std::move(race));
+    } else if (atomic_sample) {
+      race.suppressed_by = kStdAtomicSample;
       model->suppressed.push_back(std::move(race));
     } else if (const SuppressionRule* rule = find_suppression(rules, race)) {
       race.suppressed_by = rule->text();

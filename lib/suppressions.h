@@ -55,6 +55,9 @@ const SuppressionRule* find_suppression(const Suppressions& rules, const RaceRep
 // whose two accesses are both std::atomic operations (seen through inlined frames
 // in the debug info) is not a data race; suppressed_by is kStdAtomicPair.
 extern const char* const kStdAtomicPair;
+// A value-change race (RaceReport::value_changed) whose sampled access is a
+// std::atomic operation is not a data race either.
+extern const char* const kStdAtomicSample;
 void apply_suppressions(const Suppressions& rules, ReportModel* model);
 
 // Suppression lines for every race of the model ("# summary" then "race:function"),

@@ -199,14 +199,26 @@ void render_race(const RaceReport& race, std::string* out) {
   if (!race.cycle.empty() || race.kind == kLockOrderInversionKind) return render_cycle(race, out);
   if (race.kind != "data-race") return render_misuse(race, out);
   *out += kRule;
-  *out += fmt::format("WARNING: racetrap: data race (pid={})\n", race.pid);
+  *out += fmt::format("WARNING: racetrap: {} (pid={})\n", race_title(race), race.pid);
   LockNames locks;
-  render_access(race.current, false, out);
-  render_held_locks(race.current, locks, out);
+  if (race.writer_known) {
+    render_access(race.current, false, out);
+    render_held_locks(race.current, locks, out);
+  } else {
+    const ReportAccess& w = race.current;
+    *out += fmt::format("  {} of size {} at {:#x} by {}:\n", capitalised(w.kind), w.size, w.address,
+                        thread_label(w.thread_uid, w.thread_name, w.os_tid));
+    *out += "    <not identified: no recently running thread was seen writing these bytes again while the previous "
+            "access waited>\n";
+  }
   render_access(race.previous, true, out);
   render_held_locks(race.previous, locks, out);
   render_location(race, out);
-  if (race.has_values) {
+  if (race.value_changed) {
+    *out += fmt::format("  Found by value-change sampling: the value changed from {:#x} to {:#x} ({} byte{}) while "
+                        "the previous access waited, so the two accesses were concurrent.\n",
+                        race.value_before, race.value_after, race.value_size, race.value_size == 1 ? "" : "s");
+  } else if (race.has_values) {
     *out += fmt::format("  Value before the {}: {:#x}, after: {:#x} ({} byte{})\n", race.current.kind,
                         race.value_before, race.value_after, race.value_size,
                         race.value_size == 1 ? "" : "s");
@@ -214,7 +226,7 @@ void render_race(const RaceReport& race, std::string* out) {
   for (const ReportThread& t : race.threads) render_creation(t, out);
   render_seen(race, out);
   *out += "\n";
-  *out += fmt::format("SUMMARY: racetrap: data race {}\n", access_summary(race.current));
+  *out += fmt::format("SUMMARY: racetrap: {} {}\n", race_title(race), access_summary(summary_access(race)));
   *out += kRule;
 }
 

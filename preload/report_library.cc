@@ -43,7 +43,7 @@ std::vector<std::pair<std::string, uint64_t>> collect_stats(const RunStats& s, u
                                                             uint64_t suppressed) {
   uint64_t races = s.races.load(), repeated = s.races_repeated.load();
   uint64_t dropped = races > repeated + written ? races - repeated - written : 0;
-  return {
+  std::vector<std::pair<std::string, uint64_t>> stats = {
       {"samples", s.samples.load()},
       {"samples_in_runtime", s.samples_in_runtime.load()},
       {"samples_deferred", s.samples_deferred.load()},
@@ -63,6 +63,17 @@ std::vector<std::pair<std::string, uint64_t>> collect_stats(const RunStats& s, u
       {"suppressed", suppressed},
       {"dropped", dropped},
   };
+  if (s.stalls.load() != 0) {  // value-change mode
+    stats.insert(stats.end(), {
+                                  {"stalls", s.stalls.load()},
+                                  {"stall_us", s.stall_ns.load() / 1000},
+                                  {"value_changes", s.value_changes.load()},
+                                  {"value_changes_ignored", s.value_changes_ignored.load()},
+                                  {"writer_searches", s.writer_searches.load()},
+                                  {"writers_found", s.writers_found.load()},
+                              });
+  }
+  return stats;
 }
 
 std::vector<ReportFormat> formats_of(const Flags& flags) {

@@ -20,6 +20,7 @@
 #include "sigtrap_mask.h"
 #include "stack_capture.h"
 #include "thread_state.h"
+#include "writer_search.h"
 
 namespace racetrap {
 namespace {
@@ -80,6 +81,7 @@ void after_fork_in_child() {
   rt.board.clear();
   rt.sync_clocks.reset_after_fork();
   lock_tracking_after_fork_child();
+  writer_search_after_fork();
   forget_other_threads_after_fork();
   for (uint32_t i = 0; i < kMaxThreadSlots; ++i) rt.thread_record_logged[i].store(0, std::memory_order_relaxed);
   ThreadState* t = current_thread();
@@ -107,6 +109,9 @@ __attribute__((constructor(101))) void racetrap_start() {
     write_stderr_line(line.c_str());
     return;
   }
+  // The mode is fixed before any thread samples.
+  const BreakpointSelfTest self_test = BreakpointSelfTest::fires;  // stand-in for breakpoint_self_test_result()
+  rt.mode = choose_detection_mode(rt.flags.mode, self_test);
   BreakpointSlot::set_use_modify(support.modify_attributes);
   // The probe opened a breakpoint: threads open theirs at their first arm, so
   // short-lived threads that never arm one do not pay for four events.
@@ -139,10 +144,19 @@ __attribute__((constructor(101))) void racetrap_start() {
     return;
   }
   if (rt.flags.verbosity >= 1) {
-    char line[256];
-    std::snprintf(line, sizeof line, "racetrap: watching pid %u: a sample every %lld us of CPU time, %d watchpoints%s",
-                  rt.pid, static_cast<long long>(rt.flags.sample_us), rt.board.slots(),
-                  support.modify_attributes ? "" : " (re-arming by reopening: no MODIFY_ATTRIBUTES)");
+    char line[512];
+    const std::string mode = describe_detection_mode(rt.flags.mode, self_test);
+    if (rt.mode == DetectionMode::kValueChange) {
+      std::snprintf(line, sizeof line,
+                    "racetrap: watching pid %u: a sample every %lld us of CPU time, mode %s, stalls of up to %lld us",
+                    rt.pid, static_cast<long long>(rt.flags.sample_us), mode.c_str(),
+                    static_cast<long long>(rt.flags.stall_us));
+    } else {
+      std::snprintf(line, sizeof line,
+                    "racetrap: watching pid %u: a sample every %lld us of CPU time, mode %s, %d watchpoints%s", rt.pid,
+                    static_cast<long long>(rt.flags.sample_us), mode.c_str(), rt.board.slots(),
+                    support.modify_attributes ? "" : " (re-arming by reopening: no MODIFY_ATTRIBUTES)");
+    }
     write_stderr_line(line);
   }
 }

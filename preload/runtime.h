@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "detection_mode.h"
 #include "flags.h"
 #include "race_record.h"
 #include "raw_log_writer.h"
@@ -31,10 +32,17 @@ struct RunStats {
   // already reported (not re-recorded).
   std::atomic<uint64_t> samples_yielded{0}, samples_not_chosen{0}, conflicts{0}, watches_retired_quiet{0},
       races_repeated{0};
+  // Value-change mode (value_change.cc): stalls and their total time, changes seen
+  // (and those ignored: not the program's private memory), writer searches and
+  // writers found by them.
+  std::atomic<uint64_t> stalls{0}, stall_ns{0}, value_changes{0}, value_changes_ignored{0}, writer_searches{0},
+      writers_found{0};
 };
 
 struct Runtime {
   Flags flags;
+  // How races are found (detection_mode.h), fixed at start-up.
+  DetectionMode mode = DetectionMode::kWatchpoints;
   bool active = false;  // perf works and RACETRAP_ENABLE: threads sample and watch
   WatchBoard board;
   ThreadRegistry registry;

@@ -17,6 +17,8 @@
 #include "signal_context.h"
 #include "stack_capture.h"
 #include "thread_state.h"
+#include "value_change.h"
+#include "writer_search.h"
 
 namespace racetrap {
 namespace {
@@ -148,6 +150,7 @@ void trace_sample(const ThreadState& t, const MemoryAccess& access, const char* 
 }  // namespace
 
 PcTable& sampled_pcs() { return the_pcs; }
+
 RacePairSet& reported_pairs() { return the_pairs; }
 
 void on_sample_tick(ThreadState& t, void* ucontext) {
@@ -163,9 +166,12 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
   // the call returns (deferred_sample.h); it uses its own watch buffer and does not
   // touch the debug registers, which the interrupted code may be re-arming.
   const bool deferred = t.in_runtime != 0;
+  const bool value_change = rt.mode == DetectionMode::kValueChange;
   if (deferred) {
     rt.stats.samples_in_runtime.fetch_add(1, std::memory_order_relaxed);
     if (t.deferrable == 0) return;  // an acquire is still to come (happens_before.h)
+  } else if (value_change && join_writer_search(t, ucontext)) {
+    return;  // this thread single-steps for another thread's stalled sample now
   }
   // From here on this thread is inside racetrap: a pthread call made by a library
   // the handler uses (libunwind takes a mutex while it steps) goes straight to libc
@@ -182,7 +188,7 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
       return;
     }
     rt.stats.samples_deferred.fetch_add(1, std::memory_order_relaxed);
-  } else {
+  } else if (!value_change) {
     sync_debug_registers(t);
   }
   const CpuRegisters regs = registers_from_ucontext(ucontext);
@@ -192,6 +198,13 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
   }
   if (!worth_watching(t, rt, access)) {
     rt.stats.samples_filtered.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  // Value-change mode: every sample stalls (a stall costs about what a tick does,
+  // and a stall finds a change only while the writer happens to run at the same
+  // time, so a hot racy PC needs many of them).
+  if (value_change) {
+    sample_value_change(t, ucontext, access, deferred ? &w.stack : nullptr);
     return;
   }
   // Diversity: a PC watched often without a conflict yields to PCs not yet watched.

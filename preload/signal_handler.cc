@@ -15,6 +15,7 @@
 #include "sigtrap_mask.h"
 #include "thread_state.h"
 #include "watchpoint_trap.h"
+#include "writer_search.h"
 
 namespace racetrap {
 namespace {
@@ -71,10 +72,27 @@ bool enough_stack(const ThreadState& t) {
   return sp - t.stack.begin >= kHandlerStackNeed;
 }
 
+// signal-safe. Value-change mode: a single-step trap of a writer search
+// (writer_search.h); true when it was one.
+bool writer_search_signal(siginfo_t* info, void* ucontext) {
+  ThreadState* t = current_thread();
+  if (t != nullptr) t->in_signal_handler = 1;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  const bool room = t != nullptr && enough_stack(*t);
+  const bool ours = handle_writer_search_step(t, info, ucontext, room);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  if (t != nullptr) t->in_signal_handler = 0;
+  return ours;
+}
+
 // signal-safe.
 void on_sigtrap(int sig, siginfo_t* info, void* ucontext) {
   int saved_errno = errno;
   PerfSignal perf = read_perf_signal(info);
+  if (!perf.is_perf && runtime().mode == DetectionMode::kValueChange && writer_search_signal(info, ucontext)) {
+    errno = saved_errno;
+    return;
+  }
   if (!perf.is_perf || !sig_data::is_ours(perf.data)) {
     if (program_blocks_sigtrap()) {
       if (info->si_code <= 0) {

@@ -54,6 +54,13 @@ struct ThreadState {
   // Read and written by the thread itself only, in ordinary context.
   HeldLocks held_locks;
 
+  // Value-change mode, writer search (writer_search.h): while step_budget > 0
+  // (or a claimed write awaits its step, step_confirm) this thread single-steps
+  // itself for search `step_generation`. Its own signal handlers only.
+  uint32_t step_budget = 0;
+  uint32_t step_confirm = 0;
+  uint64_t step_generation = 0;
+
   Random random;
   ThreadRecord record;  // uid, creator and creation stack, for reports
 

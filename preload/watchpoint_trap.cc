@@ -79,6 +79,18 @@ void flush_all_repeats() { reported_pairs().for_each_unflushed(&write_repeats, n
 
 }  // namespace
 
+bool first_report_of_pair(uint64_t sampled_pc, uint64_t other_pc) {
+  if (reported_pairs().insert(sampled_pc, other_pc)) return true;
+  Runtime& rt = runtime();
+  rt.stats.races_repeated.fetch_add(1, std::memory_order_relaxed);
+  const RepeatedPair seen = reported_pairs().note_repeat(sampled_pc, other_pc);
+  if (seen.repeats != 0) {
+    rt.raw_log.set_before_seal(&flush_all_repeats);
+    if (RacePairSet::flush_now(seen.repeats)) write_repeats(nullptr, seen);
+  }
+  return false;
+}
+
 void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t generation, bool async) {
   Runtime& rt = runtime();
   if (slot >= static_cast<unsigned>(kMaxWatchSlots)) return;
@@ -131,15 +143,9 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
   }
   rt.stats.races.fetch_add(1, std::memory_order_relaxed);
   sampled_pcs().note_race(w.access.pc);
-  if (!reported_pairs().insert(w.access.pc, access.pc)) {
+  if (!first_report_of_pair(w.access.pc, access.pc)) {
     // This PC pair is already in the report: do not record it again, and free the
     // register for other samples.
-    rt.stats.races_repeated.fetch_add(1, std::memory_order_relaxed);
-    const RepeatedPair seen = reported_pairs().note_repeat(w.access.pc, access.pc);
-    if (seen.repeats != 0) {
-      rt.raw_log.set_before_seal(&flush_all_repeats);
-      if (RacePairSet::flush_now(seen.repeats)) write_repeats(nullptr, seen);
-    }
     if (rt.flags.verbosity >= 3) {
       LineBuffer line;
       line.text("racetrap: T").dec(t.uid).text(" race repeated pc=").hex(access.pc).text(" with pc=").hex(w.access.pc);

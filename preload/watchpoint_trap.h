@@ -6,5 +6,10 @@
 
 namespace racetrap {
 struct ThreadState;
+// A race of the PC pair {sampled_pc, other_pc} was found (either mode): true the
+// first time, when it is to be recorded; later it is counted as a repeat (and the
+// running total written out now and then). signal-safe.
+bool first_report_of_pair(uint64_t sampled_pc, uint64_t other_pc);
+
 void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t generation, bool async);
 }  // namespace racetrap

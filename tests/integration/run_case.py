@@ -19,6 +19,11 @@ NAME=VALUE environment overrides for the program (e.g. RACETRAP_SAMPLE_US=500).
                     the global mutexes A and B, a different one on each side.
 --min-seen N        (racy) some race in the report was seen at least N times
                     ("Seen N times": repeats of a recorded race are counted).
+--value-change      run with RACETRAP_MODE=value-change (no debug-register trap
+                    needed): stderr names the mode; (racy) every race is titled
+                    `data race (value changed)` and names a `// RACE` line in its
+                    "Previous" (sampled) stack, and in its current (writer) stack
+                    too unless the report says the writer was not identified.
 
 With --racetrap CMD the program is run as `CMD run -- PROGRAM ARGS` instead (the
 `racetrap` command finds the preload library itself); then racy means exit status
@@ -100,7 +105,10 @@ def stack_hits(frames, source_name, lines):
             if os.path.basename(path) == source_name and ln in lines and fn and fn != "??"]
 
 
-def check_report_text(report, source, problems):
+WRITER_UNKNOWN = "<not identified"
+
+
+def check_report_text(report, source, problems, value_change=False):
     """Racy-program checks on the report text; append problems found."""
     lines = race_lines(source)
     if not lines:
@@ -116,10 +124,15 @@ def check_report_text(report, source, problems):
         current, previous = stacks_of(block)
         cur_hits = stack_hits(current, name, lines)
         prev_hits = stack_hits(previous, name, lines)
-        if cur_hits and prev_hits:
+        writer_unknown = value_change and WRITER_UNKNOWN in block
+        what = []
+        if value_change and "WARNING: racetrap: data race (value changed)" not in block:
+            what.append("not titled 'data race (value changed)'")
+        elif (cur_hits or writer_unknown) and prev_hits:
             good += 1
             continue
-        what = []
+        if writer_unknown:
+            current, cur_hits = [("writer not identified", "", 0)], True
         if not current:
             what.append("no current-access stack found")
         elif not cur_hits:
@@ -234,6 +247,7 @@ def main():
     ap.add_argument("--samples-only", action="store_true",
                     help="racefree: the program keeps its accesses unwatched on purpose (benign-race or "
                          "ignore annotations): require samples only, not published watches")
+    ap.add_argument("--value-change", action="store_true", help="force RACETRAP_MODE=value-change")
     ap.add_argument("mode", choices=["racy", "racefree"])
     ap.add_argument("preload")
     ap.add_argument("program")
@@ -244,7 +258,10 @@ def main():
     overrides, prog_args = split_overrides(args.rest)
 
     workdir = tempfile.mkdtemp(prefix="racetrap-integ-")
-    env, cmd = watched_command(args, prog_args, workdir, {"RACETRAP_VERBOSITY": "1"}, overrides)
+    settings = {"RACETRAP_VERBOSITY": "1"}
+    if args.value_change:
+        settings["RACETRAP_MODE"] = "value-change"
+    env, cmd = watched_command(args, prog_args, workdir, settings, overrides)
 
     started = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.PIPE,
@@ -279,7 +296,7 @@ def main():
             if WARNING not in stderr:
                 problems.append(f"stderr does not contain the report ('{WARNING}')")
             else:
-                check_report_text(stderr, args.source, problems)
+                check_report_text(stderr, args.source, problems, args.value_change)
         elif stderr_races or reports:
             problems.append("race-free program: 'data race' on stderr or a report file left")
     elif args.mode == "racy":
@@ -288,7 +305,7 @@ def main():
         if len(reports) != 1:
             problems.append(f"expected exactly one report file, found {len(reports)}: {reports}")
         if reports:
-            check_report_text(report_text, args.source, problems)
+            check_report_text(report_text, args.source, problems, args.value_change)
             m = SUMMARY_RE.search(stderr)
             if not m:
                 problems.append("stderr has no summary line 'racetrap: N data races, report: PATH'")
@@ -311,7 +328,9 @@ def main():
         if not counts:
             problems.append("no 'racetrap: stats:' line on stderr: the preload did not load or did not finish")
         else:
-            needed = ("samples",) if args.samples_only else ("samples", "watches_published")
+            # value-change mode publishes no watches: a sample that looked stalls instead.
+            looked = "stalls" if args.value_change else "watches_published"
+            needed = ("samples",) if args.samples_only else ("samples", looked)
             if args.expect_arms:
                 needed += ("arms",)
             for name in needed:
@@ -329,6 +348,8 @@ def main():
             sys.stdout.flush()
             os.execve(sys.executable, [sys.executable] + sys.argv,
                       dict(os.environ, RT_RUN_CASE_ATTEMPT=str(attempt + 1)))
+    if args.value_change and "mode value-change" not in stderr:
+        problems.append("stderr does not say 'mode value-change' (the verbosity-1 start-up line)")
 
     if args.mode == "racy":
         shown = stderr if args.racetrap else report_text
@@ -338,6 +359,11 @@ def main():
             check_seen(shown, args.min_seen, problems)
 
     print(f"mode={args.mode} status={status} elapsed={elapsed:.2f}s reports={len(reports)}")
+    if args.value_change:
+        shown = stderr if args.racetrap else report_text
+        blocks = split_races(shown)
+        known = sum(1 for b in blocks if WRITER_UNKNOWN not in b)
+        print(f"value-change races={len(blocks)} writer_known={known}")
     stats = stats_lines(stderr)
     if stats:
         print(stats)

@@ -1,0 +1,34 @@
+// detection_mode.h — which detector runs in this process: hardware watchpoints
+// (debug registers trap the other thread's access) or value-change sampling (the
+// sampled thread stalls and re-reads the bytes it is about to touch). Chosen once
+// at start-up from RACETRAP_MODE and the start-up breakpoint self-test.
+// Contract: pure functions, no state; not needed in signal handlers (the choice is
+// stored in the Runtime).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace racetrap {
+
+// Stand-in for the enum of preload/breakpoint_self_test.h (the start-up self-test,
+// written in parallel): the same values. At merge, include that header instead.
+enum class BreakpointSelfTest : uint8_t { not_run, fires, silent, unavailable };
+
+enum class DetectionMode : uint8_t { kWatchpoints, kValueChange };
+
+// RACETRAP_MODE ("auto", "watchpoints", "value-change"; flags.inc refuses anything
+// else) and what the self-test saw -> the mode to run. `auto` takes watchpoints
+// unless the self-test proved that breakpoints do not fire (silent) or cannot be
+// opened (unavailable); a test that did not run trusts them, as before the test
+// existed.
+DetectionMode choose_detection_mode(const std::string& flag, BreakpointSelfTest self_test);
+
+// "watchpoints" / "value-change": the words RACETRAP_MODE uses.
+const char* detection_mode_name(DetectionMode mode);
+
+// Why `mode` was chosen, for `racetrap check` and the verbosity-1 start-up line,
+// e.g. "value-change (RACETRAP_MODE=auto: debug-register traps never fired)".
+std::string describe_detection_mode(const std::string& flag, BreakpointSelfTest self_test);
+
+}  // namespace racetrap
