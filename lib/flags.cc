@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fmt/format.h>
+#include <string_view>
 #include <strings.h>
 
 namespace racetrap {
@@ -75,7 +76,6 @@ std::string choice_problem(const Choices& choices, std::string_view text) {
   }
   if (words == 0) return fmt::format("names none of {}", choices.words);
   return {};
-}
 }
 
 }  // namespace
