@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "perf_events.h"
+#include "perf_support.h"
 #include "preload_locator.h"
 
 namespace racetrap {

@@ -1,6 +1,7 @@
 // perf_events.cc — breakpoint slots, the sampling clock and the support probe.
 // Contract: arm/disarm/read_perf_signal are signal-safe (syscalls only, errno
-// preserved); open/close/probe run in ordinary context.
+// preserved); open/close run in ordinary context. The support probe, which
+// formats its messages, is in perf_support.cc, off the signal path.
 #include "perf_events.h"
 
 #include <fcntl.h>
@@ -13,9 +14,9 @@
 
 #include <atomic>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <fmt/format.h>
+
+#include "signal_safety.h"
 
 #ifndef TRAP_PERF
 #define TRAP_PERF 6
@@ -24,14 +25,12 @@
 namespace racetrap {
 namespace {
 
-// Restores errno on scope exit (signal-safe code must not change it).
-struct ErrnoKeeper {
-  int saved = errno;
-  ~ErrnoKeeper() { errno = saved; }
-};
-
 // A harmless address to point a disabled breakpoint at.
 alignas(8) uint64_t parking_word;
+
+}  // namespace
+
+uint64_t parked_breakpoint_address() { return reinterpret_cast<uint64_t>(&parking_word); }
 
 perf_event_attr task_clock_attr(uint64_t period_us, bool disabled) {
   perf_event_attr attr;
@@ -48,6 +47,8 @@ perf_event_attr task_clock_attr(uint64_t period_us, bool disabled) {
   attr.sig_data = sig_data::make(sig_data::kSampleTick, 0, 0);
   return attr;
 }
+
+namespace {
 
 // signal-safe. Opens an event for the calling thread, moved above perf_fd_floor()
 // and recorded as owned by *holder. Never keeps one of the program's low numbers:
@@ -171,13 +172,23 @@ PerfSignal read_perf_signal(const void* siginfo) {
   return out;
 }
 
+// Computed on first use with getrlimit (a syscall), without a guarded static: the
+// signal path opens events too (lazy breakpoints), and two threads that race to
+// compute it store the same number.
+std::atomic<int> fd_floor{0};
+
 int perf_fd_floor() {
-  static int floor = [] {
-    rlimit lim{};
-    if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return 512;
-    long half = static_cast<long>(lim.rlim_cur / 2);
-    return static_cast<int>(half < 3 ? 3 : half > 4096 ? 4096 : half);
-  }();
+  int floor = fd_floor.load(std::memory_order_relaxed);
+  if (floor != 0) return floor;
+  ErrnoKeeper keep;
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) {
+    floor = 512;
+  } else {
+    const long half = static_cast<long>(lim.rlim_cur / 2);
+    floor = static_cast<int>(half < 3 ? 3 : half > 4096 ? 4096 : half);
+  }
+  fd_floor.store(floor, std::memory_order_relaxed);
   return floor;
 }
 
@@ -189,7 +200,7 @@ bool BreakpointSlot::open(unsigned slot_index) {
     generation_ = 0;
     return true;
   }
-  perf_event_attr attr = breakpoint_attr(slot_index, reinterpret_cast<uint64_t>(&parking_word), 8,
+  perf_event_attr attr = breakpoint_attr(slot_index, parked_breakpoint_address(), 8,
                                          BreakpointType::kWrite, 0, /*disabled=*/true);
   fd_ = open_event(&attr, &fd_);
   armed_ = false;
@@ -237,7 +248,7 @@ bool BreakpointSlot::disarm() {
   if (fd_ == kNotYetOpened) return true;  // never armed
   if (fd_ < 0) return false;
   if (!armed_) return true;
-  perf_event_attr attr = breakpoint_attr(slot_index_, reinterpret_cast<uint64_t>(&parking_word), 8,
+  perf_event_attr attr = breakpoint_attr(slot_index_, parked_breakpoint_address(), 8,
                                          BreakpointType::kWrite, 0, /*disabled=*/true);
   bool ok = use_modify_ ? ioctl(fd_, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &attr) == 0
                         : ioctl(fd_, PERF_EVENT_IOC_DISABLE, 0) == 0;
@@ -264,79 +275,6 @@ void SampleClock::resume() {
 void SampleClock::close() {
   owned_fds::close_own(fd_);
   fd_ = -1;
-}
-
-PerfSupport probe_perf_support() {
-  PerfSupport s;
-  if (FILE* f = std::fopen("/proc/sys/kernel/perf_event_paranoid", "r")) {
-    if (std::fscanf(f, "%d", &s.paranoid) != 1) s.paranoid = -1;
-    std::fclose(f);
-  }
-  auto try_open = [](perf_event_attr attr) {
-    int fd = static_cast<int>(syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC));
-    return fd;
-  };
-  perf_event_attr bp = breakpoint_attr(0, reinterpret_cast<uint64_t>(&parking_word), 8,
-                                       BreakpointType::kWrite, 0, true);
-  int fd = try_open(bp);
-  int open_errno = errno;
-  if (fd < 0) {
-    perf_event_attr plain = bp;
-    plain.sigtrap = 0;
-    plain.remove_on_exec = 0;
-    int plain_fd = try_open(plain);
-    if (plain_fd >= 0) {
-      ::close(plain_fd);
-      s.breakpoints = true;
-      s.problem = "the kernel cannot send SIGTRAP from perf events (perf_event_attr.sigtrap needs Linux 5.13 or newer)";
-      return s;
-    }
-    std::string why = std::strerror(open_errno);
-    if ((open_errno == EACCES || open_errno == EPERM) && s.paranoid > 2)
-      s.problem = fmt::format(
-          "perf_event_open is not allowed here ({}; perf_event_paranoid={}): lower it with "
-          "`sysctl kernel.perf_event_paranoid=2` (or run as root)",
-          why, s.paranoid);
-    else if (open_errno == EACCES || open_errno == EPERM)
-      s.problem = fmt::format(
-          "perf_event_open is not allowed here ({}, although perf_event_paranoid={}): a seccomp filter, "
-          "container policy or security module forbids it; allow perf_event_open there",
-          why, s.paranoid);
-    else if (open_errno == ENOSYS)
-      s.problem = fmt::format(
-          "perf_event_open is not available ({}): a seccomp filter (container runtime, sandbox) blocks it "
-          "or the kernel was built without CONFIG_PERF_EVENTS; allow perf_event_open in the seccomp/container policy",
-          why);
-    else if (open_errno == ENOENT || open_errno == EOPNOTSUPP || open_errno == ENODEV)
-      s.problem = fmt::format(
-          "this machine has no hardware breakpoint support for perf events ({}): run on bare metal or a VM "
-          "that exposes debug registers",
-          why);
-    else if (open_errno == EMFILE || open_errno == ENFILE)
-      s.problem = fmt::format("no file descriptor is free for perf events ({}): raise the open-files limit (ulimit -n)",
-                              why);
-    else
-      s.problem = fmt::format("perf_event_open of a hardware breakpoint failed ({}): Linux 5.13 or newer with "
-                              "perf events enabled is needed",
-                              why);
-    return s;
-  }
-  s.breakpoints = true;
-  s.sigtrap = true;
-  perf_event_attr moved = bp;
-  moved.bp_addr = reinterpret_cast<uint64_t>(&parking_word);
-  moved.bp_type = HW_BREAKPOINT_RW;
-  s.modify_attributes = ioctl(fd, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &moved) == 0;
-  ::close(fd);
-  perf_event_attr clock = task_clock_attr(1000000, true);
-  int cfd = try_open(clock);
-  if (cfd >= 0) {
-    s.task_clock = true;
-    ::close(cfd);
-  } else {
-    s.problem = fmt::format("the CPU-time sampling clock cannot be opened ({})", std::strerror(errno));
-  }
-  return s;
 }
 
 }  // namespace racetrap

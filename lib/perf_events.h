@@ -9,7 +9,6 @@
 #include <linux/perf_event.h>
 
 #include <cstdint>
-#include <string>
 
 namespace racetrap {
 
@@ -69,6 +68,13 @@ void close_own(int fd);
 // events) and sets their holders to -1.
 void close_all();
 }  // namespace owned_fds
+
+// The address a disabled (parked) breakpoint points at: a word of racetrap's own.
+uint64_t parked_breakpoint_address();
+
+// The attributes of the per-thread CPU-time sampling clock: a SIGTRAP every
+// period_us of the thread's CPU time. signal-safe.
+perf_event_attr task_clock_attr(uint64_t period_us, bool disabled);
 
 // The attributes of a breakpoint of the calling thread on [addr, addr+len) that
 // sends a synchronous SIGTRAP carrying sig_data (kBreakpoint, slot, generation).
@@ -134,16 +140,5 @@ class SampleClock {
  private:
   int fd_ = -1;
 };
-
-// What this kernel and machine allow, found by trying (for start-up and `racetrap check`).
-struct PerfSupport {
-  bool breakpoints = false;     // PERF_TYPE_BREAKPOINT with sigtrap can be opened
-  bool sigtrap = false;         // the sigtrap attribute is understood
-  bool modify_attributes = false;  // PERF_EVENT_IOC_MODIFY_ATTRIBUTES works on a breakpoint
-  bool task_clock = false;      // the sampling clock with sigtrap can be opened
-  int paranoid = -1;            // /proc/sys/kernel/perf_event_paranoid, -1 when unreadable
-  std::string problem;          // one line: why racetrap cannot run here, empty when it can
-};
-PerfSupport probe_perf_support();
 
 }  // namespace racetrap

@@ -14,44 +14,9 @@
 #include <cstring>
 
 #include "perf_events.h"
+#include "signal_safety.h"
 
 namespace racetrap {
-namespace {
-
-struct ErrnoKeeper {
-  int saved = errno;
-  ~ErrnoKeeper() { errno = saved; }
-};
-
-bool write_all(int fd, const iovec* iov, int count) {
-  // One writev for the whole chunk; a short write (disk full) is finished in pieces.
-  size_t total = 0;
-  for (int i = 0; i < count; ++i) total += iov[i].iov_len;
-  ssize_t n;
-  do n = writev(fd, iov, count); while (n < 0 && errno == EINTR);
-  if (n < 0) return false;
-  if (static_cast<size_t>(n) == total) return true;
-  size_t done = static_cast<size_t>(n);
-  for (int i = 0; i < count; ++i) {
-    const char* base = static_cast<const char*>(iov[i].iov_base);
-    size_t len = iov[i].iov_len;
-    if (done >= len) { done -= len; continue; }
-    base += done;
-    len -= done;
-    done = 0;
-    while (len > 0) {
-      ssize_t w = write(fd, base, len);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return false;
-      base += w;
-      len -= static_cast<size_t>(w);
-    }
-  }
-  return true;
-}
-
-}  // namespace
-
 namespace {
 
 // signal-safe string helpers (no snprintf).
@@ -171,7 +136,7 @@ bool RawLogWriter::ensure_open() {
     header.version = kRawVersion;
     header.pid = pid_;
     iovec iov{&header, sizeof header};
-    write_all(fd, &iov, 1);
+    write_fully(fd, &iov, 1);
     fd_ = fd;
     state_.store(kOpen, std::memory_order_release);
     append_maps();
@@ -182,7 +147,7 @@ bool RawLogWriter::ensure_open() {
 bool RawLogWriter::append_chunk(ChunkType type, const void* payload, uint32_t length) {
   ChunkHeader header{static_cast<uint32_t>(type), length};
   iovec iov[2] = {{&header, sizeof header}, {const_cast<void*>(payload), length}};
-  return write_all(fd_, iov, 2);
+  return write_fully(fd_, iov, 2);
 }
 
 bool RawLogWriter::append_race(const RaceRecord& record) {

@@ -10,24 +10,14 @@
 #include <cstring>
 
 #include "json_report.h"
+#include "signal_safety.h"
 #include "sarif_report.h"
 #include "text_report.h"
 
 namespace racetrap {
 namespace {
 
-bool write_all(int fd, const std::string& text) {
-  const char* p = text.data();
-  size_t left = text.size();
-  while (left > 0) {
-    ssize_t n = write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  return true;
-}
+bool write_all(int fd, const std::string& text) { return write_fully(fd, text.data(), text.size()); }
 
 // Creates a new file: <base><suffix>, else <base>.1<suffix>, .2, ...
 int create_exclusive(const std::string& base, const char* suffix, std::string* path) {

@@ -6,8 +6,9 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
+
+#include "signal_safety.h"
 
 namespace racetrap {
 
@@ -35,11 +36,10 @@ CpuRegisters registers_from_ucontext(const void* ucontext) {
 }
 
 size_t copy_from_memory(uint64_t address, void* out, size_t len) {
-  int saved = errno;
+  ErrnoKeeper keep;
   iovec local{out, len};
   iovec remote{reinterpret_cast<void*>(address), len};
   ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
-  errno = saved;
   return n > 0 ? static_cast<size_t>(n) : 0;
 }
 

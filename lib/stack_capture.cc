@@ -5,7 +5,8 @@
 #include <libunwind.h>
 
 #include <atomic>
-#include <cerrno>
+
+#include "signal_safety.h"
 
 namespace racetrap {
 namespace {
@@ -21,7 +22,7 @@ bool stack_capture_busy() { return capturing_in_thread != 0; }
 void init_stack_capture() { unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD); }
 
 void capture_stack_from_signal(void* ucontext, uint64_t exact_pc, StackRecord* out) {
-  int saved_errno = errno;
+  ErrnoKeeper keep;
   out->frame_count = 0;
   unw_cursor_t cursor;
   if (unw_init_local2(&cursor, static_cast<unw_context_t*>(ucontext), UNW_INIT_SIGNAL_FRAME) == 0) {
@@ -35,7 +36,6 @@ void capture_stack_from_signal(void* ucontext, uint64_t exact_pc, StackRecord* o
     if (out->frame_count == 0) out->frame_count = 1;
     out->frames[0] = exact_pc;
   }
-  errno = saved_errno;
 }
 
 void capture_current_stack(int skip, StackRecord* out) {
@@ -56,7 +56,7 @@ void capture_current_stack(int skip, StackRecord* out) {
 bool unwind_to_caller(void* ucontext, bool (*is_own_code)(uint64_t), CpuRegisters* regs, uint32_t* known,
                       StackRecord* stack) {
   if (stack_capture_busy()) return false;
-  int saved_errno = errno;
+  ErrnoKeeper keep;
   unw_cursor_t cursor;
   bool found = false;
   if (unw_init_local2(&cursor, static_cast<unw_context_t*>(ucontext), UNW_INIT_SIGNAL_FRAME) == 0) {
@@ -95,7 +95,6 @@ bool unwind_to_caller(void* ucontext, bool (*is_own_code)(uint64_t), CpuRegister
       stack->frames[stack->frame_count++] = ip;
     } while (stack->frame_count < kMaxFrames && unw_step(&cursor) > 0);
   }
-  errno = saved_errno;
   return found;
 }
 

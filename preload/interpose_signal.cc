@@ -5,35 +5,51 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
-
 #include <cstring>
 
-#include "real_function.h"
+#include "interpose_signal.h"
 #include "perf_events.h"
+#include "real_function.h"
 #include "runtime.h"
+#include "signal_safety.h"
 #include "signal_handler.h"
 
 namespace racetrap {
 
+// Resolved on first use in ordinary context (no guarded static; two threads that
+// race store the same pointer). racetrap's SIGTRAP handler never calls it.
+int real_sigaction(int sig, const struct sigaction* act, struct sigaction* old) {
+  using Fn = int (*)(int, const struct sigaction*, struct sigaction*);
+  static std::atomic<Fn> real{nullptr};
+  Fn fn = real.load(std::memory_order_acquire);
+  if (fn == nullptr) {
+    fn = next_function<Fn>("sigaction");
+    real.store(fn, std::memory_order_release);
+  }
+  return fn(sig, act, old);
+}
+
 RACETRAP_INTERPOSE int sigaction(int sig, const struct sigaction* act, struct sigaction* old) {
   if (sig != SIGTRAP || !runtime_active()) return real_sigaction(sig, act, old);
-  if (old != nullptr) *old = program_trap_action();
-  if (act != nullptr) program_trap_action() = *act;
+  if (old != nullptr) program_trap_action(old);
+  if (act != nullptr) set_program_trap_action(*act);
   return 0;
 }
 
 RACETRAP_INTERPOSE sighandler_t signal(int sig, sighandler_t handler) {
   static auto real = next_function<sighandler_t (*)(int, sighandler_t)>("signal");
   if (sig != SIGTRAP || !runtime_active()) return real(sig, handler);
-  struct sigaction& program = program_trap_action();
+  struct sigaction program;
+  program_trap_action(&program);
   sighandler_t previous = (program.sa_flags & SA_SIGINFO) ? reinterpret_cast<sighandler_t>(reinterpret_cast<void*>(program.sa_sigaction))
                                                           : program.sa_handler;
   struct sigaction act;
   std::memset(&act, 0, sizeof act);
   act.sa_handler = handler;
   act.sa_flags = SA_RESTART;
-  program = act;
+  set_program_trap_action(act);
   return previous;
 }
 
@@ -69,7 +85,7 @@ void drop_pending_perf_sigtrap() {
   if (sigpending(&pending) != 0 || sigismember(&pending, SIGTRAP) != 1) return;
   sigset_t blocked;
   if (pthread_sigmask(SIG_BLOCK, nullptr, &blocked) != 0 || sigismember(&blocked, SIGTRAP) != 1) return;
-  int saved = errno;
+  ErrnoKeeper keep;
   sigset_t only;
   sigemptyset(&only);
   sigaddset(&only, SIGTRAP);
@@ -80,7 +96,6 @@ void drop_pending_perf_sigtrap() {
     if (!(perf.is_perf && sig_data::is_ours(perf.data)))
       syscall(SYS_rt_tgsigqueueinfo, getpid(), static_cast<pid_t>(syscall(SYS_gettid)), SIGTRAP, &info);
   }
-  errno = saved;
 }
 
 }  // namespace

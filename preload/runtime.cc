@@ -16,6 +16,7 @@
 #include "exit_report.h"
 #include "interpose_thread.h"
 #include "lock_tracking.h"
+#include "perf_support.h"
 #include "signal_handler.h"
 #include "stack_capture.h"
 #include "thread_state.h"

@@ -126,18 +126,6 @@ bool pick_access(ThreadState& t, const CpuRegisters& regs, MemoryAccess* out) {
   return from_here() || from_before();
 }
 
-// RAII enter_runtime/leave_runtime for the handler's own thread. signal-safe.
-class InRuntime {
- public:
-  explicit InRuntime(ThreadState& t) : t_(t) { enter_runtime(&t_); }
-  ~InRuntime() { leave_runtime(&t_); }
-  InRuntime(const InRuntime&) = delete;
-  InRuntime& operator=(const InRuntime&) = delete;
-
- private:
-  ThreadState& t_;
-};
-
 void trace_sample(const ThreadState& t, const MemoryAccess& access, const char* outcome) {
   LineBuffer line;
   line.text("racetrap: T").dec(t.uid).text(" sample pc=").hex(access.pc).text(" addr=").hex(access.address)
@@ -171,7 +159,7 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
   // the handler uses (libunwind takes a mutex while it steps) goes straight to libc
   // instead of through the interposers, which would re-enter the unwinder and
   // deadlock on that mutex.
-  InRuntime inside(t);
+  RuntimeScope inside(t);
   const uint64_t now = monotonic_ns();
   const uint32_t running = note_running(t.slot, now, rt.sample_period_ns);
   Watch& w = deferred ? t.deferred_watch : t.scratch_watch;

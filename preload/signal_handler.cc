@@ -4,41 +4,90 @@
 // locks, no stdio), preserve errno, and keep stack use small.
 #include "signal_handler.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
-#include <cerrno>
+#include <atomic>
 #include <cstring>
 
+#include "interpose_signal.h"
 #include "perf_events.h"
 #include "sampler.h"
+#include "signal_safety.h"
 #include "thread_state.h"
 #include "watchpoint_trap.h"
 
 namespace racetrap {
 namespace {
 
+// The SIGTRAP disposition the program asked for, behind a sequence lock: the
+// sigaction()/signal() interposers write it on one thread while racetrap's handler
+// may read it on another. Even: stable; odd: a writer is copying.
+std::atomic<uint32_t> action_sequence{0};
 struct sigaction the_program_action;  // SIG_DFL until the program says otherwise
+
+// signal-safe. A consistent copy of the program's disposition and the sequence
+// number it was read at (a writer on another thread finishes within a copy).
+uint32_t read_program_action(struct sigaction* out) {
+  for (;;) {
+    const uint32_t before = action_sequence.load(std::memory_order_acquire);
+    if (before & 1u) continue;
+    std::memcpy(out, &the_program_action, sizeof *out);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (action_sequence.load(std::memory_order_relaxed) == before) return before;
+  }
+}
+
+// Writes the disposition when it is still the one read at `expected` (even), or,
+// with expected == kAnySequence, after whatever writer is busy finishes.
+constexpr uint32_t kAnySequence = 1;  // odd: never a stable sequence number
+bool write_program_action(const struct sigaction& act, uint32_t expected) {
+  for (;;) {
+    uint32_t seen = action_sequence.load(std::memory_order_relaxed);
+    if (expected != kAnySequence && seen != expected) return false;
+    if (seen & 1u) continue;
+    if (!action_sequence.compare_exchange_weak(seen, seen + 1, std::memory_order_acquire)) continue;
+    std::atomic_thread_fence(std::memory_order_release);
+    std::memcpy(&the_program_action, &act, sizeof act);
+    action_sequence.store(seen + 2, std::memory_order_release);
+    return true;
+  }
+}
+
+// signal-safe. Puts the kernel's default SIGTRAP action back with the raw system
+// call (no restorer is needed for SIG_DFL), so the handler never goes through
+// dlsym or glibc's sigaction wrapper.
+void reset_sigtrap_to_default() {
+  struct KernelSigaction {
+    void* handler;
+    unsigned long flags;
+    void* restorer;
+    uint64_t mask;
+  } dfl{};
+  dfl.handler = reinterpret_cast<void*>(SIG_DFL);
+  syscall(SYS_rt_sigaction, SIGTRAP, &dfl, nullptr, sizeof dfl.mask);
+}
 
 // signal-safe. A SIGTRAP that is not racetrap's: do what the program asked for,
 // as the kernel would have (its sa_mask blocked during its handler,
 // SA_RESETHAND honoured).
 void chain_to_program(int sig, siginfo_t* info, void* ucontext) {
-  struct sigaction act = the_program_action;
+  struct sigaction act;
+  const uint32_t sequence = read_program_action(&act);
   if (act.sa_handler == SIG_IGN) return;
   if (act.sa_handler == SIG_DFL) {
     // Default action (core dump): restore it and let the signal take effect when
     // this handler returns (SIGTRAP is blocked until then).
-    struct sigaction dfl;
-    std::memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    real_sigaction(SIGTRAP, &dfl, nullptr);
+    reset_sigtrap_to_default();
     raise(SIGTRAP);
     return;
   }
   if (act.sa_flags & SA_RESETHAND) {
-    std::memset(&the_program_action, 0, sizeof the_program_action);
-    the_program_action.sa_handler = SIG_DFL;
+    struct sigaction dfl;
+    std::memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    write_program_action(dfl, sequence);  // unless the program set a new one meanwhile
   }
   sigset_t old_mask;
   sigset_t mask = act.sa_mask;
@@ -70,11 +119,10 @@ bool enough_stack(const ThreadState& t) {
 
 // signal-safe.
 void on_sigtrap(int sig, siginfo_t* info, void* ucontext) {
-  int saved_errno = errno;
+  ErrnoKeeper keep;
   PerfSignal perf = read_perf_signal(info);
   if (!perf.is_perf || !sig_data::is_ours(perf.data)) {
     chain_to_program(sig, info, ucontext);
-    errno = saved_errno;
     return;
   }
   ThreadState* t = current_thread();
@@ -98,17 +146,21 @@ void on_sigtrap(int sig, siginfo_t* info, void* ucontext) {
     std::atomic_signal_fence(std::memory_order_seq_cst);
     t->in_signal_handler = 0;
   }
-  errno = saved_errno;
 }
 
 }  // namespace
 
-struct sigaction& program_trap_action() { return the_program_action; }
+void program_trap_action(struct sigaction* out) { read_program_action(out); }
 
-int real_sigaction(int sig, const struct sigaction* act, struct sigaction* old) {
-  using Fn = int (*)(int, const struct sigaction*, struct sigaction*);
-  static Fn fn = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, "sigaction"));
-  return fn(sig, act, old);
+void set_program_trap_action(const struct sigaction& act) {
+  // SIGTRAP blocked while this thread writes: its own handler, which reads the
+  // disposition, cannot interrupt the copy half-way.
+  sigset_t trap, old;
+  sigemptyset(&trap);
+  sigaddset(&trap, SIGTRAP);
+  pthread_sigmask(SIG_BLOCK, &trap, &old);
+  write_program_action(act, kAnySequence);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
 void install_trap_handler() {
@@ -117,7 +169,9 @@ void install_trap_handler() {
   act.sa_sigaction = on_sigtrap;
   act.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
   sigemptyset(&act.sa_mask);
-  real_sigaction(SIGTRAP, &act, &the_program_action);
+  struct sigaction program;
+  real_sigaction(SIGTRAP, &act, &program);
+  set_program_trap_action(program);
 }
 
 }  // namespace racetrap

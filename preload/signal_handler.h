@@ -9,10 +9,10 @@ namespace racetrap {
 void install_trap_handler();
 
 // The SIGTRAP disposition the program asked for (through sigaction/signal, which
-// racetrap interposes); SIGTRAPs that are not racetrap's go there.
-struct sigaction& program_trap_action();
-
-// The real sigaction, bypassing the interposer.
-int real_sigaction(int sig, const struct sigaction* act, struct sigaction* old);
+// racetrap interposes); SIGTRAPs that are not racetrap's go there. Reading is
+// signal-safe; setting is ordinary context. Any thread may set it while the
+// handler reads it on another: a sequence lock keeps each copy whole.
+void program_trap_action(struct sigaction* out);
+void set_program_trap_action(const struct sigaction& act);
 
 }  // namespace racetrap

@@ -98,17 +98,25 @@ inline void leave_runtime(ThreadState* t) {
   t->in_runtime = t->in_runtime - 1;
 }
 
-// RAII: marks the calling thread as inside racetrap's own code.
+// RAII: marks the calling thread as inside racetrap's own code, the one guard
+// for interposers and signal handlers alike. signal-safe.
 class RuntimeScope {
  public:
   RuntimeScope() : RuntimeScope(current_thread()) {}
   // `t`: the calling thread's state (current_thread()), already looked up.
   explicit RuntimeScope(ThreadState* t) : t_(t) {
     if (t_) {
-      if (t_->in_runtime == 0) t_->deferrable = 0;
+      if (t_->in_runtime == 0) {
+        // A stale deferrable from the previous interposer call must be cleared
+        // before in_runtime says "inside": a tick in between would otherwise defer
+        // a sample across an acquire that is still to come (happens_before.h).
+        t_->deferrable = 0;
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+      }
       enter_runtime(t_);
     }
   }
+  explicit RuntimeScope(ThreadState& t) : RuntimeScope(&t) {}
   ~RuntimeScope() {
     if (t_) leave_runtime(t_);
   }

@@ -95,11 +95,7 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
   if (async || t.in_runtime != 0) return;
   // Inside racetrap from here: pthread calls made by libunwind while it captures the
   // stack must not go through the interposers (they would re-enter it).
-  enter_runtime(&t);
-  struct Leave {
-    ThreadState& t;
-    ~Leave() { leave_runtime(&t); }
-  } leave{t};
+  RuntimeScope inside(t);
 
   Watch& w = t.scratch_watch;
   if (rt.board.read(static_cast<int>(slot), &w, /*with_stack=*/true) != generation) {
