@@ -35,6 +35,12 @@ struct CpuRegisters {
   uint64_t gs_base = 0;
 };
 
+// A half-open range of addresses [begin, end).
+struct AddressRange {
+  uint64_t begin = 0, end = 0;
+  bool contains(uint64_t a) const { return a >= begin && a < end; }
+};
+
 enum Gpr : int { kRax, kRcx, kRdx, kRbx, kRsp, kRbp, kRsi, kRdi, kR8, kR9, kR10, kR11, kR12, kR13, kR14, kR15 };
 
 }  // namespace racetrap

@@ -2,6 +2,8 @@
 // signal-safe.
 #include "race_check.h"
 
+#include "report_policy.h"
+
 namespace racetrap {
 
 const char* trap_verdict_name(TrapVerdict v) {
@@ -30,7 +32,7 @@ TrapVerdict judge_trap(const Watch& watch, const MemoryAccess* access, uint32_t 
     trap_atomic = access->atomic;
   }
   if (!trap_writes && !writes(watch.access.kind)) return TrapVerdict::kBothRead;
-  if ((trap_atomic || watch.access.atomic) && !report_atomics) return TrapVerdict::kAtomic;
+  if (atomics_exempt(trap_atomic, watch.access.atomic, report_atomics)) return TrapVerdict::kAtomic;
   if (my_clock.get(watch.owner_slot) >= watch.owner_epoch) return TrapVerdict::kOrdered;
   return TrapVerdict::kRace;
 }

@@ -10,6 +10,8 @@
 #include <sstream>
 #include <string_view>
 
+#include "report_policy.h"
+
 namespace racetrap {
 namespace {
 
@@ -205,32 +207,9 @@ const SuppressionRule* find_suppression(const Suppressions& rules, const RaceRep
 namespace {
 
 // Whether the access itself (its innermost, possibly inlined, frame) is a
-// std::atomic operation of libstdc++: on x86 a relaxed/acquire/release atomic
-// load or store is a plain MOV, which racetrap cannot tell from a plain access
-// by the instruction, but debug info names it.
-// A demangled template function starts with its return type ("void
-// std::__atomic_impl::store<T>(...)"): the qualified name is what follows the last
-// space outside template arguments before the parameter list.
-std::string_view qualified_name(std::string_view function) {
-  size_t start = 0;
-  int depth = 0;
-  for (size_t i = 0; i < function.size(); ++i) {
-    char c = function[i];
-    if (c == '<') ++depth;
-    else if (c == '>' && depth > 0) --depth;
-    else if (c == '(' && depth == 0) break;
-    else if (c == ' ' && depth == 0) start = i + 1;
-  }
-  return function.substr(start);
-}
-
+// std::atomic operation (report_policy.h).
 bool is_std_atomic_access(const ReportAccess& a) {
-  if (a.stack.empty()) return false;
-  const std::string_view name = qualified_name(a.stack[0].function);
-  for (const char* prefix : {"std::__atomic_impl::", "std::atomic<", "std::__atomic_base<", "std::atomic_ref<",
-                             "std::__atomic_ref<", "std::__atomic_float<"})
-    if (name.starts_with(prefix)) return true;
-  return false;
+  return !a.stack.empty() && is_std_atomic_function(a.stack[0].function);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "flags.h"
+#include "memory_access.h"
 #include "race_record.h"
 #include "raw_log_writer.h"
 #include "sync_clocks.h"
@@ -15,11 +16,6 @@
 #include "watch_board.h"
 
 namespace racetrap {
-
-struct AddressRange {
-  uint64_t begin = 0, end = 0;
-  bool contains(uint64_t a) const { return a >= begin && a < end; }
-};
 
 struct RunStats {
   std::atomic<uint64_t> samples{0}, samples_in_runtime{0}, samples_deferred{0}, samples_no_access{0},

@@ -23,7 +23,6 @@ namespace {
 
 constexpr int kLookahead = 4;
 constexpr size_t kBefore = 32;
-constexpr uint64_t kUserSpaceEnd = 0x800000000000ull;
 constexpr uint64_t kPageSize = 4096;
 
 // Constant-initialized (atomics only), so they exist before any thread samples.
@@ -82,20 +81,6 @@ size_t copy_code(uint64_t pc, uint64_t address, void* out, size_t len) {
     return len;
   }
   return copy_from_memory(address, out, len);
-}
-
-// Whether another thread could ever touch these bytes in a way worth watching.
-bool worth_watching(const ThreadState& t, const Runtime& rt, const MemoryAccess& a) {
-  if (a.stack_relative || a.segment_relative) return false;
-  if (a.atomic && !rt.flags.report_atomics) return false;
-  if (a.address < 4096 || a.address >= kUserSpaceEnd) return false;
-  if (t.stack.contains(a.address) || t.tls.contains(a.address)) return false;
-  for (int i = 0; i < rt.libc_data_count; ++i)
-    if (rt.libc_data[i].contains(a.address)) return false;
-  // Dynamic annotations: benign races, and accesses inside Ignore{Reads,Writes}.
-  if (is_benign_race_address(a.address, a.size)) return false;
-  if ((t.ignore_writes > 0 && writes(a.kind)) || (t.ignore_reads > 0 && !writes(a.kind))) return false;
-  return true;
 }
 
 // The access to watch for this sample. Both the instruction the thread was about
@@ -178,7 +163,7 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
     rt.stats.samples_no_access.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  if (!worth_watching(t, rt, access)) {
+  if (!worth_watching(access, access_context(t, rt, &is_benign_race_address))) {
     rt.stats.samples_filtered.fetch_add(1, std::memory_order_relaxed);
     return;
   }

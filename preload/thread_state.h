@@ -13,6 +13,7 @@
 #include "perf_events.h"
 #include "race_record.h"
 #include "random.h"
+#include "report_policy.h"
 #include "runtime.h"
 #include "vector_clock.h"
 #include "watch_board.h"
@@ -96,6 +97,22 @@ inline void enter_runtime(ThreadState* t) {
 inline void leave_runtime(ThreadState* t) {
   std::atomic_signal_fence(std::memory_order_seq_cst);
   t->in_runtime = t->in_runtime - 1;
+}
+
+// What the "don't report this" rules (report_policy.h) need to know about thread
+// `t` at a sample or a trap. signal-safe.
+inline AccessContext access_context(const ThreadState& t, const Runtime& rt,
+                                    bool (*declared_benign)(uint64_t, uint32_t)) {
+  AccessContext c;
+  c.stack = t.stack;
+  c.tls = t.tls;
+  c.runtime_data = rt.libc_data;
+  c.runtime_data_count = rt.libc_data_count;
+  c.ignore_reads = t.ignore_reads;
+  c.ignore_writes = t.ignore_writes;
+  c.report_atomics = rt.flags.report_atomics;
+  c.declared_benign = declared_benign;
+  return c;
 }
 
 // RAII: marks the calling thread as inside racetrap's own code, the one guard

@@ -107,8 +107,8 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
   const bool decoded = decode_trapping_access(regs, t, w, &access);
   // Dynamic annotations: a benign race, or this thread ignores such accesses now.
   const bool trap_writes = decoded ? writes(access.kind) : w.bp_type == BreakpointType::kWrite;
-  if (is_benign_race_address(w.access.address, w.access.size) || (t.ignore_writes > 0 && trap_writes) ||
-      (t.ignore_reads > 0 && !trap_writes))
+  if (annotations_silence(w.access.address, w.access.size, trap_writes,
+                          access_context(t, rt, &is_benign_race_address)))
     return;
   const TrapVerdict verdict = judge_trap(w, decoded ? &access : nullptr, t.uid, t.clock, rt.flags.report_atomics);
   if (verdict == TrapVerdict::kRace || verdict == TrapVerdict::kOrdered || verdict == TrapVerdict::kAtomic) {
