@@ -229,7 +229,13 @@ bool BreakpointSlot::arm(uint64_t addr, uint32_t len, BreakpointType type, uint6
   perf_event_attr attr = breakpoint_attr(slot_index_, addr, len, type, generation, false);
   if (use_modify_) {
     if (ioctl(fd_, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &attr) != 0) {
-      if (errno == EBADF || errno == ENOTTY) fd_ = -1;  // not our event any more: drop it
+      if (errno == EBADF || errno == ENOTTY) {
+        // Not our event any more (the program replaced the number behind racetrap's
+        // back): drop it, and give the number back, so the program's own close()
+        // of it is not swallowed as one of racetrap's.
+        owned_fds::disown(fd_);
+        fd_ = -1;
+      }
       return false;
     }
   } else {

@@ -1,11 +1,12 @@
 // interpose_exec.cc — exec replaces the image without running destructors: write
 // this image's report first, so nothing found before the exec is lost and the new
 // image (same pid) starts with no raw stream of ours in its way.
+#include <alloca.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdarg>
-#include <vector>
+#include <cstddef>
 
 #include "exit_report.h"
 #include "real_function.h"
@@ -43,16 +44,26 @@ int exec_with_report(Fn real, Args... args) {
   return rc;
 }
 
-// The arguments of execl/execlp/execle as an argv vector; *envp_out gets the
-// environment that follows the NULL for execle.
-std::vector<char*> collect_args(const char* arg0, va_list ap, char*** envp_out) {
-  std::vector<char*> argv{const_cast<char*>(arg0)};
+// The arguments of execl/execlp/execle: how many there are before the NULL, and
+// an argv of them (NULL-terminated) in memory the caller provides; *envp_out
+// gets the environment that follows the NULL for execle. No allocation: POSIX
+// makes execl/execle async-signal-safe, and they are called after vfork, where
+// the child shares the parent's heap.
+size_t count_args(const char* arg0, va_list ap) {
+  size_t n = 0;
   if (arg0 != nullptr) {
-    while (char* a = va_arg(ap, char*)) argv.push_back(a);
+    n = 1;
+    while (va_arg(ap, char*) != nullptr) ++n;
   }
-  argv.push_back(nullptr);
+  return n;
+}
+
+void fill_args(const char* arg0, va_list ap, size_t count, char** argv, char*** envp_out) {
+  if (count > 0) argv[0] = const_cast<char*>(arg0);
+  for (size_t i = 1; i < count; ++i) argv[i] = va_arg(ap, char*);
+  if (count > 0) (void)va_arg(ap, char*);  // the terminating NULL
+  argv[count] = nullptr;
   if (envp_out != nullptr) *envp_out = va_arg(ap, char**);
-  return argv;
 }
 
 }  // namespace
@@ -85,26 +96,38 @@ RACETRAP_INTERPOSE int fexecve(int fd, char* const argv[], char* const envp[]) {
 RACETRAP_INTERPOSE int execl(const char* path, const char* arg, ...) {
   va_list ap;
   va_start(ap, arg);
-  std::vector<char*> argv = collect_args(arg, ap, nullptr);
+  const size_t count = count_args(arg, ap);
   va_end(ap);
-  return execv(path, argv.data());
+  char** argv = static_cast<char**>(alloca((count + 1) * sizeof(char*)));
+  va_start(ap, arg);
+  fill_args(arg, ap, count, argv, nullptr);
+  va_end(ap);
+  return execv(path, argv);
 }
 
 RACETRAP_INTERPOSE int execlp(const char* file, const char* arg, ...) {
   va_list ap;
   va_start(ap, arg);
-  std::vector<char*> argv = collect_args(arg, ap, nullptr);
+  const size_t count = count_args(arg, ap);
   va_end(ap);
-  return execvp(file, argv.data());
+  char** argv = static_cast<char**>(alloca((count + 1) * sizeof(char*)));
+  va_start(ap, arg);
+  fill_args(arg, ap, count, argv, nullptr);
+  va_end(ap);
+  return execvp(file, argv);
 }
 
 RACETRAP_INTERPOSE int execle(const char* path, const char* arg, ...) {
   va_list ap;
   va_start(ap, arg);
-  char** envp = nullptr;
-  std::vector<char*> argv = collect_args(arg, ap, &envp);
+  const size_t count = count_args(arg, ap);
   va_end(ap);
-  return execve(path, argv.data(), envp);
+  char** argv = static_cast<char**>(alloca((count + 1) * sizeof(char*)));
+  char** envp = nullptr;
+  va_start(ap, arg);
+  fill_args(arg, ap, count, argv, &envp);
+  va_end(ap);
+  return execve(path, argv, envp);
 }
 
 }  // namespace racetrap
