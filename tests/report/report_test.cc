@@ -4,6 +4,9 @@
 // format lists, maps parsing.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -208,6 +211,45 @@ TEST(JsonReportTest, RejectsOtherDocumentsWithOneLine) {
   EXPECT_EQ(error, "d.json: $.races[0].current.stack[0].line: not an integer in 0..2147483647");
   // Every truncation of a valid report is an error, never a crash.
   for (size_t n = 0; n < text.size(); n += 7) EXPECT_FALSE(parse_json_report(text.substr(0, n), "t", &error));
+}
+
+// ---------------------------------------------------------------------------
+// Golden files: the JSON and SARIF text of fixed models, byte for byte. A change
+// of the writer (or of the JSON library under it) that changes a byte fails here.
+// RACETRAP_UPDATE_GOLDEN=1 rewrites the files (review the diff before committing).
+
+// Names as debug info can hold them: quotes, backslashes, control characters,
+// non-ASCII UTF-8 and a byte that is not UTF-8.
+ReportModel awkward_model() {
+  ReportModel m = sample_model();
+  RaceReport r = race_with_locks();
+  r.current.stack[0].function = "op\"quoted\"\\back\tslash\n(caf\xc3\xa9 \xf0\x9f\x98\x80)";
+  r.current.stack[1].file = "/src/app/d\xffir/\x01ctl.cc";
+  r.current.thread_name = "w\xe2\x80\x94orker";
+  r.location.symbol = "g_\xce\xbb";
+  r.fingerprint = race_fingerprint(r);
+  m.races.push_back(r);
+  return m;
+}
+
+void expect_golden(const std::string& name, const std::string& text) {
+  const std::string path = std::string(RACETRAP_GOLDEN_DIR) + "/" + name;
+  const char* update = std::getenv("RACETRAP_UPDATE_GOLDEN");
+  if (update != nullptr && std::string(update) == "1") {
+    std::ofstream(path, std::ios::binary) << text;
+    return;
+  }
+  std::ifstream in(path, std::ios::binary);
+  ASSERT_TRUE(in) << "no golden file " << path;
+  std::stringstream golden;
+  golden << in.rdbuf();
+  EXPECT_EQ(text, golden.str()) << "output differs from " << path;
+}
+
+TEST(GoldenTest, JsonReport) { expect_golden("report.json", render_json_report(awkward_model())); }
+
+TEST(GoldenTest, SarifReport) {
+  expect_golden("report.sarif", render_sarif_report(awkward_model(), SarifOptions{"/src/app"}));
 }
 
 // ---------------------------------------------------------------------------
