@@ -15,87 +15,87 @@ namespace {
 std::string hex(uint64_t v) { return fmt::format("{:#x}", v); }
 
 void set_if(Json& o, const char* key, const std::string& value) {
-  if (!value.empty()) o.set(key, value);
+  if (!value.empty()) put(o, key, value);
 }
 
 Json stack_to_json(const std::vector<SourceFrame>& frames) {
   Json a = Json::array();
-  for (const SourceFrame& f : frames) a.push(frame_to_json(f));
+  for (const SourceFrame& f : frames) append(a, frame_to_json(f));
   return a;
 }
 
 Json access_to_json(const ReportAccess& a) {
   Json o = Json::object();
-  o.set("kind", a.kind);
-  o.set("atomic", a.atomic);
-  o.set("size", a.size);
-  o.set("address", hex(a.address));
-  Json& t = o.set("thread", Json::object());
-  t.set("uid", a.thread_uid);
-  t.set("tid", a.os_tid);
+  put(o, "kind", a.kind);
+  put(o, "atomic", a.atomic);
+  put(o, "size", a.size);
+  put(o, "address", hex(a.address));
+  Json& t = put(o, "thread", Json::object());
+  put(t, "uid", a.thread_uid);
+  put(t, "tid", a.os_tid);
   set_if(t, "name", a.thread_name);
-  o.set("stack", stack_to_json(a.stack));
+  put(o, "stack", stack_to_json(a.stack));
   if (a.locks_known) {
-    Json& locks = o.set("locks_held", Json::array());
+    Json& locks = put(o, "locks_held", Json::array());
     for (const ReportHeldLock& l : a.locks) {
-      Json& j = locks.push(Json::object());
-      j.set("address", hex(l.address));
-      j.set("mode", l.mode);
+      Json& j = append(locks, Json::object());
+      put(j, "address", hex(l.address));
+      put(j, "mode", l.mode);
       set_if(j, "symbol", l.symbol);
-      if (!l.acquired_at.empty()) j.set("acquired_at", stack_to_json(l.acquired_at));
+      if (!l.acquired_at.empty()) put(j, "acquired_at", stack_to_json(l.acquired_at));
     }
-    if (a.locks_total > a.locks.size()) o.set("locks_held_total", a.locks_total);
+    if (a.locks_total > a.locks.size()) put(o, "locks_held_total", a.locks_total);
   }
   return o;
 }
 
 Json race_to_json(const RaceReport& r) {
   Json o = Json::object();
-  o.set("kind", r.kind);
-  o.set("fingerprint", r.fingerprint);
-  o.set("pid", r.pid);
-  o.set("count", r.count);
-  o.set("runs", r.runs);
-  o.set("current", access_to_json(r.current));
-  if (r.has_previous) o.set("previous", access_to_json(r.previous));
-  if (r.owner_tid != 0) o.set("owner_tid", r.owner_tid);
+  put(o, "kind", r.kind);
+  put(o, "fingerprint", r.fingerprint);
+  put(o, "pid", r.pid);
+  put(o, "count", r.count);
+  put(o, "runs", r.runs);
+  put(o, "current", access_to_json(r.current));
+  if (r.has_previous) put(o, "previous", access_to_json(r.previous));
+  if (r.owner_tid != 0) put(o, "owner_tid", r.owner_tid);
   if (!r.cycle.empty()) {
-    Json& cycle = o.set("cycle", Json::array());
+    Json& cycle = put(o, "cycle", Json::array());
     for (const ReportLockEdge& e : r.cycle) {
-      Json& j = cycle.push(Json::object());
-      j.set("held", hex(e.held));
-      j.set("acquired", hex(e.acquired));
+      Json& j = append(cycle, Json::object());
+      put(j, "held", hex(e.held));
+      put(j, "acquired", hex(e.acquired));
       set_if(j, "held_symbol", e.held_symbol);
       set_if(j, "acquired_symbol", e.acquired_symbol);
-      j.set("acquire", access_to_json(e.acquire));
-      if (!e.held_at.empty()) j.set("held_at", stack_to_json(e.held_at));
+      put(j, "acquire", access_to_json(e.acquire));
+      if (!e.held_at.empty()) put(j, "held_at", stack_to_json(e.held_at));
     }
-    if (r.cycle_truncated) o.set("cycle_truncated", true);
+    if (r.cycle_truncated) put(o, "cycle_truncated", true);
   }
-  Json& loc = o.set("location", Json::object());
-  loc.set("kind", r.location.kind);
+  Json& loc = put(o, "location", Json::object());
+  put(loc, "kind", r.location.kind);
   set_if(loc, "symbol", r.location.symbol);
-  if (r.location.start != 0) loc.set("start", hex(r.location.start));
-  if (r.location.size != 0) loc.set("size", r.location.size);
+  if (r.location.start != 0) put(loc, "start", hex(r.location.start));
+  if (r.location.size != 0) put(loc, "size", r.location.size);
   set_if(loc, "module", r.location.module);
-  if (r.location.has_thread) loc.set("thread_uid", r.location.thread_uid);
+  if (r.location.has_thread) put(loc, "thread_uid", r.location.thread_uid);
   if (r.has_values) {
-    Json& v = o.set("values", Json::object());
-    v.set("size", r.value_size);
-    v.set("before", hex(r.value_before));
-    v.set("after", hex(r.value_after));
+    Json& v = put(o, "values", Json::object());
+    put(v, "size", r.value_size);
+    put(v, "before", hex(r.value_before));
+    put(v, "after", hex(r.value_after));
   }
-  Json& threads = o.set("threads", Json::array());
+  Json& threads = put(o, "threads", Json::array());
   for (const ReportThread& t : r.threads) {
-    Json& j = threads.push(Json::object());
-    j.set("uid", t.uid);
-    j.set("tid", t.os_tid);
+    Json& j = append(threads, Json::object());
+    put(j, "uid", t.uid);
+    put(j, "tid", t.os_tid);
     set_if(j, "name", t.name);
-    j.set("known", t.known);
+    put(j, "known", t.known);
     if (t.known) {
-      j.set("parent_uid", t.parent_uid);
+      put(j, "parent_uid", t.parent_uid);
       set_if(j, "parent_name", t.parent_name);
-      j.set("creation_stack", stack_to_json(t.creation));
+      put(j, "creation_stack", stack_to_json(t.creation));
     }
   }
   set_if(o, "suppressed_by", r.suppressed_by);
@@ -112,35 +112,41 @@ class Reader {
     if (error_.empty()) error_ = path + ": " + what;
   }
 
-  const Json* member(const Json& o, const std::string& path, const char* key, bool required) {
-    const Json* v = o.find(key);
+  const Json* field(const Json& o, const std::string& path, const char* key, bool required) {
+    const Json* v = member(o, key);
     if (v == nullptr && required) fail(path + "." + key, "missing");
     return v;
   }
 
   std::string str(const Json& o, const std::string& path, const char* key, bool required = false) {
-    const Json* v = member(o, path, key, required);
+    const Json* v = field(o, path, key, required);
     if (v == nullptr) return {};
-    if (!v->is_string()) fail(path + "." + key, "not a string");
-    return v->as_string();
+    if (!v->is_string()) {
+      fail(path + "." + key, "not a string");
+      return {};
+    }
+    return v->get<std::string>();
   }
 
   uint64_t uint(const Json& o, const std::string& path, const char* key, uint64_t max,
                 bool required = false) {
-    const Json* v = member(o, path, key, required);
+    const Json* v = field(o, path, key, required);
     if (v == nullptr) return 0;
-    if (!v->is_int() || v->as_int() < 0 || static_cast<uint64_t>(v->as_int()) > max) {
+    if (!v->is_number_unsigned() || v->get<uint64_t>() > max) {
       fail(path + "." + key, fmt::format("not an integer in 0..{}", max));
       return 0;
     }
-    return static_cast<uint64_t>(v->as_int());
+    return v->get<uint64_t>();
   }
 
   bool boolean(const Json& o, const std::string& path, const char* key) {
-    const Json* v = member(o, path, key, false);
+    const Json* v = field(o, path, key, false);
     if (v == nullptr) return false;
-    if (!v->is_bool()) fail(path + "." + key, "not true or false");
-    return v->as_bool();
+    if (!v->is_boolean()) {
+      fail(path + "." + key, "not true or false");
+      return false;
+    }
+    return v->get<bool>();
   }
 
   uint64_t address(const Json& o, const std::string& path, const char* key, bool required = false) {
@@ -161,7 +167,7 @@ class Reader {
 
   const Json& object(const Json& o, const std::string& path, const char* key) {
     static const Json kEmpty = Json::object();
-    const Json* v = member(o, path, key, true);
+    const Json* v = field(o, path, key, true);
     if (v == nullptr) return kEmpty;
     if (!v->is_object()) {
       fail(path + "." + key, "not an object");
@@ -170,12 +176,15 @@ class Reader {
     return *v;
   }
 
-  const Json::Array& array(const Json& o, const std::string& path, const char* key, bool required) {
-    static const Json::Array kEmpty;
-    const Json* v = member(o, path, key, required);
+  const Json& array(const Json& o, const std::string& path, const char* key, bool required) {
+    static const Json kEmpty = Json::array();
+    const Json* v = field(o, path, key, required);
     if (v == nullptr) return kEmpty;
-    if (!v->is_array()) fail(path + "." + key, "not an array");
-    return v->as_array();
+    if (!v->is_array()) {
+      fail(path + "." + key, "not an array");
+      return kEmpty;
+    }
+    return *v;
   }
 
   SourceFrame frame(const Json& j, const std::string& path) {
@@ -197,7 +206,7 @@ class Reader {
 
   std::vector<SourceFrame> stack(const Json& o, const std::string& path, const char* key) {
     std::vector<SourceFrame> out;
-    const Json::Array& a = array(o, path, key, true);
+    const Json& a = array(o, path, key, true);
     for (size_t i = 0; i < a.size() && ok(); ++i)
       out.push_back(frame(a[i], fmt::format("{}.{}[{}]", path, key, i)));
     return out;
@@ -216,8 +225,8 @@ class Reader {
     a.os_tid = static_cast<uint32_t>(uint(t, path + ".thread", "tid", 0xffffffff));
     a.thread_name = str(t, path + ".thread", "name");
     a.stack = stack(j, path, "stack");
-    a.locks_known = j.find("locks_held") != nullptr;
-    const Json::Array& locks = array(j, path, "locks_held", false);
+    a.locks_known = member(j, "locks_held") != nullptr;
+    const Json& locks = array(j, path, "locks_held", false);
     for (size_t i = 0; i < locks.size() && ok(); ++i) {
       std::string lpath = fmt::format("{}.locks_held[{}]", path, i);
       if (!locks[i].is_object()) {
@@ -230,7 +239,7 @@ class Reader {
       if (ok() && l.mode != "mutex" && l.mode != "read" && l.mode != "write")
         fail(lpath + ".mode", "not \"mutex\", \"read\" or \"write\"");
       l.symbol = str(locks[i], lpath, "symbol");
-      if (locks[i].find("acquired_at") != nullptr) l.acquired_at = stack(locks[i], lpath, "acquired_at");
+      if (member(locks[i], "acquired_at") != nullptr) l.acquired_at = stack(locks[i], lpath, "acquired_at");
       a.locks.push_back(std::move(l));
     }
     a.locks_total = static_cast<uint32_t>(uint(j, path, "locks_held_total", 0xffffffff));
@@ -252,10 +261,10 @@ class Reader {
     r.current = access(j, path, "current");
     // Only data races always have a previous access (misuse: optional; a
     // lock-order inversion has its cycle instead).
-    r.has_previous = r.kind == "data-race" || j.find("previous") != nullptr;
+    r.has_previous = r.kind == "data-race" || member(j, "previous") != nullptr;
     if (r.has_previous) r.previous = access(j, path, "previous");
     r.owner_tid = static_cast<uint32_t>(uint(j, path, "owner_tid", 0xffffffff));
-    const Json::Array& cycle = array(j, path, "cycle", false);
+    const Json& cycle = array(j, path, "cycle", false);
     for (size_t i = 0; i < cycle.size() && ok(); ++i) {
       std::string epath = fmt::format("{}.cycle[{}]", path, i);
       const Json& e = cycle[i];
@@ -269,7 +278,7 @@ class Reader {
       edge.held_symbol = str(e, epath, "held_symbol");
       edge.acquired_symbol = str(e, epath, "acquired_symbol");
       edge.acquire = access(e, epath, "acquire");
-      if (e.find("held_at") != nullptr) edge.held_at = stack(e, epath, "held_at");
+      if (member(e, "held_at") != nullptr) edge.held_at = stack(e, epath, "held_at");
       r.cycle.push_back(std::move(edge));
     }
     r.cycle_truncated = boolean(j, path, "cycle_truncated");
@@ -279,9 +288,9 @@ class Reader {
     r.location.start = address(loc, path + ".location", "start");
     r.location.size = uint(loc, path + ".location", "size", INT64_MAX);
     r.location.module = str(loc, path + ".location", "module");
-    r.location.has_thread = loc.find("thread_uid") != nullptr;
+    r.location.has_thread = member(loc, "thread_uid") != nullptr;
     r.location.thread_uid = static_cast<uint32_t>(uint(loc, path + ".location", "thread_uid", UINT32_MAX));
-    if (const Json* v = j.find("values")) {
+    if (const Json* v = member(j, "values")) {
       std::string vpath = path + ".values";
       if (!v->is_object()) fail(vpath, "not an object");
       r.has_values = true;
@@ -289,7 +298,7 @@ class Reader {
       r.value_before = address(*v, vpath, "before", true);
       r.value_after = address(*v, vpath, "after", true);
     }
-    const Json::Array& threads = array(j, path, "threads", false);
+    const Json& threads = array(j, path, "threads", false);
     for (size_t i = 0; i < threads.size() && ok(); ++i) {
       std::string tpath = fmt::format("{}.threads[{}]", path, i);
       const Json& t = threads[i];
@@ -321,43 +330,43 @@ class Reader {
 
 Json frame_to_json(const SourceFrame& f) {
   Json o = Json::object();
-  o.set("pc", hex(f.pc));
+  put(o, "pc", hex(f.pc));
   set_if(o, "function", f.function);
   set_if(o, "file", f.file);
-  if (f.line > 0) o.set("line", f.line);
-  if (f.column > 0) o.set("column", f.column);
+  if (f.line > 0) put(o, "line", f.line);
+  if (f.column > 0) put(o, "column", f.column);
   set_if(o, "module", f.module);
-  if (!f.module.empty() || f.module_offset != 0) o.set("module_offset", hex(f.module_offset));
-  if (f.inlined) o.set("inlined", true);
+  if (!f.module.empty() || f.module_offset != 0) put(o, "module_offset", hex(f.module_offset));
+  if (f.inlined) put(o, "inlined", true);
   return o;
 }
 
 Json report_to_json(const ReportModel& model) {
   Json root = Json::object();
-  root.set("format", kJsonReportFormat);
-  root.set("version", kJsonReportVersion);
-  Json& tool = root.set("tool", Json::object());
-  tool.set("name", "racetrap");
-  tool.set("version", RACETRAP_VERSION_STRING);
-  Json& runs = root.set("runs", Json::array());
+  put(root, "format", kJsonReportFormat);
+  put(root, "version", kJsonReportVersion);
+  Json& tool = put(root, "tool", Json::object());
+  put(tool, "name", "racetrap");
+  put(tool, "version", RACETRAP_VERSION_STRING);
+  Json& runs = put(root, "runs", Json::array());
   for (const RunInfo& r : model.runs) {
-    Json& j = runs.push(Json::object());
-    j.set("pid", r.pid);
+    Json& j = append(runs, Json::object());
+    put(j, "pid", r.pid);
     set_if(j, "source", r.source);
-    if (r.truncated) j.set("truncated", true);
+    if (r.truncated) put(j, "truncated", true);
   }
-  Json& races = root.set("races", Json::array());
-  for (const RaceReport& r : model.races) races.push(race_to_json(r));
-  Json& suppressed = root.set("suppressed", Json::array());
-  for (const RaceReport& r : model.suppressed) suppressed.push(race_to_json(r));
+  Json& races = put(root, "races", Json::array());
+  for (const RaceReport& r : model.races) append(races, race_to_json(r));
+  Json& suppressed = put(root, "suppressed", Json::array());
+  for (const RaceReport& r : model.suppressed) append(suppressed, race_to_json(r));
   if (!model.stats.empty()) {
-    Json& stats = root.set("stats", Json::object());
-    for (const auto& [name, value] : model.stats) stats.set(name, value);
+    Json& stats = put(root, "stats", Json::object());
+    for (const auto& [name, value] : model.stats) put(stats, name, value);
   }
   return root;
 }
 
-std::string render_json_report(const ReportModel& model) { return report_to_json(model).dump(2) + "\n"; }
+std::string render_json_report(const ReportModel& model) { return dump_json(report_to_json(model)) + "\n"; }
 
 std::optional<ReportModel> parse_json_report(const std::string& text, const std::string& name,
                                              std::string* error) {
@@ -372,19 +381,19 @@ std::optional<ReportModel> parse_json_report(const std::string& text, const std:
     return std::nullopt;
   };
   if (!root.is_object()) return fail("not a racetrap JSON report (not a JSON object)");
-  const Json* format = root.find("format");
-  if (format == nullptr || format->as_string() != kJsonReportFormat)
+  const Json* format = member(root, "format");
+  if (format == nullptr || !format->is_string() || format->get<std::string>() != kJsonReportFormat)
     return fail(fmt::format("not a racetrap JSON report (no \"format\": \"{}\")", kJsonReportFormat));
-  const Json* version = root.find("version");
-  if (version == nullptr || !version->is_int() || version->as_int() < 1 ||
-      version->as_int() > kJsonReportVersion) {
+  const Json* version = member(root, "version");
+  if (version == nullptr || !version->is_number_integer() || version->get<int64_t>() < 1 ||
+      version->get<int64_t>() > kJsonReportVersion) {
     return fail(fmt::format("unsupported racetrap JSON report version {} (this racetrap reads 1..{})",
-                            version == nullptr ? std::string("(missing)") : version->dump(-1),
+                            version == nullptr ? std::string("(missing)") : dump_json(*version, -1),
                             kJsonReportVersion));
   }
   Reader reader;
   ReportModel model;
-  const Json::Array& runs = reader.array(root, "$", "runs", true);
+  const Json& runs = reader.array(root, "$", "runs", true);
   for (size_t i = 0; i < runs.size() && reader.ok(); ++i) {
     std::string path = fmt::format("$.runs[{}]", i);
     if (!runs[i].is_object()) {
@@ -397,20 +406,20 @@ std::optional<ReportModel> parse_json_report(const std::string& text, const std:
     run.truncated = reader.boolean(runs[i], path, "truncated");
     model.runs.push_back(std::move(run));
   }
-  const Json::Array& races = reader.array(root, "$", "races", true);
+  const Json& races = reader.array(root, "$", "races", true);
   for (size_t i = 0; i < races.size() && reader.ok(); ++i)
     model.races.push_back(reader.race(races[i], fmt::format("$.races[{}]", i)));
-  const Json::Array& suppressed = reader.array(root, "$", "suppressed", false);
+  const Json& suppressed = reader.array(root, "$", "suppressed", false);
   for (size_t i = 0; i < suppressed.size() && reader.ok(); ++i)
     model.suppressed.push_back(reader.race(suppressed[i], fmt::format("$.suppressed[{}]", i)));
-  if (const Json* stats = root.find("stats")) {
+  if (const Json* stats = member(root, "stats")) {
     if (!stats->is_object()) reader.fail("$.stats", "not an object");
-    for (const auto& [key, value] : stats->as_object()) {
-      if (!value.is_int() || value.as_int() < 0) {
-        reader.fail("$.stats." + key, "not a non-negative integer");
+    for (auto it = stats->begin(); stats->is_object() && it != stats->end(); ++it) {
+      if (!it.value().is_number_unsigned()) {
+        reader.fail("$.stats." + it.key(), "not a non-negative integer");
         break;
       }
-      model.stats.emplace_back(key, static_cast<uint64_t>(value.as_int()));
+      model.stats.emplace_back(it.key(), it.value().get<uint64_t>());
     }
   }
   if (!reader.ok()) return fail(reader.error());

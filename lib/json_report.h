@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "json.h"
+#include "json_text.h"
 #include "race_report_model.h"
 
 namespace racetrap {

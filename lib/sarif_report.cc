@@ -90,16 +90,16 @@ class SarifWriter {
   Json physical(const SourceFrame& f) {
     Json p = Json::object();
     bool relative = false;
-    Json& artifact = p.set("artifactLocation", Json::object());
-    artifact.set("uri", sarif_uri(f.file, options_.source_root, &relative));
+    Json& artifact = put(p, "artifactLocation", Json::object());
+    put(artifact, "uri", sarif_uri(f.file, options_.source_root, &relative));
     if (relative) {
-      artifact.set("uriBaseId", "SRCROOT");
+      put(artifact, "uriBaseId", "SRCROOT");
       used_srcroot_ = true;
     }
     if (f.line > 0) {
-      Json& region = p.set("region", Json::object());
-      region.set("startLine", f.line);
-      if (f.column > 0) region.set("startColumn", f.column);
+      Json& region = put(p, "region", Json::object());
+      put(region, "startLine", f.line);
+      if (f.column > 0) put(region, "startColumn", f.column);
     }
     return p;
   }
@@ -108,13 +108,13 @@ class SarifWriter {
   // (the function) always when named, the module in the message otherwise.
   Json location(const SourceFrame& f, const std::string& message) {
     Json loc = Json::object();
-    if (!f.file.empty()) loc.set("physicalLocation", physical(f));
+    if (!f.file.empty()) put(loc, "physicalLocation", physical(f));
     if (!f.function.empty()) {
-      Json& logical = loc.set("logicalLocations", Json::array()).push(Json::object());
-      logical.set("fullyQualifiedName", f.function);
-      logical.set("kind", "function");
+      Json& logical = append(put(loc, "logicalLocations", Json::array()), Json::object());
+      put(logical, "fullyQualifiedName", f.function);
+      put(logical, "kind", "function");
     }
-    if (!message.empty()) loc.set("message", Json::object()).set("text", message);
+    if (!message.empty()) put(put(loc, "message", Json::object()), "text", message);
     return loc;
   }
 
@@ -127,17 +127,17 @@ class SarifWriter {
 
   Json stack(const std::vector<SourceFrame>& frames, const std::string& message, uint32_t thread) {
     Json s = Json::object();
-    s.set("message", Json::object()).set("text", message);
-    Json& out = s.set("frames", Json::array());
+    put(put(s, "message", Json::object()), "text", message);
+    Json& out = put(s, "frames", Json::array());
     for (const SourceFrame& f : frames) {
-      Json& frame = out.push(Json::object());
-      frame.set("location", location(f, frame_text(f)));
-      if (!f.module.empty()) frame.set("module", f.module);
-      frame.set("threadId", thread);
-      Json& props = frame.set("properties", Json::object());
-      props.set("pc", fmt::format("{:#x}", f.pc));
-      props.set("moduleOffset", fmt::format("{:#x}", f.module_offset));
-      if (f.inlined) props.set("inlined", true);
+      Json& frame = append(out, Json::object());
+      put(frame, "location", location(f, frame_text(f)));
+      if (!f.module.empty()) put(frame, "module", f.module);
+      put(frame, "threadId", thread);
+      Json& props = put(frame, "properties", Json::object());
+      put(props, "pc", fmt::format("{:#x}", f.pc));
+      put(props, "moduleOffset", fmt::format("{:#x}", f.module_offset));
+      if (f.inlined) put(props, "inlined", true);
     }
     return s;
   }
@@ -175,36 +175,36 @@ class SarifWriter {
   // The result property for one access's held locks.
   static Json locks_json(const ReportAccess& a) {
     Json o = Json::object();
-    o.set("total", a.locks_total);
-    Json& list = o.set("locks", Json::array());
+    put(o, "total", a.locks_total);
+    Json& list = put(o, "locks", Json::array());
     for (const ReportHeldLock& l : a.locks) {
-      Json& j = list.push(Json::object());
-      j.set("address", fmt::format("{:#x}", l.address));
-      j.set("mode", l.mode);
-      if (!l.symbol.empty()) j.set("symbol", l.symbol);
-      if (!l.acquired_at.empty()) j.set("acquiredAt", frame_summary(l.acquired_at[0]));
+      Json& j = append(list, Json::object());
+      put(j, "address", fmt::format("{:#x}", l.address));
+      put(j, "mode", l.mode);
+      if (!l.symbol.empty()) put(j, "symbol", l.symbol);
+      if (!l.acquired_at.empty()) put(j, "acquiredAt", frame_summary(l.acquired_at[0]));
     }
     return o;
   }
 
   // The parts every result has beyond its message, locations and stacks.
   Json& common_properties(const RaceReport& r, Json& res) {
-    res.set("partialFingerprints", Json::object()).set(kFingerprintKey, r.fingerprint);
-    Json& props = res.set("properties", Json::object());
-    props.set("kind", r.kind);
-    props.set("count", r.count);
-    props.set("runs", r.runs);
-    props.set("pid", r.pid);
-    Json& threads = props.set("threads", Json::array());
+    put(put(res, "partialFingerprints", Json::object()), kFingerprintKey, r.fingerprint);
+    Json& props = put(res, "properties", Json::object());
+    put(props, "kind", r.kind);
+    put(props, "count", r.count);
+    put(props, "runs", r.runs);
+    put(props, "pid", r.pid);
+    Json& threads = put(props, "threads", Json::array());
     for (const ReportThread& t : r.threads) {
-      Json& j = threads.push(Json::object());
-      j.set("uid", t.uid);
-      j.set("tid", t.os_tid);
-      if (!t.name.empty()) j.set("name", t.name);
+      Json& j = append(threads, Json::object());
+      put(j, "uid", t.uid);
+      put(j, "tid", t.os_tid);
+      if (!t.name.empty()) put(j, "name", t.name);
       if (t.known) {
-        j.set("createdBy", t.parent_uid);
-        Json& frames = j.set("creationStack", Json::array());
-        for (const SourceFrame& f : t.creation) frames.push(frame_to_json(f));
+        put(j, "createdBy", t.parent_uid);
+        Json& frames = put(j, "creationStack", Json::array());
+        for (const SourceFrame& f : t.creation) append(frames, frame_to_json(f));
       }
     }
     return props;
@@ -219,9 +219,9 @@ class SarifWriter {
   // A lock-order inversion: one stack (and location) per edge of the cycle.
   Json cycle_result(const RaceReport& r, int rule_index, const char* rule_id) {
     Json res = Json::object();
-    res.set("ruleId", rule_id);
-    res.set("ruleIndex", rule_index);
-    res.set("level", "error");
+    put(res, "ruleId", rule_id);
+    put(res, "ruleIndex", rule_index);
+    put(res, "level", "error");
     std::vector<uint64_t> locks;
     for (const ReportLockEdge& e : r.cycle) locks.push_back(e.held);
     std::string order;
@@ -232,37 +232,37 @@ class SarifWriter {
     }
     if (!r.cycle.empty()) order += lock_name(locks, r.cycle[0].held);
     std::string seen = r.count > 1 ? fmt::format(" Seen {} times.", r.count) : "";
-    res.set("message", Json::object())
-        .set("text", fmt::format("Lock-order inversion (potential deadlock): {}.{}", order, seen));
+    put(put(res, "message", Json::object()), "text",
+        fmt::format("Lock-order inversion (potential deadlock): {}.{}", order, seen));
     auto edge_text = [&](const ReportLockEdge& e) {
       return fmt::format("Mutex {} acquired while holding mutex {} in {}", lock_name(locks, e.acquired),
                          lock_name(locks, e.held),
                          thread_label(e.acquire.thread_uid, e.acquire.thread_name, e.acquire.os_tid));
     };
-    Json& locations = res.set("locations", Json::array());
+    Json& locations = put(res, "locations", Json::array());
     if (!r.cycle.empty() && first_with_file(r.cycle[0].acquire) != nullptr)
-      locations.push(location(*first_with_file(r.cycle[0].acquire), ""));
+      append(locations, location(*first_with_file(r.cycle[0].acquire), ""));
     else
-      locations.push(location(SourceFrame{}, "unknown location"));
-    Json& related = res.set("relatedLocations", Json::array());
-    Json& stacks = res.set("stacks", Json::array());
+      append(locations, location(SourceFrame{}, "unknown location"));
+    Json& related = put(res, "relatedLocations", Json::array());
+    Json& stacks = put(res, "stacks", Json::array());
     int id = 1;
     for (const ReportLockEdge& e : r.cycle) {
       if (const SourceFrame* f = first_with_file(e.acquire)) {
         Json loc = location(*f, edge_text(e));
-        loc.set("id", id++);
-        related.push(std::move(loc));
+        put(loc, "id", id++);
+        append(related, std::move(loc));
       }
-      stacks.push(stack(e.acquire.stack, edge_text(e), e.acquire.thread_uid));
+      append(stacks, stack(e.acquire.stack, edge_text(e), e.acquire.thread_uid));
     }
     Json& props = common_properties(r, res);
-    Json& cycle = props.set("cycle", Json::array());
+    Json& cycle = put(props, "cycle", Json::array());
     for (const ReportLockEdge& e : r.cycle) {
-      Json& j = cycle.push(Json::object());
-      j.set("held", fmt::format("{:#x}", e.held));
-      j.set("acquired", fmt::format("{:#x}", e.acquired));
-      if (!e.held_symbol.empty()) j.set("heldSymbol", e.held_symbol);
-      if (!e.acquired_symbol.empty()) j.set("acquiredSymbol", e.acquired_symbol);
+      Json& j = append(cycle, Json::object());
+      put(j, "held", fmt::format("{:#x}", e.held));
+      put(j, "acquired", fmt::format("{:#x}", e.acquired));
+      if (!e.held_symbol.empty()) put(j, "heldSymbol", e.held_symbol);
+      if (!e.acquired_symbol.empty()) put(j, "acquiredSymbol", e.acquired_symbol);
     }
     return res;
   }
@@ -270,30 +270,30 @@ class SarifWriter {
   // pthread misuse: the offending call (and the earlier acquisition, if known).
   Json misuse_result(const RaceReport& r, int rule_index, const char* rule_id) {
     Json res = Json::object();
-    res.set("ruleId", rule_id);
-    res.set("ruleIndex", rule_index);
-    res.set("level", "error");
+    put(res, "ruleId", rule_id);
+    put(res, "ruleIndex", rule_index);
+    put(res, "level", "error");
     std::string seen = r.count > 1 ? fmt::format(" Seen {} times.", r.count) : "";
     std::string text = misuse_description(r);
-    res.set("message", Json::object()).set("text", fmt::format("{}.{}", text, seen));
-    Json& locations = res.set("locations", Json::array());
-    if (const SourceFrame* f = first_with_file(r.current)) locations.push(location(*f, ""));
-    else locations.push(location(SourceFrame{}, "unknown location"));
-    Json& related = res.set("relatedLocations", Json::array());
-    Json& stacks = res.set("stacks", Json::array());
-    stacks.push(stack(r.current.stack, text, r.current.thread_uid));
+    put(put(res, "message", Json::object()), "text", fmt::format("{}.{}", text, seen));
+    Json& locations = put(res, "locations", Json::array());
+    if (const SourceFrame* f = first_with_file(r.current)) append(locations, location(*f, ""));
+    else append(locations, location(SourceFrame{}, "unknown location"));
+    Json& related = put(res, "relatedLocations", Json::array());
+    Json& stacks = put(res, "stacks", Json::array());
+    append(stacks, stack(r.current.stack, text, r.current.thread_uid));
     if (r.has_previous) {
       const std::string earlier = "Mutex M1 previously acquired by the same thread";
       if (const SourceFrame* f = first_with_file(r.previous)) {
         Json loc = location(*f, earlier);
-        loc.set("id", 1);
-        related.push(std::move(loc));
+        put(loc, "id", 1);
+        append(related, std::move(loc));
       }
-      stacks.push(stack(r.previous.stack, earlier, r.previous.thread_uid));
+      append(stacks, stack(r.previous.stack, earlier, r.previous.thread_uid));
     }
     Json& props = common_properties(r, res);
-    props.set("mutex", fmt::format("{:#x}", r.current.address));
-    if (r.owner_tid != 0) props.set("ownerTid", r.owner_tid);
+    put(props, "mutex", fmt::format("{:#x}", r.current.address));
+    if (r.owner_tid != 0) put(props, "ownerTid", r.owner_tid);
     return res;
   }
 
@@ -301,54 +301,53 @@ class SarifWriter {
     if (r.kind == "lock-order-inversion") return cycle_result(r, rule_index, rule_id);
     if (r.kind != "data-race") return misuse_result(r, rule_index, rule_id);
     Json res = Json::object();
-    res.set("ruleId", rule_id);
-    res.set("ruleIndex", rule_index);
-    res.set("level", "error");
+    put(res, "ruleId", rule_id);
+    put(res, "ruleIndex", rule_index);
+    put(res, "level", "error");
     std::string where = r.location.symbol.empty() ? "" : fmt::format(" on '{}'", r.location.symbol);
     std::string seen = r.count > 1 ? fmt::format(" Seen {} times{}.", r.count,
                                                  r.runs > 1 ? fmt::format(" in {} runs", r.runs) : "")
                                    : "";
-    res.set("message", Json::object())
-        .set("text", fmt::format("Data race{}: {} conflicts with {} at {}.{}", where,
-                                 access_text(r.current, false), access_text(r.previous, true),
-                                 access_summary(r.previous), seen));
-    Json& locations = res.set("locations", Json::array());
-    if (const SourceFrame* f = first_with_file(r.current)) locations.push(location(*f, ""));
-    else locations.push(location(SourceFrame{}, "unknown location"));
-    Json& related = res.set("relatedLocations", Json::array());
+    put(put(res, "message", Json::object()), "text",
+        fmt::format("Data race{}: {} conflicts with {} at {}.{}", where, access_text(r.current, false),
+                    access_text(r.previous, true), access_summary(r.previous), seen));
+    Json& locations = put(res, "locations", Json::array());
+    if (const SourceFrame* f = first_with_file(r.current)) append(locations, location(*f, ""));
+    else append(locations, location(SourceFrame{}, "unknown location"));
+    Json& related = put(res, "relatedLocations", Json::array());
     if (const SourceFrame* f = first_with_file(r.previous)) {
       Json loc = location(*f, access_text(r.previous, true));
-      loc.set("id", 1);
-      related.push(std::move(loc));
+      put(loc, "id", 1);
+      append(related, std::move(loc));
     }
-    Json& stacks = res.set("stacks", Json::array());
-    stacks.push(stack(r.current.stack, access_text(r.current, false), r.current.thread_uid));
-    stacks.push(stack(r.previous.stack, access_text(r.previous, true), r.previous.thread_uid));
+    Json& stacks = put(res, "stacks", Json::array());
+    append(stacks, stack(r.current.stack, access_text(r.current, false), r.current.thread_uid));
+    append(stacks, stack(r.previous.stack, access_text(r.previous, true), r.previous.thread_uid));
     Json& props = common_properties(r, res);
-    Json& loc = props.set("memory", Json::object());
-    loc.set("kind", r.location.kind);
-    if (!r.location.symbol.empty()) loc.set("symbol", r.location.symbol);
-    if (r.location.size != 0) loc.set("size", r.location.size);
-    if (!r.location.module.empty()) loc.set("module", r.location.module);
-    if (r.location.has_thread) loc.set("threadUid", r.location.thread_uid);
+    Json& loc = put(props, "memory", Json::object());
+    put(loc, "kind", r.location.kind);
+    if (!r.location.symbol.empty()) put(loc, "symbol", r.location.symbol);
+    if (r.location.size != 0) put(loc, "size", r.location.size);
+    if (!r.location.module.empty()) put(loc, "module", r.location.module);
+    if (r.location.has_thread) put(loc, "threadUid", r.location.thread_uid);
     if (r.has_values) {
-      props.set("valueBefore", fmt::format("{:#x}", r.value_before));
-      props.set("valueAfter", fmt::format("{:#x}", r.value_after));
+      put(props, "valueBefore", fmt::format("{:#x}", r.value_before));
+      put(props, "valueAfter", fmt::format("{:#x}", r.value_after));
     }
     if (r.current.locks_known || r.previous.locks_known) {
-      Json& locks = props.set("locksHeld", Json::object());
-      if (r.current.locks_known) locks.set("current", locks_json(r.current));
-      if (r.previous.locks_known) locks.set("previous", locks_json(r.previous));
+      Json& locks = put(props, "locksHeld", Json::object());
+      if (r.current.locks_known) put(locks, "current", locks_json(r.current));
+      if (r.previous.locks_known) put(locks, "previous", locks_json(r.previous));
     }
     return res;
   }
 
   Json run(const ReportModel& model) {
     Json run = Json::object();
-    Json& driver = run.set("tool", Json::object()).set("driver", Json::object());
-    driver.set("name", "racetrap");
-    driver.set("version", RACETRAP_VERSION_STRING);
-    driver.set("informationUri", "https://github.com/racetrap/racetrap");
+    Json& driver = put(put(run, "tool", Json::object()), "driver", Json::object());
+    put(driver, "name", "racetrap");
+    put(driver, "version", RACETRAP_VERSION_STRING);
+    put(driver, "informationUri", "https://github.com/racetrap/racetrap");
     // Rules: one per bug kind present (data-race is always listed).
     std::vector<std::string> kinds = {"data-race"};
     for (const RaceReport& r : model.races) {
@@ -356,15 +355,15 @@ class SarifWriter {
       for (const std::string& k : kinds) have = have || k == r.kind;
       if (!have && rule_for(r.kind).id != nullptr) kinds.push_back(r.kind);
     }
-    Json& rules = driver.set("rules", Json::array());
+    Json& rules = put(driver, "rules", Json::array());
     for (const std::string& kind : kinds) {
       RuleInfo info = rule_for(kind);
-      Json& rule = rules.push(Json::object());
-      rule.set("id", info.id);
-      rule.set("name", info.name);
-      rule.set("shortDescription", Json::object()).set("text", info.short_text);
-      rule.set("fullDescription", Json::object()).set("text", info.full_text);
-      rule.set("defaultConfiguration", Json::object()).set("level", "error");
+      Json& rule = append(rules, Json::object());
+      put(rule, "id", info.id);
+      put(rule, "name", info.name);
+      put(put(rule, "shortDescription", Json::object()), "text", info.short_text);
+      put(put(rule, "fullDescription", Json::object()), "text", info.full_text);
+      put(put(rule, "defaultConfiguration", Json::object()), "level", "error");
     }
     Json results = Json::array();
     for (const RaceReport& r : model.races) {
@@ -372,21 +371,20 @@ class SarifWriter {
       for (size_t i = 0; i < kinds.size(); ++i)
         if (kinds[i] == r.kind) index = static_cast<int>(i);
       RuleInfo info = rule_for(kinds[index]);
-      results.push(result(r, index, info.id));
+      append(results, result(r, index, info.id));
     }
     if (used_srcroot_) {
-      run.set("originalUriBaseIds", Json::object())
-          .set("SRCROOT", Json::object())
-          .set("uri", "file://" + percent_encode_path(with_slash(options_.source_root)));
+      put(put(put(run, "originalUriBaseIds", Json::object()), "SRCROOT", Json::object()), "uri",
+          "file://" + percent_encode_path(with_slash(options_.source_root)));
     }
-    run.set("results", std::move(results));
-    Json& props = run.set("properties", Json::object());
-    Json& pids = props.set("pids", Json::array());
-    for (const RunInfo& info : model.runs) pids.push(info.pid);
-    props.set("suppressed", static_cast<uint64_t>(model.suppressed.size()));
+    put(run, "results", std::move(results));
+    Json& props = put(run, "properties", Json::object());
+    Json& pids = put(props, "pids", Json::array());
+    for (const RunInfo& info : model.runs) append(pids, info.pid);
+    put(props, "suppressed", static_cast<uint64_t>(model.suppressed.size()));
     if (!model.stats.empty()) {
-      Json& stats = props.set("stats", Json::object());
-      for (const auto& [name, value] : model.stats) stats.set(name, value);
+      Json& stats = put(props, "stats", Json::object());
+      for (const auto& [name, value] : model.stats) put(stats, name, value);
     }
     return run;
   }
@@ -413,14 +411,14 @@ std::string sarif_uri(const std::string& path, const std::string& source_root, b
 
 Json report_to_sarif(const ReportModel& model, const SarifOptions& options) {
   Json root = Json::object();
-  root.set("$schema", kSchemaUri);
-  root.set("version", "2.1.0");
-  root.set("runs", Json::array()).push(SarifWriter(options).run(model));
+  put(root, "$schema", kSchemaUri);
+  put(root, "version", "2.1.0");
+  append(put(root, "runs", Json::array()), SarifWriter(options).run(model));
   return root;
 }
 
 std::string render_sarif_report(const ReportModel& model, const SarifOptions& options) {
-  return report_to_sarif(model, options).dump(2) + "\n";
+  return dump_json(report_to_sarif(model, options)) + "\n";
 }
 
 }  // namespace racetrap

@@ -11,7 +11,7 @@
 
 #include <string>
 
-#include "json.h"
+#include "json_text.h"
 #include "race_report_model.h"
 
 namespace racetrap {
