@@ -3,6 +3,7 @@
 #include "arming.h"
 
 #include "thread_state.h"
+#include "watch_decisions.h"
 
 namespace racetrap {
 
@@ -19,10 +20,7 @@ void sync_debug_registers(ThreadState& t) {
       continue;
     }
     BreakpointSlot& bp = t.breakpoints[i];
-    // Never one's own watch, never twice the same watch, never one already ordered
-    // before this thread (it cannot race with anything this thread does now).
-    const bool want = gen != 0 && w.owner_uid != t.uid && t.done_generation[i] != gen &&
-                      t.clock.get(w.owner_slot) < w.owner_epoch;
+    const bool want = should_arm(w, gen, t.uid, t.clock, t.done_generation[i]);
     if (want) {
       if (!(bp.armed() && bp.armed_generation() == gen) && bp.arm(w.bp_address, w.bp_size, w.bp_type, gen)) {
         rt.stats.arms.fetch_add(1, std::memory_order_relaxed);

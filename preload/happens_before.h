@@ -1,12 +1,14 @@
 // happens_before.h — the release/acquire edges every interposer builds on.
 // Ordinary context only (interposers), with the thread inside a RuntimeScope.
-// The lock path's cost (issue 5): the overloads taking a Runtime& let an
+// The edges themselves are the engine's (happens_before_edges.h).
+// The lock path's cost: the overloads taking a Runtime& let an
 // interposer look up the runtime and the thread once per call.
 #pragma once
 
 #include <cstdint>
 
 #include "arming.h"
+#include "happens_before_edges.h"
 #include "thread_state.h"
 
 namespace racetrap {
@@ -36,7 +38,7 @@ inline uint32_t sync_who(const ThreadState* t) { return t->uid + 1; }
 
 // The object's clock joins into the thread's (the edge only; no arming).
 inline void join_from(Runtime& rt, ThreadState* t, const void* object) {
-  rt.sync_clocks.acquire(sync_key(object), t->clock, sync_who(t));
+  acquire_edge(rt.sync_clocks, sync_key(object), t->clock, sync_who(t));
 }
 inline void join_from(ThreadState* t, const void* object) { join_from(runtime(), t, object); }
 
@@ -66,8 +68,7 @@ inline void acquire(ThreadState* t, const void* object) { acquire(runtime(), t, 
 
 // What the thread did so far happens-before whoever acquires `object` later.
 inline void release(Runtime& rt, ThreadState* t, const void* object) {
-  rt.sync_clocks.release(sync_key(object), t->clock, sync_who(t));
-  t->clock.tick(t->slot);
+  release_edge(rt.sync_clocks, sync_key(object), t->clock, t->slot, sync_who(t));
 }
 inline void release(ThreadState* t, const void* object) { release(runtime(), t, object); }
 

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "arming.h"
+#include "happens_before_edges.h"
 #include "real_function.h"
 #include "spin_lock.h"
 #include "stack_capture.h"
@@ -83,7 +84,7 @@ int join_and_acquire(JoinFn real, pthread_t th, Rest... rest) {
   if (rc != 0) return rc;
   RuntimeScope scope;
   if (ThreadState* child = take_handle(th)) {
-    self->clock.join(child->clock);
+    join_edge(self->clock, child->clock);
     mark(child, kDetached);  // joined: nobody else will look at it
     sync_debug_registers(*self);
   }

@@ -17,6 +17,7 @@
 #include "signal_context.h"
 #include "stack_capture.h"
 #include "thread_state.h"
+#include "watch_decisions.h"
 
 namespace racetrap {
 namespace {
@@ -180,19 +181,12 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
     if (rt.flags.verbosity >= 3) trace_sample(t, access, "not chosen");
     return;
   }
-  w.access = access;
-  breakpoint_range_for(access, &w.bp_address, &w.bp_size);
-  w.bp_type = writes(access.kind) ? BreakpointType::kReadWrite : BreakpointType::kWrite;
+  build_watch(access, WatchOwner{t.uid, t.slot, t.os_tid, &t.clock}, now, &w);
   w.value = 0;
   if (copy_from_memory(w.bp_address, &w.value, w.bp_size) != w.bp_size) {
     rt.stats.samples_filtered.fetch_add(1, std::memory_order_relaxed);  // not mapped: it would fault
     return;
   }
-  w.owner_uid = t.uid;
-  w.owner_slot = t.slot;
-  w.owner_tid = t.os_tid;
-  w.owner_epoch = t.clock.get(t.slot);
-  w.published_ns = now;
   w.expected_arms = running > 1 ? running - 1 : 0;  // 0: nobody else runs, never retired early
   // The locks this thread holds at the access, for the report (this handler may
   // have interrupted an update of them: held_lock_snapshot.h tolerates that). A

@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <new>
 
+#include "happens_before_edges.h"
 #include "stack_capture.h"
 #include "thread_record_log.h"
 
@@ -157,11 +158,9 @@ ThreadState* create_thread_state(ThreadState* parent) {
   t->uid = lease.uid;
   t->slot = lease.slot;
   t->clock.reserve(kMaxThreadSlots);
-  if (parent != nullptr) {
-    t->clock.assign(parent->clock);
-    parent->clock.tick(parent->slot);  // what the parent does next is not before the child
-  }
-  t->clock.set(t->slot, lease.first_epoch);
+  // What the parent does next is not before the child.
+  create_edge(t->clock, t->slot, lease.first_epoch, parent != nullptr ? &parent->clock : nullptr,
+              parent != nullptr ? parent->slot : 0);
   uint64_t seed = rt.flags.seed != 0 ? static_cast<uint64_t>(rt.flags.seed) : monotonic_ns();
   t->random = Random(seed * 0x9e3779b97f4a7c15ull + t->uid + 1);
   t->record = ThreadRecord{};  // zeroed: the name and creation stack are read from the raw stream
