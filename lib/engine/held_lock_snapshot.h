@@ -18,7 +18,7 @@
 
 namespace racetrap {
 
-// Whether the interposers keep HeldLocks up to date (preload/lock_tracking.h). signal-safe.
+// Whether the interposers keep HeldLocks up to date (preload/interposers/lock_tracking.h). signal-safe.
 inline bool held_locks_tracked(const Flags& flags) { return flags.detect_deadlocks || flags.report_misuse; }
 
 // `known`: lock tracking is on (the interposers fill HeldLocks); when false the

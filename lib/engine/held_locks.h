@@ -1,5 +1,5 @@
 // held_locks.h — the locks one thread holds right now (mutexes and rwlocks), for
-// the lock-order graph and the pthread-misuse checks (preload/lock_tracking.cc).
+// the lock-order graph and the pthread-misuse checks (preload/interposers/lock_tracking.cc).
 // A fixed array, no allocation: only its own thread reads or writes it, from
 // ordinary context. Locks held beyond the capacity are counted, not kept, so a
 // thread holding very many locks loses edges and misuse checks instead of memory.

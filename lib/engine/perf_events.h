@@ -10,9 +10,10 @@
 
 #include <cstdint>
 
+#include "breakpoint_type.h"
+
 namespace racetrap {
 
-enum class BreakpointType : uint8_t { kWrite = 2, kReadWrite = 3 };  // HW_BREAKPOINT_W / _RW
 
 // What goes into perf_event_attr.sig_data and comes back in the SIGTRAP's
 // si_perf_data: a tag (so foreign perf SIGTRAPs are told apart), the event kind,

@@ -78,7 +78,7 @@ struct AccessRecord {
 };
 
 // The locks one thread held at an access (mutexes and rwlocks, as the interposers
-// saw them; lib/held_lock_snapshot.h): the first kMaxRecordedLocks in acquisition
+// saw them; lib/engine/held_lock_snapshot.h): the first kMaxRecordedLocks in acquisition
 // order, and how many there were in all.
 constexpr int kMaxRecordedLocks = 4;
 constexpr uint32_t kLocksKnown = 1;  // HeldLocksRecord::flags: lock tracking was on (else: unknown)
@@ -113,7 +113,7 @@ struct RaceRecord {
 // The size of a RaceRecord written before the held-lock snapshots existed.
 constexpr uint32_t kRaceRecordSizeV1 = static_cast<uint32_t>(offsetof(RaceRecord, current_locks));
 
-// A race of an already recorded PC pair repeated (preload/watchpoint_trap.cc):
+// A race of an already recorded PC pair repeated (preload/signal/watchpoint_trap.cc):
 // `repeats` is the running total of race traps of the unordered pair
 // {current_pc, previous_pc} that were not written as a RaceRecord of their own.
 // The total only grows, so the largest one in the stream is the latest; a reader

@@ -27,10 +27,10 @@ class RawLogWriter {
 
   bool append_race(const RaceRecord& record);
   bool append_thread(const ThreadRecord& record);
-  // Lock-order inversions and pthread misuse (preload/lock_tracking.cc).
+  // Lock-order inversions and pthread misuse (preload/interposers/lock_tracking.cc).
   bool append_lock_cycle(const LockCycleRecord& record);
   bool append_misuse(const MisuseRecord& record);
-  // How often a recorded race repeated (preload/watchpoint_trap.cc). Only into a
+  // How often a recorded race repeated (preload/signal/watchpoint_trap.cc). Only into a
   // stream that is already open (a repeat always follows its race record).
   bool append_race_seen(const RaceSeenRecord& record);
   // Re-snapshots /proc/self/maps (e.g. after dlopen) into the stream.

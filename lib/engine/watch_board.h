@@ -9,8 +9,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "breakpoint_type.h"
 #include "memory_access.h"
-#include "perf_events.h"
 #include "race_record.h"
 #include "random.h"
 #include "vector_clock.h"

@@ -1,6 +1,6 @@
 // report_library.cc — libracetrap_report.so's entry point: raw stream -> report
 // model (symbolized against this process's own maps, deduplicated) ->
-// suppressions -> the report files of RACETRAP_FORMAT (lib/report_output.h), never
+// suppressions -> the report files of RACETRAP_FORMAT (lib/report/report_output.h), never
 // overwriting a file; then the summary, suppression and statistics lines on
 // stderr. Loaded by the preload at exit only (report_library.h).
 #include "report_library.h"

@@ -1,6 +1,7 @@
 // annotations.cc — the standard dynamic-annotation entry points (the names and
 // signatures ThreadSanitizer, Helgrind and Abseil's dynamic_annotations.h use),
-// exported from libracetrap.so, and the benign-race table (benign_races.h).
+// exported from libracetrap.so. The benign-race table is the engine's
+// (lib/engine/benign_races.h).
 // Programs declare them as external (possibly weak) functions; see
 // include/racetrap/annotations.h.
 // Contract:
@@ -29,30 +30,7 @@
 namespace racetrap {
 namespace {
 
-struct BenignRange {
-  std::atomic<uint64_t> begin{0};
-  std::atomic<uint64_t> end{0};
-  std::atomic<bool> ready{false};
-};
-BenignRange benign_ranges[kMaxBenignRaces];
-std::atomic<int> benign_count{0};
 std::atomic<bool> benign_full_reported{false};
-
-int benign_used() {
-  const int n = benign_count.load(std::memory_order_acquire);
-  return n < kMaxBenignRaces ? n : kMaxBenignRaces;
-}
-
-bool benign_exact(uint64_t begin, uint64_t end) {
-  const int n = benign_used();
-  for (int i = 0; i < n; ++i) {
-    const BenignRange& r = benign_ranges[i];
-    if (r.ready.load(std::memory_order_acquire) && r.begin.load(std::memory_order_relaxed) == begin &&
-        r.end.load(std::memory_order_relaxed) == end)
-      return true;
-  }
-  return false;
-}
 
 const void* as_key(const volatile void* p) { return const_cast<const void*>(p); }
 
@@ -66,36 +44,15 @@ void bump(int& counter, int delta) {
   std::atomic_signal_fence(std::memory_order_seq_cst);
 }
 
+// Declares a benign range; one line on stderr (verbosity >= 1) the first time
+// the table is full.
+void declare_benign_race(uint64_t addr, uint64_t size) {
+  if (add_benign_race(addr, size)) return;
+  if (!benign_full_reported.exchange(true) && runtime().flags.verbosity >= 1)
+    write_stderr_line("racetrap: benign-race table full (256 ranges): further AnnotateBenignRace* ignored");
+}
+
 }  // namespace
-
-bool is_benign_race_address(uint64_t addr, uint32_t size) {
-  const int n = benign_used();
-  if (n == 0) return false;
-  const uint64_t end = addr + (size ? size : 1);
-  for (int i = 0; i < n; ++i) {
-    const BenignRange& r = benign_ranges[i];
-    if (!r.ready.load(std::memory_order_acquire)) continue;
-    if (addr < r.end.load(std::memory_order_relaxed) && r.begin.load(std::memory_order_relaxed) < end) return true;
-  }
-  return false;
-}
-
-bool add_benign_race(uint64_t addr, uint64_t size) {
-  const uint64_t end = addr + (size ? size : 1);
-  if (benign_exact(addr, end)) return true;
-  const int i = benign_count.fetch_add(1, std::memory_order_acq_rel);
-  if (i >= kMaxBenignRaces) {
-    benign_count.store(kMaxBenignRaces, std::memory_order_release);
-    if (!benign_full_reported.exchange(true) && runtime().flags.verbosity >= 1)
-      write_stderr_line("racetrap: benign-race table full (256 ranges): further AnnotateBenignRace* ignored");
-    return false;
-  }
-  BenignRange& r = benign_ranges[i];
-  r.begin.store(addr, std::memory_order_relaxed);
-  r.end.store(end, std::memory_order_relaxed);
-  r.ready.store(true, std::memory_order_release);
-  return true;
-}
 
 }  // namespace racetrap
 
@@ -160,7 +117,7 @@ RACETRAP_INTERPOSE void AnnotateBenignRaceSized(const char*, int, const volatile
                                                 const char*) {
   if (!runtime_active()) return;
   RuntimeScope scope;
-  add_benign_race(reinterpret_cast<uint64_t>(addr), size);
+  declare_benign_race(reinterpret_cast<uint64_t>(addr), size);
 }
 
 RACETRAP_INTERPOSE void AnnotateBenignRace(const char* file, int line, const volatile void* addr,

@@ -31,6 +31,17 @@ int real_sigaction(int sig, const struct sigaction* act, struct sigaction* old) 
   return fn(sig, act, old);
 }
 
+void install_trap_handler() {
+  struct sigaction act;
+  std::memset(&act, 0, sizeof act);
+  act.sa_sigaction = on_sigtrap;
+  act.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+  sigemptyset(&act.sa_mask);
+  struct sigaction program;
+  real_sigaction(SIGTRAP, &act, &program);
+  set_program_trap_action(program);
+}
+
 RACETRAP_INTERPOSE int sigaction(int sig, const struct sigaction* act, struct sigaction* old) {
   if (sig != SIGTRAP || !runtime_active()) return real_sigaction(sig, act, old);
   if (old != nullptr) program_trap_action(old);

@@ -8,4 +8,8 @@ namespace racetrap {
 // The real sigaction, bypassing the interposer (ordinary context).
 int real_sigaction(int sig, const struct sigaction* act, struct sigaction* old);
 
+// Installs racetrap's SIGTRAP handler (on_sigtrap) and keeps the program's
+// disposition to chain to (ordinary context, at start-up).
+void install_trap_handler();
+
 }  // namespace racetrap

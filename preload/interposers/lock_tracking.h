@@ -2,7 +2,7 @@
 // misuse, found deterministically by the mutex and rwlock interposers
 // (interpose_sync.cc, interpose_rwlock.cc). Each thread keeps the locks it holds
 // (ThreadState::held_locks); a nested acquisition adds held→acquired edges to the
-// process-wide LockOrderGraph (lib/lock_order_graph.h), and an edge closing a
+// process-wide LockOrderGraph (lib/engine/lock_order_graph.h), and an edge closing a
 // cycle is appended to the raw stream at once (LockCycleRecord). Misuse is
 // appended as a MisuseRecord, once per kind and call site; the call itself is
 // always passed through unchanged.
@@ -18,27 +18,10 @@
 #include <cstdint>
 
 #include "held_locks.h"
+#include "own_code.h"
 #include "thread_state.h"
 
 namespace racetrap {
-
-// True when `ret` (an interposer's return address) is in racetrap's own code or in
-// libunwind: locks taken there (e.g. libunwind's caches, while a signal handler
-// unwinds the interrupted program) are not the program's and are not tracked —
-// tracking them would capture a stack, i.e. re-enter libunwind under its own lock.
-struct CodeRange {
-  uintptr_t begin = 0, end = 0;
-};
-constexpr int kMaxOwnCodeRanges = 8;
-extern CodeRange g_own_code[kMaxOwnCodeRanges];  // filled once at load (lock_tracking.cc)
-extern int g_own_code_count;
-extern CodeRange g_own_code_span;  // from the lowest begin to the highest end: one test for most calls
-inline bool called_from_racetrap(uint64_t ret) {
-  if (ret < g_own_code_span.begin || ret >= g_own_code_span.end) return false;
-  for (int i = 0; i < g_own_code_count; ++i)
-    if (ret >= g_own_code[i].begin && ret < g_own_code[i].end) return true;
-  return false;
-}
 
 // RACETRAP_DETECT_DEADLOCKS or RACETRAP_REPORT_MISUSE, and a call from the
 // program (`ret`: the interposer's return address): held locks are tracked.

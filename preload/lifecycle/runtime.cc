@@ -17,7 +17,7 @@
 #include "interpose_thread.h"
 #include "lock_tracking.h"
 #include "perf_support.h"
-#include "signal_handler.h"
+#include "interpose_signal.h"
 #include "stack_capture.h"
 #include "thread_state.h"
 

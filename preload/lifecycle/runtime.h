@@ -11,23 +11,12 @@
 #include "memory_access.h"
 #include "race_record.h"
 #include "raw_log_writer.h"
+#include "run_stats.h"
 #include "sync_clocks.h"
 #include "thread_registry.h"
 #include "watch_board.h"
 
 namespace racetrap {
-
-struct RunStats {
-  std::atomic<uint64_t> samples{0}, samples_in_runtime{0}, samples_deferred{0}, samples_no_access{0},
-      samples_filtered{0}, watches_published{0}, arms{0}, traps{0}, traps_stale{0}, races{0};
-  // The sampler's diversity policy (sampler.cc, lib/pc_diversity.h): samples whose PC
-  // yielded (watched often, never conflicting), samples the board would not take
-  // (no stack captured), traps on a live watch (conflicts), watches retired early
-  // because no other thread touched their bytes, and race verdicts on a PC pair
-  // already reported (not re-recorded).
-  std::atomic<uint64_t> samples_yielded{0}, samples_not_chosen{0}, conflicts{0}, watches_retired_quiet{0},
-      races_repeated{0};
-};
 
 struct Runtime {
   Flags flags;

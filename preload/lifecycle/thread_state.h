@@ -50,7 +50,7 @@ struct ThreadState {
   int ignore_reads = 0;
   int ignore_writes = 0;
 
-  // Lock-order graph and pthread-misuse checks (preload/lock_tracking.cc): the
+  // Lock-order graph and pthread-misuse checks (preload/interposers/lock_tracking.cc): the
   // mutexes and rwlocks this thread holds, as far as the interposers saw them.
   // Read and written by the thread itself only, in ordinary context.
   HeldLocks held_locks;

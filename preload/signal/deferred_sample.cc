@@ -3,7 +3,7 @@
 #include "deferred_sample.h"
 
 #include "decoder.h"
-#include "lock_tracking.h"
+#include "own_code.h"
 #include "signal_context.h"
 #include "stack_capture.h"
 #include "thread_state.h"

@@ -13,6 +13,7 @@
 #include "deferred_sample.h"
 #include "held_lock_snapshot.h"
 #include "pc_diversity.h"
+#include "pc_tables.h"
 #include "safe_format.h"
 #include "signal_context.h"
 #include "stack_capture.h"
@@ -25,10 +26,6 @@ namespace {
 constexpr int kLookahead = 4;
 constexpr size_t kBefore = 32;
 constexpr uint64_t kPageSize = 4096;
-
-// Constant-initialized (atomics only), so they exist before any thread samples.
-PcTable the_pcs;
-RacePairSet the_pairs;
 
 // Threads that ran recently: a thread counts as running in a window of two sampling
 // periods when it ticked in it. A watch needs arms only from those (a blocked thread
@@ -121,9 +118,6 @@ void trace_sample(const ThreadState& t, const MemoryAccess& access, const char* 
 
 }  // namespace
 
-PcTable& sampled_pcs() { return the_pcs; }
-RacePairSet& reported_pairs() { return the_pairs; }
-
 void on_sample_tick(ThreadState& t, void* ucontext) {
   Runtime& rt = runtime();
   rt.stats.samples.fetch_add(1, std::memory_order_relaxed);
@@ -169,7 +163,7 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
     return;
   }
   // Diversity: a PC watched often without a conflict yields to PCs not yet watched.
-  if (!admit_sample(the_pcs.counts(access.pc), t.random)) {
+  if (!admit_sample(sampled_pcs().counts(access.pc), t.random)) {
     rt.stats.samples_yielded.fetch_add(1, std::memory_order_relaxed);
     if (rt.flags.verbosity >= 3) trace_sample(t, access, "yielded");
     return;
@@ -198,7 +192,7 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
   if (written) {
     rt.stats.watches_published.fetch_add(1, std::memory_order_relaxed);
     if (quiet) rt.stats.watches_retired_quiet.fetch_add(1, std::memory_order_relaxed);
-    the_pcs.note_published(access.pc);
+    sampled_pcs().note_published(access.pc);
   }
   if (rt.flags.verbosity >= 3) trace_sample(t, access, written ? "published" : "not chosen");
 }

@@ -11,7 +11,6 @@
 #include <atomic>
 #include <cstring>
 
-#include "interpose_signal.h"
 #include "perf_events.h"
 #include "sampler.h"
 #include "signal_safety.h"
@@ -117,6 +116,8 @@ bool enough_stack(const ThreadState& t) {
   return sp - t.stack.begin >= kHandlerStackNeed;
 }
 
+}  // namespace
+
 // signal-safe.
 void on_sigtrap(int sig, siginfo_t* info, void* ucontext) {
   ErrnoKeeper keep;
@@ -148,8 +149,6 @@ void on_sigtrap(int sig, siginfo_t* info, void* ucontext) {
   }
 }
 
-}  // namespace
-
 void program_trap_action(struct sigaction* out) { read_program_action(out); }
 
 void set_program_trap_action(const struct sigaction& act) {
@@ -163,15 +162,5 @@ void set_program_trap_action(const struct sigaction& act) {
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
-void install_trap_handler() {
-  struct sigaction act;
-  std::memset(&act, 0, sizeof act);
-  act.sa_sigaction = on_sigtrap;
-  act.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-  sigemptyset(&act.sa_mask);
-  struct sigaction program;
-  real_sigaction(SIGTRAP, &act, &program);
-  set_program_trap_action(program);
-}
 
 }  // namespace racetrap

@@ -5,8 +5,9 @@
 
 namespace racetrap {
 
-// Installs the handler (ordinary context, at start-up).
-void install_trap_handler();
+// racetrap's SIGTRAP handler (installed by install_trap_handler,
+// interpose_signal.h). signal-safe.
+void on_sigtrap(int sig, siginfo_t* info, void* ucontext);
 
 // The SIGTRAP disposition the program asked for (through sigaction/signal, which
 // racetrap interposes); SIGTRAPs that are not racetrap's go there. Reading is

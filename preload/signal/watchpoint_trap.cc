@@ -5,7 +5,7 @@
 //
 // A race of a PC pair already recorded is not recorded again (nor re-armed: its
 // slot is retired at once, and the PC yields in the sampler's diversity policy);
-// it is counted per pair in the fixed RacePairSet table (lib/pc_diversity.h). The
+// it is counted per pair in the fixed RacePairSet table (pc_tables.h). The
 // running total goes to the stream as a RaceSeenRecord when it reaches 1, 2, 4,
 // ..., 64 and then every 64th repeat (a crash or SIGKILL loses at most the last
 // 63 repeats of a pair), and every total not yet written goes out when the stream
@@ -19,8 +19,8 @@
 #include "decoder.h"
 #include "held_lock_snapshot.h"
 #include "pc_diversity.h"
+#include "pc_tables.h"
 #include "race_check.h"
-#include "sampler.h"
 #include "safe_format.h"
 #include "signal_context.h"
 #include "stack_capture.h"

@@ -1,7 +1,8 @@
 // report_library.h — the interface between libracetrap.so and
 // libracetrap_report.so. Rendering (raw stream reader, libdw symbolizer, report
 // model, text/JSON/SARIF renderers, suppressions) lives in the report library so
-// the preloaded library maps none of it while the program runs; exit_report.cc
+// the preloaded library maps none of it while the program runs;
+// preload/lifecycle/exit_report.cc
 // dlopens it at exit (or before exec) only when there is something to render.
 // Contract: both libraries are built from the same tree; a request whose version
 // or size differs is refused (the caller then falls back to its one-line message).
@@ -10,7 +11,7 @@
 #include <cstdint>
 
 #include "flags.h"
-#include "runtime.h"
+#include "run_stats.h"
 
 namespace racetrap {
 
