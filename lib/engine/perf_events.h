@@ -91,7 +91,7 @@ class BreakpointSlot {
   // In lazy mode (set_open_lazily) nothing is opened yet and this returns true: the
   // event is opened, already armed, by the first arm() of the calling thread, so a
   // thread that never arms this register never pays for its event (thread create
-  // cost, issue 5). A lazy open that fails drops the slot (arm returns false).
+  // cost). A lazy open that fails drops the slot (arm returns false).
   bool open(unsigned slot_index);
   void close();
   bool is_open() const { return fd_ >= 0 || fd_ == kNotYetOpened; }

@@ -4,13 +4,13 @@
 // joins the thread's. Not signal-safe (spins on an entry lock, may allocate);
 // called from the interposers only, from any number of threads at once.
 //
-// Layout (issue 5, the lock path's cost): an open-addressing table of one
+// Layout (the lock path's cost): an open-addressing table of one
 // cache line per object (key, lock, ObjectClock with 8 epochs in place), found
 // without a lock. A key, once written into an empty entry (CAS), stays there until
 // reset_after_fork; forget() only empties the clock, so a probe never passes the
 // entry of the key it looks for, and an object never has two entries. An object
 // whose probe window is full of other keys lives in a striped map instead (the
-// pre-issue-5 structure), for good: the window only ever fills up.
+// structure before the table), for good: the window only ever fills up.
 // `who` (ObjectClock): the calling thread's unique id (uid + 1), or kNobody;
 // it enables the exact shortcuts described in object_clock.h.
 #pragma once
