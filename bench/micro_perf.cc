@@ -48,7 +48,7 @@ void install(int sig, bool siginfo) {
   sigaction(sig, &act, nullptr);
 }
 
-// The attributes racetrap itself uses (lib/perf_events.h): a one-shot-per-access
+// The attributes racetrap itself uses (lib/engine/perf_events.h): a one-shot-per-access
 // write breakpoint of the calling thread that sends SIGTRAP synchronously.
 perf_event_attr bp_attr(const volatile void* addr, bool disabled) {
   return racetrap::breakpoint_attr(0, reinterpret_cast<uint64_t>(addr), 8, racetrap::BreakpointType::kWrite, 0,

@@ -16,6 +16,7 @@
 #include "detection_mode.h"
 #include "flags.h"
 #include "perf_events.h"
+#include "perf_support.h"
 #include "preload_locator.h"
 
 namespace racetrap {

@@ -162,7 +162,7 @@ bool render_leftovers(const RunOptions& options, const std::string& log_path,
 }
 
 // The file the watched processes append to when they report anything
-// (preload/run_findings.h): an empty private file in $TMPDIR (or /tmp), named in
+// (lib/run_findings.h): an empty private file in $TMPDIR (or /tmp), named in
 // RACETRAP_RUN_FINDINGS. Returns its path, or "" (then only report files count).
 std::string create_findings_file() {
   const char* tmp = getenv("TMPDIR");

@@ -1,8 +1,11 @@
-// fiber_scheduler.cc — simulated threads on Boost.Context fibers, modelling the
-// preload's happens-before bookkeeping exactly (see fiber_scheduler.h).
+// fiber_scheduler.cc — simulated threads on Boost.Context fibers, driving the
+// engine's own decisions the way the preload does (see fiber_scheduler.h).
 #include "fiber_scheduler.h"
 
 #include <boost/context/protected_fixedsize_stack.hpp>
+
+#include "happens_before_edges.h"
+#include "watch_decisions.h"
 
 #include <exception>
 #include <utility>
@@ -17,7 +20,7 @@ constexpr size_t kFiberStack = 256 * 1024;
 
 // ---------------------------------------------------------------- SimThread
 
-void SimThread::start(const SimThread* parent) {
+void SimThread::start(SimThread* parent) {
   ThreadSlotLease lease = sched_->registry_.lease();
   if (!lease.ok) {
     sched_->error("thread " + name_ + ": no thread slot left");
@@ -28,8 +31,11 @@ void SimThread::start(const SimThread* parent) {
   uid_ = lease.uid;
   tid_ = 1000 + lease.uid;
   clock_.reserve(64);
-  if (parent != nullptr) clock_.assign(parent->clock_);
-  clock_.set(slot_, lease.first_epoch);
+  // The child starts from the parent's clock; the parent ticks: what it does next
+  // is not before the child.
+  create_edge(clock_, slot_, lease.first_epoch, parent != nullptr ? &parent->clock_ : nullptr,
+              parent != nullptr ? parent->slot_ : 0);
+  registers_.assign(static_cast<size_t>(sched_->board_.slots()), Register{});
   started_ = true;
   fiber_ = ctx::fiber(std::allocator_arg, ctx::protected_fixedsize_stack(kFiberStack),
                       [this](ctx::fiber&& caller) {
@@ -60,8 +66,7 @@ void SimThread::create(ThreadId child) {
     sched_->error("thread " + name_ + " creates " + c.name_ + " twice");
     return;
   }
-  c.start(this);  // child.clock = parent.clock; child.clock[child.slot] = first_epoch
-  clock_.tick(slot_);
+  c.start(this);  // create_edge
   ++sched_->progress_;
 }
 
@@ -72,9 +77,10 @@ void SimThread::join(ThreadId child) {
     return;
   }
   block_until([&c] { return c.finished_; });
-  clock_.join(c.clock_);
+  join_edge(clock_, c.clock_);
   sched_->registry_.release(c.slot_, c.clock_.get(c.slot_));
   c.joined_ = true;
+  sync_registers(/*only_when_changed=*/false);
   ++sched_->progress_;
 }
 
@@ -87,7 +93,7 @@ void SimThread::lock(uintptr_t mutex) {
   }
   block_until([&owners, mutex] { return owners.find(mutex) == owners.end(); });
   owners[mutex] = id_;
-  sched_->sync_.acquire(mutex, clock_, uid_ + 1);
+  acquire(mutex);
   ++sched_->progress_;
 }
 
@@ -98,15 +104,13 @@ void SimThread::unlock(uintptr_t mutex) {
     sched_->error("thread " + name_ + " unlocks a mutex it does not hold");
     return;
   }
-  sched_->sync_.release(mutex, clock_, uid_ + 1);
-  clock_.tick(slot_);
+  release_edge(sched_->sync_, mutex, clock_, slot_, uid_ + 1);
   owners.erase(it);
   ++sched_->progress_;
 }
 
 void SimThread::signal(uintptr_t cv) {
-  sched_->sync_.release(cv, clock_, uid_ + 1);
-  clock_.tick(slot_);
+  release_edge(sched_->sync_, cv, clock_, slot_, uid_ + 1);
   auto& waiters = sched_->cv_waiters_[cv];
   if (!waiters.empty()) {
     sched_->thread(waiters.front()).woken_ = true;
@@ -116,8 +120,7 @@ void SimThread::signal(uintptr_t cv) {
 }
 
 void SimThread::broadcast(uintptr_t cv) {
-  sched_->sync_.release(cv, clock_, uid_ + 1);
-  clock_.tick(slot_);
+  release_edge(sched_->sync_, cv, clock_, slot_, uid_ + 1);
   auto& waiters = sched_->cv_waiters_[cv];
   for (ThreadId w : waiters) sched_->thread(w).woken_ = true;
   waiters.clear();
@@ -130,20 +133,50 @@ void SimThread::wait(uintptr_t cv, uintptr_t mutex) {
   sched_->cv_waiters_[cv].push_back(id_);
   block_until([this] { return woken_; });
   woken_ = false;
-  sched_->sync_.acquire(cv, clock_, uid_ + 1);
+  acquire(cv);
   lock(mutex);
 }
 
+// The preload's acquire(): the edge, then the registers when the board changed.
+void SimThread::acquire(uintptr_t object) {
+  acquire_edge(sched_->sync_, object, clock_, uid_ + 1);
+  sync_registers(/*only_when_changed=*/true);
+}
+
+void SimThread::sync_registers(bool only_when_changed) {
+  WatchBoard& board = sched_->board_;
+  const uint64_t version = board.version();
+  if (only_when_changed && version == board_version_seen_) return;
+  bool complete = true;
+  for (int i = 0; i < board.slots(); ++i) {
+    Watch w;
+    const uint64_t gen = board.read(i, &w, /*with_stack=*/false);
+    if (gen == WatchBoard::kBusy) {
+      complete = false;
+      continue;
+    }
+    Register& r = registers_[static_cast<size_t>(i)];
+    if (should_arm(w, gen, uid_, clock_, r.done_generation)) {
+      r.generation = gen;
+      r.address = w.bp_address;
+      r.size = w.bp_size;
+      r.type = w.bp_type;
+    } else {
+      r.generation = 0;
+    }
+  }
+  if (complete) board_version_seen_ = version;
+}
+
+void SimThread::tick() {
+  sync_registers(/*only_when_changed=*/true);
+  ++sched_->progress_;
+}
+
 int SimThread::sample(const MemoryAccess& access) {
+  sync_registers(/*only_when_changed=*/true);
   Watch w;
-  w.access = access;
-  breakpoint_range_for(access, &w.bp_address, &w.bp_size);
-  w.bp_type = writes(access.kind) ? BreakpointType::kReadWrite : BreakpointType::kWrite;
-  w.owner_uid = uid_;
-  w.owner_slot = slot_;
-  w.owner_tid = tid_;
-  w.owner_epoch = clock_.get(slot_);
-  w.published_ns = Scheduler::kNow;
+  build_watch(access, WatchOwner{uid_, slot_, tid_, &clock_}, Scheduler::kNow, &w);
   w.stack.frame_count = 1;
   w.stack.frames[0] = access.pc;
   ++sched_->progress_;
@@ -151,25 +184,31 @@ int SimThread::sample(const MemoryAccess& access) {
 }
 
 std::vector<TouchResult> SimThread::touch(const MemoryAccess& access) {
+  ++touch_calls_;
+  sync_registers(/*only_when_changed=*/true);  // a tick right before the access
   std::vector<TouchResult> out;
   WatchBoard& board = sched_->board_;
   const uint64_t a_begin = access.address;
   const uint64_t a_end = access.address + (access.size ? access.size : 1);
   for (int i = 0; i < board.slots(); ++i) {
+    Register& r = registers_[static_cast<size_t>(i)];
+    if (r.generation == 0) continue;
+    if (!(a_begin < r.address + r.size && r.address < a_end)) continue;  // block not hit
+    if (r.type == BreakpointType::kWrite && !writes(access.kind)) continue;  // a W register ignores reads
+    const uint64_t armed = r.generation;
+    r.generation = 0;  // one-shot, as the trap disarms
+    r.done_generation = armed;
     Watch w;
-    uint64_t gen = board.read(i, &w, false);
-    if (gen == 0 || gen == WatchBoard::kBusy) continue;
-    if (!(a_begin < w.bp_address + w.bp_size && w.bp_address < a_end)) continue;  // register not hit
-    if (w.owner_uid == uid_) continue;  // a thread never arms its own watches
-    TouchResult r;
-    r.board_slot = i;
-    r.generation = gen;
-    r.owner_uid = w.owner_uid;
-    r.verdict = judge_trap(w, &access, uid_, clock_, /*report_atomics=*/false);
-    r.hardware_would_fire = w.bp_type == BreakpointType::kReadWrite || writes(access.kind);
-    out.push_back(r);
-    touches_.push_back(r);
-    sched_->all_touches_.push_back(r);
+    if (board.read(i, &w, false) != armed) continue;  // stale: the board moved on
+    TouchResult result;
+    result.board_slot = i;
+    result.generation = armed;
+    result.owner_uid = w.owner_uid;
+    result.verdict = judge_trap(w, &access, uid_, clock_, /*report_atomics=*/false);
+    if (result.verdict == TrapVerdict::kRace) board.retire(i, armed);  // room for new samples
+    out.push_back(result);
+    touches_.push_back(result);
+    sched_->all_touches_.push_back(result);
   }
   ++sched_->progress_;
   return out;

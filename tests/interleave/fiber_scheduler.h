@@ -7,21 +7,31 @@
 // interleaving is exact and independent of timing.
 //
 // Each simulated thread gets what the preload gives a real one: a slot and uid from
-// ThreadRegistry and a VectorClock, and its operations update them exactly the way
-// the preload's interposers do:
-//   create(child)  child.clock = clock; child.clock[child.slot] = child.first_epoch;
-//                  then tick(own slot)
-//   join(child)    (waits until it ends) clock.join(child.clock); the registry
-//                  releases the child's slot with its last epoch
-//   lock(m)        waits while another thread holds m; sync.acquire(m, clock)
-//   unlock(m)      sync.release(m, clock); tick(own slot)
-//   signal/broadcast(cv)  sync.release(cv, clock); tick(own slot); wake one / all
-//   wait(cv, m)    unlock(m); block until signalled; sync.acquire(cv, clock); lock(m)
+// ThreadRegistry, a VectorClock and its own debug registers, and its operations
+// call the same engine functions the preload calls (happens_before_edges.h,
+// watch_decisions.h, race_check.h) at the same points:
+//   create(child)  create_edge (the child starts from the parent's clock)
+//   join(child)    (waits until it ends) join_edge; the registry releases the
+//                  child's slot with its last epoch; the registers are synced
+//   lock(m)        waits while another thread holds m; acquire_edge; registers
+//                  synced when the board changed
+//   unlock(m)      release_edge
+//   signal/broadcast(cv)  release_edge; wake one / all
+//   wait(cv, m)    unlock(m); block until signalled; acquire_edge(cv); lock(m)
 //   (every sync call names the thread as the preload does, uid + 1, so the sync
 //   table's sole-releaser shortcut runs under every explored interleaving)
-//   sample(access) publish a Watch at owner_epoch = clock[own slot]
-//   touch(access)  judge_trap against every board watch of another thread whose
-//                  debug-register block the access overlaps
+//   tick()         a sampling tick that samples nothing: registers synced
+//   sample(access) a sampling tick: registers synced, then build_watch and publish
+//   touch(access)  a tick lands right before the access (registers synced), then
+//                  the access: every armed register whose block it hits and whose
+//                  type fires on it (RW, or W and the access writes) traps once
+//                  (one-shot); a register armed for a generation the board has
+//                  replaced is stale (no verdict); otherwise judge_trap, and a
+//                  race retires the watch, as the preload's trap does
+// Registers are synced as the preload's sync_debug_registers does: only when the
+// board changed since the last sync, each slot armed exactly when should_arm says.
+// So a watch already ordered before a thread is never armed by it, and a verdict
+// of kOrdered needs a register armed before the acquire that ordered it.
 #pragma once
 
 #include <boost/context/fiber.hpp>
@@ -56,7 +66,6 @@ struct TouchResult {
   uint64_t generation;
   uint32_t owner_uid;
   TrapVerdict verdict;
-  bool hardware_would_fire;  // RW register, or W register and the access writes
 };
 
 class SimThread {
@@ -73,6 +82,8 @@ class SimThread {
 
   // Give control back to the scheduler.
   void yield();
+  // A sampling tick that samples nothing: brings the registers up to date.
+  void tick();
 
   void create(ThreadId child);
   void join(ThreadId child);
@@ -84,16 +95,31 @@ class SimThread {
 
   // Publishes a watch for `access`; returns the board slot (-1 when not published).
   int sample(const MemoryAccess& access);
-  // Judges the access against the board; every verdict is also appended to touches().
+  // Makes the access; every trap it causes is judged, and every verdict is also
+  // appended to touches().
   std::vector<TouchResult> touch(const MemoryAccess& access);
   const std::vector<TouchResult>& touches() const { return touches_; }
+  int touch_calls() const { return touch_calls_; }
+  // The board generation register `i` is armed for (0: not armed).
+  uint64_t armed_generation(int i) const { return registers_.at(static_cast<size_t>(i)).generation; }
 
  private:
   friend class Scheduler;
   SimThread(Scheduler* sched, ThreadId id, std::string name, Script script)
       : sched_(sched), id_(id), name_(std::move(name)), script_(std::move(script)) {}
-  void start(const SimThread* parent);  // lease a slot, set up the clock
+  void start(SimThread* parent);  // lease a slot, set up the clock (create_edge)
   void block_until(const std::function<bool()>& ready);
+  void sync_registers(bool only_when_changed);  // sync_debug_registers
+  void acquire(uintptr_t object);
+
+  // One debug register: the block and type it was armed for, and the generation.
+  struct Register {
+    uint64_t generation = 0;  // 0: not armed
+    uint64_t address = 0;
+    uint32_t size = 0;
+    BreakpointType type = BreakpointType::kWrite;
+    uint64_t done_generation = 0;  // one-shot: trapped on already
+  };
 
   Scheduler* sched_;
   ThreadId id_;
@@ -106,6 +132,9 @@ class SimThread {
   bool started_ = false, finished_ = false, joined_ = false;
   bool woken_ = false;  // set by signal/broadcast while waiting on a cv
   std::vector<TouchResult> touches_;
+  int touch_calls_ = 0;
+  std::vector<Register> registers_;
+  uint64_t board_version_seen_ = 0;
 };
 
 class Scheduler {

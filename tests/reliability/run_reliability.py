@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""run_reliability.py CASE — one behaviour of issue 6, checked for real.
+"""run_reliability.py CASE — one reliability behaviour, checked for real.
 
 Runs tests/reliability/programs/rel.c (and friends) under libracetrap.so and
 compares with a run without it: same stdout, same exit status, no hang, and the
@@ -455,6 +455,19 @@ def case_cxx_runtime_own(d):
         raise Fail("C++ runtime symbols bound to the preload:\n" + "\n".join(wrong[:10]))
     if "`__cxa_throw'" not in b.stderr:
         raise Fail("LD_DEBUG=bindings shows no __cxa_throw binding (test is not looking at the right thing)")
+
+
+def case_exec_no_malloc(d):
+    # execl/execle are async-signal-safe and used after vfork: racetrap's
+    # interposers build the argv without allocating (the program counts its own
+    # malloc calls around the two calls; native glibc makes none either).
+    prog = os.environ["RT_EXEC_NO_MALLOC"]
+    native = run([prog], preload=False, cwd=d)
+    traced = run([prog], cwd=d)
+    if native.returncode != 0:
+        raise Fail(f"the check itself fails without racetrap: {native.stdout}{native.stderr}")
+    if traced.returncode != 0:
+        raise Fail(f"under racetrap: {traced.stdout}{traced.stderr}")
 
 
 def main():

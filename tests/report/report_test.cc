@@ -4,10 +4,13 @@
 // format lists, maps parsing.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
-#include "json.h"
+#include "json_text.h"
 #include "json_report.h"
 #include "memory_map.h"
 #include "race_report_model.h"
@@ -98,30 +101,44 @@ TEST(JsonTest, ParsesAndWritesValues) {
   JsonParse p = parse_json(R"( {"a": [1, -2, 3.5, true, false, null], "s": "x\"\\\n\u00e9\ud83d\ude00", "o": {}} )");
   ASSERT_TRUE(p.value) << p.error;
   const Json& v = *p.value;
-  ASSERT_EQ(v.find("a")->as_array().size(), 6u);
-  EXPECT_EQ(v.find("a")->as_array()[1].as_int(), -2);
-  EXPECT_EQ(v.find("s")->as_string(), "x\"\\\n\xc3\xa9\xf0\x9f\x98\x80");
-  JsonParse again = parse_json(v.dump(2));
+  ASSERT_EQ(v.at("a").size(), 6u);
+  EXPECT_EQ(v.at("a")[1].get<int64_t>(), -2);
+  EXPECT_EQ(v.at("s").get<std::string>(), "x\"\\\n\xc3\xa9\xf0\x9f\x98\x80");
+  JsonParse again = parse_json(dump_json(v));
   ASSERT_TRUE(again.value) << again.error;
   EXPECT_EQ(*again.value, v);
-  EXPECT_EQ(parse_json(v.dump(-1)).value, v);
+  EXPECT_EQ(parse_json(dump_json(v, -1)).value, v);
+  EXPECT_EQ(dump_json(v, -1), "{\"a\":[1,-2,3.5,true,false,null],\"s\":\"x\\\"\\\\\\n\xc3\xa9\xf0\x9f\x98\x80\",\"o\":{}}");
+  // Members keep their insertion order; 64-bit integers stay exact.
+  Json o = Json::object();
+  put(o, "z", 1);
+  put(o, "a", uint64_t{0xffffffffffffffffull});
+  EXPECT_EQ(dump_json(o, -1), R"({"z":1,"a":18446744073709551615})");
+  EXPECT_EQ(member(o, "a")->get<uint64_t>(), 0xffffffffffffffffull);
+  EXPECT_EQ(member(o, "missing"), nullptr);
+  EXPECT_EQ(member(Json::array(), "a"), nullptr);
 }
 
 TEST(JsonTest, ErrorsNameLineAndColumn) {
   JsonParse p = parse_json("{\n  \"a\": 1,\n  \"b\" 2\n}");
   EXPECT_FALSE(p.value);
-  EXPECT_EQ(p.error, "line 3, column 7: expected ':' after a member name");
+  EXPECT_EQ(p.error, "line 3, column 7: syntax error while parsing object separator - unexpected number literal; "
+                     "expected ':'");
   for (const char* bad : {"", "{", "[1,]", "\"abc", "01", "1.", "-", "tru", "{\"a\":1}x", "\"\\ud800\"",
                           "\"\x01\"", "[\"\xff\"]", "1e", "{1:2}"}) {
     JsonParse q = parse_json(bad);
     EXPECT_FALSE(q.value) << bad;
-    EXPECT_FALSE(q.error.empty()) << bad;
+    EXPECT_EQ(q.error.rfind("line ", 0), 0u) << bad << ": " << q.error;
+    EXPECT_EQ(q.error.find('\n'), std::string::npos) << bad << ": " << q.error;
   }
-  EXPECT_FALSE(parse_json(std::string(100000, '[')).value);  // depth limit, no stack overflow
+  JsonParse deep = parse_json(std::string(100000, '['));  // depth limit, no stack overflow
+  EXPECT_FALSE(deep.value);
+  EXPECT_EQ(deep.error, "line 1, column 201: nested too deeply");
+  EXPECT_TRUE(parse_json("[\"[[[[\"]").value);  // brackets in strings do not nest
 }
 
-TEST(JsonTest, QuotesInvalidUtf8AsReplacement) {
-  EXPECT_EQ(json_quote("a\xff" "b\x01"), "\"a\xEF\xBF\xBD" "b\\u0001\"");
+TEST(JsonTest, WritesInvalidUtf8AsReplacement) {
+  EXPECT_EQ(dump_json(Json("a\xff" "b\x01")), "\"a\xEF\xBF\xBD" "b\\u0001\"");
 }
 
 TEST(JsonReportTest, RoundTrip) {
@@ -200,7 +217,8 @@ TEST(JsonReportTest, RejectsOtherDocumentsWithOneLine) {
   EXPECT_FALSE(parse_json_report("{\"format\": \"racetrap-report\", \"version\": 9}", "b.json", &error));
   EXPECT_EQ(error, "b.json: unsupported racetrap JSON report version 9 (this racetrap reads 1..1)");
   EXPECT_FALSE(parse_json_report("{\"x\": ", "c.json", &error));
-  EXPECT_EQ(error, "c.json: line 1, column 7: unexpected end of input");
+  EXPECT_EQ(error, "c.json: line 1, column 7: syntax error while parsing value - unexpected end of input; "
+                   "expected '[', '{', or a literal");
   std::string text = render_json_report(sample_model());
   std::string broken = text;
   broken.replace(broken.find("\"line\": 17"), 10, "\"line\": \"x\"");
@@ -208,6 +226,45 @@ TEST(JsonReportTest, RejectsOtherDocumentsWithOneLine) {
   EXPECT_EQ(error, "d.json: $.races[0].current.stack[0].line: not an integer in 0..2147483647");
   // Every truncation of a valid report is an error, never a crash.
   for (size_t n = 0; n < text.size(); n += 7) EXPECT_FALSE(parse_json_report(text.substr(0, n), "t", &error));
+}
+
+// ---------------------------------------------------------------------------
+// Golden files: the JSON and SARIF text of fixed models, byte for byte. A change
+// of the writer (or of the JSON library under it) that changes a byte fails here.
+// RACETRAP_UPDATE_GOLDEN=1 rewrites the files (review the diff before committing).
+
+// Names as debug info can hold them: quotes, backslashes, control characters,
+// non-ASCII UTF-8 and a byte that is not UTF-8.
+ReportModel awkward_model() {
+  ReportModel m = sample_model();
+  RaceReport r = race_with_locks();
+  r.current.stack[0].function = "op\"quoted\"\\back\tslash\n(caf\xc3\xa9 \xf0\x9f\x98\x80)";
+  r.current.stack[1].file = "/src/app/d\xffir/\x01ctl.cc";
+  r.current.thread_name = "w\xe2\x80\x94orker";
+  r.location.symbol = "g_\xce\xbb";
+  r.fingerprint = race_fingerprint(r);
+  m.races.push_back(r);
+  return m;
+}
+
+void expect_golden(const std::string& name, const std::string& text) {
+  const std::string path = std::string(RACETRAP_GOLDEN_DIR) + "/" + name;
+  const char* update = std::getenv("RACETRAP_UPDATE_GOLDEN");
+  if (update != nullptr && std::string(update) == "1") {
+    std::ofstream(path, std::ios::binary) << text;
+    return;
+  }
+  std::ifstream in(path, std::ios::binary);
+  ASSERT_TRUE(in) << "no golden file " << path;
+  std::stringstream golden;
+  golden << in.rdbuf();
+  EXPECT_EQ(text, golden.str()) << "output differs from " << path;
+}
+
+TEST(GoldenTest, JsonReport) { expect_golden("report.json", render_json_report(awkward_model())); }
+
+TEST(GoldenTest, SarifReport) {
+  expect_golden("report.sarif", render_sarif_report(awkward_model(), SarifOptions{"/src/app"}));
 }
 
 // ---------------------------------------------------------------------------
@@ -425,47 +482,47 @@ TEST(SarifTest, HeldLocksInPropertiesAndMessages) {
   m.races.push_back(race_with_locks());
   m.races.push_back(sample_race(0x40));  // locks not recorded
   Json sarif = report_to_sarif(m, SarifOptions{});
-  const Json::Array& results = sarif.find("runs")->as_array().at(0).find("results")->as_array();
+  const Json& results = sarif.at("runs").at(0).at("results");
   ASSERT_EQ(results.size(), 2u);
-  const Json& locks = *results[0].find("properties")->find("locksHeld");
-  const Json& current = *locks.find("current");
-  EXPECT_EQ(current.find("total")->as_int(), 1);
-  const Json& mutex = current.find("locks")->as_array().at(0);
-  EXPECT_EQ(mutex.find("address")->as_string(), "0x55556000");
-  EXPECT_EQ(mutex.find("mode")->as_string(), "mutex");
-  EXPECT_EQ(mutex.find("symbol")->as_string(), "g_queue_lock");
-  EXPECT_EQ(mutex.find("acquiredAt")->as_string(), "main.cc:29:3 in worker(void*)");
-  const Json& previous = *locks.find("previous");
-  EXPECT_EQ(previous.find("total")->as_int(), 6);
-  EXPECT_EQ(previous.find("locks")->as_array().at(0).find("mode")->as_string(), "read");
-  EXPECT_EQ(previous.find("locks")->as_array().at(0).find("symbol"), nullptr);
+  const Json& locks = results[0].at("properties").at("locksHeld");
+  const Json& current = locks.at("current");
+  EXPECT_EQ(current.at("total").get<int64_t>(), 1);
+  const Json& mutex = current.at("locks").at(0);
+  EXPECT_EQ(mutex.at("address").get<std::string>(), "0x55556000");
+  EXPECT_EQ(mutex.at("mode").get<std::string>(), "mutex");
+  EXPECT_EQ(mutex.at("symbol").get<std::string>(), "g_queue_lock");
+  EXPECT_EQ(mutex.at("acquiredAt").get<std::string>(), "main.cc:29:3 in worker(void*)");
+  const Json& previous = locks.at("previous");
+  EXPECT_EQ(previous.at("total").get<int64_t>(), 6);
+  EXPECT_EQ(previous.at("locks").at(0).at("mode").get<std::string>(), "read");
+  EXPECT_EQ(member(previous.at("locks").at(0), "symbol"), nullptr);
   // The related location (the previous access) says what its thread held.
   const std::string related =
-      results[0].find("relatedLocations")->as_array().at(0).find("message")->find("text")->as_string();
+      results[0].at("relatedLocations").at(0).at("message").at("text").get<std::string>();
   EXPECT_NE(related.find(", holding rwlock (read) (0x7f0000001000) and 5 more"), std::string::npos) << related;
-  const std::string message = results[0].find("message")->find("text")->as_string();
+  const std::string message = results[0].at("message").at("text").get<std::string>();
   EXPECT_NE(message.find(", holding mutex 'g_queue_lock' (0x55556000) conflicts with"), std::string::npos) << message;
   // Not recorded: no property, no words.
-  EXPECT_EQ(results[1].find("properties")->find("locksHeld"), nullptr);
-  EXPECT_EQ(results[1].find("message")->find("text")->as_string().find("holding"), std::string::npos);
+  EXPECT_EQ(member(results[1].at("properties"), "locksHeld"), nullptr);
+  EXPECT_EQ(results[1].at("message").at("text").get<std::string>().find("holding"), std::string::npos);
 }
 
 TEST(SarifTest, ShapeAndRelativePaths) {
   ReportModel m = sample_model();
   Json sarif = report_to_sarif(m, SarifOptions{"/src/app"});
-  EXPECT_EQ(sarif.find("version")->as_string(), "2.1.0");
-  const Json& run = sarif.find("runs")->as_array().at(0);
-  EXPECT_EQ(run.find("tool")->find("driver")->find("rules")->as_array().at(0).find("id")->as_string(),
+  EXPECT_EQ(sarif.at("version").get<std::string>(), "2.1.0");
+  const Json& run = sarif.at("runs").at(0);
+  EXPECT_EQ(run.at("tool").at("driver").at("rules").at(0).at("id").get<std::string>(),
             "racetrap/data-race");
-  EXPECT_EQ(run.find("originalUriBaseIds")->find("SRCROOT")->find("uri")->as_string(), "file:///src/app/");
-  const Json& result = run.find("results")->as_array().at(0);
-  EXPECT_EQ(result.find("ruleId")->as_string(), "racetrap/data-race");
-  const Json& artifact = *result.find("locations")->as_array().at(0).find("physicalLocation")->find("artifactLocation");
-  EXPECT_EQ(artifact.find("uri")->as_string(), "queue.cc");
-  EXPECT_EQ(artifact.find("uriBaseId")->as_string(), "SRCROOT");
-  EXPECT_EQ(result.find("stacks")->as_array().size(), 2u);
-  EXPECT_EQ(result.find("relatedLocations")->as_array().size(), 1u);
-  EXPECT_EQ(result.find("partialFingerprints")->find("racetrapStack/v1")->as_string(), m.races[0].fingerprint);
+  EXPECT_EQ(run.at("originalUriBaseIds").at("SRCROOT").at("uri").get<std::string>(), "file:///src/app/");
+  const Json& result = run.at("results").at(0);
+  EXPECT_EQ(result.at("ruleId").get<std::string>(), "racetrap/data-race");
+  const Json& artifact = result.at("locations").at(0).at("physicalLocation").at("artifactLocation");
+  EXPECT_EQ(artifact.at("uri").get<std::string>(), "queue.cc");
+  EXPECT_EQ(artifact.at("uriBaseId").get<std::string>(), "SRCROOT");
+  EXPECT_EQ(result.at("stacks").size(), 2u);
+  EXPECT_EQ(result.at("relatedLocations").size(), 1u);
+  EXPECT_EQ(result.at("partialFingerprints").at("racetrapStack/v1").get<std::string>(), m.races[0].fingerprint);
   bool relative = true;
   EXPECT_EQ(sarif_uri("/other/a b.c", "/src/app", &relative), "file:///other/a%20b.c");
   EXPECT_FALSE(relative);

@@ -1,5 +1,5 @@
-// Unit tests for the lock-order graph (lib/lock_order_graph.h), the per-thread
-// held-lock array (lib/held_locks.h) and the report model / renderers for
+// Unit tests for the lock-order graph (lib/engine/lock_order_graph.h), the per-thread
+// held-lock array (lib/engine/held_locks.h) and the report model / renderers for
 // lock-order inversions and pthread misuse.
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,5 +1,5 @@
 // object_clock_test.cc — one sync object's clock and its sole-releaser shortcut
-// (lib/object_clock.h): every shortcut must give exactly the clock the full join
+// (lib/engine/object_clock.h): every shortcut must give exactly the clock the full join
 // gives, and the cases where skipping the join would be wrong must still join.
 #include "object_clock.h"
 

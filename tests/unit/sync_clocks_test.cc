@@ -1,4 +1,4 @@
-// sync_clocks_test.cc — the address -> clock table (lib/sync_clocks.h): probing,
+// sync_clocks_test.cc — the address -> clock table (lib/engine/sync_clocks.h): probing,
 // the overflow map, forget, and concurrent use by many threads (exact clocks, no
 // lost or duplicated entries). The single-threaded basics are in vector_clock_test.cc.
 #include "sync_clocks.h"

@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <string>
 
-#include "json.h"
+#include "json_text.h"
 #include "json_report.h"
 #include "race_record.h"
 #include "race_report_model.h"
@@ -163,15 +163,15 @@ TEST_F(ThreadMemoryTest, JsonRoundTripKeepsTheThread) {
   // The main thread's uid 0 is written (it is not "no thread"); heap has none.
   JsonParse parsed = parse_json(json);
   ASSERT_TRUE(parsed.value.has_value()) << parsed.error;
-  const Json::Array& races = parsed.value->find("races")->as_array();
+  const Json& races = parsed.value->at("races");
   ASSERT_EQ(races.size(), std::size(kCases));
   for (size_t i = 0; i < races.size(); ++i) {
-    const Json* loc = races[i].find("location");
+    const Json* loc = member(races[i], "location");
     ASSERT_NE(loc, nullptr);
-    const Json* uid = loc->find("thread_uid");
+    const Json* uid = member(*loc, "thread_uid");
     EXPECT_EQ(uid != nullptr, kCases[i].has_thread) << i;
     if (uid != nullptr) {
-      EXPECT_EQ(uid->as_int(-1), static_cast<int64_t>(kCases[i].thread)) << i;
+      EXPECT_EQ(uid->get<int64_t>(), static_cast<int64_t>(kCases[i].thread)) << i;
     }
   }
 }
@@ -179,16 +179,16 @@ TEST_F(ThreadMemoryTest, JsonRoundTripKeepsTheThread) {
 TEST_F(ThreadMemoryTest, SarifMemoryPropertyNamesTheThread) {
   JsonParse sarif = parse_json(render_sarif_report(model_, SarifOptions{}));
   ASSERT_TRUE(sarif.value.has_value()) << sarif.error;
-  const Json::Array& results = sarif.value->find("runs")->as_array().at(0).find("results")->as_array();
+  const Json& results = sarif.value->at("runs").at(0).at("results");
   ASSERT_EQ(results.size(), std::size(kCases));
   for (size_t i = 0; i < results.size(); ++i) {
-    const Json* memory = results[i].find("properties")->find("memory");
+    const Json* memory = member(results[i].at("properties"), "memory");
     ASSERT_NE(memory, nullptr) << i;
-    EXPECT_EQ(memory->find("kind")->as_string(), kCases[i].kind) << i;
-    const Json* uid = memory->find("threadUid");
+    EXPECT_EQ(memory->at("kind").get<std::string>(), kCases[i].kind) << i;
+    const Json* uid = member(*memory, "threadUid");
     EXPECT_EQ(uid != nullptr, kCases[i].has_thread) << i;
     if (uid != nullptr) {
-      EXPECT_EQ(uid->as_int(-1), static_cast<int64_t>(kCases[i].thread)) << i;
+      EXPECT_EQ(uid->get<int64_t>(), static_cast<int64_t>(kCases[i].thread)) << i;
     }
   }
 }

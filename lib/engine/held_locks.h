@@ -1,0 +1,89 @@
+// held_locks.h — the locks one thread holds right now (mutexes, rwlocks, spin
+// locks and annotated locks), for
+// the lock-order graph and the pthread-misuse checks (preload/interposers/lock_tracking.cc).
+// A fixed array, no allocation: only its own thread reads or writes it, from
+// ordinary context. Locks held beyond the capacity are counted, not kept, so a
+// thread holding very many locks loses edges and misuse checks instead of memory.
+#pragma once
+
+#include <cstdint>
+
+namespace racetrap {
+
+// kSpin: a pthread spin lock (recorded in race reports as a mutex).
+enum class HeldMode : uint8_t { kMutex = 0, kRead = 1, kWrite = 2, kSpin = 3 };
+
+struct HeldLock {
+  uint64_t address = 0;  // the lock object
+  uint64_t pc = 0;       // call site of the (first, for recursion) acquisition
+  uint32_t node = 0;     // lock-order graph node id, 0 while not resolved
+  uint16_t depth = 0;    // > 1: taken again (recursive mutex, repeated read lock)
+  HeldMode mode = HeldMode::kMutex;
+};
+
+constexpr int kMaxHeldLocks = 32;
+
+class HeldLocks {
+ public:
+  int count() const { return count_; }
+  // Locks taken while the array was full (not tracked); while > 0, a lock that is
+  // not found may still be held.
+  int untracked() const { return untracked_; }
+  HeldLock& operator[](int i) { return items_[i]; }
+  const HeldLock& operator[](int i) const { return items_[i]; }
+
+  // The newest entry for `address`, or nullptr.
+  HeldLock* find(uint64_t address) {
+    for (int i = count_ - 1; i >= 0; --i)
+      if (items_[i].address == address) return &items_[i];
+    return nullptr;
+  }
+
+  // The thread now holds `address` (once more, when it held it already).
+  void push(uint64_t address, uint64_t pc, uint32_t node, HeldMode mode) {
+    if (HeldLock* h = find(address)) {
+      if (h->depth < UINT16_MAX) ++h->depth;
+      return;
+    }
+    if (count_ == kMaxHeldLocks) {
+      ++untracked_;
+      return;
+    }
+    items_[count_++] = HeldLock{address, pc, node, 1, mode};
+  }
+
+  // The thread released `address` once. False when it was not held as far as
+  // this array knows (an untracked lock may be what was released then).
+  bool pop(uint64_t address) {
+    for (int i = count_ - 1; i >= 0; --i) {
+      if (items_[i].address != address) continue;
+      if (--items_[i].depth == 0) remove_at(i);
+      return true;
+    }
+    if (untracked_ > 0) --untracked_;
+    return false;
+  }
+
+  // Drops every hold of `address` (the lock was destroyed).
+  void forget(uint64_t address) {
+    for (int i = count_ - 1; i >= 0; --i)
+      if (items_[i].address == address) remove_at(i);
+  }
+
+  void clear() {
+    count_ = 0;
+    untracked_ = 0;
+  }
+
+ private:
+  void remove_at(int i) {
+    for (int j = i + 1; j < count_; ++j) items_[j - 1] = items_[j];
+    --count_;
+  }
+
+  HeldLock items_[kMaxHeldLocks];
+  int count_ = 0;
+  int untracked_ = 0;
+};
+
+}  // namespace racetrap

@@ -1,0 +1,63 @@
+// report_policy.h — every rule by which racetrap decides "don't report this", in
+// one place so a reviewer can audit them together. Each rule says what it drops
+// and why; nothing else in racetrap drops a conflict (user suppression files,
+// suppressions.h, are the user's own rules, applied after these).
+//
+// At a sample (which accesses are worth a watch):
+//   - stack- or FS/GS-relative operands, and addresses on the thread's own stack
+//     or static TLS: no other thread touches them (stacks reused after a thread
+//     exits are retired separately, thread_state.h);
+//   - addresses outside user space or in the first page: not shared data;
+//   - writable data of libc and ld.so: their own internal state, synchronized
+//     by means racetrap cannot see;
+//   - LOCK-prefixed or XCHG accesses, unless report_atomics: atomic by the ISA;
+//   - ranges the program declared benign (AnnotateBenignRace*), and its reads or
+//     writes inside AnnotateIgnore{Reads,Writes}Begin/End.
+// At a trap (the conflicting access):
+//   - the same annotations (benign range; ignored reads or writes);
+//   - either access atomic, unless report_atomics (race_check.cc asks
+//     atomics_exempt).
+// At render time (symbolized stacks):
+//   - a data race whose two accesses are both std::atomic operations of libstdc++
+//     (a relaxed/acquire/release load or store is a plain MOV on x86, which only
+//     the debug info names): is_std_atomic_function on each innermost frame.
+//
+// Contract: every function here is signal-safe (no allocation; string_view only).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "memory_access.h"
+
+namespace racetrap {
+
+// What a sampling or trapping thread knows about itself, for the rules above.
+struct AccessContext {
+  AddressRange stack;  // the thread's own stack (and, for glibc, its static TLS above it)
+  AddressRange tls;    // its static TLS block below the thread pointer
+  const AddressRange* runtime_data = nullptr;  // writable segments of libc and ld.so
+  int runtime_data_count = 0;
+  int ignore_reads = 0;   // > 0 inside AnnotateIgnoreReadsBegin/End
+  int ignore_writes = 0;  // > 0 inside AnnotateIgnoreWritesBegin/End
+  bool report_atomics = false;  // RACETRAP_REPORT_ATOMICS
+  // The program's AnnotateBenignRace* ranges; nullptr: none.
+  bool (*declared_benign)(uint64_t addr, uint32_t size) = nullptr;
+};
+
+// Whether a sampled access is worth publishing as a watch.
+bool worth_watching(const MemoryAccess& access, const AccessContext& context);
+
+// Whether the program's annotations silence a trap on the watch's bytes
+// [watch_address, +watch_size) by an access that writes (or reads).
+bool annotations_silence(uint64_t watch_address, uint32_t watch_size, bool trap_writes,
+                         const AccessContext& context);
+
+// Whether a conflict is dropped because an atomic access is involved.
+bool atomics_exempt(bool trap_atomic, bool watch_atomic, bool report_atomics);
+
+// Whether a demangled function name is a std::atomic operation of libstdc++
+// (std::__atomic_impl::, std::atomic<, std::__atomic_base<, std::atomic_ref<, ...).
+bool is_std_atomic_function(std::string_view demangled_function);
+
+}  // namespace racetrap

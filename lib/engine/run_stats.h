@@ -1,0 +1,28 @@
+// run_stats.h — the counters of one run: written by the signal path and the
+// interposers (relaxed atomics), read at exit for the statistics line and the
+// reports' "stats" (lib/report/report_library.cc).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace racetrap {
+
+struct RunStats {
+  std::atomic<uint64_t> samples{0}, samples_in_runtime{0}, samples_deferred{0}, samples_no_access{0},
+      samples_filtered{0}, watches_published{0}, arms{0}, traps{0}, traps_stale{0}, races{0};
+  // The sampler's diversity policy (preload/signal/sampler.cc, pc_diversity.h): samples whose PC
+  // yielded (watched often, never conflicting), samples the board would not take
+  // (no stack captured), traps on a live watch (conflicts), watches retired early
+  // because no other thread touched their bytes, and race verdicts on a PC pair
+  // already reported (not re-recorded).
+  std::atomic<uint64_t> samples_yielded{0}, samples_not_chosen{0}, conflicts{0}, watches_retired_quiet{0},
+      races_repeated{0};
+  // Value-change mode (preload/signal/value_change.cc): stalls and their total time,
+  // changes seen (and those ignored: not the program's private memory), writer
+  // searches and writers found by them.
+  std::atomic<uint64_t> stalls{0}, stall_ns{0}, value_changes{0}, value_changes_ignored{0}, writer_searches{0},
+      writers_found{0};
+};
+
+}  // namespace racetrap

@@ -1,0 +1,46 @@
+// signal_context.cc — ucontext register extraction and fault-free memory reads.
+// signal-safe.
+#include "signal_context.h"
+
+#include <sys/uio.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "signal_safety.h"
+
+namespace racetrap {
+
+CpuRegisters registers_from_ucontext(const void* ucontext) {
+  const greg_t* g = static_cast<const ucontext_t*>(ucontext)->uc_mcontext.gregs;
+  CpuRegisters r;
+  r.gpr[kRax] = g[REG_RAX];
+  r.gpr[kRcx] = g[REG_RCX];
+  r.gpr[kRdx] = g[REG_RDX];
+  r.gpr[kRbx] = g[REG_RBX];
+  r.gpr[kRsp] = g[REG_RSP];
+  r.gpr[kRbp] = g[REG_RBP];
+  r.gpr[kRsi] = g[REG_RSI];
+  r.gpr[kRdi] = g[REG_RDI];
+  r.gpr[kR8] = g[REG_R8];
+  r.gpr[kR9] = g[REG_R9];
+  r.gpr[kR10] = g[REG_R10];
+  r.gpr[kR11] = g[REG_R11];
+  r.gpr[kR12] = g[REG_R12];
+  r.gpr[kR13] = g[REG_R13];
+  r.gpr[kR14] = g[REG_R14];
+  r.gpr[kR15] = g[REG_R15];
+  r.rip = g[REG_RIP];
+  return r;
+}
+
+size_t copy_from_memory(uint64_t address, void* out, size_t len) {
+  ErrnoKeeper keep;
+  iovec local{out, len};
+  iovec remote{reinterpret_cast<void*>(address), len};
+  ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+  return n > 0 ? static_cast<size_t>(n) : 0;
+}
+
+}  // namespace racetrap

@@ -1,0 +1,101 @@
+// stack_capture.cc — libunwind local unwinding. signal-safe (see header).
+#define UNW_LOCAL_ONLY
+#include "stack_capture.h"
+
+#include <libunwind.h>
+
+#include <atomic>
+
+#include "signal_safety.h"
+
+namespace racetrap {
+namespace {
+
+// Set while this thread is inside libunwind in ordinary context: a signal handler
+// on the same thread must not unwind then (libunwind is not re-entrant).
+__attribute__((tls_model("initial-exec"))) thread_local int capturing_in_thread = 0;
+
+}  // namespace
+
+bool stack_capture_busy() { return capturing_in_thread != 0; }
+
+void init_stack_capture() { unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD); }
+
+void capture_stack_from_signal(void* ucontext, uint64_t exact_pc, StackRecord* out) {
+  ErrnoKeeper keep;
+  out->frame_count = 0;
+  unw_cursor_t cursor;
+  if (unw_init_local2(&cursor, static_cast<unw_context_t*>(ucontext), UNW_INIT_SIGNAL_FRAME) == 0) {
+    do {
+      unw_word_t ip = 0;
+      if (unw_get_reg(&cursor, UNW_REG_IP, &ip) != 0 || ip == 0) break;
+      out->frames[out->frame_count++] = ip;
+    } while (out->frame_count < kMaxFrames && unw_step(&cursor) > 0);
+  }
+  if (exact_pc != 0) {
+    if (out->frame_count == 0) out->frame_count = 1;
+    out->frames[0] = exact_pc;
+  }
+}
+
+void capture_current_stack(int skip, StackRecord* out) {
+  void* frames[kMaxFrames + 8];
+  ++capturing_in_thread;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  int n = unw_backtrace(frames, kMaxFrames + 8);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  --capturing_in_thread;
+  out->frame_count = 0;
+  for (int i = skip + 1; i < n && out->frame_count < kMaxFrames; ++i)  // +1: this function
+    out->frames[out->frame_count++] = reinterpret_cast<uint64_t>(frames[i]);
+  // These are return addresses; the report treats frames[0] as exact, so point it
+  // inside the call instruction.
+  if (out->frame_count > 0) out->frames[0] -= 1;
+}
+
+bool unwind_to_caller(void* ucontext, bool (*is_own_code)(uint64_t), CpuRegisters* regs, uint32_t* known,
+                      StackRecord* stack) {
+  if (stack_capture_busy()) return false;
+  ErrnoKeeper keep;
+  unw_cursor_t cursor;
+  bool found = false;
+  if (unw_init_local2(&cursor, static_cast<unw_context_t*>(ucontext), UNW_INIT_SIGNAL_FRAME) == 0) {
+    bool seen_own = false;
+    for (int depth = 0; depth < 24; ++depth) {
+      unw_word_t ip = 0;
+      if (unw_get_reg(&cursor, UNW_REG_IP, &ip) != 0 || ip == 0) break;
+      const bool own = is_own_code(ip);
+      if (own) seen_own = true;
+      if (seen_own && !own) {
+        found = true;
+        break;
+      }
+      if (unw_step(&cursor) <= 0) break;
+    }
+  }
+  if (found) {
+    // Callee-saved registers and rsp are what the caller will see after the call.
+    static constexpr struct { int unw; int gpr; } kSaved[] = {
+        {UNW_X86_64_RBX, kRbx}, {UNW_X86_64_RBP, kRbp}, {UNW_X86_64_R12, kR12}, {UNW_X86_64_R13, kR13},
+        {UNW_X86_64_R14, kR14}, {UNW_X86_64_R15, kR15}, {UNW_X86_64_RSP, kRsp}};
+    *regs = CpuRegisters{};
+    *known = 0;
+    unw_word_t v = 0;
+    unw_get_reg(&cursor, UNW_REG_IP, &v);
+    regs->rip = v;
+    for (const auto& r : kSaved) {
+      if (unw_get_reg(&cursor, r.unw, &v) != 0) continue;
+      regs->gpr[r.gpr] = v;
+      *known |= 1u << r.gpr;
+    }
+    stack->frame_count = 0;
+    do {
+      unw_word_t ip = 0;
+      if (unw_get_reg(&cursor, UNW_REG_IP, &ip) != 0 || ip == 0) break;
+      stack->frames[stack->frame_count++] = ip;
+    } while (stack->frame_count < kMaxFrames && unw_step(&cursor) > 0);
+  }
+  return found;
+}
+
+}  // namespace racetrap

@@ -1,0 +1,103 @@
+// sync_clocks.h — the happens-before clock of every synchronization object
+// (mutex, condition variable, ...), keyed by its address.
+// acquire: thread clock joins the object's clock; release: the object's clock
+// joins the thread's. Not signal-safe (spins on an entry lock, may allocate);
+// called from the interposers only, from any number of threads at once.
+//
+// Layout (the lock path's cost): an open-addressing table of one
+// cache line per object (key, lock, ObjectClock with 8 epochs in place), found
+// without a lock. A key, once written into an empty entry (CAS), stays there until
+// reset_after_fork; forget() only empties the clock, so a probe never passes the
+// entry of the key it looks for, and an object never has two entries. An object
+// whose probe window is full of other keys lives in a striped map instead (the
+// structure before the table), for good: the window only ever fills up.
+// `who` (ObjectClock): the calling thread's unique id (uid + 1), or kNobody;
+// it enables the exact shortcuts described in object_clock.h.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <unordered_map>
+
+#include "object_clock.h"
+#include "spin_lock.h"
+#include "vector_clock.h"
+
+namespace racetrap {
+
+class SyncClockTable {
+ public:
+  SyncClockTable();
+  ~SyncClockTable();
+  SyncClockTable(const SyncClockTable&) = delete;
+  SyncClockTable& operator=(const SyncClockTable&) = delete;
+
+  // Inline fast path: the object sits in its home entry and `who` released it last
+  // with nothing new since (ObjectClock::covered_for): nothing to join, no lock.
+  void acquire(uintptr_t object, VectorClock& thread_clock, uint32_t who = ObjectClock::kNobody) {
+    if (entries_ != nullptr && who != ObjectClock::kNobody) {
+      const Entry& home = entries_[home_of(object)];
+      if (home.key.load(std::memory_order_acquire) == object && object != 0 && home.clock.covered_for(who)) return;
+    }
+    acquire_slow(object, thread_clock, who);
+  }
+  // Inline fast path: the object sits in its home entry.
+  void release(uintptr_t object, const VectorClock& thread_clock, uint32_t who = ObjectClock::kNobody) {
+    if (entries_ != nullptr && object != 0) {
+      Entry& home = entries_[home_of(object)];
+      if (home.key.load(std::memory_order_acquire) == object) {
+        SpinGuard guard(home.lock);
+        home.clock.release_from(thread_clock, who);
+        if (home.clock.on_heap()) note_on_heap();
+        return;
+      }
+    }
+    release_slow(object, thread_clock, who);
+  }
+  void forget(uintptr_t object);
+  // In a forked child: forgets every clock (they name threads that do not exist there).
+  void reset_after_fork();
+
+  // For tests: objects kept in the overflow map rather than the table.
+  size_t overflow_objects();
+  static constexpr uint32_t kEntries = 1u << 15;  // 2 MiB of address space, touched as used
+  static constexpr uint32_t kWindow = 32;         // entries probed per object
+  // The entry where the probe for `object` starts (public for tests).
+  static uint32_t home_of(uintptr_t object) {
+    return static_cast<uint32_t>((object * 0x9e3779b97f4a7c15ull) >> 49) & (kEntries - 1);
+  }
+
+ private:
+  struct alignas(64) Entry {
+    std::atomic<uintptr_t> key;  // 0: free
+    SpinLock lock;
+    ObjectClock clock;
+  };
+  static_assert(sizeof(Entry) == 64);
+
+  void acquire_slow(uintptr_t object, VectorClock& thread_clock, uint32_t who);
+  void release_slow(uintptr_t object, const VectorClock& thread_clock, uint32_t who);
+  // Some entry's clock moved to the heap: the destructor must look for them.
+  void note_on_heap() {
+    if (!any_on_heap_.load(std::memory_order_relaxed)) any_on_heap_.store(true, std::memory_order_relaxed);
+  }
+
+  enum class Find { kFound, kAbsent, kOverflow };
+  // The entry of `object` (inserted when `insert`), or why there is none.
+  Find find(uintptr_t object, bool insert, Entry** out);
+  void map_entries();
+
+  static constexpr size_t kStripes = 64;
+  struct alignas(64) Stripe {
+    SpinLock lock;
+    std::unordered_map<uintptr_t, ObjectClock> clocks;
+  };
+  Stripe& stripe_of(uintptr_t object) { return stripes_[(object >> 4) * 0x9e3779b97f4a7c15ull >> 58]; }
+
+  Entry* entries_ = nullptr;  // kEntries, mmap'd (nullptr: everything overflows)
+  std::atomic<bool> any_on_heap_{false};
+  Stripe stripes_[kStripes];
+};
+
+}  // namespace racetrap

@@ -1,0 +1,116 @@
+// watch_board.h — the process-wide board of published watches (at most one per
+// debug register). A sampling thread publishes the address it is about to touch;
+// every other thread arms its own debug register i on board slot i.
+// Contract: every member is signal-safe and lock-free. Each slot is a seqlock:
+// a writer claims it by moving its sequence number from even to odd (a writer that
+// finds it odd gives up instead of waiting); readers retry or report "busy".
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "breakpoint_type.h"
+#include "memory_access.h"
+#include "race_record.h"
+#include "random.h"
+#include "vector_clock.h"
+
+namespace racetrap {
+
+constexpr int kMaxWatchSlots = 4;
+
+struct Watch {
+  uint64_t bp_address = 0;  // what the debug register covers: aligned, bp_size 1/2/4/8
+  uint32_t bp_size = 0;
+  BreakpointType bp_type = BreakpointType::kReadWrite;  // RW for a sampled write, W for a read
+  MemoryAccess access;      // the sampled access itself
+  uint32_t owner_uid = 0;
+  uint32_t owner_slot = 0;
+  uint32_t owner_tid = 0;
+  Epoch owner_epoch = 0;    // the owner's own epoch at the sample
+  uint64_t published_ns = 0;  // set by publish()
+  uint32_t expected_arms = 0; // other live threads at the sample (0 = unknown): once
+                              // that many have armed it without a trap, it can retire early
+  uint64_t value = 0;       // up to 8 bytes at bp_address at the sample
+  StackRecord stack;        // the owner's stack at the sample
+  // The locks the owner held at the sample (fixed size: the slot is a seqlock
+  // written from signal handlers). Copied with the stack; after it, so a
+  // header-only read (arming) skips both.
+  HeldLocksRecord locks;
+};
+
+// Debug-register coverage for an access: the smallest naturally aligned 1/2/4/8-byte
+// block that holds its first byte and as much of it as fits. signal-safe.
+void breakpoint_range_for(const MemoryAccess& access, uint64_t* bp_address, uint32_t* bp_size);
+
+class WatchBoard {
+ public:
+  // Not signal-safe; call before threads sample. slots: 1..kMaxWatchSlots.
+  void configure(int slots, uint64_t lifetime_ns);
+  int slots() const { return slots_; }
+
+  // Offers a sample. It takes an empty or expired slot when there is one; else it
+  // replaces a random slot with probability slots/n, n = offers since the board last
+  // had room (reservoir sampling, so late samples keep a fair chance).
+  // Returns the slot used, or -1 (not chosen, or a slot was being written).
+  int publish(const Watch& watch, uint64_t now_ns, Random& random);
+
+  // publish() in two steps, so a sampler can skip the costly part of a sample (its
+  // stack) when the board would not take it: choose_slot() makes the same decision
+  // (room first: empty, expired, or quietly retired; else reservoir) and
+  // write_slot() stores the watch. `quiet` (optional) tells whether the slot chosen
+  // held a watch retired early because nobody else touched its bytes.
+  int choose_slot(uint64_t now_ns, Random& random, bool* quiet = nullptr);
+  bool write_slot(int i, const Watch& watch, uint64_t now_ns) { return try_write(i, &watch, now_ns); }
+
+  // A thread armed slot i for `generation` (arming.cc) / trapped on it: the early
+  // retirement bookkeeping. A watch that every other live thread (expected_arms) has
+  // armed and that then stayed quiet for quiet_ns() is room for a new sample.
+  void note_armed(int i, uint64_t generation, uint64_t now_ns);
+  void note_trap(int i, uint64_t generation);
+  bool quiet(int i, uint64_t now_ns) const;
+  uint64_t quiet_ns() const { return lifetime_ns_ / 4; }
+
+  // Consistent copy of slot i. Returns its generation (0 = empty), or
+  // kBusy when a writer held it through every retry. `with_stack` false skips the
+  // stack and held-lock copies (arming needs only the header).
+  static constexpr uint64_t kBusy = ~0ull;
+  uint64_t read(int i, Watch* out, bool with_stack) const;
+
+  // Just the generation of slot i (0 = empty).
+  uint64_t generation(int i) const { return slots_data_[i].generation.load(std::memory_order_acquire); }
+
+  // Increases whenever any slot changes: a thread compares it with the value it
+  // last synced at to skip work.
+  uint64_t version() const { return version_.load(std::memory_order_acquire); }
+
+  // Empties slot i if it still holds `generation`.
+  void retire(int i, uint64_t generation);
+  // Empties every slot whose watched bytes overlap [address, address + size)
+  // (freed or unmapped memory: an old object and a new one there never race).
+  void retire_range(uint64_t address, uint64_t size);
+  void clear();
+
+  uint64_t offers() const { return offers_.load(std::memory_order_relaxed); }
+
+ private:
+  struct alignas(64) Slot {
+    std::atomic<uint64_t> sequence{0};   // odd while being written
+    std::atomic<uint64_t> generation{0}; // 0 = empty
+    std::atomic<uint32_t> arms{0};       // threads that armed the current watch
+    std::atomic<uint32_t> traps{0};      // traps on it
+    std::atomic<uint64_t> last_armed_ns{0};
+    Watch watch;
+  };
+  bool try_write(int i, const Watch* watch, uint64_t now_ns);  // watch == nullptr empties
+
+  Slot slots_data_[kMaxWatchSlots];
+  int slots_ = kMaxWatchSlots;
+  uint64_t lifetime_ns_ = 20'000'000;
+  std::atomic<uint64_t> version_{1};
+  std::atomic<uint64_t> next_generation_{1};
+  std::atomic<uint64_t> offers_since_room_{0};
+  std::atomic<uint64_t> offers_{0};
+};
+
+}  // namespace racetrap

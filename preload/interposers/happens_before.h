@@ -1,0 +1,130 @@
+// happens_before.h — the release/acquire edges every interposer builds on.
+// Ordinary context only (interposers), with the thread inside a RuntimeScope.
+// The edges themselves are the engine's (happens_before_edges.h).
+// The lock path's cost: the overloads taking a Runtime& let an
+// interposer look up the runtime and the thread once per call.
+#pragma once
+
+#include <cstdint>
+
+#include "arming.h"
+#include "happens_before_edges.h"
+#include "thread_state.h"
+
+namespace racetrap {
+
+// The calling thread's state when racetrap watches it, else nullptr.
+// Calls made from inside racetrap's own code, the allocator (in_runtime > 0) or
+// racetrap's signal handler (libunwind locks) are not the program's
+// synchronization: they get no edges, and the bookkeeping (which allocates and
+// locks) must not re-enter an allocator that holds its own lock, nor run in a
+// signal handler.
+// The two flags are read with separate 4-byte loads: the compiler would otherwise
+// merge them into one 8-byte load, which cannot be forwarded from the 4-byte
+// store of in_runtime that the previous interposer's RuntimeScope just made, and
+// stalls until that store retires (measured: half of an uncontended lock pair).
+inline ThreadState* watched_thread(const Runtime& rt) {
+  ThreadState* t = rt.active ? current_thread() : nullptr;
+  if (t == nullptr || __atomic_load_n(&t->in_runtime, __ATOMIC_RELAXED) != 0) return nullptr;
+  return __atomic_load_n(&t->in_signal_handler, __ATOMIC_RELAXED) == 0 ? t : nullptr;
+}
+inline ThreadState* watched_thread() { return watched_thread(runtime()); }
+
+inline uintptr_t sync_key(const void* object) { return reinterpret_cast<uintptr_t>(object); }
+
+// The thread's id for the sync table's sole-releaser shortcut (object_clock.h):
+// uids are never reused, so uid + 1 names one thread for the whole run.
+inline uint32_t sync_who(const ThreadState* t) { return t->uid + 1; }
+
+// The object's clock joins into the thread's (the edge only; no arming).
+inline void join_from(Runtime& rt, ThreadState* t, const void* object) {
+  acquire_edge(rt.sync_clocks, sync_key(object), t->clock, sync_who(t));
+}
+inline void join_from(ThreadState* t, const void* object) { join_from(runtime(), t, object); }
+
+// The thread's debug registers, brought up to date with the board when it changed
+// (sync_debug_registers returns at once otherwise; this saves the call).
+inline void sync_watches(Runtime& rt, ThreadState* t) {
+  if (rt.board.version() != t->board_version_seen) sync_debug_registers(*t);
+}
+
+// From here until the interposer returns, no further acquire happens: the program's
+// next access follows at once, so a tick now may sample it (deferred_sample.h).
+// Before this point a deferred sample could name an access that will be ordered
+// after another thread's (a lock that is still to be acquired).
+inline void mark_deferrable(ThreadState* t) {
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  t->deferrable = 1;
+}
+
+// Everything released into `object` so far happens-before what the thread does
+// next; then the thread's debug registers are brought up to date.
+inline void acquire(Runtime& rt, ThreadState* t, const void* object) {
+  join_from(rt, t, object);
+  sync_watches(rt, t);
+  mark_deferrable(t);
+}
+inline void acquire(ThreadState* t, const void* object) { acquire(runtime(), t, object); }
+
+// What the thread did so far happens-before whoever acquires `object` later.
+inline void release(Runtime& rt, ThreadState* t, const void* object) {
+  release_edge(rt.sync_clocks, sync_key(object), t->clock, t->slot, sync_who(t));
+}
+inline void release(ThreadState* t, const void* object) { release(runtime(), t, object); }
+
+// Both directions at once (a rendezvous: barriers, futex waits and wakes): the
+// thread takes what `object` holds, then leaves everything it knows there.
+inline void acquire_release(ThreadState* t, const void* object) {
+  join_from(t, object);
+  release(t, object);
+  sync_debug_registers(*t);
+}
+
+// Reader-writer model (pthread rwlocks, AnnotateRWLock*): a writer's unlock
+// releases into the lock's write clock, a reader's unlock into its read clock
+// (keyed one byte further on). A reader acquires the write clock only, so two
+// readers stay unordered; a writer acquires both.
+inline const void* rwlock_read_key(const void* lock) { return static_cast<const char*>(lock) + 1; }
+inline void rwlock_acquire(ThreadState* t, const void* lock, bool writer) {
+  if (writer) join_from(t, rwlock_read_key(lock));
+  acquire(t, lock);
+}
+inline void rwlock_release(ThreadState* t, const void* lock, bool writer) {
+  release(t, writer ? lock : rwlock_read_key(lock));
+}
+inline void rwlock_forget(const void* lock) {
+  runtime().sync_clocks.forget(sync_key(lock));
+  runtime().sync_clocks.forget(sync_key(rwlock_read_key(lock)));
+}
+
+// The shapes every interposer takes. `real` runs inside a RuntimeScope (libc's
+// own accesses to the object are never sampled or trapped on); when racetrap does
+// not watch the thread, it is just called.
+
+// A call that acquires `object` when it succeeded (`ok(rc)`): lock, wait, post-wait.
+template <typename Ok, typename Fn, typename... Args>
+auto acquire_call(Ok ok, const void* object, Fn real, Args... args) {
+  Runtime& rt = runtime();
+  ThreadState* t = watched_thread(rt);
+  if (t == nullptr) return real(args...);
+  RuntimeScope scope(t);
+  auto rc = real(args...);
+  if (ok(rc)) acquire(rt, t, object);
+  return rc;
+}
+
+// A call that releases `object` before it runs: unlock, post, signal.
+template <typename Fn, typename... Args>
+auto release_call(const void* object, Fn real, Args... args) {
+  Runtime& rt = runtime();
+  ThreadState* t = watched_thread(rt);
+  if (t == nullptr) return real(args...);
+  RuntimeScope scope(t);
+  release(rt, t, object);
+  mark_deferrable(t);
+  return real(args...);
+}
+
+inline bool returned_zero(int rc) { return rc == 0; }
+
+}  // namespace racetrap

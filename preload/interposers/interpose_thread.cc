@@ -1,0 +1,189 @@
+// interpose_thread.cc — pthread_create/join/detach: each new thread gets its
+// state before it runs (creation is a release by the parent, the child's start an
+// acquire), and a join acquires the finished thread's clock.
+#include "interpose_thread.h"
+
+#include <pthread.h>
+
+#include <new>
+#include <unordered_map>
+
+#include "arming.h"
+#include "happens_before.h"
+#include "happens_before_edges.h"
+#include "lock_misuse.h"
+#include "lock_tracking.h"
+#include "real_function.h"
+#include "spin_lock.h"
+#include "stack_capture.h"
+#include "sigtrap_mask.h"
+#include "thread_state.h"
+
+namespace racetrap {
+namespace {
+
+constexpr int kExited = 1, kDetached = 2;
+
+struct StartArgs {
+  void* (*fn)(void*);
+  void* arg;
+  ThreadState* state;
+};
+
+// Joinable threads by handle, until joined.
+SpinLock handles_lock;
+std::unordered_map<pthread_t, ThreadState*>& handles() {
+  static auto* map = new std::unordered_map<pthread_t, ThreadState*>;
+  return *map;
+}
+
+ThreadState* take_handle(pthread_t th) {
+  SpinGuard guard(handles_lock);
+  auto it = handles().find(th);
+  if (it == handles().end()) return nullptr;
+  ThreadState* t = it->second;
+  handles().erase(it);
+  return t;
+}
+
+// Whoever comes second of "thread exited" and "thread detached" frees the state.
+void mark(ThreadState* t, int bit) {
+  int before = t->lifecycle.fetch_or(bit, std::memory_order_acq_rel);
+  if ((before | bit) == (kExited | kDetached) && before != (kExited | kDetached)) destroy_thread_state(t);
+}
+
+void thread_exiting(void* p) {
+  auto* t = static_cast<ThreadState*>(p);
+  retire_watches_on_thread_memory(t);
+  detach_thread_state(t);
+  mark(t, kExited);
+}
+
+pthread_key_t exit_key() {
+  static pthread_key_t key = [] {
+    pthread_key_t k;
+    pthread_key_create(&k, thread_exiting);
+    return k;
+  }();
+  return key;
+}
+
+void* thread_start(void* p) {
+  StartArgs args = *static_cast<StartArgs*>(p);
+  delete static_cast<StartArgs*>(p);
+  adopt_sigtrap_mask();  // the creator's view of SIGTRAP, inherited for real (see pthread_create)
+  attach_thread_state(args.state);
+  pthread_setspecific(exit_key(), args.state);
+  void* result = args.fn(args.arg);
+  // The start routine returned: mutexes still held are reported at their
+  // acquisition (pthread_exit is checked in its interposer, with its call site).
+  if (ThreadState* t = watched_thread()) {
+    RuntimeScope scope;
+    if (t->held_locks.count() != 0 && lock_tracking_on(nullptr)) check_locks_at_thread_exit(t, 0);
+  }
+  return result;
+}
+
+template <typename JoinFn, typename... Rest>
+int join_and_acquire(JoinFn real, pthread_t th, Rest... rest) {
+  ThreadState* self = runtime_active() ? current_thread() : nullptr;
+  if (self == nullptr) return real(th, rest...);
+  int rc;
+  {
+    RuntimeScope scope;
+    rc = real(th, rest...);
+  }
+  if (rc != 0) return rc;
+  RuntimeScope scope;
+  if (ThreadState* child = take_handle(th)) {
+    join_edge(self->clock, child->clock);
+    mark(child, kDetached);  // joined: nobody else will look at it
+    sync_debug_registers(*self);
+  }
+  return rc;
+}
+
+}  // namespace
+
+void forget_other_threads_after_fork() {
+  handles_lock.reset();
+  // Another thread may have been inside the map when fork() copied it: start a
+  // new one and leave the old memory alone (their states are leaked, as are the
+  // threads themselves in the child).
+  new (&handles()) std::unordered_map<pthread_t, ThreadState*>();
+}
+
+RACETRAP_INTERPOSE void pthread_exit(void* value) {
+  static auto real = next_function<void (*)(void*)>("pthread_exit");
+  void* ret = __builtin_return_address(0);
+  if (ThreadState* t = watched_thread()) {
+    RuntimeScope scope;
+    if (t->held_locks.count() != 0 && lock_tracking_on(ret)) check_locks_at_thread_exit(t, reinterpret_cast<uint64_t>(ret));
+  }
+  real(value);
+  __builtin_unreachable();
+}
+
+RACETRAP_INTERPOSE int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*fn)(void*), void* arg) {
+  static auto real = next_function<int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*)>("pthread_create");
+  Runtime& rt = runtime();
+  if (!rt.active) return real(thread, attr, fn, arg);
+  RuntimeScope scope;
+  ThreadState* child = create_thread_state(scope.thread());
+  if (child == nullptr) {  // out of slots: run it unwatched
+    RealSigtrapBlock inherit_view;
+    return real(thread, attr, fn, arg);
+  }
+  capture_current_stack(1, &child->record.creation);
+  rt.thread_records[child->slot] = child->record;
+  rt.thread_record_logged[child->slot].store(0, std::memory_order_release);
+  int detach_state = PTHREAD_CREATE_JOINABLE;
+  if (attr != nullptr) pthread_attr_getdetachstate(attr, &detach_state);
+  if (detach_state == PTHREAD_CREATE_DETACHED) child->lifecycle.store(kDetached);
+  exit_key();
+  auto* args = new StartArgs{fn, arg, child};
+  int rc;
+  {
+    // The new thread inherits the program's view of SIGTRAP through the kernel
+    // mask (thread_start adopts it; an unwatched thread keeps it blocked for real).
+    RealSigtrapBlock inherit_view;
+    rc = real(thread, attr, thread_start, args);
+  }
+  if (rc != 0) {
+    delete args;
+    destroy_thread_state(child);
+    return rc;
+  }
+  if (detach_state != PTHREAD_CREATE_DETACHED) {
+    SpinGuard guard(handles_lock);
+    handles()[*thread] = child;
+  }
+  return rc;
+}
+
+RACETRAP_INTERPOSE int pthread_join(pthread_t th, void** result) {
+  static auto real = next_function<int (*)(pthread_t, void**)>("pthread_join");
+  return join_and_acquire(real, th, result);
+}
+
+RACETRAP_INTERPOSE int pthread_tryjoin_np(pthread_t th, void** result) {
+  static auto real = next_function<int (*)(pthread_t, void**)>("pthread_tryjoin_np");
+  return join_and_acquire(real, th, result);
+}
+
+RACETRAP_INTERPOSE int pthread_timedjoin_np(pthread_t th, void** result, const struct timespec* abstime) {
+  static auto real = next_function<int (*)(pthread_t, void**, const struct timespec*)>("pthread_timedjoin_np");
+  return join_and_acquire(real, th, result, abstime);
+}
+
+RACETRAP_INTERPOSE int pthread_detach(pthread_t th) {
+  static auto real = next_function<int (*)(pthread_t)>("pthread_detach");
+  if (!runtime_active()) return real(th);
+  RuntimeScope scope;
+  ThreadState* child = take_handle(th);
+  int rc = real(th);
+  if (child != nullptr) mark(child, kDetached);
+  return rc;
+}
+
+}  // namespace racetrap

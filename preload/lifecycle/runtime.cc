@@ -1,0 +1,204 @@
+// runtime.cc — start-up (library constructor), fork handling, shutdown.
+#include "runtime.h"
+
+#include <link.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <new>
+#include <string>
+
+#include "exit_report.h"
+#include "interpose_thread.h"
+#include "lock_tracking.h"
+#include "perf_support.h"
+#include "interpose_signal.h"
+#include "signal_handler.h"
+#include "sigtrap_mask.h"
+#include "stack_capture.h"
+#include "thread_state.h"
+#include "writer_search.h"
+
+namespace racetrap {
+namespace {
+
+// Never destroyed: threads still running during exit keep using it. Zero bytes
+// (active == false) until the constructor below builds it.
+alignas(Runtime) unsigned char runtime_storage[sizeof(Runtime)];
+// Runtime::thread_records / thread_record_logged: constant-initialized (all zero,
+// in .bss), so no start-up code touches their pages.
+constinit ThreadRecord thread_record_storage[kMaxThreadSlots] = {};
+constinit std::atomic<uint32_t> thread_record_logged_storage[kMaxThreadSlots] = {};
+
+void set_log_prefix(Runtime& rt) {
+  const std::string& path = rt.flags.log_path;
+  std::string full = path;
+  if (path != "stderr" && path[0] != '/') {
+    char cwd[4096];
+    if (getcwd(cwd, sizeof cwd) != nullptr) full = std::string(cwd) + "/" + path;
+  }
+  std::snprintf(rt.log_prefix, sizeof rt.log_prefix, "%s", full.c_str());
+}
+
+// The writable segments of libc and the dynamic loader hold their own state
+// (stdio buffers, malloc arenas, locks), synchronized in ways racetrap cannot see.
+void find_libc_data(Runtime& rt) {
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* data) {
+        auto* r = static_cast<Runtime*>(data);
+        const char* name = info->dlpi_name ? info->dlpi_name : "";
+        const char* base = std::strrchr(name, '/');
+        base = base ? base + 1 : name;
+        if (std::strncmp(base, "libc.so", 7) != 0 && std::strncmp(base, "ld-linux", 8) != 0) return 0;
+        for (int i = 0; i < info->dlpi_phnum && r->libc_data_count < 4; ++i) {
+          const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+          if (ph.p_type != PT_LOAD || (ph.p_flags & PF_W) == 0) continue;
+          uint64_t begin = info->dlpi_addr + ph.p_vaddr;
+          r->libc_data[r->libc_data_count++] = {begin, begin + ph.p_memsz};
+        }
+        return 0;
+      },
+      &rt);
+}
+
+// In the child of fork() (also daemon(), and anything else that runs the atfork
+// handlers): only the forking thread exists. It keeps being watched with fresh
+// state; every structure another thread could have been changing at the moment
+// of the fork is rebuilt rather than trusted (no lock held by a vanished thread
+// can block the child), and the parent's raw stream is left to the parent.
+void after_fork_in_child() {
+  Runtime& rt = runtime();
+  if (!rt.active) return;
+  rt.pid = static_cast<uint32_t>(getpid());
+  // The inherited descriptors name the parent's threads' events (and the
+  // parent's raw stream): close them all; this thread opens its own below.
+  owned_fds::close_all();
+  make_raw_path(rt);
+  rt.raw_log.reset_after_fork(rt.raw_path, rt.pid);
+  rt.board.clear();
+  rt.sync_clocks.reset_after_fork();
+  lock_tracking_after_fork_child();
+  writer_search_after_fork();
+  forget_other_threads_after_fork();
+  for (uint32_t i = 0; i < kMaxThreadSlots; ++i) rt.thread_record_logged[i].store(0, std::memory_order_relaxed);
+  ThreadState* t = current_thread();
+  if (t == nullptr) return;
+  const Epoch own = t->clock.get(t->slot);
+  t->clock.clear();
+  t->clock.set(t->slot, own);
+  rt.registry.reset_after_fork(t->slot, own);
+  detach_thread_state(t);
+  t->board_version_seen = 0;
+  std::memset(t->done_generation, 0, sizeof t->done_generation);
+  attach_thread_state(t);
+}
+
+__attribute__((constructor(101))) void racetrap_start() {
+  Runtime& rt = *new (runtime_storage) Runtime;
+  rt.thread_records = thread_record_storage;
+  rt.thread_record_logged = thread_record_logged_storage;
+  rt.flags = parse_flags([](const char* name) { return std::getenv(name); },
+                         [](const std::string& line) { write_stderr_line(line.c_str()); });
+  if (!rt.flags.enable) return;
+  PerfSupport support = probe_perf_support();
+  if (!support.problem.empty()) {
+    std::string line = "racetrap: " + support.problem + "; the program runs unwatched (`racetrap check` says more)";
+    write_stderr_line(line.c_str());
+    return;
+  }
+  // The mode is fixed before any thread samples.
+  const BreakpointSelfTest self_test = BreakpointSelfTest::fires;  // stand-in for breakpoint_self_test_result()
+  rt.mode = choose_detection_mode(rt.flags.mode, self_test);
+  BreakpointSlot::set_use_modify(support.modify_attributes);
+  // The probe opened a breakpoint: threads open theirs at their first arm, so
+  // short-lived threads that never arm one do not pay for four events.
+  BreakpointSlot::set_open_lazily(true);
+  rt.pid = static_cast<uint32_t>(getpid());
+  set_log_prefix(rt);
+  make_raw_path(rt);
+  rt.raw_log.configure(rt.raw_path, rt.pid);
+  rt.sample_period_ns = static_cast<uint64_t>(rt.flags.sample_us) * 1000;
+  rt.board.configure(static_cast<int>(rt.flags.watchpoints),
+                     rt.sample_period_ns * static_cast<uint64_t>(rt.flags.watch_lifetime));
+  find_libc_data(rt);
+  relocate_library_pipes(true);  // libunwind's validation pipe goes out of the program's way
+  init_stack_capture();
+  relocate_library_pipes(false);
+  init_sigtrap_mask();
+  adopt_sigtrap_mask();  // SIGTRAP blocked across exec: the program's view, not the kernel's
+  install_trap_handler();
+  pthread_atfork(nullptr, nullptr, after_fork_in_child);
+  rt.active = true;
+  ThreadState* main_thread = create_thread_state(nullptr);
+  if (main_thread == nullptr) {
+    rt.active = false;
+    return;
+  }
+  attach_thread_state(main_thread);
+  if (!main_thread->watching) {
+    rt.active = false;
+    write_stderr_line("racetrap: cannot open perf events for the main thread; the program runs unwatched");
+    return;
+  }
+  if (rt.flags.verbosity >= 1) {
+    char line[512];
+    const std::string mode = describe_detection_mode(rt.flags.mode, self_test);
+    if (rt.mode == DetectionMode::kValueChange) {
+      std::snprintf(line, sizeof line,
+                    "racetrap: watching pid %u: a sample every %lld us of CPU time, mode %s, stalls of up to %lld us",
+                    rt.pid, static_cast<long long>(rt.flags.sample_us), mode.c_str(),
+                    static_cast<long long>(rt.flags.stall_us));
+    } else {
+      std::snprintf(line, sizeof line,
+                    "racetrap: watching pid %u: a sample every %lld us of CPU time, mode %s, %d watchpoints%s", rt.pid,
+                    static_cast<long long>(rt.flags.sample_us), mode.c_str(), rt.board.slots(),
+                    support.modify_attributes ? "" : " (re-arming by reopening: no MODIFY_ATTRIBUTES)");
+    }
+    write_stderr_line(line);
+  }
+}
+
+// At exit (the last thread's return from main, exit(), or exit() called while
+// other threads still run). Threads that still run keep sampling, but the raw
+// stream is sealed first, so the report rendered here is not appended to under it.
+__attribute__((destructor(101))) void racetrap_stop() {
+  Runtime& rt = runtime();
+  if (!rt.active || !in_own_process()) return;
+  ThreadState* t = current_thread();
+  if (t != nullptr) detach_thread_state(t);
+  rt.raw_log.seal();
+  finish_report(rt);
+}
+
+}  // namespace
+
+Runtime& runtime() { return *reinterpret_cast<Runtime*>(runtime_storage); }
+
+bool in_own_process() {
+  return static_cast<uint32_t>(syscall(SYS_getpid)) == runtime().pid;
+}
+
+uint64_t monotonic_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+void write_stderr_line(const char* text) {
+  size_t len = std::strlen(text);
+  char nl = '\n';
+  (void)!write(2, text, len);
+  (void)!write(2, &nl, 1);
+}
+
+void make_raw_path(Runtime& rt) {
+  std::snprintf(rt.raw_path, sizeof rt.raw_path, "%s.%u.raw",
+                std::strcmp(rt.log_prefix, "stderr") == 0 ? "racetrap" : rt.log_prefix, rt.pid);
+}
+
+}  // namespace racetrap

@@ -1,0 +1,70 @@
+// runtime.h — the process-wide state of the preloaded detector.
+// One Runtime exists per process; it is set up by the library constructor and
+// re-made in a forked child. Fields read from signal handlers are plain data or
+// lock-free (the board, the raw log writer, the flags after start-up).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "detection_mode.h"
+#include "flags.h"
+#include "memory_access.h"
+#include "race_record.h"
+#include "raw_log_writer.h"
+#include "run_stats.h"
+#include "sync_clocks.h"
+#include "thread_registry.h"
+#include "watch_board.h"
+
+namespace racetrap {
+
+struct Runtime {
+  Flags flags;
+  // How races are found (detection_mode.h), fixed at start-up.
+  DetectionMode mode = DetectionMode::kWatchpoints;
+  bool active = false;  // perf works and RACETRAP_ENABLE: threads sample and watch
+  WatchBoard board;
+  ThreadRegistry registry;
+  SyncClockTable sync_clocks;
+  RawLogWriter raw_log;
+  RunStats stats;
+  uint64_t sample_period_ns = 0;
+  char log_prefix[4096] = {};   // absolute RACETRAP_LOG_PATH, or "stderr"
+  char raw_path[4160] = {};     // <log_prefix>.<pid>.raw
+  // Who each live thread slot belongs to, for the thread blocks of reports; a
+  // record is appended to the raw log the first time a race involves it. Both point
+  // at kMaxThreadSlots-long static arrays (runtime.cc) that are never zeroed at
+  // start-up: 1.2 MiB of untouched zero pages cost no memory until threads use them.
+  ThreadRecord* thread_records = nullptr;
+  std::atomic<uint32_t>* thread_record_logged = nullptr;  // uid + 1 once logged
+  std::atomic<uint32_t> thread_slots_used{0};  // 1 + the highest slot ever leased
+  AddressRange libc_data[4];    // writable segments of libc and ld.so: their own state
+  int libc_data_count = 0;
+  uint32_t pid = 0;
+};
+
+Runtime& runtime();
+
+// True while the detector watches this process.
+inline bool runtime_active() { return runtime().active; }
+
+// False in a vfork() child (or a raw clone() without the atfork handlers), which
+// shares this process's memory but is another process: it must not touch the
+// runtime (no report, no raw stream). signal-safe (one getpid syscall).
+bool in_own_process();
+
+// interpose_fd.cc: while on, pipes opened (by libunwind at start-up) are moved
+// to the top of the descriptor range and protected from close/close_range.
+void relocate_library_pipes(bool on);
+
+// Nanoseconds of CLOCK_MONOTONIC (signal-safe, vDSO).
+uint64_t monotonic_ns();
+
+// Prints one line to stderr with write(2) (signal-safe).
+void write_stderr_line(const char* text);
+
+// Builds raw_path for the current pid (ordinary context).
+void make_raw_path(Runtime& rt);
+
+}  // namespace racetrap

@@ -1,0 +1,218 @@
+// thread_state.cc — per-thread state: creation, binding to the thread, teardown.
+#include "thread_state.h"
+
+#include <dlfcn.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <initializer_list>
+#include <new>
+
+#include "happens_before_edges.h"
+#include "stack_capture.h"
+#include "thread_record_log.h"
+
+namespace racetrap {
+namespace {
+
+__attribute__((tls_model("initial-exec"))) thread_local ThreadState* tls_current = nullptr;
+
+struct StaticTlsInfo {
+  size_t size = 0;   // glibc's static TLS area, thread descriptor included (0: unknown)
+  size_t align = 0;
+};
+
+StaticTlsInfo static_tls_info() {
+  static StaticTlsInfo info = [] {
+    using Fn = void (*)(size_t*, size_t*);
+    auto fn = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info"));
+    StaticTlsInfo i;
+    if (fn) fn(&i.size, &i.align);
+    return i;
+  }();
+  return info;
+}
+
+// glibc's size of the static TLS area (what sits below the thread pointer).
+size_t static_tls_size() {
+  size_t s = static_tls_info().size;
+  return s ? s : size_t{4096};
+}
+
+// sizeof(struct pthread), which glibc exports for libthread_db; 0 when unknown.
+size_t thread_descriptor_size() {
+  static size_t size = [] {
+    auto* p = static_cast<const uint32_t*>(dlsym(RTLD_DEFAULT, "_thread_db_sizeof_pthread"));
+    return p != nullptr ? size_t{*p} : size_t{0};
+  }();
+  return size;
+}
+
+// The exact static TLS block of the thread whose thread pointer is `tp`, for
+// reports: glibc (x86-64, TCB at TP) puts the descriptor at tp and the TLS right
+// below it, and starts the stack right below the TLS, so the sampler's generous
+// t->tls would call the top of the stack TLS. [0, 0) when glibc does not say.
+AddressRange exact_tls_range(uint64_t tp) {
+  StaticTlsInfo info = static_tls_info();
+  size_t descriptor = thread_descriptor_size();
+  if (info.size == 0 || descriptor == 0) return {};
+  size_t align = info.align != 0 ? info.align : 1;
+  size_t rounded = (info.size + align - 1) / align * align;
+  if (rounded <= descriptor) return {};
+  return AddressRange{tp + descriptor - rounded, tp + descriptor};
+}
+
+// The thread's memory ranges into its record and into the runtime's copy (which
+// the creator wrote before the thread ran; the main thread's is still empty).
+void record_ranges_for_reports(ThreadState* t) {
+  AddressRange tls = exact_tls_range(static_cast<uint64_t>(pthread_self()));
+  ThreadRecord& r = t->record;
+  r.stack_begin = t->stack.begin;
+  r.stack_end = t->stack.end;
+  r.tls_begin = tls.begin;
+  r.tls_end = tls.end;
+  if (t->slot >= kMaxThreadSlots) return;
+  ThreadRecord& shared = runtime().thread_records[t->slot];
+  if (shared.uid != t->uid) return;
+  shared.os_tid = r.os_tid;
+  shared.stack_begin = r.stack_begin;
+  shared.stack_end = r.stack_end;
+  shared.tls_begin = r.tls_begin;
+  shared.tls_end = r.tls_end;
+}
+
+void record_address_ranges(ThreadState* t) {
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void* addr = nullptr;
+    size_t size = 0;
+    if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+      t->stack.begin = reinterpret_cast<uint64_t>(addr);
+      t->stack.end = t->stack.begin + size;
+    }
+    pthread_attr_destroy(&attr);
+  }
+  uint64_t tp = static_cast<uint64_t>(pthread_self());  // the thread pointer (fs base)
+  t->tls.begin = tp - static_tls_size();
+  t->tls.end = tp + 2048;  // the TCB (struct pthread head) follows the thread pointer
+}
+
+// Threads whose stack is smaller than this get a racetrap sigaltstack (when the
+// program installed none) so the SIGTRAP handler never runs them out of stack.
+constexpr size_t kSmallStack = 256 * 1024;
+constexpr size_t kAltStackSize = 64 * 1024;
+constexpr size_t kGuard = 4096;
+
+void install_own_altstack(ThreadState* t) {
+  if (t->stack.end - t->stack.begin >= kSmallStack) return;
+  stack_t current;
+  if (sigaltstack(nullptr, &current) != 0 || (current.ss_flags & SS_DISABLE) == 0) return;  // the program's
+  void* mem = mmap(nullptr, kAltStackSize + kGuard, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+  if (mem == MAP_FAILED) return;
+  mprotect(mem, kGuard, PROT_NONE);  // overflow faults instead of corrupting
+  stack_t ss;
+  ss.ss_sp = static_cast<char*>(mem) + kGuard;
+  ss.ss_size = kAltStackSize;
+  ss.ss_flags = 0;
+  if (sigaltstack(&ss, nullptr) != 0) {
+    munmap(mem, kAltStackSize + kGuard);
+    return;
+  }
+  t->own_altstack = mem;
+  t->own_altstack_size = kAltStackSize + kGuard;
+}
+
+void remove_own_altstack(ThreadState* t) {
+  if (t->own_altstack == nullptr) return;
+  stack_t current;
+  if (sigaltstack(nullptr, &current) == 0 && current.ss_sp == static_cast<char*>(t->own_altstack) + kGuard) {
+    if (current.ss_flags & SS_ONSTACK) return;  // cannot happen outside a handler: keep it rather than crash
+    stack_t off;
+    off.ss_sp = nullptr;
+    off.ss_size = 0;
+    off.ss_flags = SS_DISABLE;
+    sigaltstack(&off, nullptr);
+  }
+  munmap(t->own_altstack, t->own_altstack_size);
+  t->own_altstack = nullptr;
+  t->own_altstack_size = 0;
+}
+
+}  // namespace
+
+ThreadState* current_thread() { return tls_current; }
+
+ThreadState* create_thread_state(ThreadState* parent) {
+  Runtime& rt = runtime();
+  ThreadSlotLease lease = rt.registry.lease();
+  if (!lease.ok) return nullptr;
+  note_thread_slot_used(rt, lease.slot);
+  auto* t = new (std::nothrow) ThreadState;
+  if (t == nullptr) {
+    rt.registry.release(lease.slot, lease.first_epoch);
+    return nullptr;
+  }
+  t->uid = lease.uid;
+  t->slot = lease.slot;
+  t->clock.reserve(kMaxThreadSlots);
+  // What the parent does next is not before the child.
+  create_edge(t->clock, t->slot, lease.first_epoch, parent != nullptr ? &parent->clock : nullptr,
+              parent != nullptr ? parent->slot : 0);
+  uint64_t seed = rt.flags.seed != 0 ? static_cast<uint64_t>(rt.flags.seed) : monotonic_ns();
+  t->random = Random(seed * 0x9e3779b97f4a7c15ull + t->uid + 1);
+  t->record = ThreadRecord{};  // zeroed: the name and creation stack are read from the raw stream
+  t->record.uid = t->uid;
+  t->record.parent_uid = parent != nullptr ? parent->uid : t->uid;
+  return t;
+}
+
+void attach_thread_state(ThreadState* t) {
+  Runtime& rt = runtime();
+  t->os_tid = static_cast<uint32_t>(syscall(SYS_gettid));
+  t->record.os_tid = t->os_tid;
+  t->handle = pthread_self();
+  record_address_ranges(t);
+  record_ranges_for_reports(t);
+  tls_current = t;
+  if (!rt.active) return;
+  install_own_altstack(t);
+  RuntimeScope scope;
+  bool ok = true;
+  for (int i = 0; i < rt.board.slots() && ok; ++i) ok = t->breakpoints[i].open(static_cast<unsigned>(i));
+  if (ok) ok = t->sample_clock.open(static_cast<uint64_t>(rt.flags.sample_us));
+  if (!ok) {
+    for (auto& bp : t->breakpoints) bp.close();
+    t->sample_clock.close();
+    return;  // this thread runs unwatched; others still do
+  }
+  t->watching = true;
+}
+
+void detach_thread_state(ThreadState* t) {
+  enter_runtime(t);
+  t->sample_clock.close();
+  for (auto& bp : t->breakpoints) bp.close();
+  t->watching = false;
+  tls_current = nullptr;
+  remove_own_altstack(t);
+  leave_runtime(t);
+}
+
+void retire_watches_on_thread_memory(const ThreadState* t) {
+  Runtime& rt = runtime();
+  if (!rt.active) return;
+  // t->stack covers glibc's TLS and descriptor too; t->tls matters for a stack the
+  // program supplied (pthread_attr_setstack) and costs nothing when it is inside.
+  for (const AddressRange& r : {t->stack, t->tls})
+    if (r.end > r.begin) rt.board.retire_range(r.begin, r.end - r.begin);
+}
+
+void destroy_thread_state(ThreadState* t) {
+  runtime().registry.release(t->slot, t->clock.get(t->slot));
+  delete t;
+}
+
+}  // namespace racetrap

@@ -1,0 +1,155 @@
+// thread_state.h — what racetrap keeps for each thread of the program.
+// A ThreadState is allocated before its thread runs (by the creator, or by the
+// constructor for the main thread), so signal handlers only ever use memory that
+// already exists. Handlers reach it through a static-TLS pointer.
+#pragma once
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "held_locks.h"
+#include "perf_events.h"
+#include "race_record.h"
+#include "random.h"
+#include "report_policy.h"
+#include "runtime.h"
+#include "vector_clock.h"
+#include "watch_board.h"
+
+namespace racetrap {
+
+struct ThreadState {
+  uint32_t uid = 0;
+  uint32_t slot = 0;
+  uint32_t os_tid = 0;
+  VectorClock clock;  // reserved to kMaxThreadSlots: never reallocated
+
+  BreakpointSlot breakpoints[kMaxWatchSlots];
+  SampleClock sample_clock;
+  bool watching = false;  // perf events are open for this thread
+
+  uint64_t board_version_seen = 0;
+  uint64_t done_generation[kMaxWatchSlots] = {};  // one-shot: watches already trapped on
+
+  AddressRange stack;  // this thread's stack (and, for glibc, its static TLS above it)
+  AddressRange tls;    // static TLS block below the thread pointer
+  // A sigaltstack racetrap installed because the thread's own stack is too small
+  // for the SIGTRAP handler and the program had none (freed at thread exit).
+  void* own_altstack = nullptr;
+  size_t own_altstack_size = 0;
+  int in_runtime = 0;  // > 0 inside racetrap's own code: samples and traps are ignored (see enter_runtime)
+  int in_signal_handler = 0;  // 1 while racetrap's SIGTRAP handler runs on this thread
+  int deferrable = 0;  // inside an interposer with no acquire left: see mark_deferrable
+
+  // Dynamic annotations (annotations.cc): > 0 between AnnotateIgnoreReadsBegin/End
+  // (resp. Writes) in this thread: its reads (writes) are neither sampled nor
+  // reported when they trap. Written by the thread itself, read by its own signal
+  // handlers only (plain ints + signal fences).
+  int ignore_reads = 0;
+  int ignore_writes = 0;
+
+  // Lock-order graph and pthread-misuse checks (preload/interposers/lock_tracking.cc): the
+  // mutexes and rwlocks this thread holds, as far as the interposers saw them.
+  // Read and written by the thread itself only, in ordinary context.
+  HeldLocks held_locks;
+
+  // Value-change mode, writer search (writer_search.h): while step_budget > 0
+  // (or a claimed write awaits its step, step_confirm) this thread single-steps
+  // itself for search `step_generation`. Its own signal handlers only.
+  uint32_t step_budget = 0;
+  uint32_t step_confirm = 0;
+  uint64_t step_generation = 0;
+
+  Random random;
+  ThreadRecord record;  // uid, creator and creation stack, for reports
+
+  // Lifetime: the creator allocates; the state is freed by whoever comes last of
+  // the thread's exit and its join (or detach).
+  pthread_t handle{};
+  std::atomic<int> lifecycle{0};  // bit 0: exited, bit 1: detached, bit 2: joined
+
+  // Handler scratch (one handler at a time per thread: SIGTRAP is blocked inside it).
+  Watch scratch_watch;
+  Watch deferred_watch;  // a tick inside racetrap's code must not touch scratch_watch (deferred_sample.h)
+  RaceRecord scratch_race;
+  uint8_t code[96];  // code bytes around the interrupted pc
+};
+
+// The calling thread's state, or nullptr (signal-safe).
+ThreadState* current_thread();
+
+// Ordinary context. A state for a new thread created by `parent` (nullptr for the
+// main thread): leases a slot and sets up the clock. nullptr when no slot is left.
+ThreadState* create_thread_state(ThreadState* parent);
+// In the new thread itself, before the program's code: binds the state to the
+// thread, opens its perf events, records its stack range.
+void attach_thread_state(ThreadState* t);
+// At thread exit: stops watching, unbinds the state. The state stays for join.
+void detach_thread_state(ThreadState* t);
+// At thread exit, before its stack can be reused (glibc caches stacks for the
+// next thread): retires every watch on the board on the thread's stack or TLS,
+// so an old sample there never pairs with the next owner's accesses.
+void retire_watches_on_thread_memory(const ThreadState* t);
+// Gives the slot back and frees the state.
+void destroy_thread_state(ThreadState* t);
+
+// Marks `t` (the calling thread) as inside racetrap's own code. Only the thread
+// itself and its own signal handlers read in_runtime, so signal fences suffice.
+inline void enter_runtime(ThreadState* t) {
+  t->in_runtime = t->in_runtime + 1;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+}
+inline void leave_runtime(ThreadState* t) {
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  t->in_runtime = t->in_runtime - 1;
+}
+
+// What the "don't report this" rules (report_policy.h) need to know about thread
+// `t` at a sample or a trap. signal-safe.
+inline AccessContext access_context(const ThreadState& t, const Runtime& rt,
+                                    bool (*declared_benign)(uint64_t, uint32_t)) {
+  AccessContext c;
+  c.stack = t.stack;
+  c.tls = t.tls;
+  c.runtime_data = rt.libc_data;
+  c.runtime_data_count = rt.libc_data_count;
+  c.ignore_reads = t.ignore_reads;
+  c.ignore_writes = t.ignore_writes;
+  c.report_atomics = rt.flags.report_atomics;
+  c.declared_benign = declared_benign;
+  return c;
+}
+
+// RAII: marks the calling thread as inside racetrap's own code, the one guard
+// for interposers and signal handlers alike. signal-safe.
+class RuntimeScope {
+ public:
+  RuntimeScope() : RuntimeScope(current_thread()) {}
+  // `t`: the calling thread's state (current_thread()), already looked up.
+  explicit RuntimeScope(ThreadState* t) : t_(t) {
+    if (t_) {
+      if (t_->in_runtime == 0) {
+        // A stale deferrable from the previous interposer call must be cleared
+        // before in_runtime says "inside": a tick in between would otherwise defer
+        // a sample across an acquire that is still to come (happens_before.h).
+        t_->deferrable = 0;
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+      }
+      enter_runtime(t_);
+    }
+  }
+  explicit RuntimeScope(ThreadState& t) : RuntimeScope(&t) {}
+  ~RuntimeScope() {
+    if (t_) leave_runtime(t_);
+  }
+  ThreadState* thread() const { return t_; }
+  RuntimeScope(const RuntimeScope&) = delete;
+  RuntimeScope& operator=(const RuntimeScope&) = delete;
+
+ private:
+  ThreadState* t_;
+};
+
+}  // namespace racetrap

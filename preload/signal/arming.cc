@@ -1,0 +1,36 @@
+// arming.cc — sync the calling thread's debug registers with the watch board.
+// signal-safe: board reads (seqlock) and ioctls on the thread's own fds.
+#include "arming.h"
+
+#include "thread_state.h"
+#include "watch_decisions.h"
+
+namespace racetrap {
+
+void sync_debug_registers(ThreadState& t) {
+  Runtime& rt = runtime();
+  const uint64_t version = rt.board.version();
+  if (version == t.board_version_seen || !t.watching) return;
+  bool complete = true;
+  Watch& w = t.scratch_watch;
+  for (int i = 0; i < rt.board.slots(); ++i) {
+    const uint64_t gen = rt.board.read(i, &w, /*with_stack=*/false);
+    if (gen == WatchBoard::kBusy) {
+      complete = false;
+      continue;
+    }
+    BreakpointSlot& bp = t.breakpoints[i];
+    const bool want = should_arm(w, gen, t.uid, t.clock, t.done_generation[i]);
+    if (want) {
+      if (!(bp.armed() && bp.armed_generation() == gen) && bp.arm(w.bp_address, w.bp_size, w.bp_type, gen)) {
+        rt.stats.arms.fetch_add(1, std::memory_order_relaxed);
+        rt.board.note_armed(i, gen, monotonic_ns());  // for early retirement of unshared watches
+      }
+    } else if (bp.armed()) {
+      bp.disarm();
+    }
+  }
+  if (complete) t.board_version_seen = version;
+}
+
+}  // namespace racetrap

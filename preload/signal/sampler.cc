@@ -1,0 +1,212 @@
+// sampler.cc — the sampling tick. signal-safe: decode, filter, ask the PC-diversity
+// policy, capture the stack (and a snapshot of the thread's held locks) only when
+// the board will take the sample, publish; no allocation, no locks.
+#include "sampler.h"
+
+#include <cpuid.h>
+
+#include <cstring>
+
+#include "arming.h"
+#include "benign_races.h"
+#include "decoder.h"
+#include "deferred_sample.h"
+#include "held_lock_snapshot.h"
+#include "pc_diversity.h"
+#include "pc_tables.h"
+#include "safe_format.h"
+#include "signal_context.h"
+#include "stack_capture.h"
+#include "thread_state.h"
+#include "value_change.h"
+#include "writer_search.h"
+#include "watch_decisions.h"
+
+namespace racetrap {
+namespace {
+
+constexpr int kLookahead = 4;
+constexpr size_t kBefore = 32;
+constexpr uint64_t kPageSize = 4096;
+
+// Threads that ran recently: a thread counts as running in a window of two sampling
+// periods when it ticked in it. A watch needs arms only from those (a blocked thread
+// arms when it wakes, before it can touch anything), so this, not the number of live
+// threads, is what early retirement waits for. Two buckets, current and previous
+// window; lock-free, a lost update only skews the heuristic.
+std::atomic<uint64_t> thread_window[kMaxThreadSlots];
+std::atomic<uint64_t> bucket_window[2];
+std::atomic<uint32_t> bucket_count[2];
+
+// Notes that thread `slot` ran in the window of `now`; returns how many threads ran
+// in this window or the previous one, whichever is more. signal-safe.
+uint32_t note_running(uint32_t slot, uint64_t now, uint64_t period_ns) {
+  const uint64_t window = now / (2 * (period_ns ? period_ns : 1)) + 1;  // never 0
+  const int b = static_cast<int>(window & 1);
+  uint64_t seen = bucket_window[b].load(std::memory_order_acquire);
+  if (seen != window && bucket_window[b].compare_exchange_strong(seen, window, std::memory_order_acq_rel))
+    bucket_count[b].store(0, std::memory_order_release);
+  if (slot < kMaxThreadSlots && thread_window[slot].exchange(window, std::memory_order_relaxed) != window)
+    bucket_count[b].fetch_add(1, std::memory_order_relaxed);
+  uint32_t running = bucket_count[b].load(std::memory_order_relaxed);
+  if (bucket_window[b ^ 1].load(std::memory_order_relaxed) == window - 1) {
+    const uint32_t previous = bucket_count[b ^ 1].load(std::memory_order_relaxed);
+    if (previous > running) running = previous;
+  }
+  return running;
+}
+
+// 1 when executable memory may be unreadable (x86 protection keys enabled: Linux
+// makes PROT_EXEC-only mappings execute-only with them), 0 when not, -1 unknown.
+// signal-safe (cpuid only).
+int execute_only_possible() {
+  static std::atomic<int> known{-1};
+  int v = known.load(std::memory_order_relaxed);
+  if (v >= 0) return v;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  v = 1;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) v = (c & (1u << 4)) != 0 ? 1 : 0;  // OSPKE
+  known.store(v, std::memory_order_relaxed);
+  return v;
+}
+
+// Copies code bytes [address, address + len) that lie in the page of `pc`, the pc
+// the thread was just interrupted at: that page is mapped and, without protection
+// keys, readable, so a plain copy cannot fault and saves a process_vm_readv syscall
+// (two per tick otherwise). Falls back to copy_from_memory otherwise. signal-safe.
+size_t copy_code(uint64_t pc, uint64_t address, void* out, size_t len) {
+  const uint64_t page = pc & ~(kPageSize - 1);
+  if (execute_only_possible() == 0 && address >= page && address + len <= page + kPageSize) {
+    std::memcpy(out, reinterpret_cast<const void*>(address), len);
+    return len;
+  }
+  return copy_from_memory(address, out, len);
+}
+
+// The access to watch for this sample. Both the instruction the thread was about
+// to run (or a few after it) and the one it just ran are candidates: a timer
+// interrupt is taken after a slow instruction retires, so the sampled pc often
+// sits right after the memory access that took the time. Which is tried first is
+// random, so both kinds of site get watched.
+bool pick_access(ThreadState& t, const CpuRegisters& regs, MemoryAccess* out) {
+  uint8_t* const before = t.code;                 // kBefore bytes ending at rip
+  uint8_t* const at = t.code + kBefore;           // bytes from rip on
+  size_t at_len = sizeof t.code - kBefore;
+  const uint64_t page_end = (regs.rip & ~(kPageSize - 1)) + kPageSize;
+  if (regs.rip + at_len > page_end && execute_only_possible() == 0) {
+    // Take what this page has without a syscall; go past it only when that is
+    // shorter than one instruction could be.
+    at_len = page_end - regs.rip >= 15 ? page_end - regs.rip : at_len;
+  }
+  at_len = copy_code(regs.rip, regs.rip, at, at_len);
+  const size_t before_len = copy_code(regs.rip, regs.rip - kBefore, before, kBefore);
+  auto from_before = [&] {
+    return before_len == kBefore && decode_access_before(regs, before, before_len, out) == DecodeStatus::kAccess &&
+           !out->branch;
+  };
+  auto from_here = [&] {
+    return at_len != 0 && decode_access_at(regs, at, at_len, kLookahead, out) == DecodeStatus::kAccess && !out->branch;
+  };
+  if (t.random.next() & 1) return from_before() || from_here();
+  return from_here() || from_before();
+}
+
+void trace_sample(const ThreadState& t, const MemoryAccess& access, const char* outcome) {
+  LineBuffer line;
+  line.text("racetrap: T").dec(t.uid).text(" sample pc=").hex(access.pc).text(" addr=").hex(access.address)
+      .text(" size=").dec(access.size).text(" ").text(access_kind_name(access.kind)).text(" ").text(outcome);
+  line.write_line(2);
+}
+
+}  // namespace
+
+void on_sample_tick(ThreadState& t, void* ucontext) {
+  Runtime& rt = runtime();
+  rt.stats.samples.fetch_add(1, std::memory_order_relaxed);
+  if (rt.flags.verbosity >= 3) {
+    LineBuffer line;
+    line.text("racetrap: T").dec(t.uid).text(" tick pc=").hex(registers_from_ucontext(ucontext).rip)
+        .text(t.in_runtime ? " in-runtime" : "");
+    line.write_line(2);
+  }
+  // A tick inside racetrap's own code samples the program's access right after
+  // the call returns (deferred_sample.h); it uses its own watch buffer and does not
+  // touch the debug registers, which the interrupted code may be re-arming.
+  const bool deferred = t.in_runtime != 0;
+  const bool value_change = rt.mode == DetectionMode::kValueChange;
+  if (deferred) {
+    rt.stats.samples_in_runtime.fetch_add(1, std::memory_order_relaxed);
+    if (t.deferrable == 0) return;  // an acquire is still to come (happens_before.h)
+  } else if (value_change && join_writer_search(t, ucontext)) {
+    return;  // this thread single-steps for another thread's stalled sample now
+  }
+  // From here on this thread is inside racetrap: a pthread call made by a library
+  // the handler uses (libunwind takes a mutex while it steps) goes straight to libc
+  // instead of through the interposers, which would re-enter the unwinder and
+  // deadlock on that mutex.
+  RuntimeScope inside(t);
+  const uint64_t now = monotonic_ns();
+  const uint32_t running = note_running(t.slot, now, rt.sample_period_ns);
+  Watch& w = deferred ? t.deferred_watch : t.scratch_watch;
+  MemoryAccess access;
+  if (deferred) {
+    if (!access_after_runtime_call(t, ucontext, &access, &w.stack)) {
+      rt.stats.samples_no_access.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    rt.stats.samples_deferred.fetch_add(1, std::memory_order_relaxed);
+  } else if (!value_change) {
+    sync_debug_registers(t);
+  }
+  const CpuRegisters regs = registers_from_ucontext(ucontext);
+  if (!deferred && !pick_access(t, regs, &access)) {
+    rt.stats.samples_no_access.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (!worth_watching(access, access_context(t, rt, &is_benign_race_address))) {
+    rt.stats.samples_filtered.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  // Value-change mode: every sample stalls (a stall costs about what a tick does,
+  // and a stall finds a change only while the writer happens to run at the same
+  // time, so a hot racy PC needs many of them).
+  if (value_change) {
+    sample_value_change(t, ucontext, access, deferred ? &w.stack : nullptr);
+    return;
+  }
+  // Diversity: a PC watched often without a conflict yields to PCs not yet watched.
+  if (!admit_sample(sampled_pcs().counts(access.pc), t.random)) {
+    rt.stats.samples_yielded.fetch_add(1, std::memory_order_relaxed);
+    if (rt.flags.verbosity >= 3) trace_sample(t, access, "yielded");
+    return;
+  }
+  bool quiet = false;
+  const int chosen = rt.board.choose_slot(now, t.random, &quiet);
+  if (chosen < 0) {
+    rt.stats.samples_not_chosen.fetch_add(1, std::memory_order_relaxed);
+    if (rt.flags.verbosity >= 3) trace_sample(t, access, "not chosen");
+    return;
+  }
+  build_watch(access, WatchOwner{t.uid, t.slot, t.os_tid, &t.clock}, now, &w);
+  w.value = 0;
+  if (copy_from_memory(w.bp_address, &w.value, w.bp_size) != w.bp_size) {
+    rt.stats.samples_filtered.fetch_add(1, std::memory_order_relaxed);  // not mapped: it would fault
+    return;
+  }
+  w.expected_arms = running > 1 ? running - 1 : 0;  // 0: nobody else runs, never retired early
+  // The locks this thread holds at the access, for the report (this handler may
+  // have interrupted an update of them: held_lock_snapshot.h tolerates that). A
+  // deferred sample is taken only after the interposer's last acquire, and the lock
+  // interposers record the lock they took before that acquire, so it is listed.
+  snapshot_held_locks(t.held_locks, held_locks_tracked(rt.flags), &w.locks);
+  if (!deferred) capture_stack_from_signal(ucontext, access.pc, &w.stack);
+  const bool written = rt.board.write_slot(chosen, w, now);
+  if (written) {
+    rt.stats.watches_published.fetch_add(1, std::memory_order_relaxed);
+    if (quiet) rt.stats.watches_retired_quiet.fetch_add(1, std::memory_order_relaxed);
+    sampled_pcs().note_published(access.pc);
+  }
+  if (rt.flags.verbosity >= 3) trace_sample(t, access, written ? "published" : "not chosen");
+}
+
+}  // namespace racetrap
