@@ -61,6 +61,8 @@ std::string choice_problem(const Choices& choices, std::string_view text) {
     if (is_choice(choices.words, text)) return {};
     return fmt::format("is not one of {}", choices.words);
   }
+  std::string allowed = choices.words;  // "a|b|c" shown as "a, b, c"
+  for (size_t bar; (bar = allowed.find('|')) != std::string::npos;) allowed.replace(bar, 1, ", ");
   size_t words = 0;
   for (size_t start = 0; start <= text.size();) {
     size_t comma = text.find(',', start);
@@ -71,10 +73,10 @@ std::string choice_problem(const Choices& choices, std::string_view text) {
     while (!word.empty() && word.back() == ' ') word.remove_suffix(1);
     if (word.empty()) continue;
     if (!is_choice(choices.words, word))
-      return fmt::format("has an unknown word '{}' (use any of {}, comma-separated)", word, choices.words);
+      return fmt::format("has an unknown word '{}' (use any of {}, comma-separated)", word, allowed);
     ++words;
   }
-  if (words == 0) return fmt::format("names none of {}", choices.words);
+  if (words == 0) return fmt::format("names none of {}", allowed);
   return {};
 }
 
