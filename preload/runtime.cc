@@ -13,6 +13,7 @@
 #include <new>
 #include <string>
 
+#include "breakpoint_self_test.h"
 #include "exit_report.h"
 #include "interpose_thread.h"
 #include "lock_tracking.h"
@@ -107,9 +108,6 @@ __attribute__((constructor(101))) void racetrap_start() {
     return;
   }
   BreakpointSlot::set_use_modify(support.modify_attributes);
-  // The probe opened a breakpoint: threads open theirs at their first arm, so
-  // short-lived threads that never arm one do not pay for four events.
-  BreakpointSlot::set_open_lazily(true);
   rt.pid = static_cast<uint32_t>(getpid());
   set_log_prefix(rt);
   make_raw_path(rt);
@@ -122,6 +120,15 @@ __attribute__((constructor(101))) void racetrap_start() {
   init_stack_capture();
   relocate_library_pipes(false);
   install_trap_handler();
+  // Before the first thread is watched: does a debug-register trap arrive here at
+  // all? Where it does not, no thread is watched (the interposers still feed the
+  // lock-order and misuse checks) and one line has said so.
+  const BreakpointSelfTest self_test = run_breakpoint_self_test(static_cast<int>(rt.flags.verbosity));
+  rt.breakpoints_fire = self_test != BreakpointSelfTest::silent;
+  if (self_test == BreakpointSelfTest::fires) rt.stats.self_test_traps.store(1, std::memory_order_relaxed);
+  // The probe opened a breakpoint: threads open theirs at their first arm, so
+  // short-lived threads that never arm one do not pay for four events.
+  BreakpointSlot::set_open_lazily(true);
   pthread_atfork(nullptr, nullptr, after_fork_in_child);
   rt.active = true;
   ThreadState* main_thread = create_thread_state(nullptr);
@@ -130,12 +137,12 @@ __attribute__((constructor(101))) void racetrap_start() {
     return;
   }
   attach_thread_state(main_thread);
-  if (!main_thread->watching) {
+  if (!main_thread->watching && rt.breakpoints_fire) {
     rt.active = false;
     write_stderr_line("racetrap: cannot open perf events for the main thread; the program runs unwatched");
     return;
   }
-  if (rt.flags.verbosity >= 1) {
+  if (rt.flags.verbosity >= 1 && rt.breakpoints_fire) {
     char line[256];
     std::snprintf(line, sizeof line, "racetrap: watching pid %u: a sample every %lld us of CPU time, %d watchpoints%s",
                   rt.pid, static_cast<long long>(rt.flags.sample_us), rt.board.slots(),

@@ -31,11 +31,17 @@ struct RunStats {
   // already reported (not re-recorded).
   std::atomic<uint64_t> samples_yielded{0}, samples_not_chosen{0}, conflicts{0}, watches_retired_quiet{0},
       races_repeated{0};
+  // Traps the start-up self-test received (1 where breakpoints fire, 0 where not).
+  std::atomic<uint64_t> self_test_traps{0};
 };
 
 struct Runtime {
   Flags flags;
-  bool active = false;  // perf works and RACETRAP_ENABLE: threads sample and watch
+  bool active = false;  // perf works and RACETRAP_ENABLE: interposers run, threads may be watched
+  // The start-up self-test saw a debug-register trap (or could not tell): threads
+  // open their sampling clock and breakpoints. False on a host that drops the
+  // traps: no thread is watched, lock-order and misuse checks still run.
+  bool breakpoints_fire = true;
   WatchBoard board;
   ThreadRegistry registry;
   SyncClockTable sync_clocks;

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "breakpoint_self_test.h"
+#include "breakpoint_trap_probe.h"
 #include "perf_events.h"
 #include "sampler.h"
 #include "thread_state.h"
@@ -74,6 +76,11 @@ void on_sigtrap(int sig, siginfo_t* info, void* ucontext) {
   PerfSignal perf = read_perf_signal(info);
   if (!perf.is_perf || !sig_data::is_ours(perf.data)) {
     chain_to_program(sig, info, ucontext);
+    errno = saved_errno;
+    return;
+  }
+  if (is_probe_trap(perf.data)) {  // the start-up self-test's trap (no thread is watched yet)
+    on_self_test_trap(perf.data);
     errno = saved_errno;
     return;
   }
