@@ -93,7 +93,7 @@ TrapProbeResult fire_probe_trap() {
 const char* silent_breakpoints_notice() {
   return "racetrap: hardware breakpoints are accepted but never fire on this machine (a hypervisor that drops "
          "debug-register traps: a PVM guest, AMD SEV-ES/SNP without debug-register virtualization, WSL1, some Xen "
-         "PV versions, KVM while the VM manager debugs the guest); no data races can be found in this run, "
+         "PV versions, KVM while the VM manager debugs the guest), so this run has no data-race detection; "
          "lock-order and mutex-misuse reports keep working (`racetrap check` says more)";
 }
 
