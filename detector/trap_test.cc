@@ -10,7 +10,7 @@
 namespace racetrap {
 namespace {
 
-// The probe's trap goes to the probe; no other SIGTRAP is expected here.
+// signal-safe. The probe's trap goes to the probe; no other SIGTRAP is expected here.
 void on_sigtrap(int, siginfo_t* info, void*) {
   const PerfSignal perf = read_perf_signal(info);
   if (perf.is_perf && is_probe_trap(perf.data)) note_probe_trap(perf.data);

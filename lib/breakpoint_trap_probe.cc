@@ -1,4 +1,6 @@
 // breakpoint_trap_probe.cc — one real debug-register trap, through BreakpointSlot.
+// Contract: note_probe_trap is signal-safe (atomics only); fire_probe_trap and the
+// notice run in ordinary context.
 #include "breakpoint_trap_probe.h"
 
 #include <pthread.h>
@@ -40,6 +42,7 @@ bool silence_injected() {
 
 }  // namespace
 
+// signal-safe.
 void note_probe_trap(uint64_t data) {
   const uint64_t want = expected_data.load(std::memory_order_acquire);
   if (want != 0 && data == want) trap_arrived.store(true, std::memory_order_release);

@@ -1,4 +1,6 @@
 // breakpoint_self_test.cc — the start-up proof that debug-register traps arrive.
+// Contract: on_self_test_trap is signal-safe (atomics only); the rest runs in the
+// library constructor.
 #include "breakpoint_self_test.h"
 
 #include <cstdio>
