@@ -1,5 +1,6 @@
-// check_command.cc — `racetrap check`: can racetrap work on this kernel and machine,
-// and what does re-pointing a debug register cost (MODIFY_ATTRIBUTES vs. reopen)?
+// check_command.cc — `racetrap check`: can racetrap work on this kernel and machine
+// (perf accepts the events, and a real debug-register trap arrives), and what does
+// re-pointing a debug register cost (MODIFY_ATTRIBUTES vs. reopen)?
 #include <fmt/core.h>
 #include <sys/utsname.h>
 
@@ -18,6 +19,7 @@
 #include "perf_events.h"
 #include "perf_support.h"
 #include "preload_locator.h"
+#include "trap_test.h"
 
 namespace racetrap {
 namespace {
@@ -84,7 +86,7 @@ int check_command(int argc, char** argv) {
     fmt::print("perf_event_paranoid: unreadable\n");
   else
     fmt::print("perf_event_paranoid: {}\n", support.paranoid);
-  fmt::print("breakpoints: {}\n", yes_no(support.breakpoints));
+  fmt::print("breakpoints accepted: {}\n", yes_no(support.breakpoints));
   fmt::print("sigtrap: {}\n", yes_no(support.sigtrap));
   fmt::print("modify_attributes: {}\n", yes_no(support.modify_attributes));
   fmt::print("task_clock: {}\n", yes_no(support.task_clock));
@@ -94,6 +96,33 @@ int check_command(int argc, char** argv) {
     fmt::print("preload: {}\n", *preload);
   else
     fmt::print("preload: not found ({})\n", error);
+
+  std::string problem = support.problem;
+  BreakpointSelfTest self_test = BreakpointSelfTest::not_run;
+  if (problem.empty() && support.breakpoints && support.sigtrap) {
+    const TrapProbeResult trap = run_trap_test(/*from_another_thread=*/true);
+    self_test = trap.outcome == TrapProbeOutcome::fired    ? BreakpointSelfTest::fires
+                : trap.outcome == TrapProbeOutcome::silent ? BreakpointSelfTest::silent
+                                                           : BreakpointSelfTest::unavailable;
+    if (trap.outcome == TrapProbeOutcome::fired) {
+      fmt::print("breakpoints fire: yes (a thread's write to the bytes its re-pointed breakpoint watched trapped)\n");
+    } else if (trap.outcome == TrapProbeOutcome::silent) {
+      fmt::print("breakpoints fire: no (the breakpoint was accepted and armed, the watched word was written, the "
+                 "event count stayed {} and no SIGTRAP arrived)\n",
+                 trap.count);
+      problem = "hardware breakpoints are accepted but never fire on this machine: its hypervisor drops "
+                "debug-register traps (a PVM guest, AMD SEV-ES/SNP without debug-register virtualization, WSL1, "
+                "some Xen PV versions, KVM while the VM manager debugs the guest; `dmesg | grep -i pvm` tells "
+                "one); lock-order and mutex-misuse reports still work; the hardware watchpoint mode needs a host whose debug "
+                "registers fire (bare metal, a KVM guest, or a QEMU TCG guest)";
+    } else {
+      fmt::print("breakpoints fire: unknown (the test breakpoint could not be armed: {})\n",
+                 std::strerror(trap.error));
+      problem = fmt::format("a breakpoint could not be armed for the trap test ({})", std::strerror(trap.error));
+    }
+  } else {
+    fmt::print("breakpoints fire: not tested ({})\n", support.problem.empty() ? "no breakpoints" : "perf unusable");
+  }
 
   if (support.breakpoints) {
     std::string modify_error, reopen_error;
@@ -107,26 +136,31 @@ int check_command(int argc, char** argv) {
         reopen ? fmt::format("{:.2f} us", *reopen) : "failed (" + reopen_error + ")";
     std::string ratio_text =
         modify && reopen && *modify > 0 ? fmt::format("{:.1f}x", *reopen / *modify) : "n/a";
-    fmt::print("modify: {}, reopen: {}, ratio {}\n", modify_text, reopen_text, ratio_text);
+    fmt::print("re-arm cost: modify: {}, reopen: {}, ratio {} (costs only: they say nothing about whether "
+               "breakpoints fire)\n",
+               modify_text, reopen_text, ratio_text);
   } else {
-    fmt::print("modify: n/a, reopen: n/a, ratio n/a (no breakpoints)\n");
+    fmt::print("re-arm cost: n/a (no breakpoints)\n");
   }
   // Which detector a program started from here would run (RACETRAP_MODE from the
   // environment; a bad value falls back to the default, as in the preload).
   const Flags flags = parse_flags([](const char* name) { return std::getenv(name); },
                                   [](const std::string& line) { fmt::print(stderr, "{}\n", line); });
-  const BreakpointSelfTest self_test = BreakpointSelfTest::fires;  // stand-in for breakpoint_self_test_result()
+  const bool runs_value_change = choose_detection_mode(flags.mode, self_test) == DetectionMode::kValueChange;
   fmt::print("mode: {}\n", describe_detection_mode(flags.mode, self_test));
 
-  std::string problem = support.problem;
   if (problem.empty() && !x86_64)
     problem = fmt::format("racetrap supports x86-64 only (this machine is {})", u.machine);
   if (!problem.empty()) {
     fmt::print("problem: {}\n", problem);
-    fmt::print("racetrap cannot find races here.\n");
+    if (runs_value_change && support.problem.empty() && x86_64)
+      fmt::print("racetrap's hardware watchpoint mode cannot find data races here; the value-change mode runs "
+                 "instead and finds fewer (README, \"Value-change mode\").\n");
+    else
+      fmt::print("racetrap cannot find data races here.\n");
     return 1;
   }
-  fmt::print("racetrap can find races here.\n");
+  fmt::print("racetrap can find data races here.\n");
   return 0;
 }
 

@@ -39,7 +39,9 @@ const CommandDoc kCommands[] = {
      "(raw, JSON or text), ready for RACETRAP_SUPPRESSIONS."},
     {"racetrap check",
      "Show whether this kernel and machine support racetrap (hardware breakpoints, sigtrap, "
-     "MODIFY_ATTRIBUTES) and what re-arming costs."},
+     "MODIFY_ATTRIBUTES, and whether a real breakpoint trap arrives: some hypervisors accept "
+     "breakpoints and never fire them) and what re-arming costs. Exits 1 when racetrap cannot "
+     "find data races here."},
     {"racetrap flags [--markdown]", "List the tunables (RACETRAP_* environment variables)."},
     {"racetrap help [--man] | --help | --version", "This text; --man prints the racetrap(1) man page."},
 };

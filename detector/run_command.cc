@@ -16,12 +16,14 @@
 #include "commands.h"
 #include "executable_check.h"
 #include "flags.h"
+#include "perf_support.h"
 #include "preload_locator.h"
 #include "report_files.h"
 #include "report_inputs.h"
 #include "report_output.h"
 #include "run_options.h"
 #include "suppressions.h"
+#include "trap_test.h"
 
 namespace racetrap {
 namespace {
@@ -218,6 +220,14 @@ int run_command(int argc, char** argv) {
   }
   const std::string log_path = absolute_log_path(options.flags.log_path);
   set_environment(options, *preload, log_path);
+  // A host whose debug registers never fire is said before the program starts;
+  // the preload's own self-test then keeps quiet about it (it still runs, and the
+  // program runs either way).
+  if (options.flags.enable && options.flags.mode != "value-change" && probe_perf_support().problem.empty() &&
+      run_trap_test(/*from_another_thread=*/false).outcome == TrapProbeOutcome::silent) {
+    fmt::print(stderr, "{}\n", silent_breakpoints_notice(options.flags.mode == "auto"));
+    setenv("RACETRAP_SELF_TEST_NOTICE_SHOWN", "1", 1);
+  }
   if (options.flags.verbosity >= 1)
     fmt::print(stderr, "racetrap: preloading {}, reports at {}.<pid>\n", *preload, log_path);
 

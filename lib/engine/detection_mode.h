@@ -11,8 +11,8 @@
 
 namespace racetrap {
 
-// Stand-in for the enum of preload/breakpoint_self_test.h (the start-up self-test,
-// written in parallel): the same values. At merge, include that header instead.
+// What the start-up breakpoint self-test saw (preload/lifecycle/breakpoint_self_test.h,
+// `racetrap check`): a trap arrived, none arrived, no breakpoint could be armed.
 enum class BreakpointSelfTest : uint8_t { not_run, fires, silent, unavailable };
 
 enum class DetectionMode : uint8_t { kWatchpoints, kValueChange };

@@ -116,6 +116,7 @@ class BreakpointSlot {
   // Lazy opening (the preload turns it on at start-up, once the support probe has
   // opened a breakpoint successfully; `racetrap check` keeps the eager open).
   static void set_open_lazily(bool lazy) { open_lazily_ = lazy; }
+  static bool open_lazily() { return open_lazily_; }
 
  private:
   static constexpr int kNotYetOpened = -2;  // lazy mode: arm() opens it

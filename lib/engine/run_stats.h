@@ -23,6 +23,8 @@ struct RunStats {
   // searches and writers found by them.
   std::atomic<uint64_t> stalls{0}, stall_ns{0}, value_changes{0}, value_changes_ignored{0}, writer_searches{0},
       writers_found{0};
+  // Traps the start-up self-test received (1 where breakpoints fire, 0 where not).
+  std::atomic<uint64_t> self_test_traps{0};
 };
 
 }  // namespace racetrap

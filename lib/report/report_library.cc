@@ -56,6 +56,7 @@ std::vector<std::pair<std::string, uint64_t>> collect_stats(const RunStats& s, u
       {"arms", s.arms.load()},
       {"traps", s.traps.load()},
       {"traps_stale", s.traps_stale.load()},
+      {"self_test_traps", s.self_test_traps.load()},
       {"conflicts", s.conflicts.load()},
       {"races", races},
       {"races_repeated", repeated},

@@ -13,6 +13,7 @@
 #include <new>
 #include <string>
 
+#include "breakpoint_self_test.h"
 #include "exit_report.h"
 #include "interpose_thread.h"
 #include "lock_tracking.h"
@@ -111,13 +112,7 @@ __attribute__((constructor(101))) void racetrap_start() {
     write_stderr_line(line.c_str());
     return;
   }
-  // The mode is fixed before any thread samples.
-  const BreakpointSelfTest self_test = BreakpointSelfTest::fires;  // stand-in for breakpoint_self_test_result()
-  rt.mode = choose_detection_mode(rt.flags.mode, self_test);
   BreakpointSlot::set_use_modify(support.modify_attributes);
-  // The probe opened a breakpoint: threads open theirs at their first arm, so
-  // short-lived threads that never arm one do not pay for four events.
-  BreakpointSlot::set_open_lazily(true);
   rt.pid = static_cast<uint32_t>(getpid());
   set_log_prefix(rt);
   make_raw_path(rt);
@@ -132,6 +127,21 @@ __attribute__((constructor(101))) void racetrap_start() {
   init_sigtrap_mask();
   adopt_sigtrap_mask();  // SIGTRAP blocked across exec: the program's view, not the kernel's
   install_trap_handler();
+  // Before the first thread is watched: does a debug-register trap arrive here at
+  // all? Where it does not, RACETRAP_MODE=auto runs the value-change mode, and a
+  // forced watchpoint mode watches no thread (the interposers still feed the
+  // lock-order and misuse checks); one line has said which. The mode is fixed
+  // here, before any thread samples. A forced value-change mode needs no test.
+  const BreakpointSelfTest self_test =
+      rt.flags.mode == "value-change"
+          ? BreakpointSelfTest::not_run
+          : run_breakpoint_self_test(static_cast<int>(rt.flags.verbosity), rt.flags.mode == "auto");
+  rt.mode = choose_detection_mode(rt.flags.mode, self_test);
+  rt.breakpoints_fire = self_test != BreakpointSelfTest::silent;
+  if (self_test == BreakpointSelfTest::fires) rt.stats.self_test_traps.store(1, std::memory_order_relaxed);
+  // The probe opened a breakpoint: threads open theirs at their first arm, so
+  // short-lived threads that never arm one do not pay for four events.
+  BreakpointSlot::set_open_lazily(true);
   pthread_atfork(nullptr, nullptr, after_fork_in_child);
   rt.active = true;
   ThreadState* main_thread = create_thread_state(nullptr);
@@ -140,12 +150,12 @@ __attribute__((constructor(101))) void racetrap_start() {
     return;
   }
   attach_thread_state(main_thread);
-  if (!main_thread->watching) {
+  if (!main_thread->watching && rt.watches_threads()) {
     rt.active = false;
     write_stderr_line("racetrap: cannot open perf events for the main thread; the program runs unwatched");
     return;
   }
-  if (rt.flags.verbosity >= 1) {
+  if (rt.flags.verbosity >= 1 && rt.watches_threads()) {
     char line[512];
     const std::string mode = describe_detection_mode(rt.flags.mode, self_test);
     if (rt.mode == DetectionMode::kValueChange) {

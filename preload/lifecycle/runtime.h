@@ -23,7 +23,14 @@ struct Runtime {
   Flags flags;
   // How races are found (detection_mode.h), fixed at start-up.
   DetectionMode mode = DetectionMode::kWatchpoints;
-  bool active = false;  // perf works and RACETRAP_ENABLE: threads sample and watch
+  bool active = false;  // perf works and RACETRAP_ENABLE: interposers run, threads may be watched
+  // The start-up self-test saw a debug-register trap (or could not tell). False on
+  // a host that drops the traps.
+  bool breakpoints_fire = true;
+  // Threads open their sampling clock (and breakpoints): always in value-change
+  // mode, in watchpoint mode only where breakpoints fire (elsewhere no thread is
+  // watched; lock-order and misuse checks still run).
+  bool watches_threads() const { return mode == DetectionMode::kValueChange || breakpoints_fire; }
   WatchBoard board;
   ThreadRegistry registry;
   SyncClockTable sync_clocks;

@@ -177,7 +177,7 @@ void attach_thread_state(ThreadState* t) {
   record_address_ranges(t);
   record_ranges_for_reports(t);
   tls_current = t;
-  if (!rt.active) return;
+  if (!rt.active || !rt.watches_threads()) return;
   install_own_altstack(t);
   RuntimeScope scope;
   bool ok = true;

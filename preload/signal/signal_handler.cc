@@ -11,6 +11,8 @@
 #include <atomic>
 #include <cstring>
 
+#include "breakpoint_self_test.h"
+#include "breakpoint_trap_probe.h"
 #include "perf_events.h"
 #include "sampler.h"
 #include "signal_safety.h"
@@ -157,6 +159,10 @@ void on_sigtrap(int sig, siginfo_t* info, void* ucontext) {
       set_program_blocks_sigtrap(false);
     }
     chain_to_program(sig, info, ucontext);
+    return;
+  }
+  if (is_probe_trap(perf.data)) {  // the start-up self-test's trap (no thread is watched yet)
+    on_self_test_trap(perf.data);
     return;
   }
   ThreadState* t = current_thread();
