@@ -12,8 +12,9 @@ MODE      racy      exactly one report file, `WARNING: racetrap: data race`, and
           racefree  no report file, no "data race" on stderr, exit status 0;
                     skipped (exit 77) when the preload's breakpoint self-test saw
                     no trap (the stats line says self_test_traps=0): on a host
-                    whose debug registers never fire nothing is watched, and a
-                    race-free result would prove nothing.
+                    whose debug registers never fire the hardware mode these
+                    cases test does not run, and a race-free result would prove
+                    nothing about it (--value-change cases run everywhere).
 PRELOAD   path of libracetrap.so (run as LD_PRELOAD=PRELOAD PROGRAM ...).
 PROGRAM   the program to run; SOURCE its source file (for the `// RACE` lines).
 NAME=VALUE environment overrides for the program (e.g. RACETRAP_SAMPLE_US=500).
@@ -373,8 +374,8 @@ def main():
         print(stats)
     if args.mode == "racefree" and not args.value_change and not problems and " self_test_traps=1" not in stats:
         print(stderr)
-        print("skipped: racetrap watched nothing here (its breakpoint self-test saw no trap, or perf is "
-              "unusable: no 'self_test_traps=1' in the stats line), so a race-free result proves nothing")
+        print("skipped: racetrap's hardware mode did not run here (its breakpoint self-test saw no trap, or "
+              "perf is unusable: no 'self_test_traps=1' in the stats line), so a race-free result proves nothing")
         shutil.rmtree(workdir, ignore_errors=True)
         return 77
     if problems:
