@@ -10,6 +10,7 @@
 // the real call, a successful trylock adds none.
 #include <pthread.h>
 
+#include <cerrno>
 #include <cstdint>
 
 #include "happens_before.h"
@@ -18,6 +19,20 @@
 
 namespace racetrap {
 namespace {
+
+// A plain rdlock/wrlock by a thread with queued lock-order edges: as
+// lock_adding_edges_when_stuck (interpose_sync.cc).
+int rwlock_adding_edges_when_stuck(ThreadState* t, bool writer, int (*real_lock)(pthread_rwlock_t*),
+                                   pthread_rwlock_t* l) {
+  using ClockLockFn = int (*)(pthread_rwlock_t*, clockid_t, const struct timespec*);
+  static auto real_clockrd = next_function<ClockLockFn>("pthread_rwlock_clockrdlock");
+  static auto real_clockwr = next_function<ClockLockFn>("pthread_rwlock_clockwrlock");
+  const timespec deadline = deadline_after_ms(kStuckLockMs);
+  const int rc = (writer ? real_clockwr : real_clockrd)(l, CLOCK_MONOTONIC, &deadline);
+  if (rc != ETIMEDOUT && rc != EINVAL) return rc;
+  if (rc == ETIMEDOUT) add_pending_edges(t);
+  return real_lock(l);
+}
 
 // `blocking`: every form but try*; `ret`: the program's call site.
 template <typename Fn, typename... Args>
@@ -28,8 +43,14 @@ int rwlock_lock_call(bool writer, bool blocking, void* ret, Fn real, pthread_rwl
   const bool track = lock_tracking_on(ret);
   const HeldMode mode = writer ? HeldMode::kWrite : HeldMode::kRead;
   const uint64_t call = reinterpret_cast<uint64_t>(ret);
+  if (track) before_lock(runtime(), t);
   if (track && blocking) before_blocking_lock(t, l, /*is_mutex=*/false, call);
-  int rc = real(l, args...);
+  int rc;
+  if constexpr (sizeof...(Args) == 0) {  // the plain rdlock/wrlock
+    rc = blocking && t->pending_edges.count() != 0 ? rwlock_adding_edges_when_stuck(t, writer, real, l) : real(l);
+  } else {
+    rc = real(l, args...);
+  }
   if (rc == 0) {
     if (track) after_lock(t, l, mode, call);  // before acquire(): see lock_call
     rwlock_acquire(t, l, writer);
@@ -93,9 +114,12 @@ RACETRAP_INTERPOSE int pthread_rwlock_unlock(pthread_rwlock_t* l) {
   // Only the writer itself can see its own tid here: no other thread writes the
   // field while this one holds the lock for writing.
   const int writer = __atomic_load_n(&l->__data.__cur_writer, __ATOMIC_RELAXED);
-  if (lock_tracking_on(__builtin_return_address(0))) before_rwlock_unlock(t, l);
+  const bool track = lock_tracking_on(__builtin_return_address(0));
+  if (track) before_rwlock_unlock(t, l);
   rwlock_release(t, l, writer != 0 && static_cast<uint32_t>(writer) == t->os_tid);
-  return real(l);
+  const int rc = real(l);
+  if (track) after_unlock(t);
+  return rc;
 }
 
 RACETRAP_INTERPOSE int pthread_rwlock_destroy(pthread_rwlock_t* l) {

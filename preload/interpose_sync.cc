@@ -14,6 +14,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <ctime>
 
 #include "happens_before.h"
 #include "lock_tracking.h"
@@ -24,6 +25,20 @@ namespace {
 
 // EOWNERDEAD: a robust mutex whose owner died is locked by the caller.
 bool locked(int rc) { return rc == 0 || rc == EOWNERDEAD; }
+
+// pthread_mutex_lock by a thread with queued lock-order edges: when the mutex
+// stays taken for 100 ms (perhaps by the very deadlock the edges predict), the
+// edges go to the graph (and a cycle to the report) before the thread waits on.
+// The plain lock decides the result, so the program sees what it would without.
+int lock_adding_edges_when_stuck(ThreadState* t, int (*real_lock)(pthread_mutex_t*), pthread_mutex_t* m) {
+  static auto real_clocklock =
+      next_function<int (*)(pthread_mutex_t*, clockid_t, const struct timespec*)>("pthread_mutex_clocklock");
+  const timespec deadline = deadline_after_ms(kStuckLockMs);
+  const int rc = real_clocklock(m, CLOCK_MONOTONIC, &deadline);
+  if (rc != ETIMEDOUT && rc != EINVAL) return rc;  // EINVAL: a kind the timed form does not take
+  if (rc == ETIMEDOUT) add_pending_edges(t);
+  return real_lock(m);
+}
 
 // `blocking`: lock, timedlock, clocklock (lock-order edges and the self-deadlock
 // check come first, since the real call may never return); trylock is not.
@@ -36,8 +51,14 @@ int lock_call(bool blocking, void* ret, Fn real, pthread_mutex_t* m, Args... arg
   RuntimeScope scope(t);
   const bool track = lock_tracking_on(rt, ret);
   const uint64_t call = reinterpret_cast<uint64_t>(ret);
+  if (track) before_lock(rt, t);
   if (track && blocking) before_blocking_lock(t, m, /*is_mutex=*/true, call);
-  int rc = real(m, args...);
+  int rc;
+  if constexpr (sizeof...(Args) == 0) {  // the plain lock (a blocking one without a deadline)
+    rc = blocking && t->pending_edges.count() != 0 ? lock_adding_edges_when_stuck(t, real, m) : real(m);
+  } else {
+    rc = real(m, args...);
+  }
   if (locked(rc)) {
     // Held-lock bookkeeping first: acquire() allows deferred samples, and a sample
     // taken between the two must already list this lock as held.
@@ -111,10 +132,13 @@ RACETRAP_INTERPOSE int pthread_mutex_unlock(pthread_mutex_t* m) {
   if (t == nullptr) return real(m);
   RuntimeScope scope(t);
   void* ret = __builtin_return_address(0);
-  if (lock_tracking_on(rt, ret)) before_mutex_unlock(t, m, reinterpret_cast<uint64_t>(ret));
+  const bool track = lock_tracking_on(rt, ret);
+  if (track) before_mutex_unlock(t, m, reinterpret_cast<uint64_t>(ret));
   if (!unlock_will_fail(m, t)) release(rt, t, m);
   mark_deferrable(t);
-  return real(m);
+  const int rc = real(m);
+  if (track) after_unlock(t);
+  return rc;
 }
 
 RACETRAP_INTERPOSE int pthread_mutex_destroy(pthread_mutex_t* m) {

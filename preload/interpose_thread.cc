@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "arming.h"
+#include "lock_tracking.h"
 #include "real_function.h"
 #include "spin_lock.h"
 #include "stack_capture.h"
@@ -49,6 +50,10 @@ void mark(ThreadState* t, int bit) {
 
 void thread_exiting(void* p) {
   auto* t = static_cast<ThreadState*>(p);
+  {
+    RuntimeScope scope(t);
+    add_pending_edges(t);  // the thread exits holding locks
+  }
   retire_watches_on_thread_memory(t);
   detach_thread_state(t);
   mark(t, kExited);

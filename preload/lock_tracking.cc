@@ -7,6 +7,16 @@
 //   - an unlock: a pop from the end of the array.
 // Only a new edge (once per lock pair) captures a stack and takes the graph's
 // spin lock; only a new cycle or misuse writes to the raw stream.
+//
+// Work done while the program holds a lock widens its windows (a latent ABBA
+// deadlock becomes a real one when the first edge costs milliseconds), so inside
+// a lock's hold it is kept to microseconds: the unwinder is warmed before a
+// thread's first lock (libunwind's first unwind in a thread maps and clears its
+// per-thread cache, ~0.1 ms), and a new edge is only captured (its stack) and
+// queued in the thread's PendingLockEdges. The graph work and any report happen
+// once the thread holds no lock (after the real unlock), at thread or process
+// exit, or when a lock the thread waits for stays taken for 100 ms (a real
+// deadlock still leaves its report).
 #include "lock_tracking.h"
 
 #include <dlfcn.h>
@@ -111,6 +121,9 @@ void write_cycle(const LockCycleRecord& cycle, void* context) {
   rt.raw_log.append_lock_cycle(cycle);
 }
 
+// Set once the thread's unwinder has run (its per-thread cache exists).
+__attribute__((tls_model("initial-exec"))) thread_local bool t_unwinder_warm = false;
+
 void report_misuse(ThreadState* t, MisuseKind kind, const void* mutex, uint32_t owner_tid, uint64_t earlier_pc,
                    uint64_t ret) {
   if (!first_misuse(kind, ret)) return;
@@ -133,30 +146,35 @@ uint32_t libc_owner(const pthread_mutex_t* m) {
 bool libc_locked(const pthread_mutex_t* m) { return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) != 0; }
 
 // The slow path of a nested acquisition: at least one held→lock edge is new.
-__attribute__((noinline)) void add_edges(ThreadState* t, uint64_t lock, uint64_t ret) {
-  Runtime& rt = runtime();
+// Captures the stack once and queues the new edges (the graph is not touched).
+__attribute__((noinline)) void queue_edges(ThreadState* t, uint64_t lock, uint64_t ret) {
   HeldLocks& held = t->held_locks;
-  LockEdgeRecord edge{};
-  edge.acquired = lock;
-  edge.thread_uid = t->uid;
-  edge.os_tid = t->os_tid;
-  bool have_stack = false;
+  PendingLockEdges& pending = t->pending_edges;
+  const LockEdgeRecord* first = nullptr;
   for (int i = 0; i < held.count(); ++i) {
     HeldLock& h = held[i];
     if (h.address == lock) continue;
-    uint32_t to = g_graph.find_node(lock);
+    const uint32_t to = g_graph.find_node(lock);
     if (h.node == 0) h.node = g_graph.find_node(h.address);
     if (h.node != 0 && to != 0 && g_graph.has_edge(h.node, to)) continue;
-    if (!have_stack) {
-      capture_call_stack(ret, &edge.stack);
-      remember_thread(rt, t);
-      have_stack = true;
+    if (pending.contains(h.address, lock)) continue;
+    if (pending.full()) {
+      // More new edges in one hold than the queue takes: add the queued ones now.
+      add_pending_edges(t);
+      first = nullptr;
     }
+    LockEdgeRecord& edge = pending.push();
+    if (first != nullptr) {
+      edge.stack = first->stack;
+    } else {
+      capture_call_stack(ret, &edge.stack);
+      first = &edge;
+    }
+    edge.acquired = lock;
+    edge.thread_uid = t->uid;
+    edge.os_tid = t->os_tid;
     edge.held = h.address;
     edge.held_pc = h.pc;
-    uint32_t held_node = 0;
-    g_graph.add_edge(edge, write_cycle, &rt, &held_node, nullptr);
-    h.node = held_node;
   }
 }
 
@@ -226,7 +244,7 @@ void before_blocking_lock_slow(ThreadState* t, const void* lock, bool is_mutex, 
   } else if (held.count() == 1 && held[0].address == address) {
     return;  // a relock of the only held lock: no edge
   }
-  add_edges(t, address, ret);
+  queue_edges(t, address, ret);
 }
 
 void before_mutex_unlock_slow(ThreadState* t, pthread_mutex_t* m, uint64_t ret) {
@@ -249,6 +267,7 @@ void before_mutex_destroy(ThreadState* t, pthread_mutex_t* m, uint64_t ret) {
 void after_lock_destroyed(ThreadState* t, const void* lock) {
   const uint64_t address = reinterpret_cast<uint64_t>(lock);
   t->held_locks.forget(address);
+  t->pending_edges.forget(address);
   g_graph.forget(address);
 }
 
@@ -259,6 +278,23 @@ void before_cond_wait(ThreadState* t, pthread_mutex_t* m, uint64_t ret) {
   if (libc_locked(m) && libc_owner(m) == t->os_tid) return;  // locked before racetrap watched the thread
   report_misuse(t, MisuseKind::kCondWaitUnheld, m, libc_locked(m) ? libc_owner(m) : 0, 0, ret);
 }
+
+void add_pending_edges(ThreadState* t) {
+  PendingLockEdges& pending = t->pending_edges;
+  if (pending.count() == 0) return;
+  Runtime& rt = runtime();
+  remember_thread(rt, t);
+  for (int i = 0; i < pending.count(); ++i) g_graph.add_edge(pending[i], write_cycle, &rt);
+  pending.clear();
+}
+
+__attribute__((noinline)) void warm_unwinder() {
+  t_unwinder_warm = true;
+  StackRecord scratch;
+  capture_current_stack(0, &scratch);
+}
+
+bool unwinder_warm() { return t_unwinder_warm; }
 
 void lock_tracking_after_fork_child() {
   g_graph.reset_lock_after_fork();

@@ -16,6 +16,7 @@
 #include <pthread.h>
 
 #include <cstdint>
+#include <ctime>
 
 #include "held_locks.h"
 #include "thread_state.h"
@@ -83,6 +84,35 @@ void before_mutex_destroy(ThreadState* t, pthread_mutex_t* m, uint64_t ret);
 void after_lock_destroyed(ThreadState* t, const void* lock);
 // Before pthread_cond_*wait: reports a wait with a mutex the thread does not hold.
 void before_cond_wait(ThreadState* t, pthread_mutex_t* m, uint64_t ret);
+
+// Adds the thread's queued lock-order edges (ThreadState::pending_edges) to the
+// graph, writing any cycle they close. Ordinary context, inside a RuntimeScope.
+void add_pending_edges(ThreadState* t);
+// After an unlock's real call: once the thread holds no lock, its queued edges.
+inline void after_unlock(ThreadState* t) {
+  if (t->pending_edges.count() != 0 && t->held_locks.count() == 0) add_pending_edges(t);
+}
+
+// A thread with queued edges that waits this long for a lock (without a deadline
+// of its own) adds them before waiting on: see lock_adding_edges_when_stuck.
+constexpr int kStuckLockMs = 100;
+inline timespec deadline_after_ms(int ms) {
+  timespec t{};
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  t.tv_nsec += static_cast<long>(ms) * 1'000'000;
+  t.tv_sec += t.tv_nsec / 1'000'000'000;
+  t.tv_nsec %= 1'000'000'000;
+  return t;
+}
+
+// libunwind's first unwind in a thread costs ~0.1 ms (it maps and clears a
+// per-thread cache): done before the thread's first lock, so the stack of a new
+// lock-order edge, captured while the thread holds a lock, costs microseconds.
+bool unwinder_warm();
+void warm_unwinder();
+inline void before_lock(const Runtime& rt, const ThreadState* t) {
+  if (t->held_locks.count() == 0 && !unwinder_warm() && rt.flags.detect_deadlocks) warm_unwinder();
+}
 
 // In a forked child (atfork handler): resets the graph's lock.
 void lock_tracking_after_fork_child();

@@ -151,7 +151,10 @@ __attribute__((destructor(101))) void racetrap_stop() {
   Runtime& rt = runtime();
   if (!rt.active || !in_own_process()) return;
   ThreadState* t = current_thread();
-  if (t != nullptr) detach_thread_state(t);
+  if (t != nullptr) {
+    add_pending_edges(t);
+    detach_thread_state(t);
+  }
   rt.raw_log.seal();
   finish_report(rt);
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "held_locks.h"
+#include "pending_lock_edges.h"
 #include "perf_events.h"
 #include "race_record.h"
 #include "random.h"
@@ -53,6 +54,9 @@ struct ThreadState {
   // mutexes and rwlocks this thread holds, as far as the interposers saw them.
   // Read and written by the thread itself only, in ordinary context.
   HeldLocks held_locks;
+  // New lock-order edges found while holding locks, added to the graph once the
+  // thread holds none (lock_tracking.h).
+  PendingLockEdges pending_edges;
 
   Random random;
   ThreadRecord record;  // uid, creator and creation stack, for reports
