@@ -30,7 +30,10 @@ int rwlock_adding_edges_when_stuck(ThreadState* t, bool writer, int (*real_lock)
   const timespec deadline = deadline_after_ms(kStuckLockMs);
   const int rc = (writer ? real_clockwr : real_clockrd)(l, CLOCK_MONOTONIC, &deadline);
   if (rc != ETIMEDOUT && rc != EINVAL) return rc;
-  if (rc == ETIMEDOUT) add_pending_edges(t);
+  if (rc == ETIMEDOUT) {
+    take_pending_stacks(t);
+    add_pending_edges(t);
+  }
   return real_lock(l);
 }
 
@@ -51,6 +54,7 @@ int rwlock_lock_call(bool writer, bool blocking, void* ret, Fn real, pthread_rwl
   } else {
     rc = real(l, args...);
   }
+  if (track) after_lock_call(t);
   if (rc == 0) {
     if (track) after_lock(t, l, mode, call);  // before acquire(): see lock_call
     rwlock_acquire(t, l, writer);

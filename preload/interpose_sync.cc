@@ -36,7 +36,10 @@ int lock_adding_edges_when_stuck(ThreadState* t, int (*real_lock)(pthread_mutex_
   const timespec deadline = deadline_after_ms(kStuckLockMs);
   const int rc = real_clocklock(m, CLOCK_MONOTONIC, &deadline);
   if (rc != ETIMEDOUT && rc != EINVAL) return rc;  // EINVAL: a kind the timed form does not take
-  if (rc == ETIMEDOUT) add_pending_edges(t);
+  if (rc == ETIMEDOUT) {
+    take_pending_stacks(t);
+    add_pending_edges(t);
+  }
   return real_lock(m);
 }
 
@@ -52,6 +55,8 @@ int lock_call(bool blocking, void* ret, Fn real, pthread_mutex_t* m, Args... arg
   const bool track = lock_tracking_on(rt, ret);
   const uint64_t call = reinterpret_cast<uint64_t>(ret);
   if (track) before_lock(rt, t);
+  // Nothing held: the clock's page is faulted in now rather than inside the hold.
+  if (t->held_locks.count() == 0) rt.sync_clocks.touch(sync_key(m));
   if (track && blocking) before_blocking_lock(t, m, /*is_mutex=*/true, call);
   int rc;
   if constexpr (sizeof...(Args) == 0) {  // the plain lock (a blocking one without a deadline)
@@ -59,6 +64,7 @@ int lock_call(bool blocking, void* ret, Fn real, pthread_mutex_t* m, Args... arg
   } else {
     rc = real(m, args...);
   }
+  if (track) after_lock_call(t);
   if (locked(rc)) {
     // Held-lock bookkeeping first: acquire() allows deferred samples, and a sample
     // taken between the two must already list this lock as held.

@@ -53,6 +53,7 @@ void thread_exiting(void* p) {
   {
     RuntimeScope scope(t);
     add_pending_edges(t);  // the thread exits holding locks
+    unmap_lock_snapshots(t);
   }
   retire_watches_on_thread_memory(t);
   detach_thread_state(t);

@@ -21,14 +21,17 @@
 
 #include <dlfcn.h>
 #include <link.h>
+#include <sys/mman.h>
 #include <libunwind.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 
 #include "lock_order_graph.h"
 #include "spin_lock.h"
 #include "stack_capture.h"
+#include "stack_snapshot.h"
 #include "thread_record_log.h"
 
 namespace racetrap {
@@ -45,10 +48,9 @@ constinit LockOrderGraph g_graph;
 // glibc (NPTL) mutex kind bits.
 constexpr int kKindMask = 3, kNormal = 0, kAdaptive = 3;
 
-// The stack of the current call with the interposer's own frames cut off:
-// frames[0] is the program's call site (`ret` - 1).
-void capture_call_stack(uint64_t ret, StackRecord* out) {
-  capture_current_stack(0, out);
+// Cuts racetrap's own frames off a stack taken inside an interposer: frames[0]
+// becomes the program's call site (`ret` - 1).
+void trim_to_call_site(uint64_t ret, StackRecord* out) {
   const uint32_t n = out->frame_count;
   for (uint32_t i = 1; i < n; ++i) {
     if (out->frames[i] != ret) continue;
@@ -61,6 +63,12 @@ void capture_call_stack(uint64_t ret, StackRecord* out) {
     out->frame_count = 1;
     out->frames[0] = ret - 1;
   }
+}
+
+// The stack of the current call with the interposer's own frames cut off.
+void capture_call_stack(uint64_t ret, StackRecord* out) {
+  capture_current_stack(0, out);
+  trim_to_call_site(ret, out);
 }
 
 // Misuse already reported, by kind + call site (lock-free set; when full, later
@@ -121,8 +129,6 @@ void write_cycle(const LockCycleRecord& cycle, void* context) {
   rt.raw_log.append_lock_cycle(cycle);
 }
 
-// Set once the thread's unwinder has run (its per-thread cache exists).
-__attribute__((tls_model("initial-exec"))) thread_local bool t_unwinder_warm = false;
 
 void report_misuse(ThreadState* t, MisuseKind kind, const void* mutex, uint32_t owner_tid, uint64_t earlier_pc,
                    uint64_t ret) {
@@ -146,11 +152,11 @@ uint32_t libc_owner(const pthread_mutex_t* m) {
 bool libc_locked(const pthread_mutex_t* m) { return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) != 0; }
 
 // The slow path of a nested acquisition: at least one held→lock edge is new.
-// Captures the stack once and queues the new edges (the graph is not touched).
+// Queues the new edges; their stack is taken after the real lock call
+// (take_pending_stacks), the graph is not touched.
 __attribute__((noinline)) void queue_edges(ThreadState* t, uint64_t lock, uint64_t ret) {
   HeldLocks& held = t->held_locks;
   PendingLockEdges& pending = t->pending_edges;
-  const LockEdgeRecord* first = nullptr;
   for (int i = 0; i < held.count(); ++i) {
     HeldLock& h = held[i];
     if (h.address == lock) continue;
@@ -159,17 +165,14 @@ __attribute__((noinline)) void queue_edges(ThreadState* t, uint64_t lock, uint64
     if (h.node != 0 && to != 0 && g_graph.has_edge(h.node, to)) continue;
     if (pending.contains(h.address, lock)) continue;
     if (pending.full()) {
-      // More new edges in one hold than the queue takes: add the queued ones now.
+      // More new edges in one hold than the queue takes: add the queued ones now
+      // (this acquisition's first: their stack is this one).
+      take_pending_stacks(t);
       add_pending_edges(t);
-      first = nullptr;
     }
-    LockEdgeRecord& edge = pending.push();
-    if (first != nullptr) {
-      edge.stack = first->stack;
-    } else {
-      capture_call_stack(ret, &edge.stack);
-      first = &edge;
-    }
+    PendingLockEdges::Entry& entry = pending.push();
+    entry.call_site = ret;
+    LockEdgeRecord& edge = entry.edge;
     edge.acquired = lock;
     edge.thread_uid = t->uid;
     edge.os_tid = t->os_tid;
@@ -208,6 +211,8 @@ __attribute__((constructor)) void find_own_code() {
     span.end = std::max(span.end, g_own_code[i].end);
   }
   if (g_own_code_count > 0) g_own_code_span = span;
+  // The graph's first lookups come while the program holds a lock: no page faults then.
+  g_graph.touch_lookup_tables();
 }
 
 }  // namespace
@@ -279,22 +284,62 @@ void before_cond_wait(ThreadState* t, pthread_mutex_t* m, uint64_t ret) {
   report_misuse(t, MisuseKind::kCondWaitUnheld, m, libc_locked(m) ? libc_owner(m) : 0, 0, ret);
 }
 
+__attribute__((noinline)) void take_pending_stacks(ThreadState* t) {
+  PendingLockEdges& pending = t->pending_edges;
+  if (pending.stacks_pending() == 0) return;
+  int slot = pending.take_snapshot_slot();
+  if (slot >= 0 && !take_stack_snapshot(t->stack.begin, t->stack.end, &pending.snapshots()[slot])) {
+    pending.give_back_snapshot_slot();
+    slot = -1;
+  }
+  StackRecord stack;
+  stack.frame_count = 0;
+  bool captured = false;
+  for (int i = 0; i < pending.count(); ++i) {
+    PendingLockEdges::Entry& entry = pending[i];
+    if (!entry.stack_pending) continue;
+    entry.stack_pending = false;
+    entry.snapshot = slot;
+    if (slot >= 0) continue;
+    // No snapshot (none left in this hold, or an unknown stack): unwind here.
+    if (!captured) capture_call_stack(entry.call_site, &stack);
+    captured = true;
+    entry.edge.stack = stack;
+  }
+  pending.stacks_taken();
+}
+
 void add_pending_edges(ThreadState* t) {
   PendingLockEdges& pending = t->pending_edges;
   if (pending.count() == 0) return;
   Runtime& rt = runtime();
   remember_thread(rt, t);
-  for (int i = 0; i < pending.count(); ++i) g_graph.add_edge(pending[i], write_cycle, &rt);
+  for (int i = 0; i < pending.count(); ++i) {
+    PendingLockEdges::Entry& entry = pending[i];
+    if (entry.snapshot >= 0) {
+      unwind_stack_snapshot(pending.snapshots()[entry.snapshot], &entry.edge.stack);
+      trim_to_call_site(entry.call_site, &entry.edge.stack);
+    }
+    g_graph.add_edge(entry.edge, write_cycle, &rt);
+  }
   pending.clear();
 }
 
-__attribute__((noinline)) void warm_unwinder() {
-  t_unwinder_warm = true;
-  StackRecord scratch;
-  capture_current_stack(0, &scratch);
+void map_lock_snapshots(ThreadState* t) {
+  constexpr size_t kSize = sizeof(StackSnapshot) * PendingLockEdges::kSnapshots;
+  void* p = mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) p = nullptr;
+  else std::memset(p, 0, kSize);  // fault the pages in now, not inside a lock's hold
+  t->pending_edges.set_snapshots(static_cast<StackSnapshot*>(p));
+  t->lock_snapshots_mapped = true;
 }
 
-bool unwinder_warm() { return t_unwinder_warm; }
+void unmap_lock_snapshots(ThreadState* t) {
+  if (StackSnapshot* p = t->pending_edges.snapshots()) {
+    t->pending_edges.set_snapshots(nullptr);
+    munmap(p, sizeof(StackSnapshot) * PendingLockEdges::kSnapshots);
+  }
+}
 
 void lock_tracking_after_fork_child() {
   g_graph.reset_lock_after_fork();

@@ -85,6 +85,12 @@ void after_lock_destroyed(ThreadState* t, const void* lock);
 // Before pthread_cond_*wait: reports a wait with a mutex the thread does not hold.
 void before_cond_wait(ThreadState* t, pthread_mutex_t* m, uint64_t ret);
 
+// Right after the real lock call (or before waiting on in a stuck one), still in
+// the interposer: takes the stack of the edges queued before it.
+void take_pending_stacks(ThreadState* t);
+inline void after_lock_call(ThreadState* t) {
+  if (t->pending_edges.stacks_pending() != 0) take_pending_stacks(t);
+}
 // Adds the thread's queued lock-order edges (ThreadState::pending_edges) to the
 // graph, writing any cycle they close. Ordinary context, inside a RuntimeScope.
 void add_pending_edges(ThreadState* t);
@@ -105,13 +111,12 @@ inline timespec deadline_after_ms(int ms) {
   return t;
 }
 
-// libunwind's first unwind in a thread costs ~0.1 ms (it maps and clears a
-// per-thread cache): done before the thread's first lock, so the stack of a new
-// lock-order edge, captured while the thread holds a lock, costs microseconds.
-bool unwinder_warm();
-void warm_unwinder();
-inline void before_lock(const Runtime& rt, const ThreadState* t) {
-  if (t->held_locks.count() == 0 && !unwinder_warm() && rt.flags.detect_deadlocks) warm_unwinder();
+// The thread's snapshot storage (PendingLockEdges), mapped and faulted in before
+// its first lock (once), unmapped at its exit.
+void map_lock_snapshots(ThreadState* t);
+void unmap_lock_snapshots(ThreadState* t);
+inline void before_lock(const Runtime& rt, ThreadState* t) {
+  if (!t->lock_snapshots_mapped && t->held_locks.count() == 0 && rt.flags.detect_deadlocks) map_lock_snapshots(t);
 }
 
 // In a forked child (atfork handler): resets the graph's lock.

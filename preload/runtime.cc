@@ -16,6 +16,8 @@
 #include "exit_report.h"
 #include "interpose_thread.h"
 #include "lock_tracking.h"
+#include "pc_diversity.h"
+#include "sampler.h"
 #include "signal_handler.h"
 #include "stack_capture.h"
 #include "thread_state.h"
@@ -76,6 +78,10 @@ void after_fork_in_child() {
   owned_fds::close_all();
   make_raw_path(rt);
   rt.raw_log.reset_after_fork(rt.raw_path, rt.pid);
+  // The child is a process of its own: its races go to its own report even when
+  // the parent reported the same pair, and its statistics count its own run.
+  reported_pairs().clear();
+  reset_run_stats(rt.stats);
   rt.board.clear();
   rt.sync_clocks.reset_after_fork();
   lock_tracking_after_fork_child();

@@ -33,6 +33,15 @@ struct RunStats {
       races_repeated{0};
 };
 
+// Every counter back to 0 (a forked child's run starts afresh).
+inline void reset_run_stats(RunStats& s) {
+  for (std::atomic<uint64_t>* c : {&s.samples, &s.samples_in_runtime, &s.samples_deferred, &s.samples_no_access,
+                                   &s.samples_filtered, &s.watches_published, &s.arms, &s.traps, &s.traps_stale,
+                                   &s.races, &s.samples_yielded, &s.samples_not_chosen, &s.conflicts,
+                                   &s.watches_retired_quiet, &s.races_repeated})
+    c->store(0, std::memory_order_relaxed);
+}
+
 struct Runtime {
   Flags flags;
   bool active = false;  // perf works and RACETRAP_ENABLE: threads sample and watch

@@ -57,6 +57,7 @@ struct ThreadState {
   // New lock-order edges found while holding locks, added to the graph once the
   // thread holds none (lock_tracking.h).
   PendingLockEdges pending_edges;
+  bool lock_snapshots_mapped = false;  // pending_edges' snapshot storage was set up (or failed to be)
 
   Random random;
   ThreadRecord record;  // uid, creator and creation stack, for reports
