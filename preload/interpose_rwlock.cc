@@ -27,6 +27,10 @@ int rwlock_adding_edges_when_stuck(ThreadState* t, bool writer, int (*real_lock)
   using ClockLockFn = int (*)(pthread_rwlock_t*, clockid_t, const struct timespec*);
   static auto real_clockrd = next_function<ClockLockFn>("pthread_rwlock_clockrdlock");
   static auto real_clockwr = next_function<ClockLockFn>("pthread_rwlock_clockwrlock");
+  static auto real_tryrd = next_function<int (*)(pthread_rwlock_t*)>("pthread_rwlock_tryrdlock");
+  static auto real_trywr = next_function<int (*)(pthread_rwlock_t*)>("pthread_rwlock_trywrlock");
+  // Free (the usual case): taken without reading the clock.
+  if (const int rc = (writer ? real_trywr : real_tryrd)(l); rc != EBUSY) return rc;
   const timespec deadline = deadline_after_ms(kStuckLockMs);
   const int rc = (writer ? real_clockwr : real_clockrd)(l, CLOCK_MONOTONIC, &deadline);
   if (rc != ETIMEDOUT && rc != EINVAL) return rc;

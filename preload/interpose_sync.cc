@@ -31,8 +31,11 @@ bool locked(int rc) { return rc == 0 || rc == EOWNERDEAD; }
 // edges go to the graph (and a cycle to the report) before the thread waits on.
 // The plain lock decides the result, so the program sees what it would without.
 int lock_adding_edges_when_stuck(ThreadState* t, int (*real_lock)(pthread_mutex_t*), pthread_mutex_t* m) {
+  static auto real_trylock = next_function<int (*)(pthread_mutex_t*)>("pthread_mutex_trylock");
   static auto real_clocklock =
       next_function<int (*)(pthread_mutex_t*, clockid_t, const struct timespec*)>("pthread_mutex_clocklock");
+  // Free (the usual case): taken without reading the clock.
+  if (const int rc = real_trylock(m); rc != EBUSY) return rc;
   const timespec deadline = deadline_after_ms(kStuckLockMs);
   const int rc = real_clocklock(m, CLOCK_MONOTONIC, &deadline);
   if (rc != ETIMEDOUT && rc != EINVAL) return rc;  // EINVAL: a kind the timed form does not take

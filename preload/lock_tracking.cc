@@ -332,6 +332,10 @@ void map_lock_snapshots(ThreadState* t) {
   else std::memset(p, 0, kSize);  // fault the pages in now, not inside a lock's hold
   t->pending_edges.set_snapshots(static_cast<StackSnapshot*>(p));
   t->lock_snapshots_mapped = true;
+  // The queue's own pages too: its first edge is written between two locks.
+  auto* queue = reinterpret_cast<volatile unsigned char*>(&t->pending_edges);
+  for (size_t i = 0; i < sizeof(PendingLockEdges); i += 4096) queue[i] = queue[i];
+  queue[sizeof(PendingLockEdges) - 1] = queue[sizeof(PendingLockEdges) - 1];
 }
 
 void unmap_lock_snapshots(ThreadState* t) {
