@@ -2,12 +2,17 @@
 """Run a latent ABBA-deadlock program many times, natively and under racetrap.
 
 usage: run_abba.py [--runs N] [--native-runs N] [--timeout S] PRELOAD PROGRAM SOURCE
+       run_abba.py --real-deadlock RACETRAP PRELOAD PROGRAM SOURCE
 
 Under racetrap every run must finish within --timeout (a hang fails the test),
 exit 0, and leave one JSON report whose only entry is a lock-order-inversion
 with one edge per `// EDGE` line of SOURCE, each edge's stack naming its line.
 The native runs are a measurement, printed beside racetrap's: a native hang is
 reported but does not fail the test (the program's own deadlock, not racetrap's).
+
+--real-deadlock runs PROGRAM deadlock (each thread holds its first lock 50 ms, so
+the program really deadlocks), kills it after 2 s, and renders the raw stream it
+left with `RACETRAP report`: the inversion must be there, its edges named.
 """
 
 import argparse
@@ -60,7 +65,36 @@ def check_report(workdir, source, edges):
     return []
 
 
+def real_deadlock(racetrap, preload, program, source):
+    workdir = tempfile.mkdtemp(prefix="racetrap-abba-")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RACETRAP_") and k != "LD_PRELOAD"}
+    env.update({"LD_PRELOAD": os.path.abspath(preload), "RACETRAP_LOG_PATH": os.path.join(workdir, "racetrap")})
+    hung, status, _, err = run_once([os.path.abspath(program), "deadlock"], env, workdir, 2.0)
+    problems = [] if hung else [f"the program did not deadlock (exit status {status})"]
+    raws = glob.glob(os.path.join(workdir, "racetrap.*.raw"))
+    if len(raws) != 1:
+        problems.append(f"expected one raw stream, found {raws}")
+    else:
+        env.pop("LD_PRELOAD")
+        subprocess.run([os.path.abspath(racetrap), "report", "--format=json", "-o", os.path.join(workdir, "out"),
+                        raws[0]], cwd=workdir, env=env, capture_output=True, text=True, timeout=60)
+        json_reports = glob.glob(os.path.join(workdir, "out*.json"))
+        if not json_reports:
+            problems.append("`racetrap report` wrote no JSON report")
+        else:
+            shutil.move(json_reports[0], os.path.join(workdir, "racetrap.report.json"))
+            problems += check_report(workdir, source, edge_lines(source))
+    if problems:
+        print("FAILED:\n  " + "\n  ".join(problems) + f"\n--- stderr\n{err}")
+        return 1
+    print("ok: the real deadlock's inversion is in the raw stream")
+    shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--real-deadlock":
+        return real_deadlock(*sys.argv[2:6])
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=50)
     ap.add_argument("--native-runs", type=int, default=50)
