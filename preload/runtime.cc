@@ -158,7 +158,10 @@ __attribute__((destructor(101))) void racetrap_stop() {
   if (!rt.active || !in_own_process()) return;
   ThreadState* t = current_thread();
   if (t != nullptr) {
-    add_pending_edges(t);
+    {
+      RuntimeScope scope(t);  // libunwind's own locks, taken while unwinding, are not the program's
+      add_pending_edges(t);
+    }
     detach_thread_state(t);
   }
   rt.raw_log.seal();
