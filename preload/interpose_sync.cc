@@ -46,6 +46,25 @@ int lock_adding_edges_when_stuck(ThreadState* t, int (*real_lock)(pthread_mutex_
   return real_lock(m);
 }
 
+// pthread_mutex_lock with lock tracking. A free mutex is taken first (one try)
+// and its lock-order edges queued after it: between the thread's previous lock
+// and this one it then runs no more than the try, the window an ABBA deadlock
+// needs stays as short as it is without racetrap. A taken mutex (the try
+// failed: it may block, perhaps forever) gets its edges and the self-deadlock
+// check before the wait, as any blocking lock.
+int lock_tracking_edges(ThreadState* t, uint64_t call, int (*real_lock)(pthread_mutex_t*), pthread_mutex_t* m) {
+  static auto real_trylock = next_function<int (*)(pthread_mutex_t*)>("pthread_mutex_trylock");
+  if (t->held_locks.count() != 0) {
+    const int rc = real_trylock(m);
+    if (rc != EBUSY) {
+      if (locked(rc)) before_blocking_lock(t, m, /*is_mutex=*/true, call);
+      return rc;
+    }
+  }
+  before_blocking_lock(t, m, /*is_mutex=*/true, call);
+  return t->pending_edges.count() != 0 ? lock_adding_edges_when_stuck(t, real_lock, m) : real_lock(m);
+}
+
 // `blocking`: lock, timedlock, clocklock (lock-order edges and the self-deadlock
 // check come first, since the real call may never return); trylock is not.
 // `ret`: the interposer's return address, the program's call site.
@@ -60,11 +79,11 @@ int lock_call(bool blocking, void* ret, Fn real, pthread_mutex_t* m, Args... arg
   if (track) before_lock(rt, t);
   // Nothing held: the clock's page is faulted in now rather than inside the hold.
   if (t->held_locks.count() == 0) rt.sync_clocks.touch(sync_key(m));
-  if (track && blocking) before_blocking_lock(t, m, /*is_mutex=*/true, call);
   int rc;
-  if constexpr (sizeof...(Args) == 0) {  // the plain lock (a blocking one without a deadline)
-    rc = blocking && t->pending_edges.count() != 0 ? lock_adding_edges_when_stuck(t, real, m) : real(m);
+  if constexpr (sizeof...(Args) == 0) {  // lock (blocking, without a deadline) or trylock
+    rc = track && blocking ? lock_tracking_edges(t, call, real, m) : real(m);
   } else {
+    if (track && blocking) before_blocking_lock(t, m, /*is_mutex=*/true, call);
     rc = real(m, args...);
   }
   if (track) after_lock_call(t);
