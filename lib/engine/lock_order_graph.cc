@@ -213,6 +213,12 @@ LockOrderGraph::AddResult LockOrderGraph::add_edge(const LockEdgeRecord& edge, C
   return AddResult::kCycle;
 }
 
+void LockOrderGraph::touch_lookup_tables() const {
+  constexpr uint32_t kPerPage = 4096 / sizeof(uint64_t);
+  for (uint32_t i = 0; i < kNodeSlots; i += kPerPage) (void)node_keys_[i].load(std::memory_order_relaxed);
+  for (uint32_t i = 0; i < kEdgeSlots; i += kPerPage) (void)edge_keys_[i].load(std::memory_order_relaxed);
+}
+
 void LockOrderGraph::forget(uint64_t lock) {
   if (find_node(lock) == 0) return;
   SpinGuard guard(lock_);

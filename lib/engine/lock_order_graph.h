@@ -62,6 +62,11 @@ class LockOrderGraph {
   // (one lock-free lookup) for a lock that never was nested.
   void forget(uint64_t lock);
 
+  // Reads one word per page of the lock-free lookup tables, so that the first
+  // lookups (made while the program holds a lock) take no page faults. Once per
+  // process is enough; no memory is committed (untouched pages read as zero).
+  void touch_lookup_tables() const;
+
   // In a forked child: whoever held the graph's lock does not exist there.
   void reset_lock_after_fork() { lock_.reset(); }
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <new>
 
 namespace racetrap {
 
@@ -26,5 +27,14 @@ struct RunStats {
   // Traps the start-up self-test received (1 where breakpoints fire, 0 where not).
   std::atomic<uint64_t> self_test_traps{0};
 };
+
+// Every counter of this run back to 0 (a forked child's run starts afresh); the
+// start-up self-test's outcome is the process's, and a child keeps it.
+inline void reset_run_stats(RunStats& s) {
+  const uint64_t self_test = s.self_test_traps.load(std::memory_order_relaxed);
+  s.~RunStats();
+  new (&s) RunStats;
+  s.self_test_traps.store(self_test, std::memory_order_relaxed);
+}
 
 }  // namespace racetrap

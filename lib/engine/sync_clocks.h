@@ -55,6 +55,11 @@ class SyncClockTable {
     }
     release_slow(object, thread_clock, who);
   }
+  // Reads the object's home entry: a caller about to acquire the object takes the
+  // page fault of a first touch here, before the lock, instead of inside its hold.
+  void touch(uintptr_t object) const {
+    if (entries_ != nullptr) (void)entries_[home_of(object)].key.load(std::memory_order_relaxed);
+  }
   void forget(uintptr_t object);
   // In a forked child: forgets every clock (they name threads that do not exist there).
   void reset_after_fork();

@@ -12,6 +12,7 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -103,6 +104,46 @@ int udata_attr(Dwarf_Die* die, unsigned int name, Dwarf_Word* value) {
   return dwarf_formudata(&attr, value);
 }
 
+// One compilation unit's address range, for modules without .debug_aranges.
+struct CuRange {
+  Dwarf_Addr begin = 0, end = 0;  // [begin, end) in the module's DWARF addresses
+  Dwarf_Die cu{};                 // the unit (a skeleton for split DWARF)
+};
+
+// The address ranges of every compilation unit of `dwarf`, sorted: what
+// .debug_aranges would say, read from each unit's DW_AT_low_pc/high_pc or
+// DW_AT_ranges. clang emits no .debug_aranges by default, and libdw's lookup by
+// address (dwarf_addrdie, dwfl_module_addrdie) relies on it.
+std::vector<CuRange> compile_unit_ranges(Dwarf* dwarf) {
+  std::vector<CuRange> out;
+  Dwarf_CU* cu = nullptr;
+  Dwarf_CU* next = nullptr;
+  Dwarf_Half version = 0;
+  uint8_t unit_type = 0;
+  Dwarf_Die cudie, subdie;
+  while (dwarf_get_units(dwarf, cu, &next, &version, &unit_type, &cudie, &subdie) == 0) {
+    cu = next;
+    if (unit_type != DW_UT_compile && unit_type != DW_UT_skeleton) continue;
+    Dwarf_Addr base = 0, begin = 0, end = 0;
+    ptrdiff_t offset = 0;
+    while ((offset = dwarf_ranges(&cudie, offset, &base, &begin, &end)) > 0)
+      if (end > begin) out.push_back(CuRange{begin, end, cudie});
+  }
+  std::sort(out.begin(), out.end(), [](const CuRange& a, const CuRange& b) { return a.begin < b.begin; });
+  return out;
+}
+
+// For split DWARF (-gsplit-dwarf): the unit in the .dwo file that holds the
+// skeleton `cudie`'s functions and inlined calls; else `cudie` itself.
+Dwarf_Die split_unit_or_self(Dwarf_Die* cudie, Dwarf_Die* storage) {
+  uint8_t unit_type = 0;
+  if (cudie->cu != nullptr &&
+      dwarf_cu_info(cudie->cu, nullptr, &unit_type, nullptr, storage, nullptr, nullptr, nullptr) == 0 &&
+      unit_type == DW_UT_skeleton && storage->cu != nullptr && dwarf_tag(storage) == DW_TAG_compile_unit)
+    return *storage;
+  return *cudie;
+}
+
 }  // namespace
 
 struct Symbolizer::Impl {
@@ -112,8 +153,12 @@ struct Symbolizer::Impl {
   Dwfl_Callbacks callbacks{};
   Dwfl* dwfl = nullptr;
   std::unordered_map<uint64_t, std::vector<SourceFrame>> cache[2];  // [return_address]
+  std::unordered_map<Dwfl_Module*, std::vector<CuRange>> cu_ranges;  // built when first needed
 
   std::vector<SourceFrame> lookup(uint64_t pc, bool return_address);
+  // The compilation unit containing `addr`: libdw's (from .debug_aranges), else
+  // from the units' own ranges. *bias: module address - DWARF address.
+  Dwarf_Die* find_unit(Dwfl_Module* mod, Dwarf_Addr addr, Dwarf_Addr* bias, Dwarf_Die* storage);
 };
 
 Symbolizer::Symbolizer(const std::string& maps_text, const std::vector<std::string>& debug_dirs)
@@ -178,6 +223,27 @@ DataSymbol Symbolizer::describe_data(uint64_t address, bool* found) {
   return out;
 }
 
+Dwarf_Die* Symbolizer::Impl::find_unit(Dwfl_Module* mod, Dwarf_Addr addr, Dwarf_Addr* bias, Dwarf_Die* storage) {
+  if (Dwarf_Die* cudie = dwfl_module_addrdie(mod, addr, bias)) return cudie;
+  Dwarf* dwarf = dwfl_module_getdwarf(mod, bias);
+  if (dwarf == nullptr) return nullptr;
+  auto [it, inserted] = cu_ranges.try_emplace(mod);
+  if (inserted) it->second = compile_unit_ranges(dwarf);
+  const std::vector<CuRange>& ranges = it->second;
+  const Dwarf_Addr at = addr - *bias;
+  auto after = std::upper_bound(ranges.begin(), ranges.end(), at,
+                                [](Dwarf_Addr a, const CuRange& r) { return a < r.begin; });
+  // Ranges of different units do not overlap; scan back over a few in case they do.
+  for (int back = 0; after != ranges.begin() && back < 8; ++back) {
+    --after;
+    if (at >= after->begin && at < after->end) {
+      *storage = after->cu;
+      return storage;
+    }
+  }
+  return nullptr;
+}
+
 std::vector<SourceFrame> Symbolizer::Impl::lookup(uint64_t pc, bool return_address) {
   // A return address points after the call; pc - 1 is inside the call instruction.
   const uint64_t addr = return_address && pc > 0 ? pc - 1 : pc;
@@ -204,6 +270,10 @@ std::vector<SourceFrame> Symbolizer::Impl::lookup(uint64_t pc, bool return_addre
   if (size_t at = plain.find('@'); at != std::string::npos && at > 0) plain.resize(at);
   std::string outer_function = demangle(symname != nullptr ? plain.c_str() : nullptr);
 
+  Dwarf_Addr bias = 0;
+  Dwarf_Die unit_storage;
+  Dwarf_Die* unit = find_unit(mod, addr, &bias, &unit_storage);
+
   // Innermost location from the line table.
   SourceFrame inner = base;
   if (Dwfl_Line* line = dwfl_module_getsrc(mod, addr)) {
@@ -213,12 +283,26 @@ std::vector<SourceFrame> Symbolizer::Impl::lookup(uint64_t pc, bool return_addre
     inner.file = full_path(file, dwfl_line_comp_dir(line));
     inner.line = lineno;
     inner.column = column;
+  } else if (Dwarf_Line* line = unit != nullptr ? dwarf_getsrc_die(unit, addr - bias) : nullptr) {
+    int lineno = 0;
+    int column = 0;
+    dwarf_lineno(line, &lineno);
+    dwarf_linecol(line, &column);
+    inner.file = full_path(dwarf_linesrc(line, nullptr, nullptr), comp_dir_of(unit));
+    inner.line = lineno;
+    inner.column = column;
   }
 
-  // Inlined calls: the physical scope chain of the innermost scope at addr.
+  // Inlined calls: the physical scope chain of the innermost scope at addr (in
+  // the split unit, for split DWARF: the skeleton holds no functions).
   std::vector<SourceFrame> frames;
-  Dwarf_Addr bias = 0;
-  Dwarf_Die* cudie = dwfl_module_addrdie(mod, addr, &bias);
+  Dwarf_Die split_storage;
+  Dwarf_Die scope_unit;
+  Dwarf_Die* cudie = nullptr;
+  if (unit != nullptr) {
+    scope_unit = split_unit_or_self(unit, &split_storage);
+    cudie = &scope_unit;
+  }
   if (cudie != nullptr) {
     Dwarf_Die* scopes = nullptr;
     int nscopes = dwarf_getscopes(cudie, addr - bias, &scopes);

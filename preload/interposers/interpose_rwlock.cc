@@ -10,6 +10,7 @@
 // the real call, a successful trylock adds none.
 #include <pthread.h>
 
+#include <cerrno>
 #include <cstdint>
 
 #include "happens_before.h"
@@ -20,6 +21,27 @@
 namespace racetrap {
 namespace {
 
+// A plain rdlock/wrlock by a thread with queued lock-order edges: as
+// lock_adding_edges_when_stuck (interpose_sync.cc).
+int rwlock_adding_edges_when_stuck(ThreadState* t, bool writer, int (*real_lock)(pthread_rwlock_t*),
+                                   pthread_rwlock_t* l) {
+  using ClockLockFn = int (*)(pthread_rwlock_t*, clockid_t, const struct timespec*);
+  static auto real_clockrd = next_function<ClockLockFn>("pthread_rwlock_clockrdlock");
+  static auto real_clockwr = next_function<ClockLockFn>("pthread_rwlock_clockwrlock");
+  static auto real_tryrd = next_function<int (*)(pthread_rwlock_t*)>("pthread_rwlock_tryrdlock");
+  static auto real_trywr = next_function<int (*)(pthread_rwlock_t*)>("pthread_rwlock_trywrlock");
+  // Free (the usual case): taken without reading the clock.
+  if (const int rc = (writer ? real_trywr : real_tryrd)(l); rc != EBUSY) return rc;
+  const timespec deadline = deadline_after_ms(kStuckLockMs);
+  const int rc = (writer ? real_clockwr : real_clockrd)(l, CLOCK_MONOTONIC, &deadline);
+  if (rc != ETIMEDOUT && rc != EINVAL) return rc;
+  if (rc == ETIMEDOUT) {
+    take_pending_stacks(t);
+    add_pending_edges(t);
+  }
+  return real_lock(l);
+}
+
 // `blocking`: every form but try*; `ret`: the program's call site.
 template <typename Fn, typename... Args>
 int rwlock_lock_call(bool writer, bool blocking, void* ret, Fn real, pthread_rwlock_t* l, Args... args) {
@@ -29,8 +51,15 @@ int rwlock_lock_call(bool writer, bool blocking, void* ret, Fn real, pthread_rwl
   const bool track = lock_tracking_on(ret);
   const HeldMode mode = writer ? HeldMode::kWrite : HeldMode::kRead;
   const uint64_t call = reinterpret_cast<uint64_t>(ret);
+  if (track) before_lock(runtime(), t);
   if (track && blocking) before_blocking_lock(t, l, /*is_mutex=*/false, call);
-  int rc = real(l, args...);
+  int rc;
+  if constexpr (sizeof...(Args) == 0) {  // the plain rdlock/wrlock
+    rc = blocking && t->pending_edges.count() != 0 ? rwlock_adding_edges_when_stuck(t, writer, real, l) : real(l);
+  } else {
+    rc = real(l, args...);
+  }
+  if (track) after_lock_call(t);
   if (rc == 0) {
     if (track) after_lock(t, l, mode, call);  // before acquire(): see lock_call
     rwlock_acquire(t, l, writer);
@@ -96,11 +125,13 @@ RACETRAP_INTERPOSE int pthread_rwlock_unlock(pthread_rwlock_t* l) {
   const int writer = __atomic_load_n(&l->__data.__cur_writer, __ATOMIC_RELAXED);
   const bool is_writer = writer != 0 && static_cast<uint32_t>(writer) == t->os_tid;
   void* ret = __builtin_return_address(0);
+  const bool track = lock_tracking_on(ret);
   // Held by this thread as far as the interposers saw (or write-locked by it
   // before racetrap watched it).
-  const bool held = !lock_tracking_on(ret) || before_rwlock_unlock(t, l) || is_writer;
+  const bool held = !track || before_rwlock_unlock(t, l) || is_writer;
   rwlock_release(t, l, is_writer);
   const int rc = real(l);
+  if (track) after_unlock(t);
   if (!held) report_rwlock_unlock_unheld(t, l, rc, reinterpret_cast<uint64_t>(ret));
   return rc;
 }

@@ -14,6 +14,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <ctime>
 
 #include "happens_before.h"
 #include "lock_misuse.h"
@@ -26,6 +27,45 @@ namespace {
 // EOWNERDEAD: a robust mutex whose owner died is locked by the caller.
 bool locked(int rc) { return rc == 0 || rc == EOWNERDEAD; }
 
+// pthread_mutex_lock by a thread with queued lock-order edges: when the mutex
+// stays taken for 100 ms (perhaps by the very deadlock the edges predict), the
+// edges go to the graph (and a cycle to the report) before the thread waits on.
+// The plain lock decides the result, so the program sees what it would without.
+int lock_adding_edges_when_stuck(ThreadState* t, int (*real_lock)(pthread_mutex_t*), pthread_mutex_t* m) {
+  static auto real_trylock = next_function<int (*)(pthread_mutex_t*)>("pthread_mutex_trylock");
+  static auto real_clocklock =
+      next_function<int (*)(pthread_mutex_t*, clockid_t, const struct timespec*)>("pthread_mutex_clocklock");
+  // Free (the usual case): taken without reading the clock.
+  if (const int rc = real_trylock(m); rc != EBUSY) return rc;
+  const timespec deadline = deadline_after_ms(kStuckLockMs);
+  const int rc = real_clocklock(m, CLOCK_MONOTONIC, &deadline);
+  if (rc != ETIMEDOUT && rc != EINVAL) return rc;  // EINVAL: a kind the timed form does not take
+  if (rc == ETIMEDOUT) {
+    take_pending_stacks(t);
+    add_pending_edges(t);
+  }
+  return real_lock(m);
+}
+
+// pthread_mutex_lock with lock tracking. A free mutex is taken first (one try)
+// and its lock-order edges queued after it: between the thread's previous lock
+// and this one it then runs no more than the try, the window an ABBA deadlock
+// needs stays as short as it is without racetrap. A taken mutex (the try
+// failed: it may block, perhaps forever) gets its edges and the self-deadlock
+// check before the wait, as any blocking lock.
+int lock_tracking_edges(ThreadState* t, uint64_t call, int (*real_lock)(pthread_mutex_t*), pthread_mutex_t* m) {
+  static auto real_trylock = next_function<int (*)(pthread_mutex_t*)>("pthread_mutex_trylock");
+  if (t->held_locks.count() != 0) {
+    const int rc = real_trylock(m);
+    if (rc != EBUSY) {
+      if (locked(rc)) before_blocking_lock(t, m, /*is_mutex=*/true, call);
+      return rc;
+    }
+  }
+  before_blocking_lock(t, m, /*is_mutex=*/true, call);
+  return t->pending_edges.count() != 0 ? lock_adding_edges_when_stuck(t, real_lock, m) : real_lock(m);
+}
+
 // `blocking`: lock, timedlock, clocklock (lock-order edges and the self-deadlock
 // check come first, since the real call may never return); trylock is not.
 // `ret`: the interposer's return address, the program's call site.
@@ -37,8 +77,17 @@ int lock_call(bool blocking, void* ret, Fn real, pthread_mutex_t* m, Args... arg
   RuntimeScope scope(t);
   const bool track = lock_tracking_on(rt, ret);
   const uint64_t call = reinterpret_cast<uint64_t>(ret);
-  if (track && blocking) before_blocking_lock(t, m, /*is_mutex=*/true, call);
-  int rc = real(m, args...);
+  if (track) before_lock(rt, t);
+  // Nothing held: the clock's page is faulted in now rather than inside the hold.
+  if (t->held_locks.count() == 0) rt.sync_clocks.touch(sync_key(m));
+  int rc;
+  if constexpr (sizeof...(Args) == 0) {  // lock (blocking, without a deadline) or trylock
+    rc = track && blocking ? lock_tracking_edges(t, call, real, m) : real(m);
+  } else {
+    if (track && blocking) before_blocking_lock(t, m, /*is_mutex=*/true, call);
+    rc = real(m, args...);
+  }
+  if (track) after_lock_call(t);
   // lock and trylock fail with EINVAL only on memory that is no mutex (the timed
   // forms also on a bad timeout).
   if (rc == EINVAL && track && sizeof...(Args) == 0) report_invalid_mutex(t, m, rc, call);
@@ -126,11 +175,13 @@ RACETRAP_INTERPOSE int pthread_mutex_unlock(pthread_mutex_t* m) {
   if (t == nullptr) return real(m);
   RuntimeScope scope(t);
   void* ret = __builtin_return_address(0);
+  const bool track = lock_tracking_on(rt, ret);
   UnlockCheck check;
-  if (lock_tracking_on(rt, ret)) check = before_mutex_unlock(t, m);
+  if (track) check = before_mutex_unlock(t, m);
   if (!unlock_will_fail(m, t)) release(rt, t, m);
   mark_deferrable(t);
   const int rc = real(m);
+  if (track) after_unlock(t);
   // An unlock of a mutex the thread does not hold: reported after the call, with
   // what it returned (once per call site: a stack capture the first time only).
   if (check.suspect) after_mutex_unlock(t, m, check, rc, reinterpret_cast<uint64_t>(ret));

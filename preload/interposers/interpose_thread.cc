@@ -54,6 +54,11 @@ void mark(ThreadState* t, int bit) {
 
 void thread_exiting(void* p) {
   auto* t = static_cast<ThreadState*>(p);
+  {
+    RuntimeScope scope(t);
+    add_pending_edges(t);  // the thread exits holding locks
+    unmap_lock_snapshots(t);
+  }
   retire_watches_on_thread_memory(t);
   detach_thread_state(t);
   mark(t, kExited);

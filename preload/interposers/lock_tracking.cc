@@ -7,17 +7,32 @@
 //   - an unlock: a pop from the end of the array.
 // Only a new edge (once per lock pair) captures a stack and takes the graph's
 // spin lock; only a new cycle or misuse writes to the raw stream.
+//
+// Work done while the program holds a lock widens its windows (a latent ABBA
+// deadlock becomes a real one when the first edge costs milliseconds), so inside
+// a lock's hold it is kept to microseconds: the unwinder is warmed before a
+// thread's first lock (libunwind's first unwind in a thread maps and clears its
+// per-thread cache, ~0.1 ms), and a new edge is only captured (its stack) and
+// queued in the thread's PendingLockEdges. The graph work and any report happen
+// once the thread holds no lock (after the real unlock), at thread or process
+// exit, or when a lock the thread waits for stays taken for 100 ms (a real
+// deadlock still leaves its report).
 #include "lock_tracking.h"
 
 #include <dlfcn.h>
 
+#include <link.h>
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 
 #include "lock_order_graph.h"
 #include "spin_lock.h"
 #include "stack_capture.h"
+#include "stack_snapshot.h"
 #include "thread_record_log.h"
 
 namespace racetrap {
@@ -29,10 +44,9 @@ constinit LockOrderGraph g_graph;
 // glibc (NPTL) mutex kind bits.
 constexpr int kKindMask = 3, kNormal = 0, kAdaptive = 3;
 
-// The stack of the current call with the interposer's own frames cut off:
-// frames[0] is the program's call site (`ret` - 1).
-void capture_call_stack(uint64_t ret, StackRecord* out) {
-  capture_current_stack(0, out);
+// Cuts racetrap's own frames off a stack taken inside an interposer: frames[0]
+// becomes the program's call site (`ret` - 1).
+void trim_to_call_site(uint64_t ret, StackRecord* out) {
   const uint32_t n = out->frame_count;
   for (uint32_t i = 1; i < n; ++i) {
     if (out->frames[i] != ret) continue;
@@ -45,6 +59,12 @@ void capture_call_stack(uint64_t ret, StackRecord* out) {
     out->frame_count = 1;
     out->frames[0] = ret - 1;
   }
+}
+
+// The stack of the current call with the interposer's own frames cut off.
+void capture_call_stack(uint64_t ret, StackRecord* out) {
+  capture_current_stack(0, out);
+  trim_to_call_site(ret, out);
 }
 
 // Misuse already reported, by kind + call site (lock-free set; when full, later
@@ -105,6 +125,7 @@ void write_cycle(const LockCycleRecord& cycle, void* context) {
   rt.raw_log.append_lock_cycle(cycle);
 }
 
+
 void report_misuse(ThreadState* t, MisuseKind kind, const void* mutex, uint32_t owner_tid, uint64_t earlier_pc,
                    uint64_t ret) {
   MisuseRecord record{};
@@ -129,32 +150,37 @@ bool libc_locked(const pthread_mutex_t* m) {
 }
 
 // The slow path of a nested acquisition: at least one held→lock edge is new.
-__attribute__((noinline)) void add_edges(ThreadState* t, uint64_t lock, uint64_t ret) {
-  Runtime& rt = runtime();
+// Queues the new edges; their stack is taken after the real lock call
+// (take_pending_stacks), the graph is not touched.
+__attribute__((noinline)) void queue_edges(ThreadState* t, uint64_t lock, uint64_t ret) {
   HeldLocks& held = t->held_locks;
-  LockEdgeRecord edge{};
-  edge.acquired = lock;
-  edge.thread_uid = t->uid;
-  edge.os_tid = t->os_tid;
-  bool have_stack = false;
+  PendingLockEdges& pending = t->pending_edges;
   for (int i = 0; i < held.count(); ++i) {
     HeldLock& h = held[i];
     if (h.address == lock) continue;
-    uint32_t to = g_graph.find_node(lock);
+    const uint32_t to = g_graph.find_node(lock);
     if (h.node == 0) h.node = g_graph.find_node(h.address);
     if (h.node != 0 && to != 0 && g_graph.has_edge(h.node, to)) continue;
-    if (!have_stack) {
-      capture_call_stack(ret, &edge.stack);
-      remember_thread(rt, t);
-      have_stack = true;
+    if (pending.contains(h.address, lock)) continue;
+    if (pending.full()) {
+      // More new edges in one hold than the queue takes: add the queued ones now
+      // (this acquisition's first: their stack is this one).
+      take_pending_stacks(t);
+      add_pending_edges(t);
     }
+    PendingLockEdges::Entry& entry = pending.push();
+    entry.call_site = ret;
+    LockEdgeRecord& edge = entry.edge;
+    edge.acquired = lock;
+    edge.thread_uid = t->uid;
+    edge.os_tid = t->os_tid;
     edge.held = h.address;
     edge.held_pc = h.pc;
-    uint32_t held_node = 0;
-    g_graph.add_edge(edge, write_cycle, &rt, &held_node, nullptr);
-    h.node = held_node;
   }
 }
+
+// The graph's first lookups come while the program holds a lock: no page faults then.
+__attribute__((constructor)) void warm_lock_order_graph() { g_graph.touch_lookup_tables(); }
 
 }  // namespace
 
@@ -205,7 +231,7 @@ void before_blocking_lock_slow(ThreadState* t, const void* lock, bool is_mutex, 
   } else if (held.count() == 1 && held[0].address == address) {
     return;  // a relock of the only held lock: no edge
   }
-  add_edges(t, address, ret);
+  queue_edges(t, address, ret);
 }
 
 UnlockCheck before_mutex_unlock_slow(ThreadState* t, pthread_mutex_t* m) {
@@ -256,6 +282,7 @@ void before_mutex_destroy(ThreadState* t, pthread_mutex_t* m, uint64_t ret) {
 void after_lock_destroyed(ThreadState* t, const void* lock) {
   const uint64_t address = reinterpret_cast<uint64_t>(lock);
   t->held_locks.forget(address);
+  t->pending_edges.forget(address);
   g_graph.forget(address);
 }
 
@@ -265,6 +292,67 @@ void before_cond_wait(ThreadState* t, pthread_mutex_t* m, uint64_t ret) {
   if (held.untracked() > 0 || const_cast<HeldLocks&>(held).find(reinterpret_cast<uint64_t>(m)) != nullptr) return;
   if (libc_locked(m) && libc_owner(m) == t->os_tid) return;  // locked before racetrap watched the thread
   report_misuse(t, MisuseKind::kCondWaitUnheld, m, libc_locked(m) ? libc_owner(m) : 0, 0, ret);
+}
+
+__attribute__((noinline)) void take_pending_stacks(ThreadState* t) {
+  PendingLockEdges& pending = t->pending_edges;
+  if (pending.stacks_pending() == 0) return;
+  int slot = pending.take_snapshot_slot();
+  if (slot >= 0 && !take_stack_snapshot(t->stack.begin, t->stack.end, &pending.snapshots()[slot])) {
+    pending.give_back_snapshot_slot();
+    slot = -1;
+  }
+  StackRecord stack;
+  stack.frame_count = 0;
+  bool captured = false;
+  for (int i = 0; i < pending.count(); ++i) {
+    PendingLockEdges::Entry& entry = pending[i];
+    if (!entry.stack_pending) continue;
+    entry.stack_pending = false;
+    entry.snapshot = slot;
+    if (slot >= 0) continue;
+    // No snapshot (none left in this hold, or an unknown stack): unwind here.
+    if (!captured) capture_call_stack(entry.call_site, &stack);
+    captured = true;
+    entry.edge.stack = stack;
+  }
+  pending.stacks_taken();
+}
+
+void add_pending_edges(ThreadState* t) {
+  PendingLockEdges& pending = t->pending_edges;
+  if (pending.count() == 0) return;
+  Runtime& rt = runtime();
+  remember_thread(rt, t);
+  for (int i = 0; i < pending.count(); ++i) {
+    PendingLockEdges::Entry& entry = pending[i];
+    if (entry.snapshot >= 0) {
+      unwind_stack_snapshot(pending.snapshots()[entry.snapshot], &entry.edge.stack);
+      trim_to_call_site(entry.call_site, &entry.edge.stack);
+    }
+    g_graph.add_edge(entry.edge, write_cycle, &rt);
+  }
+  pending.clear();
+}
+
+void map_lock_snapshots(ThreadState* t) {
+  constexpr size_t kSize = sizeof(StackSnapshot) * PendingLockEdges::kSnapshots;
+  void* p = mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) p = nullptr;
+  else std::memset(p, 0, kSize);  // fault the pages in now, not inside a lock's hold
+  t->pending_edges.set_snapshots(static_cast<StackSnapshot*>(p));
+  t->lock_snapshots_mapped = true;
+  // The queue's own pages too: its first edge is written between two locks.
+  auto* queue = reinterpret_cast<volatile unsigned char*>(&t->pending_edges);
+  for (size_t i = 0; i < sizeof(PendingLockEdges); i += 4096) queue[i] = queue[i];
+  queue[sizeof(PendingLockEdges) - 1] = queue[sizeof(PendingLockEdges) - 1];
+}
+
+void unmap_lock_snapshots(ThreadState* t) {
+  if (StackSnapshot* p = t->pending_edges.snapshots()) {
+    t->pending_edges.set_snapshots(nullptr);
+    munmap(p, sizeof(StackSnapshot) * PendingLockEdges::kSnapshots);
+  }
 }
 
 void lock_tracking_after_fork_child() {

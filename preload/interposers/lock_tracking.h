@@ -17,6 +17,7 @@
 #include <pthread.h>
 
 #include <cstdint>
+#include <ctime>
 
 #include "held_locks.h"
 #include "own_code.h"
@@ -88,6 +89,40 @@ void before_mutex_destroy(ThreadState* t, pthread_mutex_t* m, uint64_t ret);
 void after_lock_destroyed(ThreadState* t, const void* lock);
 // Before pthread_cond_*wait: reports a wait with a mutex the thread does not hold.
 void before_cond_wait(ThreadState* t, pthread_mutex_t* m, uint64_t ret);
+
+// Right after the real lock call (or before waiting on in a stuck one), still in
+// the interposer: takes the stack of the edges queued before it.
+void take_pending_stacks(ThreadState* t);
+inline void after_lock_call(ThreadState* t) {
+  if (t->pending_edges.stacks_pending() != 0) take_pending_stacks(t);
+}
+// Adds the thread's queued lock-order edges (ThreadState::pending_edges) to the
+// graph, writing any cycle they close. Ordinary context, inside a RuntimeScope.
+void add_pending_edges(ThreadState* t);
+// After an unlock's real call: once the thread holds no lock, its queued edges.
+inline void after_unlock(ThreadState* t) {
+  if (t->pending_edges.count() != 0 && t->held_locks.count() == 0) add_pending_edges(t);
+}
+
+// A thread with queued edges that waits this long for a lock (without a deadline
+// of its own) adds them before waiting on: see lock_adding_edges_when_stuck.
+constexpr int kStuckLockMs = 100;
+inline timespec deadline_after_ms(int ms) {
+  timespec t{};
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  t.tv_nsec += static_cast<long>(ms) * 1'000'000;
+  t.tv_sec += t.tv_nsec / 1'000'000'000;
+  t.tv_nsec %= 1'000'000'000;
+  return t;
+}
+
+// The thread's snapshot storage (PendingLockEdges), mapped and faulted in before
+// its first lock (once), unmapped at its exit.
+void map_lock_snapshots(ThreadState* t);
+void unmap_lock_snapshots(ThreadState* t);
+inline void before_lock(const Runtime& rt, ThreadState* t) {
+  if (!t->lock_snapshots_mapped && t->held_locks.count() == 0 && rt.flags.detect_deadlocks) map_lock_snapshots(t);
+}
 
 // In a forked child (atfork handler): resets the graph's lock.
 void lock_tracking_after_fork_child();

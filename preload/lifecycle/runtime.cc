@@ -19,6 +19,8 @@
 #include "lock_tracking.h"
 #include "perf_support.h"
 #include "interpose_signal.h"
+#include "pc_diversity.h"
+#include "pc_tables.h"
 #include "signal_handler.h"
 #include "sigtrap_mask.h"
 #include "stack_capture.h"
@@ -81,6 +83,10 @@ void after_fork_in_child() {
   owned_fds::close_all();
   make_raw_path(rt);
   rt.raw_log.reset_after_fork(rt.raw_path, rt.pid);
+  // The child is a process of its own: its races go to its own report even when
+  // the parent reported the same pair, and its statistics count its own run.
+  reported_pairs().clear();
+  reset_run_stats(rt.stats);
   rt.board.clear();
   rt.sync_clocks.reset_after_fork();
   lock_tracking_after_fork_child();
@@ -180,7 +186,13 @@ __attribute__((destructor(101))) void racetrap_stop() {
   Runtime& rt = runtime();
   if (!rt.active || !in_own_process()) return;
   ThreadState* t = current_thread();
-  if (t != nullptr) detach_thread_state(t);
+  if (t != nullptr) {
+    {
+      RuntimeScope scope(t);  // libunwind's own locks, taken while unwinding, are not the program's
+      add_pending_edges(t);
+    }
+    detach_thread_state(t);
+  }
   rt.raw_log.seal();
   finish_report(rt);
 }

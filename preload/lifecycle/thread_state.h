@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "held_locks.h"
+#include "pending_lock_edges.h"
 #include "perf_events.h"
 #include "race_record.h"
 #include "random.h"
@@ -54,6 +55,10 @@ struct ThreadState {
   // mutexes and rwlocks this thread holds, as far as the interposers saw them.
   // Read and written by the thread itself only, in ordinary context.
   HeldLocks held_locks;
+  // New lock-order edges found while holding locks, added to the graph once the
+  // thread holds none (lock_tracking.h).
+  PendingLockEdges pending_edges;
+  bool lock_snapshots_mapped = false;  // pending_edges' snapshot storage was set up (or failed to be)
 
   // Value-change mode, writer search (writer_search.h): while step_budget > 0
   // (or a claimed write awaits its step, step_confirm) this thread single-steps

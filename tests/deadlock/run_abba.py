@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Run a latent ABBA-deadlock program many times, natively and under racetrap.
+
+usage: run_abba.py [--runs N] [--native-runs N] [--timeout S] PRELOAD PROGRAM SOURCE
+       run_abba.py --real-deadlock RACETRAP PRELOAD PROGRAM SOURCE
+
+Under racetrap every run must finish within --timeout (a hang fails the test),
+exit 0, and leave one JSON report whose only entry is a lock-order-inversion
+with one edge per `// EDGE` line of SOURCE, each edge's stack naming its line.
+The native runs are a measurement, printed beside racetrap's: a native hang is
+reported but does not fail the test (the program's own deadlock, not racetrap's).
+
+--real-deadlock runs PROGRAM deadlock (each thread holds its first lock 50 ms, so
+the program really deadlocks), kills it after 2 s, and renders the raw stream it
+left with `RACETRAP report`: the inversion must be there, its edges named.
+"""
+
+import argparse
+import glob
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+
+def edge_lines(source):
+    with open(source, encoding="utf-8") as f:
+        return {n for n, line in enumerate(f, 1) if re.search(r"//\s*EDGE\s*$", line)}
+
+
+def run_once(cmd, env, workdir, timeout):
+    """(hung, status, stdout, stderr)."""
+    proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, errors="replace", start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        return False, proc.returncode, out, err
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        return True, proc.returncode, out, err
+
+
+def check_report(workdir, source, edges):
+    """Problems with the run's report (empty list: the inversion, fully named)."""
+    reports = glob.glob(os.path.join(workdir, "racetrap.*.json"))
+    if len(reports) != 1:
+        return [f"expected one JSON report, found {[os.path.basename(r) for r in reports]}"]
+    entries = json.load(open(reports[0]))["races"]
+    kinds = [e["kind"] for e in entries]
+    if kinds != ["lock-order-inversion"]:
+        return [f"report kinds {kinds}, expected ['lock-order-inversion']"]
+    name = os.path.basename(source)
+    named = set()
+    for edge in entries[0]["cycle"]:
+        frames = edge["acquire"]["stack"]
+        named.update(f.get("line") for f in frames
+                     if os.path.basename(f.get("file", "")) == name and f.get("line") in edges)
+    if named != edges:
+        return [f"edge stacks name lines {sorted(named)} of {name}, expected {sorted(edges)}"]
+    return []
+
+
+def real_deadlock(racetrap, preload, program, source):
+    workdir = tempfile.mkdtemp(prefix="racetrap-abba-")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RACETRAP_") and k != "LD_PRELOAD"}
+    env.update({"LD_PRELOAD": os.path.abspath(preload), "RACETRAP_LOG_PATH": os.path.join(workdir, "racetrap")})
+    hung, status, _, err = run_once([os.path.abspath(program), "deadlock"], env, workdir, 2.0)
+    problems = [] if hung else [f"the program did not deadlock (exit status {status})"]
+    raws = glob.glob(os.path.join(workdir, "racetrap.*.raw"))
+    if len(raws) != 1:
+        problems.append(f"expected one raw stream, found {raws}")
+    else:
+        env.pop("LD_PRELOAD")
+        subprocess.run([os.path.abspath(racetrap), "report", "--format=json", "-o", os.path.join(workdir, "out"),
+                        raws[0]], cwd=workdir, env=env, capture_output=True, text=True, timeout=60)
+        json_reports = glob.glob(os.path.join(workdir, "out*.json"))
+        if not json_reports:
+            problems.append("`racetrap report` wrote no JSON report")
+        else:
+            shutil.move(json_reports[0], os.path.join(workdir, "racetrap.report.json"))
+            problems += check_report(workdir, source, edge_lines(source))
+    if problems:
+        print("FAILED:\n  " + "\n  ".join(problems) + f"\n--- stderr\n{err}")
+        return 1
+    print("ok: the real deadlock's inversion is in the raw stream")
+    shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--real-deadlock":
+        return real_deadlock(*sys.argv[2:6])
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=50)
+    ap.add_argument("--native-runs", type=int, default=50)
+    ap.add_argument("--timeout", type=float, default=20.0)
+    ap.add_argument("preload")
+    ap.add_argument("program")
+    ap.add_argument("source")
+    args = ap.parse_args()
+    program = os.path.abspath(args.program)
+    edges = edge_lines(args.source)
+
+    native_env = {k: v for k, v in os.environ.items() if not k.startswith("RACETRAP_") and k != "LD_PRELOAD"}
+    native_hangs = 0
+    for _ in range(args.native_runs):
+        workdir = tempfile.mkdtemp(prefix="racetrap-abba-")
+        hung, _, _, _ = run_once([program], native_env, workdir, args.timeout)
+        native_hangs += hung
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    env = dict(native_env)
+    env["LD_PRELOAD"] = os.path.abspath(args.preload)
+    env["RACETRAP_FORMAT"] = "json"
+    hangs, failures = 0, []
+    for i in range(args.runs):
+        workdir = tempfile.mkdtemp(prefix="racetrap-abba-")
+        env["RACETRAP_LOG_PATH"] = os.path.join(workdir, "racetrap")
+        hung, status, out, err = run_once([program], env, workdir, args.timeout)
+        problems = []
+        if hung:
+            hangs += 1
+            problems.append(f"hung (killed after {args.timeout:.0f} s)")
+        else:
+            if status != 0 or "counter=2" not in out:
+                problems.append(f"exit status {status}, stdout {out.strip()!r}")
+            problems += check_report(workdir, args.source, edges)
+        if problems:
+            failures.append(f"run {i + 1}: " + "; ".join(problems) + (f"\n    stderr: {err.strip()[:500]}" if err else ""))
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print(f"native:   {native_hangs}/{args.native_runs} runs hung")
+    print(f"racetrap: {hangs}/{args.runs} runs hung, {args.runs - len(failures)}/{args.runs} reported the inversion")
+    if failures:
+        print("FAILED:\n  " + "\n  ".join(failures[:20]))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
