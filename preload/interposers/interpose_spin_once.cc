@@ -32,8 +32,12 @@ int spin_lock_call(bool blocking, void* ret, SpinFn real, pthread_spinlock_t* l)
   RuntimeScope scope(t);
   const bool track = lock_tracking_on(rt, ret);
   const uint64_t call = reinterpret_cast<uint64_t>(ret);
+  if (track) before_lock(rt, t);
+  // Edges are queued before the real call and their stack taken right after it;
+  // the graph is updated once the thread holds no lock (lock_tracking.h).
   if (track && blocking) before_blocking_lock(t, spin_key(l), /*is_mutex=*/false, call);
   int rc = real(l);
+  if (track) after_lock_call(t);
   if (rc == 0) {
     if (track) after_lock(t, spin_key(l), HeldMode::kSpin, call);  // before acquire(): see interpose_sync.cc
     acquire(rt, t, spin_key(l));
@@ -91,10 +95,13 @@ RACETRAP_INTERPOSE int pthread_spin_unlock(pthread_spinlock_t* l) {
   ThreadState* t = watched_thread(rt);
   if (t == nullptr) return real(l);
   RuntimeScope scope(t);
-  if (lock_tracking_on(rt, __builtin_return_address(0))) before_rwlock_unlock(t, spin_key(l));
+  const bool track = lock_tracking_on(rt, __builtin_return_address(0));
+  if (track) before_rwlock_unlock(t, spin_key(l));
   release(rt, t, spin_key(l));
   mark_deferrable(t);
-  return real(l);
+  const int rc = real(l);
+  if (track) after_unlock(t);
+  return rc;
 }
 
 RACETRAP_INTERPOSE int pthread_spin_destroy(pthread_spinlock_t* l) {
