@@ -89,17 +89,6 @@ bool in_some_thread_tls(const Runtime& rt, uint64_t address) {
   return false;
 }
 
-void fill_access(AccessRecord& out, const MemoryAccess& a, uint32_t uid, uint32_t tid) {
-  out.pc = a.pc;
-  out.address = a.address;
-  out.size = a.size;
-  out.kind = static_cast<uint8_t>(a.kind);
-  out.atomic = a.atomic ? 1 : 0;
-  out.reserved = 0;
-  out.thread_uid = uid;
-  out.os_tid = tid;
-}
-
 void trace(const ThreadState& t, const MemoryAccess& a, const char* what, uint64_t before, uint64_t after) {
   LineBuffer line;
   line.text("racetrap: T").dec(t.uid).text(" value-change pc=").hex(a.pc).text(" addr=").hex(a.address)

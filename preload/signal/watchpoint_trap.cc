@@ -33,17 +33,6 @@ namespace {
 constexpr size_t kMaxInstructionLength = 15;
 constexpr uint64_t kPageSize = 4096;
 
-void fill_access(AccessRecord& out, const MemoryAccess& a, uint32_t uid, uint32_t tid) {
-  out.pc = a.pc;
-  out.address = a.address;
-  out.size = a.size;
-  out.kind = static_cast<uint8_t>(a.kind);
-  out.atomic = a.atomic ? 1 : 0;
-  out.reserved = 0;
-  out.thread_uid = uid;
-  out.os_tid = tid;
-}
-
 // The bytes of code that end right before `pc` (at most 15), without faulting.
 size_t copy_code_before(uint64_t pc, uint8_t* out) {
   size_t want = kMaxInstructionLength;
@@ -78,6 +67,18 @@ void write_repeats(void*, const RepeatedPair& pair) {
 void flush_all_repeats() { reported_pairs().for_each_unflushed(&write_repeats, nullptr); }
 
 }  // namespace
+
+// signal-safe.
+void fill_access(AccessRecord& out, const MemoryAccess& a, uint32_t uid, uint32_t tid) {
+  out.pc = a.pc;
+  out.address = a.address;
+  out.size = a.size;
+  out.kind = static_cast<uint8_t>(a.kind);
+  out.atomic = a.atomic ? 1 : 0;
+  out.reserved = 0;
+  out.thread_uid = uid;
+  out.os_tid = tid;
+}
 
 bool first_report_of_pair(uint64_t sampled_pc, uint64_t other_pc) {
   if (reported_pairs().insert(sampled_pc, other_pc)) return true;
