@@ -100,7 +100,7 @@ const char* silent_breakpoints_notice(bool value_change_instead) {
   "PV versions, KVM while the VM manager debugs the guest), "
   if (value_change_instead)
     return RACETRAP_SILENT_HOST
-        "so data races are found by value-change sampling instead (RACETRAP_MODE=auto; it sees fewer races: "
+        "so racetrap finds races by value-change sampling instead (RACETRAP_MODE=auto; it sees fewer of them: "
         "README, \"Value-change mode\"); lock-order and mutex-misuse reports work as usual (`racetrap check` "
         "says more)";
   return RACETRAP_SILENT_HOST

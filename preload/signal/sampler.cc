@@ -167,17 +167,18 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
     rt.stats.samples_filtered.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  // Value-change mode: every sample stalls (a stall costs about what a tick does,
-  // and a stall finds a change only while the writer happens to run at the same
-  // time, so a hot racy PC needs many of them).
-  if (value_change) {
-    sample_value_change(t, ucontext, access, deferred ? &w.stack : nullptr);
-    return;
-  }
-  // Diversity: a PC watched often without a conflict yields to PCs not yet watched.
+  // Diversity: a PC watched (or, in value-change mode, stalled on) often without a
+  // conflict yields to PCs not yet watched. A stall costs about what a tick does
+  // and finds a change only while the writer runs at the same time, so a PC whose
+  // stalls see changes keeps its samples; a hot PC whose stalls never do stops
+  // costing a stall at most samples.
   if (!admit_sample(sampled_pcs().counts(access.pc), t.random)) {
     rt.stats.samples_yielded.fetch_add(1, std::memory_order_relaxed);
     if (rt.flags.verbosity >= 3) trace_sample(t, access, "yielded");
+    return;
+  }
+  if (value_change) {
+    sample_value_change(t, ucontext, access, deferred ? &w.stack : nullptr);
     return;
   }
   bool quiet = false;

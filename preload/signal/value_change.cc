@@ -132,6 +132,7 @@ void sample_value_change(ThreadState& t, void* ucontext, const MemoryAccess& acc
   } while (!changed && now - start < stall);
   rt.stats.stalls.fetch_add(1, std::memory_order_relaxed);
   rt.stats.stall_ns.fetch_add(now - start, std::memory_order_relaxed);
+  sampled_pcs().note_published(access.pc);  // a stall is this mode's watch (pc_diversity.h)
   if (!changed) {
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
     return;

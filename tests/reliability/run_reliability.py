@@ -31,6 +31,9 @@ class Fail(Exception):
 def run(argv, preload=True, cwd=None, env_extra=None, limit_fds=None, timeout=TIMEOUT, launcher=None):
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
+    # The default mode: these cases test what racetrap does to the program, which
+    # must hold in whichever mode runs (value-change where breakpoints never fire).
+    env.pop("RACETRAP_MODE", None)
     env["RACETRAP_SAMPLE_US"] = env.get("RACETRAP_SAMPLE_US", "500")
     if preload:
         env["LD_PRELOAD"] = PRELOAD
