@@ -21,9 +21,10 @@ void breakpoint_range_for(const MemoryAccess& access, uint64_t* bp_address, uint
   *bp_size = 8;
 }
 
-void WatchBoard::configure(int slots, uint64_t lifetime_ns) {
+void WatchBoard::configure(int slots, uint64_t lifetime_ns, uint32_t lifetime_ticks) {
   slots_ = slots < 1 ? 1 : slots > kMaxWatchSlots ? kMaxWatchSlots : slots;
   lifetime_ns_ = lifetime_ns;
+  lifetime_ticks_ = lifetime_ticks;
   clear();
 }
 
@@ -39,6 +40,7 @@ bool WatchBoard::try_write(int i, const Watch* watch, uint64_t now_ns) {
     s.arms.store(0, std::memory_order_relaxed);
     s.traps.store(0, std::memory_order_relaxed);
     s.last_armed_ns.store(now_ns, std::memory_order_relaxed);
+    s.armed_ticks.store(0, std::memory_order_relaxed);
     s.generation.store(next_generation_.fetch_add(1, std::memory_order_relaxed), std::memory_order_relaxed);
   } else {
     s.generation.store(0, std::memory_order_relaxed);
@@ -57,7 +59,7 @@ int WatchBoard::publish(const Watch& watch, uint64_t now_ns, Random& random) {
 int WatchBoard::choose_slot(uint64_t now_ns, Random& random, bool* quiet_out) {
   if (quiet_out != nullptr) *quiet_out = false;
   offers_.fetch_add(1, std::memory_order_relaxed);
-  // Room: an empty slot, or the oldest one once its watch has outlived its lifetime,
+  // Room: an empty slot, or the oldest of the watches that outlived their lifetime,
   // or one whose watch every other thread armed and then left alone.
   int room = -1;
   uint64_t oldest_ns = ~0ull;
@@ -66,13 +68,12 @@ int WatchBoard::choose_slot(uint64_t now_ns, Random& random, bool* quiet_out) {
       room = i;
       break;
     }
-    uint64_t published = slots_data_[i].watch.published_ns;  // a torn read only skews the choice
-    if (published < oldest_ns) {
+    const uint64_t published = slots_data_[i].watch.published_ns;  // a torn read only skews the choice
+    if (published < oldest_ns && expired(i, now_ns)) {
       oldest_ns = published;
-      if (now_ns > published && now_ns - published > lifetime_ns_) room = i;
+      room = i;
     }
   }
-  if (room >= 0 && generation(room) != 0 && slots_data_[room].watch.published_ns != oldest_ns) room = -1;
   if (room < 0) {
     for (int i = 0; i < slots_; ++i) {
       if (quiet(i, now_ns)) {
@@ -104,12 +105,28 @@ void WatchBoard::note_trap(int i, uint64_t gen) {
   s.traps.fetch_add(1, std::memory_order_relaxed);
 }
 
+void WatchBoard::note_armed_tick(int i, uint64_t gen) {
+  Slot& s = slots_data_[i];
+  if (s.generation.load(std::memory_order_acquire) != gen) return;
+  s.armed_ticks.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool WatchBoard::expired(int i, uint64_t now_ns) const {
+  const Slot& s = slots_data_[i];
+  const uint64_t published = s.watch.published_ns;  // racy peek: a heuristic
+  const uint64_t age = now_ns > published ? now_ns - published : 0;
+  if (age <= lifetime_ns_) return false;
+  if (lifetime_ticks_ == 0 || age > kMaxLifetimeStretch * lifetime_ns_) return true;
+  return s.armed_ticks.load(std::memory_order_relaxed) >= lifetime_ticks_;
+}
+
 bool WatchBoard::quiet(int i, uint64_t now_ns) const {
   const Slot& s = slots_data_[i];
   if (s.generation.load(std::memory_order_acquire) == 0) return false;
   const uint32_t expected = s.watch.expected_arms;  // racy peek: a heuristic
   if (expected == 0 || s.traps.load(std::memory_order_relaxed) != 0) return false;
   if (s.arms.load(std::memory_order_relaxed) < expected) return false;
+  if (s.armed_ticks.load(std::memory_order_relaxed) < quiet_ticks()) return false;
   const uint64_t last = s.last_armed_ns.load(std::memory_order_relaxed);
   return now_ns > last && now_ns - last > quiet_ns();
 }

@@ -46,10 +46,17 @@ void breakpoint_range_for(const MemoryAccess& access, uint64_t* bp_address, uint
 class WatchBoard {
  public:
   // Not signal-safe; call before threads sample. slots: 1..kMaxWatchSlots.
-  void configure(int slots, uint64_t lifetime_ns);
+  // A watch's lifetime is lifetime_ns of wall time and, when lifetime_ticks > 0, also
+  // lifetime_ticks sampling periods that other threads ran with it armed (note_armed_tick):
+  // with more threads than cores, or a loaded machine, wall time passes while the
+  // threads that could meet the watch wait for a core, so wall time alone retires it
+  // before they run. A watch that few threads arm is still retired after
+  // kMaxLifetimeStretch lifetimes of wall time.
+  void configure(int slots, uint64_t lifetime_ns, uint32_t lifetime_ticks = 0);
+  static constexpr uint64_t kMaxLifetimeStretch = 8;
   int slots() const { return slots_; }
 
-  // Offers a sample. It takes an empty or expired slot when there is one; else it
+  // Offers a sample. It takes an empty or expired slot (the oldest expired one) when there is one; else it
   // replaces a random slot with probability slots/n, n = offers since the board last
   // had room (reservoir sampling, so late samples keep a fair chance).
   // Returns the slot used, or -1 (not chosen, or a slot was being written).
@@ -68,8 +75,15 @@ class WatchBoard {
   // armed and that then stayed quiet for quiet_ns() is room for a new sample.
   void note_armed(int i, uint64_t generation, uint64_t now_ns);
   void note_trap(int i, uint64_t generation);
+  // A thread other than the owner ran one sampling period with slot i armed for
+  // `generation` (counted at its tick): the watch's lifetime in other threads' CPU time.
+  void note_armed_tick(int i, uint64_t generation);
+  // Whether slot i's watch has outlived its lifetime (see configure).
+  bool expired(int i, uint64_t now_ns) const;
+  // Early retirement also waits for quiet_ticks() armed periods (when ticks count).
   bool quiet(int i, uint64_t now_ns) const;
   uint64_t quiet_ns() const { return lifetime_ns_ / 4; }
+  uint32_t quiet_ticks() const { return lifetime_ticks_ / 4; }
 
   // Consistent copy of slot i. Returns its generation (0 = empty), or
   // kBusy when a writer held it through every retry. `with_stack` false skips the
@@ -100,6 +114,7 @@ class WatchBoard {
     std::atomic<uint32_t> arms{0};       // threads that armed the current watch
     std::atomic<uint32_t> traps{0};      // traps on it
     std::atomic<uint64_t> last_armed_ns{0};
+    std::atomic<uint32_t> armed_ticks{0};  // other threads' sampling periods with it armed
     Watch watch;
   };
   bool try_write(int i, const Watch* watch, uint64_t now_ns);  // watch == nullptr empties
@@ -107,6 +122,7 @@ class WatchBoard {
   Slot slots_data_[kMaxWatchSlots];
   int slots_ = kMaxWatchSlots;
   uint64_t lifetime_ns_ = 20'000'000;
+  uint32_t lifetime_ticks_ = 0;
   std::atomic<uint64_t> version_{1};
   std::atomic<uint64_t> next_generation_{1};
   std::atomic<uint64_t> offers_since_room_{0};

@@ -125,7 +125,8 @@ __attribute__((constructor(101))) void racetrap_start() {
   rt.raw_log.configure(rt.raw_path, rt.pid);
   rt.sample_period_ns = static_cast<uint64_t>(rt.flags.sample_us) * 1000;
   rt.board.configure(static_cast<int>(rt.flags.watchpoints),
-                     rt.sample_period_ns * static_cast<uint64_t>(rt.flags.watch_lifetime));
+                     rt.sample_period_ns * static_cast<uint64_t>(rt.flags.watch_lifetime),
+                     static_cast<uint32_t>(rt.flags.watch_lifetime));
   find_libc_data(rt);
   relocate_library_pipes(true);  // libunwind's validation pipe goes out of the program's way
   init_stack_capture();
