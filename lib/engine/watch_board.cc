@@ -40,7 +40,7 @@ bool WatchBoard::try_write(int i, const Watch* watch, uint64_t now_ns) {
     s.arms.store(0, std::memory_order_relaxed);
     s.traps.store(0, std::memory_order_relaxed);
     s.last_armed_ns.store(now_ns, std::memory_order_relaxed);
-    s.armed_ticks.store(0, std::memory_order_relaxed);
+    s.other_ticks.store(0, std::memory_order_relaxed);
     s.generation.store(next_generation_.fetch_add(1, std::memory_order_relaxed), std::memory_order_relaxed);
   } else {
     s.generation.store(0, std::memory_order_relaxed);
@@ -105,10 +105,11 @@ void WatchBoard::note_trap(int i, uint64_t gen) {
   s.traps.fetch_add(1, std::memory_order_relaxed);
 }
 
-void WatchBoard::note_armed_tick(int i, uint64_t gen) {
+void WatchBoard::note_other_tick(int i, uint32_t uid) {
   Slot& s = slots_data_[i];
-  if (s.generation.load(std::memory_order_acquire) != gen) return;
-  s.armed_ticks.fetch_add(1, std::memory_order_relaxed);
+  if (s.generation.load(std::memory_order_acquire) == 0) return;
+  if (s.watch.owner_uid == uid) return;  // racy peek: a heuristic
+  s.other_ticks.fetch_add(1, std::memory_order_relaxed);
 }
 
 bool WatchBoard::expired(int i, uint64_t now_ns) const {
@@ -117,7 +118,7 @@ bool WatchBoard::expired(int i, uint64_t now_ns) const {
   const uint64_t age = now_ns > published ? now_ns - published : 0;
   if (age <= lifetime_ns_) return false;
   if (lifetime_ticks_ == 0 || age > kMaxLifetimeStretch * lifetime_ns_) return true;
-  return s.armed_ticks.load(std::memory_order_relaxed) >= lifetime_ticks_;
+  return s.other_ticks.load(std::memory_order_relaxed) >= lifetime_ticks_;
 }
 
 bool WatchBoard::quiet(int i, uint64_t now_ns) const {
@@ -126,7 +127,7 @@ bool WatchBoard::quiet(int i, uint64_t now_ns) const {
   const uint32_t expected = s.watch.expected_arms;  // racy peek: a heuristic
   if (expected == 0 || s.traps.load(std::memory_order_relaxed) != 0) return false;
   if (s.arms.load(std::memory_order_relaxed) < expected) return false;
-  if (s.armed_ticks.load(std::memory_order_relaxed) < quiet_ticks()) return false;
+  if (s.other_ticks.load(std::memory_order_relaxed) < quiet_ticks()) return false;
   const uint64_t last = s.last_armed_ns.load(std::memory_order_relaxed);
   return now_ns > last && now_ns - last > quiet_ns();
 }

@@ -47,7 +47,9 @@ class WatchBoard {
  public:
   // Not signal-safe; call before threads sample. slots: 1..kMaxWatchSlots.
   // A watch's lifetime is lifetime_ns of wall time and, when lifetime_ticks > 0, also
-  // lifetime_ticks sampling periods that other threads ran with it armed (note_armed_tick):
+  // lifetime_ticks sampling periods that threads other than its owner ran while it was
+  // on the board (note_other_tick), armed or not (one that cannot arm it, being
+  // ordered after it, never races with it):
   // with more threads than cores, or a loaded machine, wall time passes while the
   // threads that could meet the watch wait for a core, so wall time alone retires it
   // before they run. A watch that few threads arm is still retired after
@@ -75,12 +77,12 @@ class WatchBoard {
   // armed and that then stayed quiet for quiet_ns() is room for a new sample.
   void note_armed(int i, uint64_t generation, uint64_t now_ns);
   void note_trap(int i, uint64_t generation);
-  // A thread other than the owner ran one sampling period with slot i armed for
-  // `generation` (counted at its tick): the watch's lifetime in other threads' CPU time.
-  void note_armed_tick(int i, uint64_t generation);
+  // Thread `uid` ran one sampling period (counted at its tick): slot i's watch, if
+  // another thread owns it, is one period older in other threads' CPU time.
+  void note_other_tick(int i, uint32_t uid);
   // Whether slot i's watch has outlived its lifetime (see configure).
   bool expired(int i, uint64_t now_ns) const;
-  // Early retirement also waits for quiet_ticks() armed periods (when ticks count).
+  // Early retirement also waits for quiet_ticks() such periods (when ticks count).
   bool quiet(int i, uint64_t now_ns) const;
   uint64_t quiet_ns() const { return lifetime_ns_ / 4; }
   uint32_t quiet_ticks() const { return lifetime_ticks_ / 4; }
@@ -114,7 +116,7 @@ class WatchBoard {
     std::atomic<uint32_t> arms{0};       // threads that armed the current watch
     std::atomic<uint32_t> traps{0};      // traps on it
     std::atomic<uint64_t> last_armed_ns{0};
-    std::atomic<uint32_t> armed_ticks{0};  // other threads' sampling periods with it armed
+    std::atomic<uint32_t> other_ticks{0};  // other threads' sampling periods since it was published
     Watch watch;
   };
   bool try_write(int i, const Watch* watch, uint64_t now_ns);  // watch == nullptr empties

@@ -33,12 +33,9 @@ void sync_debug_registers(ThreadState& t) {
   if (complete) t.board_version_seen = version;
 }
 
-void count_armed_tick(ThreadState& t) {
+void count_tick_on_board(const ThreadState& t) {
   Runtime& rt = runtime();
-  for (int i = 0; i < rt.board.slots(); ++i) {
-    const BreakpointSlot& bp = t.breakpoints[i];
-    if (bp.armed()) rt.board.note_armed_tick(i, bp.armed_generation());
-  }
+  for (int i = 0; i < rt.board.slots(); ++i) rt.board.note_other_tick(i, t.uid);
 }
 
 }  // namespace racetrap

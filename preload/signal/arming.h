@@ -6,8 +6,8 @@
 namespace racetrap {
 struct ThreadState;
 void sync_debug_registers(ThreadState& t);
-// At the thread's sampling tick, before it syncs: the period that just ended ran with
-// the registers armed as they are, so each armed watch gets one armed tick (its
-// lifetime in other threads' CPU time, watch_board.h).
-void count_armed_tick(ThreadState& t);
+// At the thread's sampling tick: every watch on the board that another thread owns
+// is one sampling period of this thread's CPU time older (its lifetime in other
+// threads' CPU time, watch_board.h).
+void count_tick_on_board(const ThreadState& t);
 }  // namespace racetrap

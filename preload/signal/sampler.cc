@@ -156,7 +156,7 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
     }
     rt.stats.samples_deferred.fetch_add(1, std::memory_order_relaxed);
   } else if (!value_change) {
-    count_armed_tick(t);
+    count_tick_on_board(t);
     sync_debug_registers(t);
   }
   const CpuRegisters regs = registers_from_ucontext(ucontext);

@@ -495,38 +495,36 @@ TEST(WatchBoard, QuietWatchIsRetiredEarly) {
 }
 
 // With a lifetime in ticks, wall time alone does not expire a watch: it also needs
-// lifetime_ticks periods that other threads ran with it armed, or kMaxLifetimeStretch
-// lifetimes of wall time. Ticks counted for an old generation change nothing, and the
-// oldest of the expired watches is the one replaced.
-TEST(WatchBoard, LifetimeCountsOtherThreadsArmedTicks) {
+// lifetime_ticks periods that threads other than its owner ran, or kMaxLifetimeStretch
+// lifetimes of wall time. The owner's own ticks do not count, and the oldest of the
+// expired watches is the one replaced.
+TEST(WatchBoard, LifetimeCountsOtherThreadsTicks) {
   constexpr uint64_t L = 1000;
   WatchBoard b;
   b.configure(4, L, /*lifetime_ticks=*/8);
   Random rng(11);
   for (int k = 0; k < 4; ++k) ASSERT_EQ(b.publish(watch_for(0x1000 + 8 * k, 8, k, 100 + k), 100 + k, rng), k);
-  const uint64_t g0 = b.generation(0), g2 = b.generation(2), g3 = b.generation(3);
-  EXPECT_FALSE(b.expired(0, 100 + 5 * L));  // five lifetimes of wall time, never armed
-  for (int n = 0; n < 7; ++n) b.note_armed_tick(2, g2);
-  for (int n = 0; n < 8; ++n) b.note_armed_tick(3, g3);
-  for (int n = 0; n < 8; ++n) b.note_armed_tick(1, 12345);  // a stale generation
-  EXPECT_FALSE(b.expired(2, 100 + 5 * L));  // one armed tick short
+  EXPECT_FALSE(b.expired(0, 100 + 5 * L));  // five lifetimes of wall time, no other thread ran
+  for (int n = 0; n < 7; ++n) b.note_other_tick(2, 9);
+  for (int n = 0; n < 8; ++n) b.note_other_tick(3, 9);
+  for (int n = 0; n < 8; ++n) b.note_other_tick(1, 1);  // slot 1's owner itself
+  EXPECT_FALSE(b.expired(2, 100 + 5 * L));  // one tick short
   EXPECT_TRUE(b.expired(3, 100 + 5 * L));
   EXPECT_FALSE(b.expired(3, 103 + L));  // the wall-time lifetime still applies
   EXPECT_FALSE(b.expired(1, 100 + 5 * L));
   bool quiet = true;
   EXPECT_EQ(b.choose_slot(100 + 5 * L, rng, &quiet), 3);
   EXPECT_FALSE(quiet);
-  b.note_armed_tick(2, g2);
+  b.note_other_tick(2, 9);
   EXPECT_EQ(b.choose_slot(100 + 5 * L, rng, &quiet), 2);  // now the oldest expired one
   // Past the stretch, wall time alone expires it.
   const uint64_t stretch = WatchBoard::kMaxLifetimeStretch * L;
   EXPECT_FALSE(b.expired(0, 100 + stretch));
   EXPECT_TRUE(b.expired(0, 101 + stretch));
-  (void)g0;
 }
 
-// Early retirement with ticks counted also waits for quiet_ticks() armed periods.
-TEST(WatchBoard, QuietWatchWaitsForArmedTicks) {
+// Early retirement with ticks counted also waits for quiet_ticks() periods of the others.
+TEST(WatchBoard, QuietWatchWaitsForOtherThreadsTicks) {
   constexpr uint64_t L = 8000;
   WatchBoard b;
   b.configure(1, L, /*lifetime_ticks=*/8);
@@ -537,10 +535,11 @@ TEST(WatchBoard, QuietWatchWaitsForArmedTicks) {
   ASSERT_EQ(b.publish(w, 100, rng), 0);
   const uint64_t g = b.generation(0);
   b.note_armed(0, g, 200);
-  EXPECT_FALSE(b.quiet(0, 5000));  // armed, quiet long enough, but no armed period yet
-  b.note_armed_tick(0, g);
+  EXPECT_FALSE(b.quiet(0, 5000));  // armed, quiet long enough, but no other thread's period yet
+  b.note_other_tick(0, 2);
+  b.note_other_tick(0, 1);  // the owner's own
   EXPECT_FALSE(b.quiet(0, 5000));
-  b.note_armed_tick(0, g);
+  b.note_other_tick(0, 2);
   EXPECT_TRUE(b.quiet(0, 5000));
 }
 
