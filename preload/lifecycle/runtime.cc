@@ -99,6 +99,7 @@ void after_fork_in_child() {
   t->clock.clear();
   t->clock.set(t->slot, own);
   rt.registry.reset_after_fork(t->slot, own);
+  t->first_tick.forget();  // the parent's timer is not the child's (timers are not inherited)
   detach_thread_state(t);
   t->board_version_seen = 0;
   std::memset(t->done_generation, 0, sizeof t->done_generation);

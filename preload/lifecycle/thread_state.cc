@@ -182,9 +182,13 @@ void attach_thread_state(ThreadState* t) {
   RuntimeScope scope;
   bool ok = true;
   for (int i = 0; i < rt.board.slots() && ok; ++i) ok = t->breakpoints[i].open(static_cast<unsigned>(i));
-  if (ok) ok = t->sample_clock.open(static_cast<uint64_t>(rt.flags.sample_us));
+  // The sampling clock is opened by the thread's first tick (first_tick_timer.h):
+  // a thread that never uses a sample period of CPU never pays for the perf event.
+  const auto period_us = static_cast<uint64_t>(rt.flags.sample_us);
+  if (ok && !t->first_tick.arm(period_us)) ok = t->sample_clock.open(period_us);
   if (!ok) {
     for (auto& bp : t->breakpoints) bp.close();
+    t->first_tick.cancel();
     t->sample_clock.close();
     return;  // this thread runs unwatched; others still do
   }
@@ -193,6 +197,7 @@ void attach_thread_state(ThreadState* t) {
 
 void detach_thread_state(ThreadState* t) {
   enter_runtime(t);
+  t->first_tick.cancel();  // before the clock: a first tick arriving meanwhile opens nothing after the close
   t->sample_clock.close();
   for (auto& bp : t->breakpoints) bp.close();
   t->watching = false;

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "first_tick_timer.h"
 #include "held_locks.h"
 #include "pending_lock_edges.h"
 #include "perf_events.h"
@@ -28,8 +29,9 @@ struct ThreadState {
   VectorClock clock;  // reserved to kMaxThreadSlots: never reallocated
 
   BreakpointSlot breakpoints[kMaxWatchSlots];
-  SampleClock sample_clock;
-  bool watching = false;  // perf events are open for this thread
+  SampleClock sample_clock;  // opened by the first tick (first_tick), or at once when no timer could be armed
+  FirstTickTimer first_tick;
+  bool watching = false;  // this thread is sampled (clock or first-tick timer) and may arm breakpoints
 
   uint64_t board_version_seen = 0;
   uint64_t done_generation[kMaxWatchSlots] = {};  // one-shot: watches already trapped on
