@@ -22,14 +22,14 @@ const char first_tick_tag = 0;
 
 }  // namespace
 
-bool FirstTickTimer::arm(uint64_t period_us) {
+bool FirstTickTimer::arm(uint64_t period_us, uint32_t os_tid) {
   ErrnoKeeper keep;
   sigevent ev;
   std::memset(&ev, 0, sizeof ev);
   ev.sigev_notify = SIGEV_THREAD_ID;
   ev.sigev_signo = SIGTRAP;
   ev.sigev_value.sival_ptr = const_cast<char*>(&first_tick_tag);
-  ev._sigev_un._tid = static_cast<pid_t>(syscall(SYS_gettid));
+  ev._sigev_un._tid = static_cast<pid_t>(os_tid);
   int id = kNone;
   if (syscall(SYS_timer_create, CLOCK_THREAD_CPUTIME_ID, &ev, &id) != 0) return false;
   itimerspec when{};

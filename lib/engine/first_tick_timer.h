@@ -20,10 +20,11 @@ namespace racetrap {
 
 class FirstTickTimer {
  public:
-  // Arms a one-shot timer on the calling thread's CPU time that sends it SIGTRAP
-  // after period_us. False (nothing armed) when the kernel refuses (e.g.
-  // RLIMIT_SIGPENDING reached): the caller opens the perf clock at once instead.
-  bool arm(uint64_t period_us);
+  // Arms a one-shot timer on the calling thread's CPU time (os_tid: its kernel
+  // thread id) that sends it SIGTRAP after period_us. False (nothing armed) when
+  // the kernel refuses (e.g. RLIMIT_SIGPENDING reached): the caller opens the perf
+  // clock at once instead.
+  bool arm(uint64_t period_us, uint32_t os_tid);
   // signal-safe. Deletes the timer if it is still armed (a signal already queued
   // by it is then ignored by is_first_tick's caller: nothing is pending any more).
   void cancel();

@@ -185,7 +185,7 @@ void attach_thread_state(ThreadState* t) {
   // The sampling clock is opened by the thread's first tick (first_tick_timer.h):
   // a thread that never uses a sample period of CPU never pays for the perf event.
   const auto period_us = static_cast<uint64_t>(rt.flags.sample_us);
-  if (ok && !t->first_tick.arm(period_us)) ok = t->sample_clock.open(period_us);
+  if (ok && !t->first_tick.arm(period_us, t->os_tid)) ok = t->sample_clock.open(period_us);
   if (!ok) {
     for (auto& bp : t->breakpoints) bp.close();
     t->first_tick.cancel();

@@ -4,6 +4,7 @@
 #include "first_tick_timer.h"
 
 #include <signal.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <atomic>
@@ -56,7 +57,7 @@ class FirstTickTimerTest : public ::testing::Test {
 
 TEST_F(FirstTickTimerTest, FiresOnceAfterOnePeriodOfThreadCpuTime) {
   FirstTickTimer timer;
-  ASSERT_TRUE(timer.arm(2000));
+  ASSERT_TRUE(timer.arm(2000, static_cast<uint32_t>(gettid())));
   EXPECT_TRUE(timer.pending());
   spin_cpu(1000);  // half a period: not yet (the kernel checks CPU timers at its tick)
   EXPECT_EQ(first_ticks.load(), 0);
@@ -71,7 +72,7 @@ TEST_F(FirstTickTimerTest, FiresOnceAfterOnePeriodOfThreadCpuTime) {
 
 TEST_F(FirstTickTimerTest, CancelledTimerNeverFires) {
   FirstTickTimer timer;
-  ASSERT_TRUE(timer.arm(2000));
+  ASSERT_TRUE(timer.arm(2000, static_cast<uint32_t>(gettid())));
   timer.cancel();
   EXPECT_FALSE(timer.pending());
   spin_cpu(60000);
