@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstring>
 
 #include "signal_safety.h"
@@ -16,9 +17,11 @@
 namespace racetrap {
 namespace {
 
-// The si_value of racetrap's timers: the address of this object, which no
-// program timer can carry by accident.
-const char first_tick_tag = 0;
+// The si_value of racetrap's timers: a constant ("RTfirstT"), not an address, so
+// that a tick still pending across an exec (kernels before 6.13 deliver a deleted
+// timer's queued signal; SIGTRAP blocked by the program stays blocked across exec)
+// is still recognized, and dropped, by the new image's racetrap.
+constexpr uintptr_t kFirstTickTag = 0x5254666972737454ull;
 
 }  // namespace
 
@@ -28,7 +31,7 @@ bool FirstTickTimer::arm(uint64_t period_us, uint32_t os_tid) {
   std::memset(&ev, 0, sizeof ev);
   ev.sigev_notify = SIGEV_THREAD_ID;
   ev.sigev_signo = SIGTRAP;
-  ev.sigev_value.sival_ptr = const_cast<char*>(&first_tick_tag);
+  ev.sigev_value.sival_ptr = reinterpret_cast<void*>(kFirstTickTag);
   ev._sigev_un._tid = static_cast<pid_t>(os_tid);
   int id = kNone;
   if (syscall(SYS_timer_create, CLOCK_THREAD_CPUTIME_ID, &ev, &id) != 0) return false;
@@ -58,7 +61,7 @@ void FirstTickTimer::cancel() {
 
 // signal-safe.
 bool is_first_tick(const siginfo_t* info) {
-  return info->si_code == SI_TIMER && info->si_value.sival_ptr == &first_tick_tag;
+  return info->si_code == SI_TIMER && reinterpret_cast<uintptr_t>(info->si_value.sival_ptr) == kFirstTickTag;
 }
 
 }  // namespace racetrap
