@@ -39,12 +39,13 @@ def ensure_build(builddir):
     else:
         subprocess.run(["meson", "configure", builddir, "-Dbench=true"], check=True, stdout=subprocess.DEVNULL)
     # Only what the benchmarks run, so a half-edited file elsewhere does not stop them.
-    targets = ["preload/libracetrap.so"] + ["bench/" + t for t in BENCH_TARGETS]
+    targets = ["preload/libracetrap.so", "preload/libracetrap_report.so", "detector/racetrap"] + [
+        "bench/" + t for t in BENCH_TARGETS]
     subprocess.run(["ninja", "-C", builddir] + targets, check=True, stdout=subprocess.DEVNULL)
     return builddir
 
 
-BENCH_TARGETS = ["micro_perf", "micro_sync", "micro_tick", "lock_heavy", "cpu_spin"] + [
+BENCH_TARGETS = ["micro_perf", "micro_sync", "micro_tick", "lock_heavy", "cpu_spin", "thread_churn"] + [
     "bench_" + p for p in ["racy_ww_counter", "racy_rw_flag", "racy_wrong_lock", "racy_struct_field", "racy_rare",
                            "racy_cold"]]
 

@@ -131,7 +131,9 @@ class BreakpointSlot {
 // The per-thread CPU-time sampling clock (PERF_COUNT_SW_TASK_CLOCK).
 class SampleClock {
  public:
-  bool open(uint64_t period_us);  // enabled at once; false (errno set) on failure
+  // Enabled at once; false (errno set) on failure. signal-safe (a thread's first
+  // tick opens it: first_tick_timer.h).
+  bool open(uint64_t period_us);
   void close();
   // signal-safe. Stops / restarts the ticks (the count keeps its place).
   void pause();

@@ -18,12 +18,22 @@
 
 namespace racetrap {
 
-PerfSupport probe_perf_support() {
-  PerfSupport s;
+namespace {
+
+int read_perf_event_paranoid() {
+  int value = -1;
   if (FILE* f = std::fopen("/proc/sys/kernel/perf_event_paranoid", "r")) {
-    if (std::fscanf(f, "%d", &s.paranoid) != 1) s.paranoid = -1;
+    if (std::fscanf(f, "%d", &value) != 1) value = -1;
     std::fclose(f);
   }
+  return value;
+}
+
+}  // namespace
+
+PerfSupport probe_perf_support(bool read_paranoid) {
+  PerfSupport s;
+  if (read_paranoid) s.paranoid = read_perf_event_paranoid();
   auto try_open = [](perf_event_attr attr) {
     int fd = static_cast<int>(syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC));
     return fd;
@@ -33,6 +43,7 @@ PerfSupport probe_perf_support() {
   int fd = try_open(bp);
   int open_errno = errno;
   if (fd < 0) {
+    if (!read_paranoid) s.paranoid = read_perf_event_paranoid();
     perf_event_attr plain = bp;
     plain.sigtrap = 0;
     plain.remove_on_exec = 0;

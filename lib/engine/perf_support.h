@@ -14,6 +14,8 @@ struct PerfSupport {
   int paranoid = -1;            // /proc/sys/kernel/perf_event_paranoid, -1 when unreadable
   std::string problem;          // one line: why racetrap cannot run here, empty when it can
 };
-PerfSupport probe_perf_support();
+// read_paranoid: also read perf_event_paranoid when nothing failed (`racetrap check`
+// shows it); the preload reads it only to explain a failure.
+PerfSupport probe_perf_support(bool read_paranoid = true);
 
 }  // namespace racetrap

@@ -133,6 +133,7 @@ RACETRAP_INTERPOSE int pthread_create(pthread_t* thread, const pthread_attr_t* a
   static auto real = next_function<int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*)>("pthread_create");
   Runtime& rt = runtime();
   if (!rt.active) return real(thread, attr, fn, arg);
+  watch_threads();  // the process's second thread: what start-up left for now (runtime.h)
   RuntimeScope scope;
   ThreadState* child = create_thread_state(scope.thread());
   if (child == nullptr) {  // out of slots: run it unwatched

@@ -63,6 +63,7 @@ void trim_to_call_site(uint64_t ret, StackRecord* out) {
 
 // The stack of the current call with the interposer's own frames cut off.
 void capture_call_stack(uint64_t ret, StackRecord* out) {
+  ensure_stack_capture();  // a single-threaded program's first report: libunwind starts here
   capture_current_stack(0, out);
   trim_to_call_site(ret, out);
 }
@@ -327,6 +328,7 @@ void add_pending_edges(ThreadState* t) {
   for (int i = 0; i < pending.count(); ++i) {
     PendingLockEdges::Entry& entry = pending[i];
     if (entry.snapshot >= 0) {
+      ensure_stack_capture();
       unwind_stack_snapshot(pending.snapshots()[entry.snapshot], &entry.edge.stack);
       trim_to_call_site(entry.call_site, &entry.edge.stack);
     }

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <atomic>
 #include <new>
 #include <string>
 
@@ -99,11 +100,18 @@ void after_fork_in_child() {
   t->clock.clear();
   t->clock.set(t->slot, own);
   rt.registry.reset_after_fork(t->slot, own);
+  t->first_tick.forget();  // the parent's timer is not the child's (timers are not inherited)
   detach_thread_state(t);
   t->board_version_seen = 0;
   std::memset(t->done_generation, 0, sizeof t->done_generation);
   attach_thread_state(t);
 }
+
+// Set once per process by watch_threads (inherited by a forked child).
+std::atomic<bool> threads_watched_flag{false};
+std::atomic<bool> stack_capture_ready{false};
+// Saved by the constructor for watch_threads' verbosity line.
+bool modify_attributes_supported = true;
 
 __attribute__((constructor(101))) void racetrap_start() {
   Runtime& rt = *new (runtime_storage) Runtime;
@@ -112,13 +120,14 @@ __attribute__((constructor(101))) void racetrap_start() {
   rt.flags = parse_flags([](const char* name) { return std::getenv(name); },
                          [](const std::string& line) { write_stderr_line(line.c_str()); });
   if (!rt.flags.enable) return;
-  PerfSupport support = probe_perf_support();
+  PerfSupport support = probe_perf_support(/*read_paranoid=*/false);
   if (!support.problem.empty()) {
     std::string line = "racetrap: " + support.problem + "; the program runs unwatched (`racetrap check` says more)";
     write_stderr_line(line.c_str());
     return;
   }
   BreakpointSlot::set_use_modify(support.modify_attributes);
+  modify_attributes_supported = support.modify_attributes;
   rt.pid = static_cast<uint32_t>(getpid());
   set_log_prefix(rt);
   make_raw_path(rt);
@@ -128,56 +137,20 @@ __attribute__((constructor(101))) void racetrap_start() {
                      rt.sample_period_ns * static_cast<uint64_t>(rt.flags.watch_lifetime),
                      static_cast<uint32_t>(rt.flags.watch_lifetime));
   find_libc_data(rt);
-  relocate_library_pipes(true);  // libunwind's validation pipe goes out of the program's way
-  init_stack_capture();
-  relocate_library_pipes(false);
   init_sigtrap_mask();
   adopt_sigtrap_mask();  // SIGTRAP blocked across exec: the program's view, not the kernel's
   install_trap_handler();
-  // Before the first thread is watched: does a debug-register trap arrive here at
-  // all? Where it does not, RACETRAP_MODE=auto runs the value-change mode, and a
-  // forced watchpoint mode watches no thread (the interposers still feed the
-  // lock-order and misuse checks); one line has said which. The mode is fixed
-  // here, before any thread samples. A forced value-change mode needs no test.
-  const BreakpointSelfTest self_test =
-      rt.flags.mode == "value-change"
-          ? BreakpointSelfTest::not_run
-          : run_breakpoint_self_test(static_cast<int>(rt.flags.verbosity), rt.flags.mode == "auto");
-  rt.mode = choose_detection_mode(rt.flags.mode, self_test);
-  rt.breakpoints_fire = self_test != BreakpointSelfTest::silent;
-  if (self_test == BreakpointSelfTest::fires) rt.stats.self_test_traps.store(1, std::memory_order_relaxed);
-  // The probe opened a breakpoint: threads open theirs at their first arm, so
-  // short-lived threads that never arm one do not pay for four events.
-  BreakpointSlot::set_open_lazily(true);
   pthread_atfork(nullptr, nullptr, after_fork_in_child);
   rt.active = true;
+  // The main thread's state now (the lock-order and misuse checks of a
+  // single-threaded program use it); its sampling, the self-test and the mode wait
+  // for the second thread (watch_threads).
   ThreadState* main_thread = create_thread_state(nullptr);
   if (main_thread == nullptr) {
     rt.active = false;
     return;
   }
   attach_thread_state(main_thread);
-  if (!main_thread->watching && rt.watches_threads()) {
-    rt.active = false;
-    write_stderr_line("racetrap: cannot open perf events for the main thread; the program runs unwatched");
-    return;
-  }
-  if (rt.flags.verbosity >= 1 && rt.watches_threads()) {
-    char line[512];
-    const std::string mode = describe_detection_mode(rt.flags.mode, self_test);
-    if (rt.mode == DetectionMode::kValueChange) {
-      std::snprintf(line, sizeof line,
-                    "racetrap: watching pid %u: a sample every %lld us of CPU time, mode %s, stalls of up to %lld us",
-                    rt.pid, static_cast<long long>(rt.flags.sample_us), mode.c_str(),
-                    static_cast<long long>(rt.flags.stall_us));
-    } else {
-      std::snprintf(line, sizeof line,
-                    "racetrap: watching pid %u: a sample every %lld us of CPU time, mode %s, %d watchpoints%s", rt.pid,
-                    static_cast<long long>(rt.flags.sample_us), mode.c_str(), rt.board.slots(),
-                    support.modify_attributes ? "" : " (re-arming by reopening: no MODIFY_ATTRIBUTES)");
-    }
-    write_stderr_line(line);
-  }
 }
 
 // At exit (the last thread's return from main, exit(), or exit() called while
@@ -201,6 +174,60 @@ __attribute__((destructor(101))) void racetrap_stop() {
 }  // namespace
 
 Runtime& runtime() { return *reinterpret_cast<Runtime*>(runtime_storage); }
+
+bool threads_watched() { return threads_watched_flag.load(std::memory_order_acquire); }
+
+void ensure_stack_capture() {
+  if (stack_capture_ready.load(std::memory_order_acquire)) return;
+  relocate_library_pipes(true);  // libunwind's validation pipe goes out of the program's way
+  init_stack_capture();
+  relocate_library_pipes(false);
+  stack_capture_ready.store(true, std::memory_order_release);
+}
+
+void watch_threads() {
+  Runtime& rt = runtime();
+  if (!rt.active || threads_watched()) return;
+  ensure_stack_capture();
+  // Before the first thread is watched: does a debug-register trap arrive here at
+  // all? Where it does not, RACETRAP_MODE=auto runs the value-change mode, and a
+  // forced watchpoint mode watches no thread (the interposers still feed the
+  // lock-order and misuse checks); one line has said which. The mode is fixed
+  // here, before any thread samples. A forced value-change mode needs no test.
+  const BreakpointSelfTest self_test =
+      rt.flags.mode == "value-change"
+          ? BreakpointSelfTest::not_run
+          : run_breakpoint_self_test(static_cast<int>(rt.flags.verbosity), rt.flags.mode == "auto");
+  rt.mode = choose_detection_mode(rt.flags.mode, self_test);
+  rt.breakpoints_fire = self_test != BreakpointSelfTest::silent;
+  if (self_test == BreakpointSelfTest::fires) rt.stats.self_test_traps.store(1, std::memory_order_relaxed);
+  // The probe opened a breakpoint: threads open theirs at their first arm, so
+  // short-lived threads that never arm one do not pay for four events.
+  BreakpointSlot::set_open_lazily(true);
+  threads_watched_flag.store(true, std::memory_order_release);
+  ThreadState* t = current_thread();
+  if (t != nullptr) {
+    begin_watching(t);
+    if (!t->watching && rt.watches_threads())
+      write_stderr_line("racetrap: cannot start sampling the main thread; it runs unwatched, the others are watched");
+  }
+  if (rt.flags.verbosity >= 1 && rt.watches_threads()) {
+    char line[512];
+    const std::string mode = describe_detection_mode(rt.flags.mode, self_test);
+    if (rt.mode == DetectionMode::kValueChange) {
+      std::snprintf(line, sizeof line,
+                    "racetrap: watching pid %u: a sample every %lld us of CPU time, mode %s, stalls of up to %lld us",
+                    rt.pid, static_cast<long long>(rt.flags.sample_us), mode.c_str(),
+                    static_cast<long long>(rt.flags.stall_us));
+    } else {
+      std::snprintf(line, sizeof line,
+                    "racetrap: watching pid %u: a sample every %lld us of CPU time, mode %s, %d watchpoints%s", rt.pid,
+                    static_cast<long long>(rt.flags.sample_us), mode.c_str(), rt.board.slots(),
+                    modify_attributes_supported ? "" : " (re-arming by reopening: no MODIFY_ATTRIBUTES)");
+    }
+    write_stderr_line(line);
+  }
+}
 
 bool in_own_process() {
   return static_cast<uint32_t>(syscall(SYS_getpid)) == runtime().pid;

@@ -53,6 +53,19 @@ struct Runtime {
 
 Runtime& runtime();
 
+// A process pays at start-up only for what cannot wait (the flags, perf support,
+// the interposers and the SIGTRAP handler, the main thread's state for the lock
+// checks): a process with one thread cannot race. The rest (the breakpoint
+// self-test and the mode, libunwind, the main thread's sampling) waits for its
+// second thread: watch_threads() runs it, from the pthread_create interposer,
+// once per process. Ordinary context.
+void watch_threads();
+// True once watch_threads() has run (in this process or the parent it forked from).
+bool threads_watched();
+// libunwind is initialized (its validation pipe out of the program's way) before
+// racetrap's first stack capture in ordinary context. Idempotent.
+void ensure_stack_capture();
+
 // True while the detector watches this process.
 inline bool runtime_active() { return runtime().active; }
 

@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -13,6 +14,9 @@
 #include "happens_before_edges.h"
 #include "stack_capture.h"
 #include "thread_record_log.h"
+
+// glibc: the stack pointer at process entry (the top of the main thread's frames).
+extern "C" void* __libc_stack_end;
 
 namespace racetrap {
 namespace {
@@ -81,6 +85,20 @@ void record_ranges_for_reports(ThreadState* t) {
   shared.stack_end = r.stack_end;
   shared.tls_begin = r.tls_begin;
   shared.tls_end = r.tls_end;
+}
+
+// The main thread's stack before the process has a second thread, without
+// pthread_getattr_np (which reads /proc/self/maps for the main thread, ~80 us of
+// every process's start): from the initial stack pointer up, and the stack limit
+// down. What it is used for meanwhile (the lock interposers' stack snapshots)
+// needs only the top; begin_watching records the exact range.
+void approximate_main_stack(ThreadState* t) {
+  const uint64_t top = (reinterpret_cast<uint64_t>(__libc_stack_end) + 4095) & ~uint64_t{4095};
+  rlimit lim{};
+  uint64_t size = 8u << 20;
+  if (getrlimit(RLIMIT_STACK, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < top) size = lim.rlim_cur;
+  t->stack.begin = top - size;
+  t->stack.end = top;
 }
 
 void record_address_ranges(ThreadState* t) {
@@ -170,21 +188,37 @@ ThreadState* create_thread_state(ThreadState* parent) {
 }
 
 void attach_thread_state(ThreadState* t) {
-  Runtime& rt = runtime();
   t->os_tid = static_cast<uint32_t>(syscall(SYS_gettid));
   t->record.os_tid = t->os_tid;
   t->handle = pthread_self();
+  if (!threads_watched()) {
+    // The main thread of a process that has no second thread yet: it cannot
+    // race, so it is bound (the lock checks use its state) but not sampled;
+    // begin_watching does the rest at the first pthread_create.
+    approximate_main_stack(t);
+    tls_current = t;
+    return;
+  }
+  tls_current = t;
+  begin_watching(t);
+}
+
+void begin_watching(ThreadState* t) {
+  Runtime& rt = runtime();
   record_address_ranges(t);
   record_ranges_for_reports(t);
-  tls_current = t;
   if (!rt.active || !rt.watches_threads()) return;
   install_own_altstack(t);
   RuntimeScope scope;
   bool ok = true;
   for (int i = 0; i < rt.board.slots() && ok; ++i) ok = t->breakpoints[i].open(static_cast<unsigned>(i));
-  if (ok) ok = t->sample_clock.open(static_cast<uint64_t>(rt.flags.sample_us));
+  // The sampling clock is opened by the thread's first tick (first_tick_timer.h):
+  // a thread that never uses a sample period of CPU never pays for the perf event.
+  const auto period_us = static_cast<uint64_t>(rt.flags.sample_us);
+  if (ok && !t->first_tick.arm(period_us, t->os_tid)) ok = t->sample_clock.open(period_us);
   if (!ok) {
     for (auto& bp : t->breakpoints) bp.close();
+    t->first_tick.cancel();
     t->sample_clock.close();
     return;  // this thread runs unwatched; others still do
   }
@@ -193,6 +227,7 @@ void attach_thread_state(ThreadState* t) {
 
 void detach_thread_state(ThreadState* t) {
   enter_runtime(t);
+  t->first_tick.cancel();  // before the clock: a first tick arriving meanwhile opens nothing after the close
   t->sample_clock.close();
   for (auto& bp : t->breakpoints) bp.close();
   t->watching = false;

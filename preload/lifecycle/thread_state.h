@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "first_tick_timer.h"
 #include "held_locks.h"
 #include "pending_lock_edges.h"
 #include "perf_events.h"
@@ -28,8 +29,9 @@ struct ThreadState {
   VectorClock clock;  // reserved to kMaxThreadSlots: never reallocated
 
   BreakpointSlot breakpoints[kMaxWatchSlots];
-  SampleClock sample_clock;
-  bool watching = false;  // perf events are open for this thread
+  SampleClock sample_clock;  // opened by the first tick (first_tick), or at once when no timer could be armed
+  FirstTickTimer first_tick;
+  bool watching = false;  // this thread is sampled (clock or first-tick timer) and may arm breakpoints
 
   uint64_t board_version_seen = 0;
   uint64_t done_generation[kMaxWatchSlots] = {};  // one-shot: watches already trapped on
@@ -89,8 +91,13 @@ ThreadState* current_thread();
 // main thread): leases a slot and sets up the clock. nullptr when no slot is left.
 ThreadState* create_thread_state(ThreadState* parent);
 // In the new thread itself, before the program's code: binds the state to the
-// thread, opens its perf events, records its stack range.
+// thread and, once the process watches threads (threads_watched()), begins
+// watching it (begin_watching).
 void attach_thread_state(ThreadState* t);
+// The calling thread `t` (attached) starts being watched: its stack range, its
+// first-tick timer and its (lazily opened) breakpoints. For every new thread at
+// attach, for the main thread when the process creates its second one.
+void begin_watching(ThreadState* t);
 // At thread exit: stops watching, unbinds the state. The state stays for join.
 void detach_thread_state(ThreadState* t);
 // At thread exit, before its stack can be reused (glibc caches stacks for the

@@ -13,6 +13,7 @@
 
 #include "breakpoint_self_test.h"
 #include "breakpoint_trap_probe.h"
+#include "first_tick_timer.h"
 #include "perf_events.h"
 #include "sampler.h"
 #include "signal_safety.h"
@@ -135,11 +136,32 @@ bool writer_search_signal(siginfo_t* info, void* ucontext) {
   return ours;
 }
 
+// signal-safe. A thread's first tick, from its one-shot CPU-time timer
+// (first_tick_timer.h): the thread has used one sample period of CPU, so it now
+// gets its perf sampling clock (ticking from here on), and this tick is its first
+// sample. A tick that arrives after the thread stopped being watched (its timer
+// already cancelled) is dropped.
+void on_first_tick(void* ucontext) {
+  ThreadState* t = current_thread();
+  if (t == nullptr || !t->watching || !t->first_tick.pending()) return;
+  t->in_signal_handler = 1;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  t->first_tick.cancel();
+  if (!t->sample_clock.is_open()) t->sample_clock.open(static_cast<uint64_t>(runtime().flags.sample_us));
+  if (enough_stack(*t)) on_sample_tick(*t, ucontext);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  t->in_signal_handler = 0;
+}
+
 }  // namespace
 
 // signal-safe.
 void on_sigtrap(int sig, siginfo_t* info, void* ucontext) {
   ErrnoKeeper keep;
+  if (is_first_tick(info)) {
+    on_first_tick(ucontext);
+    return;
+  }
   PerfSignal perf = read_perf_signal(info);
   if (!perf.is_perf && runtime().mode == DetectionMode::kValueChange && writer_search_signal(info, ucontext)) return;
   if (!perf.is_perf || !sig_data::is_ours(perf.data)) {

@@ -1,0 +1,44 @@
+// first_tick_timer.h — a thread's first sampling tick from a POSIX CPU-time timer,
+// so that the perf sampling clock is opened only by threads that live that long.
+// A task-clock perf event costs about 11 us of CPU to open and close, a one-shot
+// CLOCK_THREAD_CPUTIME_ID timer about 3 us; a thread (or a process) that uses
+// less CPU than one sample period is never sampled at all, so for it the perf
+// event was pure start-up cost. The timer sends SIGTRAP to its thread
+// (SIGEV_THREAD_ID, si_code SI_TIMER) after one period of the thread's CPU time,
+// tagged in si_value so the handler tells it from the program's own timers; the
+// handler then opens the perf clock (which samples from there on) and takes the
+// first sample itself, so every thread is sampled on the same schedule as before.
+// Contract: cancel, forget and is_first_tick are signal-safe (raw syscalls, no
+// allocation, errno preserved); arm runs in ordinary context.
+#pragma once
+
+#include <signal.h>
+
+#include <cstdint>
+
+namespace racetrap {
+
+class FirstTickTimer {
+ public:
+  // Arms a one-shot timer on the calling thread's CPU time (os_tid: its kernel
+  // thread id) that sends it SIGTRAP after period_us. False (nothing armed) when
+  // the kernel refuses (e.g. RLIMIT_SIGPENDING reached): the caller opens the perf
+  // clock at once instead.
+  bool arm(uint64_t period_us, uint32_t os_tid);
+  // signal-safe. Deletes the timer if it is still armed (a signal already queued
+  // by it is then ignored by is_first_tick's caller: nothing is pending any more).
+  void cancel();
+  // signal-safe. In a forked child: the parent's timer does not exist here
+  // (timers are not inherited); drop the id without deleting anything.
+  void forget() { id_ = kNone; }
+  bool pending() const { return id_ != kNone; }
+
+ private:
+  static constexpr int kNone = -1;
+  int id_ = kNone;
+};
+
+// signal-safe. True when this SIGTRAP was sent by a racetrap first-tick timer.
+bool is_first_tick(const siginfo_t* info);
+
+}  // namespace racetrap
