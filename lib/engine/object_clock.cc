@@ -24,28 +24,16 @@ void ObjectClock::extend(uint32_t slots) {
   size_ = static_cast<uint16_t>(slots);
 }
 
-void ObjectClock::release_joining(const VectorClock& thread_clock, uint32_t who) {
+void ObjectClock::release_from(const VectorClock& thread_clock) {
+  if (same_as(thread_clock)) return;
   const uint32_t n = thread_clock.size();
-  const Epoch* c = thread_clock.data();
-  if (who != kNobody && who == sole_) {  // (only writers of sole_ get here: a plain read)
-    // This clock is covered by an earlier clock of the caller, so by its current
-    // one: the join is a copy.
-    if (n > size_) extend(n);
-    Epoch* d = data();
-    for (uint32_t i = 0; i < n; ++i) d[i] = c[i];
-    for (uint32_t i = n; i < size_; ++i) d[i] = 0;  // were <= the caller's zeros
-    return;
-  }
   if (n > size_) extend(n);
-  Epoch* d = data();
-  bool later = false;  // an epoch here that the caller does not know
-  for (uint32_t i = 0; i < n; ++i) {
-    later |= d[i] > c[i];
-    d[i] = d[i] < c[i] ? c[i] : d[i];
-  }
-  for (uint32_t i = n; i < size_; ++i) later |= d[i] != 0;
-  const uint32_t sole = who != kNobody && !later ? who : kNobody;
-  if (sole != sole_) set_sole(sole);
+  JoinOutcome o = join_epochs(data(), thread_clock.data(), n);
+  // What the object holds beyond the thread's clock (epochs past its size).
+  for (uint32_t i = n; i < size_ && !o.dst_later; ++i) o.dst_later = data()[i] != 0;
+  if (!o.src_later && id_ != 0) return;  // unchanged (and it has an id)
+  // Now equal to the thread's clock when the object held nothing more.
+  set_id(!o.dst_later && thread_clock.id() != 0 ? thread_clock.id() : new_clock_id());
 }
 
 void ObjectClock::free_storage() {

@@ -56,13 +56,13 @@ SyncClockTable::Find SyncClockTable::find(uintptr_t object, bool insert, Entry**
   return Find::kOverflow;
 }
 
-void SyncClockTable::acquire_slow(uintptr_t object, VectorClock& thread_clock, uint32_t who) {
+void SyncClockTable::acquire_slow(uintptr_t object, VectorClock& thread_clock) {
   Entry* e = nullptr;
   switch (find(object, /*insert=*/false, &e)) {
     case Find::kFound: {
-      if (e->clock.covered_for(who)) return;  // without the lock: see ObjectClock::covered_for
+      if (e->clock.same_as(thread_clock)) return;  // without the lock: see ObjectClock::same_as
       SpinGuard guard(e->lock);
-      e->clock.acquire_into(thread_clock, who);
+      e->clock.acquire_into(thread_clock);
       return;
     }
     case Find::kAbsent:
@@ -71,23 +71,24 @@ void SyncClockTable::acquire_slow(uintptr_t object, VectorClock& thread_clock, u
       Stripe& s = stripe_of(object);
       SpinGuard guard(s.lock);
       auto it = s.clocks.find(object);
-      if (it != s.clocks.end()) it->second.acquire_into(thread_clock, who);
+      if (it != s.clocks.end()) it->second.acquire_into(thread_clock);
       return;
     }
   }
 }
 
-void SyncClockTable::release_slow(uintptr_t object, const VectorClock& thread_clock, uint32_t who) {
+void SyncClockTable::release_slow(uintptr_t object, const VectorClock& thread_clock) {
   Entry* e = nullptr;
   if (find(object, /*insert=*/true, &e) == Find::kFound) {
+    if (e->clock.same_as(thread_clock)) return;
     SpinGuard guard(e->lock);
-    e->clock.release_from(thread_clock, who);
+    e->clock.release_from(thread_clock);
     if (e->clock.on_heap()) note_on_heap();
     return;
   }
   Stripe& s = stripe_of(object);
   SpinGuard guard(s.lock);
-  s.clocks[object].release_from(thread_clock, who);
+  s.clocks[object].release_from(thread_clock);
 }
 
 void SyncClockTable::forget(uintptr_t object) {

@@ -11,8 +11,9 @@
 // entry of the key it looks for, and an object never has two entries. An object
 // whose probe window is full of other keys lives in a striped map instead (the
 // structure before the table), for good: the window only ever fills up.
-// `who` (ObjectClock): the calling thread's unique id (uid + 1), or kNobody;
-// it enables the exact shortcuts described in object_clock.h.
+// The common case of both calls reads the object's line and writes nothing
+// (ObjectClock::same_as), so a lock handed between cores moves no cache line of
+// racetrap's.
 #pragma once
 
 #include <atomic>
@@ -33,27 +34,33 @@ class SyncClockTable {
   SyncClockTable(const SyncClockTable&) = delete;
   SyncClockTable& operator=(const SyncClockTable&) = delete;
 
-  // Inline fast path: the object sits in its home entry and `who` released it last
-  // with nothing new since (ObjectClock::covered_for): nothing to join, no lock.
-  void acquire(uintptr_t object, VectorClock& thread_clock, uint32_t who = ObjectClock::kNobody) {
-    if (entries_ != nullptr && who != ObjectClock::kNobody) {
-      const Entry& home = entries_[home_of(object)];
-      if (home.key.load(std::memory_order_acquire) == object && object != 0 && home.clock.covered_for(who)) return;
-    }
-    acquire_slow(object, thread_clock, who);
-  }
-  // Inline fast path: the object sits in its home entry.
-  void release(uintptr_t object, const VectorClock& thread_clock, uint32_t who = ObjectClock::kNobody) {
+  // Inline fast path: the object sits in its home entry and holds the thread's
+  // own content (same id): nothing to join, no lock.
+  void acquire(uintptr_t object, VectorClock& thread_clock) {
     if (entries_ != nullptr && object != 0) {
       Entry& home = entries_[home_of(object)];
       if (home.key.load(std::memory_order_acquire) == object) {
+        if (home.clock.same_as(thread_clock)) return;
         SpinGuard guard(home.lock);
-        home.clock.release_from(thread_clock, who);
+        home.clock.acquire_into(thread_clock);
+        return;
+      }
+    }
+    acquire_slow(object, thread_clock);
+  }
+  // Inline fast path: the same, and nothing to add.
+  void release(uintptr_t object, const VectorClock& thread_clock) {
+    if (entries_ != nullptr && object != 0) {
+      Entry& home = entries_[home_of(object)];
+      if (home.key.load(std::memory_order_acquire) == object) {
+        if (home.clock.same_as(thread_clock)) return;
+        SpinGuard guard(home.lock);
+        home.clock.release_from(thread_clock);
         if (home.clock.on_heap()) note_on_heap();
         return;
       }
     }
-    release_slow(object, thread_clock, who);
+    release_slow(object, thread_clock);
   }
   // Reads the object's home entry: a caller about to acquire the object takes the
   // page fault of a first touch here, before the lock, instead of inside its hold.
@@ -81,8 +88,8 @@ class SyncClockTable {
   };
   static_assert(sizeof(Entry) == 64);
 
-  void acquire_slow(uintptr_t object, VectorClock& thread_clock, uint32_t who);
-  void release_slow(uintptr_t object, const VectorClock& thread_clock, uint32_t who);
+  void acquire_slow(uintptr_t object, VectorClock& thread_clock);
+  void release_slow(uintptr_t object, const VectorClock& thread_clock);
   // Some entry's clock moved to the heap: the destructor must look for them.
   void note_on_heap() {
     if (!any_on_heap_.load(std::memory_order_relaxed)) any_on_heap_.store(true, std::memory_order_relaxed);

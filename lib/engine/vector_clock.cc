@@ -2,10 +2,18 @@
 #include "vector_clock.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <new>
 
 namespace racetrap {
+
+namespace {
+constinit std::atomic<uint64_t> g_next_clock_id{1};
+static_assert(std::atomic<uint64_t>::is_always_lock_free, "new_clock_id is signal-safe");
+}  // namespace
+
+uint64_t new_clock_id() { return g_next_clock_id.fetch_add(1, std::memory_order_relaxed); }
 
 VectorClock::~VectorClock() { std::free(data_); }
 
@@ -39,6 +47,7 @@ void VectorClock::assign(const VectorClock& other) {
   grow(other.size_);
   if (other.size_ != 0) std::memcpy(data_, other.data_, other.size_ * sizeof(Epoch));
   size_ = other.size_;
+  id_ = other.id_;
 }
 
 bool VectorClock::covers(const VectorClock& other) const {

@@ -5,6 +5,14 @@
 // The hot operations (set/tick within the size, join with a short clock) are
 // inline and allocation-free; join/assign are size-bounded loops with no branch
 // per element (the compiler vectorizes the max).
+//
+// Content ids (the lock path's fast test, object_clock.h): a clock carries an id,
+// and two clocks with the same non-zero id hold the same epochs (a missing epoch
+// reads as 0, so clocks differing only in trailing zeros are the same content). An
+// operation that changes the epochs takes a new id (or the id of the clock whose
+// content it now equals); one that changes nothing keeps it. 0: no id (equal to
+// nothing). Epochs only grow, so once threads have exchanged what they know, a
+// lock hand-off compares two ids instead of two clocks.
 #pragma once
 
 #include <cstdint>
@@ -15,9 +23,24 @@ namespace racetrap {
 using Epoch = uint32_t;
 constexpr uint32_t kMaxThreadSlots = 4096;
 
-// dst[i] = max(dst[i], src[i]) for i < n.
-inline void join_epochs(Epoch* dst, const Epoch* src, uint32_t n) {
-  for (uint32_t i = 0; i < n; ++i) dst[i] = dst[i] < src[i] ? src[i] : dst[i];
+// signal-safe. A content id never returned before (one atomic counter per process).
+uint64_t new_clock_id();
+
+// What a join found: which side held an epoch the other did not.
+struct JoinOutcome {
+  bool dst_later = false;  // dst had an epoch greater than src's (dst was not <= src)
+  bool src_later = false;  // src had an epoch greater than dst's: dst changed
+};
+
+// dst[i] = max(dst[i], src[i]) for i < n; says which side was later where.
+inline JoinOutcome join_epochs(Epoch* dst, const Epoch* src, uint32_t n) {
+  bool dst_later = false, src_later = false;
+  for (uint32_t i = 0; i < n; ++i) {
+    dst_later |= dst[i] > src[i];
+    src_later |= src[i] > dst[i];
+    dst[i] = dst[i] < src[i] ? src[i] : dst[i];
+  }
+  return {dst_later, src_later};
 }
 
 class VectorClock {
@@ -33,24 +56,44 @@ class VectorClock {
   // The first size() epochs (nullptr while the clock has no storage).
   const Epoch* data() const { return data_; }
 
+  // signal-safe. The content id (see above; 0: none).
+  uint64_t id() const { return id_; }
+  // A new id when the clock has none (a clock that is then shared gets one).
+  void ensure_id() {
+    if (id_ == 0) id_ = new_clock_id();
+  }
+
   void reserve(uint32_t slots);
   void set(uint32_t slot, Epoch e) {
     if (slot >= size_) extend(slot + 1);
+    if (data_[slot] == e) return;
     data_[slot] = e;
+    id_ = new_clock_id();
   }
   void tick(uint32_t slot) { set(slot, get(slot) + 1); }
   // this = max(this, other), element-wise.
-  void join(const VectorClock& other) { join(other.data_, other.size_); }
-  // The same with a raw clock of n epochs.
-  void join(const Epoch* other, uint32_t n) {
-    if (n > size_) extend(n);
-    join_epochs(data_, other, n);
+  void join(const VectorClock& other) {
+    if (other.id_ != 0 && other.id_ == id_) return;
+    join(other.data_, other.size_, other.id_);
   }
-  // this = other (keeps this clock's capacity).
+  // The same with a raw clock of n epochs whose content id is `other_id` (0: none):
+  // the result keeps this clock's id when it did not change, takes `other_id` when
+  // it now equals the other clock, else a new one.
+  void join(const Epoch* other, uint32_t n, uint64_t other_id = 0) {
+    if (n > size_) extend(n);
+    JoinOutcome o = join_epochs(data_, other, n);
+    if (!o.src_later) return;
+    for (uint32_t i = n; i < size_ && !o.dst_later; ++i) o.dst_later = data_[i] != 0;
+    id_ = !o.dst_later && other_id != 0 ? other_id : new_clock_id();
+  }
+  // this = other (keeps this clock's capacity; takes its id).
   void assign(const VectorClock& other);
   // True when every epoch of other is <= ours.
   bool covers(const VectorClock& other) const;
-  void clear() { size_ = 0; }
+  void clear() {
+    size_ = 0;
+    id_ = 0;
+  }
 
  private:
   void grow(uint32_t slots);
@@ -59,6 +102,7 @@ class VectorClock {
   Epoch* data_ = nullptr;
   uint32_t size_ = 0;
   uint32_t capacity_ = 0;
+  uint64_t id_ = 0;
 };
 
 }  // namespace racetrap

@@ -10,6 +10,7 @@ void build_watch(const MemoryAccess& access, const WatchOwner& owner, uint64_t n
   out->owner_uid = owner.uid;
   out->owner_slot = owner.slot;
   out->owner_tid = owner.tid;
+  owner.clock->tick(owner.slot);
   out->owner_epoch = owner.clock->get(owner.slot);
   out->published_ns = now_ns;
 }

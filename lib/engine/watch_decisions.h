@@ -20,13 +20,19 @@ struct WatchOwner {
   uint32_t uid = 0;
   uint32_t slot = 0;
   uint32_t tid = 0;
-  const VectorClock* clock = nullptr;
+  VectorClock* clock = nullptr;
 };
 
 // Fills the watch for `access`: the debug-register block that covers it, RW for a
 // sampled write (any other access conflicts) and W for a sampled read (only
 // writes do), the owner and its epoch at the sample, the publication time. The
 // value, the stack, the held locks and expected_arms are the caller's.
+// The owner's clock ticks first (happens_before_edges.h: releases do not tick, a
+// sample does), so the watch's epoch is known to no other thread yet. Called by
+// the owner itself, at a point where none of its own edges is in progress (its
+// sampling tick outside racetrap's code, or a deferred sample, which is only
+// taken after an interposer's last edge): the clock is reserved, set() allocates
+// nothing.
 void build_watch(const MemoryAccess& access, const WatchOwner& owner, uint64_t now_ns, Watch* out);
 
 // Whether a thread (uid `my_uid`, clock `my_clock`) arms a register on the board

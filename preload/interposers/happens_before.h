@@ -32,13 +32,9 @@ inline ThreadState* watched_thread() { return watched_thread(runtime()); }
 
 inline uintptr_t sync_key(const void* object) { return reinterpret_cast<uintptr_t>(object); }
 
-// The thread's id for the sync table's sole-releaser shortcut (object_clock.h):
-// uids are never reused, so uid + 1 names one thread for the whole run.
-inline uint32_t sync_who(const ThreadState* t) { return t->uid + 1; }
-
 // The object's clock joins into the thread's (the edge only; no arming).
 inline void join_from(Runtime& rt, ThreadState* t, const void* object) {
-  acquire_edge(rt.sync_clocks, sync_key(object), t->clock, sync_who(t));
+  acquire_edge(rt.sync_clocks, sync_key(object), t->clock);
 }
 inline void join_from(ThreadState* t, const void* object) { join_from(runtime(), t, object); }
 
@@ -48,10 +44,12 @@ inline void sync_watches(Runtime& rt, ThreadState* t) {
   if (rt.board.version() != t->board_version_seen) sync_debug_registers(*t);
 }
 
-// From here until the interposer returns, no further acquire happens: the program's
-// next access follows at once, so a tick now may sample it (deferred_sample.h).
-// Before this point a deferred sample could name an access that will be ordered
-// after another thread's (a lock that is still to be acquired).
+// From here until the interposer returns, no further edge touches the thread's
+// clock: the program's next access follows at once, so a tick now may sample it
+// (deferred_sample.h), and that sample ticks the clock (build_watch), which must
+// not interleave with a join into it. Before this point a deferred sample could
+// name an access that will be ordered after another thread's (a lock that is
+// still to be acquired).
 inline void mark_deferrable(ThreadState* t) {
   std::atomic_signal_fence(std::memory_order_seq_cst);
   t->deferrable = 1;
@@ -68,7 +66,7 @@ inline void acquire(ThreadState* t, const void* object) { acquire(runtime(), t, 
 
 // What the thread did so far happens-before whoever acquires `object` later.
 inline void release(Runtime& rt, ThreadState* t, const void* object) {
-  release_edge(rt.sync_clocks, sync_key(object), t->clock, t->slot, sync_who(t));
+  release_edge(rt.sync_clocks, sync_key(object), t->clock);
 }
 inline void release(ThreadState* t, const void* object) { release(runtime(), t, object); }
 

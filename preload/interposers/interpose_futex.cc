@@ -114,8 +114,8 @@ long futex_call(long a1, long a2, long a3, long a4, long a5, long a6) {
     release(t, uaddr);
     long rc = forward(SYS_futex, a1, a2, a3, a4, a5, a6);
     const int err = errno;
-    acquire(t, uaddr);
-    if (has_uaddr2) acquire(t, uaddr2);
+    if (has_uaddr2) join_from(t, uaddr2);
+    acquire(t, uaddr);  // the last edge: a deferred sample may tick the clock after it
     errno = err;
     return rc;
   }

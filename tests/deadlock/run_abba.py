@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Run a latent ABBA-deadlock program many times, natively and under racetrap.
 
-usage: run_abba.py [--runs N] [--native-runs N] [--timeout S] PRELOAD PROGRAM SOURCE
+usage: run_abba.py [--runs N] [--native-runs N] [--timeout S] [--shape barrier|created]
+                   [--max-hangs N] [--max-excess-p P] PRELOAD PROGRAM SOURCE
        run_abba.py --real-deadlock RACETRAP PRELOAD PROGRAM SOURCE
 
 Under racetrap every run must finish within --timeout (a hang fails the test,
@@ -9,6 +10,15 @@ beyond --max-hangs), exit 0, and leave one JSON report whose only entry is a loc
 with one edge per `// EDGE` line of SOURCE, each edge's stack naming its line.
 The native runs are a measurement, printed beside racetrap's: a native hang is
 reported but does not fail the test (the program's own deadlock, not racetrap's).
+--shape: how the program starts its threads (abba.c: released together from a
+barrier, or as pthread_create starts them).
+
+--max-excess-p P: the program also hangs natively, so the test asks whether racetrap
+makes it hang more often than the native runs measured beside it: the one-sided
+Fisher exact test of "racetrap's hang rate is higher" must not reach significance
+level P (it fails when racetrap's hangs are that unlikely under the native rate).
+The racetrap hangs then count against --max-hangs only beyond the native ones'
+(--max-hangs stays an absolute cap when P is not given).
 
 --real-deadlock runs PROGRAM deadlock (each thread holds its first lock 50 ms, so
 the program really deadlocks), kills it after 2 s, and renders the raw stream it
@@ -92,6 +102,15 @@ def real_deadlock(racetrap, preload, program, source):
     return 0
 
 
+def excess_p_value(hangs, runs, native_hangs, native_runs):
+    """One-sided Fisher exact test: the chance of `hangs` or more of all the hangs
+    falling in racetrap's `runs`, were both rates the same (hypergeometric tail)."""
+    from math import comb
+    total, hung = runs + native_runs, hangs + native_hangs
+    denominator = comb(total, runs)
+    return sum(comb(hung, k) * comb(total - hung, runs - k) for k in range(hangs, min(hung, runs) + 1)) / denominator
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--real-deadlock":
         return real_deadlock(*sys.argv[2:6])
@@ -102,18 +121,22 @@ def main():
     ap.add_argument("--max-hangs", type=int, default=0,
                     help="racetrap runs that may hang (default 0); every run that finishes must still "
                          "exit 0 and report the inversion")
+    ap.add_argument("--max-excess-p", type=float, default=None,
+                    help="compare racetrap's hang rate with the native one (see above) at this significance level")
+    ap.add_argument("--shape", choices=["barrier", "created"], default="barrier")
     ap.add_argument("preload")
     ap.add_argument("program")
     ap.add_argument("source")
     args = ap.parse_args()
-    program = os.path.abspath(args.program)
+    program = [os.path.abspath(args.program)] + (["created"] if args.shape == "created" else [])
     edges = edge_lines(args.source)
+    compare = args.max_excess_p is not None
 
     native_env = {k: v for k, v in os.environ.items() if not k.startswith("RACETRAP_") and k != "LD_PRELOAD"}
     native_hangs = 0
     for _ in range(args.native_runs):
         workdir = tempfile.mkdtemp(prefix="racetrap-abba-")
-        hung, _, _, _ = run_once([program], native_env, workdir, args.timeout)
+        hung, _, _, _ = run_once(program, native_env, workdir, args.timeout)
         native_hangs += hung
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -124,11 +147,11 @@ def main():
     for i in range(args.runs):
         workdir = tempfile.mkdtemp(prefix="racetrap-abba-")
         env["RACETRAP_LOG_PATH"] = os.path.join(workdir, "racetrap")
-        hung, status, out, err = run_once([program], env, workdir, args.timeout)
+        hung, status, out, err = run_once(program, env, workdir, args.timeout)
         problems = []
         if hung:
             hangs += 1
-            if hangs > args.max_hangs:
+            if hangs > args.max_hangs and not compare:
                 problems.append(f"hung (killed after {args.timeout:.0f} s)")
         else:
             if status != 0 or "counter=2" not in out:
@@ -139,9 +162,21 @@ def main():
             failures.append(f"run {i + 1}: " + "; ".join(problems) + (f"\n    stderr: {err.strip()[:500]}" if err else ""))
         shutil.rmtree(workdir, ignore_errors=True)
 
+    print(f"shape: {args.shape}")
     print(f"native:   {native_hangs}/{args.native_runs} runs hung")
-    print(f"racetrap: {hangs}/{args.runs} runs hung (at most {args.max_hangs} allowed), "
-          f"{reported}/{args.runs - hangs} finished runs reported the inversion")
+    if compare:
+        p = excess_p_value(hangs, args.runs, native_hangs, args.native_runs)
+        print(f"racetrap: {hangs}/{args.runs} runs hung; one-sided Fisher p = {p:.4f} that racetrap hangs no more "
+              f"often than native (fails below {args.max_excess_p}; at most {args.max_hangs} hangs beyond the "
+              f"native ones), {reported}/{args.runs - hangs} finished runs reported the inversion")
+        if p < args.max_excess_p:
+            failures.append(f"racetrap hung {hangs}/{args.runs}, native {native_hangs}/{args.native_runs}: "
+                            f"more often than chance allows (p = {p:.4f} < {args.max_excess_p})")
+        if hangs - native_hangs > args.max_hangs:
+            failures.append(f"racetrap hung {hangs - native_hangs} more times than native (at most {args.max_hangs})")
+    else:
+        print(f"racetrap: {hangs}/{args.runs} runs hung (at most {args.max_hangs} allowed), "
+              f"{reported}/{args.runs - hangs} finished runs reported the inversion")
     if failures:
         print("FAILED:\n  " + "\n  ".join(failures[:20]))
         return 1

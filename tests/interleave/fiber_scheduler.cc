@@ -104,13 +104,13 @@ void SimThread::unlock(uintptr_t mutex) {
     sched_->error("thread " + name_ + " unlocks a mutex it does not hold");
     return;
   }
-  release_edge(sched_->sync_, mutex, clock_, slot_, uid_ + 1);
+  release_edge(sched_->sync_, mutex, clock_);
   owners.erase(it);
   ++sched_->progress_;
 }
 
 void SimThread::signal(uintptr_t cv) {
-  release_edge(sched_->sync_, cv, clock_, slot_, uid_ + 1);
+  release_edge(sched_->sync_, cv, clock_);
   auto& waiters = sched_->cv_waiters_[cv];
   if (!waiters.empty()) {
     sched_->thread(waiters.front()).woken_ = true;
@@ -120,7 +120,7 @@ void SimThread::signal(uintptr_t cv) {
 }
 
 void SimThread::broadcast(uintptr_t cv) {
-  release_edge(sched_->sync_, cv, clock_, slot_, uid_ + 1);
+  release_edge(sched_->sync_, cv, clock_);
   auto& waiters = sched_->cv_waiters_[cv];
   for (ThreadId w : waiters) sched_->thread(w).woken_ = true;
   waiters.clear();
@@ -139,7 +139,7 @@ void SimThread::wait(uintptr_t cv, uintptr_t mutex) {
 
 // The preload's acquire(): the edge, then the registers when the board changed.
 void SimThread::acquire(uintptr_t object) {
-  acquire_edge(sched_->sync_, object, clock_, uid_ + 1);
+  acquire_edge(sched_->sync_, object, clock_);
   sync_registers(/*only_when_changed=*/true);
 }
 

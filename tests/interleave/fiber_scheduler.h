@@ -18,8 +18,8 @@
 //   unlock(m)      release_edge
 //   signal/broadcast(cv)  release_edge; wake one / all
 //   wait(cv, m)    unlock(m); block until signalled; acquire_edge(cv); lock(m)
-//   (every sync call names the thread as the preload does, uid + 1, so the sync
-//   table's sole-releaser shortcut runs under every explored interleaving)
+//   (the sync table's content-id shortcut runs under every explored interleaving:
+//   releases do not tick, a sample does, as in the preload)
 //   tick()         a sampling tick that samples nothing: registers synced
 //   sample(access) a sampling tick: registers synced, then build_watch and publish
 //   touch(access)  a tick lands right before the access (registers synced), then

@@ -348,6 +348,96 @@ TEST(Interleave, TransitivityBrokenWhenTheMiddleThreadLinksTooEarly) {
   EXPECT_NO_SCHED_ERRORS(s);
 }
 
+// ---------------------------------------------------------------- clocks that tick at samples
+// Releases do not tick and a sample does (happens_before_edges.h): after a few
+// hand-offs both threads and the mutex hold the same clock (one content id), and
+// the acquires and releases that follow are id comparisons. A watch published
+// after that must still be judged by what happens after it.
+
+// A and B hand m back and forth until their clocks are equal; yields between.
+void hand_off(SimThread& t, int times) {
+  for (int i = 0; i < times; ++i) {
+    t.lock(kM);
+    t.unlock(kM);
+    t.yield();
+  }
+}
+
+TEST(Interleave, HandOffsBeforeTheSampleDoNotOrderIt) {
+  // A samples x after the hand-offs and releases nothing after it: B's later
+  // lock/unlock of m (whose clock B already holds) must not order it.
+  Scheduler s;
+  ThreadId a = s.add_root("A", [](SimThread& t) {
+    hand_off(t, 3);
+    ASSERT_GE(t.sample(write_at(kX)), 0);
+  });
+  ThreadId b = s.add_root("B", [](SimThread& t) {
+    hand_off(t, 3);
+    t.lock(kM);
+    t.unlock(kM);
+    t.touch(write_at(kX));
+  });
+  ASSERT_TRUE(s.run({a, b, a, b, a, b, a, b}));
+  EXPECT_NO_SCHED_ERRORS(s);
+  EXPECT_VERDICT(s, b, TrapVerdict::kRace);
+}
+
+TEST(Interleave, HandOffAfterTheSampleOrdersIt) {
+  // The same, but A passes m once more after its sample: B's acquire must now
+  // join (A's clock changed at the sample) and B is ordered after the write.
+  Scheduler s;
+  ThreadId a = s.add_root("A", [](SimThread& t) {
+    hand_off(t, 3);
+    ASSERT_GE(t.sample(write_at(kX)), 0);
+    t.lock(kM);
+    t.unlock(kM);
+  });
+  ThreadId b = s.add_root("B", [](SimThread& t) {
+    hand_off(t, 3);
+    t.tick();  // armed while unordered
+    t.lock(kM);
+    t.touch(write_at(kX));
+    t.unlock(kM);
+  });
+  ASSERT_TRUE(s.run({a, b, a, b, a, b, a, b}));
+  EXPECT_NO_SCHED_ERRORS(s);
+  EXPECT_VERDICT(s, b, TrapVerdict::kOrdered);
+}
+
+TEST(Interleave, SampleReachesAThirdThreadOnlyThroughLaterHandOffs) {
+  // A, B and C share m until their clocks are equal. A samples x. C takes m before
+  // A passes it on and then arms (a tick): that acquire must not have ordered it.
+  // A passes m to B, B to C: C's access is now ordered (through B), and since C
+  // armed before, the trap says so.
+  Scheduler s;
+  ThreadId a = s.add_root("A", [](SimThread& t) {
+    hand_off(t, 2);
+    ASSERT_GE(t.sample(write_at(kX)), 0);
+    t.yield();
+    t.lock(kM);
+    t.unlock(kM);
+  });
+  ThreadId b = s.add_root("B", [](SimThread& t) {
+    hand_off(t, 2);
+    t.lock(kM);
+    t.unlock(kM);
+  });
+  ThreadId c = s.add_root("C", [](SimThread& t) {
+    hand_off(t, 2);
+    t.lock(kM);
+    t.unlock(kM);
+    t.tick();  // arms only while unordered
+    t.yield();
+    t.lock(kM);
+    t.touch(write_at(kX));
+    t.unlock(kM);
+  });
+  // two rounds of hand-offs; A samples; C; A, then B pass m; C again
+  ASSERT_TRUE(s.run({a, b, c, a, b, c, a, c, a, b, c}));
+  EXPECT_NO_SCHED_ERRORS(s);
+  EXPECT_VERDICT(s, c, TrapVerdict::kOrdered);
+}
+
 // ---------------------------------------------------------------- create / join
 
 TEST(Interleave, WriteBeforeCreateIsOrderedBeforeChild) {

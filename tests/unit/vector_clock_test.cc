@@ -258,6 +258,54 @@ TEST(VectorClock, LargeSlotsUpToMax) {
   EXPECT_TRUE(d.covers(c));
 }
 
+// Content ids: equal ids only for equal epochs; an operation that changes nothing
+// keeps the id (so threads that exchanged everything stay equal).
+TEST(VectorClock, ContentIdChangesExactlyWhenTheEpochsDo) {
+  VectorClock a = make_clock({3, 1});
+  const uint64_t id = a.id();
+  EXPECT_NE(id, 0u);
+  a.set(1, 1);  // the same epoch
+  EXPECT_EQ(a.id(), id);
+  a.join(make_clock({2, 1, 0}));  // nothing later
+  EXPECT_EQ(a.id(), id);
+  VectorClock b = make_clock({3, 4});
+  a.join(b);  // a becomes b's content: takes b's id
+  EXPECT_EQ(a.id(), b.id());
+  EXPECT_TRUE(same(a, b));
+  a.join(b);
+  EXPECT_EQ(a.id(), b.id());
+  VectorClock c = make_clock({5, 0, 0, 1});
+  a.join(c);  // more than either: a new id
+  EXPECT_NE(a.id(), b.id());
+  EXPECT_NE(a.id(), c.id());
+  const uint64_t joined = a.id();
+  a.tick(2);
+  EXPECT_NE(a.id(), joined);
+  VectorClock copy = a;  // a copy is the same content
+  EXPECT_EQ(copy.id(), a.id());
+  copy.tick(0);
+  EXPECT_NE(copy.id(), a.id());
+  a.clear();
+  EXPECT_EQ(a.id(), 0u);  // no id: equal to nothing
+}
+
+// A clock longer than the other only by zeros is the same content.
+TEST(VectorClock, ContentIdIgnoresTrailingZeros) {
+  VectorClock a;
+  a.set(4, 0);  // size 5, all zero
+  a.set(0, 2);
+  VectorClock b = make_clock({2});
+  a.join(b);  // nothing later on either side: a keeps its id
+  EXPECT_NE(a.id(), b.id());
+  b.join(a);  // b learns nothing either
+  VectorClock c = make_clock({1});
+  c.join(a);  // c now holds exactly a's epochs
+  EXPECT_EQ(c.id(), a.id());
+  VectorClock d = make_clock({1, 0, 0, 0, 0, 7});
+  d.join(a);  // d keeps its 7: not a's content
+  EXPECT_NE(d.id(), a.id());
+}
+
 // ---------------------------------------------------------------- ThreadRegistry
 
 TEST(ThreadRegistry, FirstLeasesAreSequential) {

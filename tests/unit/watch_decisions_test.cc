@@ -27,7 +27,8 @@ TEST(WatchDecisions, BuildWatchCoversTheAccessWithTheRightRegisterType) {
   EXPECT_EQ(w.owner_uid, 9u);
   EXPECT_EQ(w.owner_slot, 3u);
   EXPECT_EQ(w.owner_tid, 1009u);
-  EXPECT_EQ(w.owner_epoch, 17u);
+  EXPECT_EQ(w.owner_epoch, 18u);  // the sample starts a new epoch of its owner
+  EXPECT_EQ(clock.get(3), 18u);
   EXPECT_EQ(w.published_ns, 1234u);
   EXPECT_EQ(w.access.address, 0x5002u);
 
@@ -50,10 +51,25 @@ TEST(WatchDecisions, ShouldArmOnlyWatchesThatCanStillRace) {
   EXPECT_FALSE(should_arm(w, 7, 1, mine, 0));   // its own watch
   EXPECT_FALSE(should_arm(w, 7, 2, mine, 7));   // already trapped on this generation
   EXPECT_TRUE(should_arm(w, 8, 2, mine, 7));    // a new generation in the same slot
-  mine.set(1, 4);
-  EXPECT_TRUE(should_arm(w, 7, 2, mine, 0));    // knows the owner only up to before the sample
   mine.set(1, 5);
+  EXPECT_TRUE(should_arm(w, 7, 2, mine, 0));    // knows the owner only up to before the sample
+  mine.set(1, 6);
   EXPECT_FALSE(should_arm(w, 7, 2, mine, 0));   // the sample happens-before this thread now
+}
+
+// What the owner released before its sample carries an epoch below the watch's
+// (releases do not tick, the sample does): a thread that acquired it still arms.
+TEST(WatchDecisions, ReleaseBeforeTheSampleDoesNotOrderTheWatch) {
+  VectorClock owner_clock;
+  owner_clock.set(1, 5);
+  VectorClock mine;
+  mine.set(2, 1);
+  mine.join(owner_clock);  // acquired what the owner released before sampling
+  Watch w;
+  build_watch(access_at(0x6000, 8, AccessKind::kWrite), WatchOwner{1, 1, 101, &owner_clock}, 0, &w);
+  EXPECT_TRUE(should_arm(w, 7, 2, mine, 0));
+  mine.join(owner_clock);  // acquired what the owner released after sampling
+  EXPECT_FALSE(should_arm(w, 7, 2, mine, 0));
 }
 
 }  // namespace
