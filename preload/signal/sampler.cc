@@ -25,8 +25,9 @@
 namespace racetrap {
 namespace {
 
-constexpr int kLookahead = 4;
 constexpr size_t kBefore = 32;
+constexpr int kForward = 16;    // instructions decoded forward from the pc, at most
+constexpr int kCandidates = 12;  // accesses of the block considered, at most
 constexpr uint64_t kPageSize = 4096;
 
 // Threads that ran recently: a thread counts as running in a window of two sampling
@@ -83,12 +84,18 @@ size_t copy_code(uint64_t pc, uint64_t address, void* out, size_t len) {
   return copy_from_memory(address, out, len);
 }
 
-// The access to watch for this sample. Both the instruction the thread was about
-// to run (or a few after it) and the one it just ran are candidates: a timer
-// interrupt is taken after a slow instruction retires, so the sampled pc often
-// sits right after the memory access that took the time. Which is tried first is
-// random, so both kinds of site get watched.
-bool pick_access(ThreadState& t, const CpuRegisters& regs, MemoryAccess* out) {
+enum class Pick { kNoAccess, kFiltered, kChosen };
+
+// The access to watch for this sample, chosen among every access of the basic
+// block around the interrupted pc whose address the registers give
+// (decode_block_accesses: forward to the block's end, and back over the
+// instructions that just ran, which includes the access a timer interrupt skids
+// past). Where the sample lands in the block then does not decide which of its
+// accesses can be watched: the one with the fewest watches so far is chosen (ties
+// at random), so over many samples each access site of a hot block gets its turn,
+// and the PC-diversity admission afterwards applies to that site. Decoding is
+// bounded: kForward instructions forward, 8 back, kCandidates kept.
+Pick pick_access(ThreadState& t, Runtime& rt, const CpuRegisters& regs, MemoryAccess* out) {
   uint8_t* const before = t.code;                 // kBefore bytes ending at rip
   uint8_t* const at = t.code + kBefore;           // bytes from rip on
   size_t at_len = sizeof t.code - kBefore;
@@ -100,15 +107,29 @@ bool pick_access(ThreadState& t, const CpuRegisters& regs, MemoryAccess* out) {
   }
   at_len = copy_code(regs.rip, regs.rip, at, at_len);
   const size_t before_len = copy_code(regs.rip, regs.rip - kBefore, before, kBefore);
-  auto from_before = [&] {
-    return before_len == kBefore && decode_access_before(regs, before, before_len, out) == DecodeStatus::kAccess &&
-           !out->branch;
-  };
-  auto from_here = [&] {
-    return at_len != 0 && decode_access_at(regs, at, at_len, kLookahead, out) == DecodeStatus::kAccess && !out->branch;
-  };
-  if (t.random.next() & 1) return from_before() || from_here();
-  return from_here() || from_before();
+  MemoryAccess candidates[kCandidates];
+  const int n = decode_block_accesses(regs, before, before_len == kBefore ? before_len : 0, at, at_len, kForward,
+                                      candidates, kCandidates);
+  if (n == 0) return Pick::kNoAccess;
+  const AccessContext context = access_context(t, rt, &is_benign_race_address);
+  const PcTable& pcs = sampled_pcs();
+  int best = -1;
+  uint32_t best_watches = 0, ties = 0;
+  for (int i = 0; i < n; ++i) {
+    const MemoryAccess& c = candidates[i];
+    if (c.branch || !worth_watching(c, context)) continue;
+    const uint32_t watches = pcs.counts(c.pc).published;
+    if (best < 0 || watches < best_watches) {
+      best = i;
+      best_watches = watches;
+      ties = 1;
+    } else if (watches == best_watches && t.random.below(++ties) == 0) {
+      best = i;  // each of the tied sites is kept with probability 1/ties
+    }
+  }
+  if (best < 0) return Pick::kFiltered;
+  *out = candidates[best];
+  return Pick::kChosen;
 }
 
 void trace_sample(const ThreadState& t, const MemoryAccess& access, const char* outcome) {
@@ -159,11 +180,15 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
     sync_debug_registers(t);
   }
   const CpuRegisters regs = registers_from_ucontext(ucontext);
-  if (!deferred && !pick_access(t, regs, &access)) {
+  const Pick pick = deferred ? (worth_watching(access, access_context(t, rt, &is_benign_race_address))
+                                    ? Pick::kChosen
+                                    : Pick::kFiltered)
+                             : pick_access(t, rt, regs, &access);
+  if (pick == Pick::kNoAccess) {
     rt.stats.samples_no_access.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  if (!worth_watching(access, access_context(t, rt, &is_benign_race_address))) {
+  if (pick == Pick::kFiltered) {
     rt.stats.samples_filtered.fetch_add(1, std::memory_order_relaxed);
     return;
   }
