@@ -31,6 +31,20 @@ bool decode_one(const uint8_t* code, size_t len, DecodedInsn* d) {
   return ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder, code, len, &d->insn, d->ops));
 }
 
+// Length of the instruction at code[0..len), 0 when it does not decode. Cheaper
+// than decode_one (no operands): for finding instruction boundaries.
+// signal-safe
+size_t decode_length(const uint8_t* code, size_t len) {
+  if (len == 0) return 0;
+  if (len > kMaxInsnLength) len = kMaxInsnLength;
+  ZydisDecoder decoder;
+  if (!ZYAN_SUCCESS(ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64))) return 0;
+  ZydisDecoderContext context;
+  ZydisDecodedInstruction insn;
+  if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&decoder, &context, code, len, &insn))) return 0;
+  return insn.length;
+}
+
 // Instructions whose memory operand is not a data access that can race: hints,
 // cache maintenance, wide NOPs, MPX bound checks.
 bool is_non_access_insn(const ZydisDecodedInstruction& insn) {
@@ -367,16 +381,16 @@ bool walk_back(const CpuRegisters& regs, const uint8_t* code, size_t code_len, V
   uint8_t chain[kStarts][kMaxChain];
   size_t chain_len[kStarts] = {};
   bool ends_at_rip[kStarts] = {};
-  DecodedInsn d;
   for (size_t s = 0; s < kStarts && s < code_len; ++s) {
     size_t offset = s;
-    while (offset < code_len && decode_one(code + offset, code_len - offset, &d)) {
+    size_t length = 0;
+    while (offset < code_len && (length = decode_length(code + offset, code_len - offset)) != 0) {
       if (chain_len[s] == kMaxChain) {  // keep the most recent boundaries
         for (size_t k = 1; k < kMaxChain; ++k) chain[s][k - 1] = chain[s][k];
         --chain_len[s];
       }
       chain[s][chain_len[s]++] = static_cast<uint8_t>(offset);
-      offset += d.insn.length;
+      offset += length;
     }
     ends_at_rip[s] = offset == code_len && chain_len[s] > 0;
   }
@@ -406,6 +420,7 @@ bool walk_back(const CpuRegisters& regs, const uint8_t* code, size_t code_len, V
     }
     return true;
   };
+  DecodedInsn d;
   uint32_t clobbered = 0;
   for (int back = 0; back < kMaxBack && static_cast<size_t>(back) < chain_len[best]; ++back) {
     const uint8_t offset = chain[best][chain_len[best] - 1 - back];

@@ -26,7 +26,7 @@ namespace racetrap {
 namespace {
 
 constexpr size_t kBefore = 32;
-constexpr int kForward = 16;    // instructions decoded forward from the pc, at most
+constexpr int kForward = 24;      // instructions decoded forward from the pc, at most
 constexpr int kCandidates = 12;  // accesses of the block considered, at most
 constexpr uint64_t kPageSize = 4096;
 
@@ -86,15 +86,18 @@ size_t copy_code(uint64_t pc, uint64_t address, void* out, size_t len) {
 
 enum class Pick { kNoAccess, kFiltered, kChosen };
 
-// The access to watch for this sample, chosen among every access of the basic
+// The access to watch for this sample, chosen among the accesses of the basic
 // block around the interrupted pc whose address the registers give
-// (decode_block_accesses: forward to the block's end, and back over the
-// instructions that just ran, which includes the access a timer interrupt skids
-// past). Where the sample lands in the block then does not decide which of its
-// accesses can be watched: the one with the fewest watches so far is chosen (ties
-// at random), so over many samples each access site of a hot block gets its turn,
-// and the PC-diversity admission afterwards applies to that site. Decoding is
-// bounded: kForward instructions forward, 8 back, kCandidates kept.
+// (decode_block_accesses): forward from the pc to the block's end (at most
+// kForward instructions), and, on a random half of the ticks or when nothing
+// forward qualifies, back over the instructions that just ran (at most 8: the
+// access a timer interrupt skids past after a slow load or store, and the earlier
+// accesses of the block, which its next iteration repeats; the backward walk costs
+// about 50 instruction decodes, so it is not made on every tick). Where the sample
+// lands in the block then does not decide which of its accesses can be watched:
+// the one with the fewest watches so far is chosen (ties at random), so over many
+// samples each access site of a hot block gets its turn, and the PC-diversity
+// admission afterwards applies to that site.
 Pick pick_access(ThreadState& t, Runtime& rt, const CpuRegisters& regs, MemoryAccess* out) {
   uint8_t* const before = t.code;                 // kBefore bytes ending at rip
   uint8_t* const at = t.code + kBefore;           // bytes from rip on
@@ -106,18 +109,24 @@ Pick pick_access(ThreadState& t, Runtime& rt, const CpuRegisters& regs, MemoryAc
     at_len = page_end - regs.rip >= 15 ? page_end - regs.rip : at_len;
   }
   at_len = copy_code(regs.rip, regs.rip, at, at_len);
-  const size_t before_len = copy_code(regs.rip, regs.rip - kBefore, before, kBefore);
   MemoryAccess candidates[kCandidates];
-  const int n = decode_block_accesses(regs, before, before_len == kBefore ? before_len : 0, at, at_len, kForward,
-                                      candidates, kCandidates);
-  if (n == 0) return Pick::kNoAccess;
+  int n = decode_block_accesses(regs, nullptr, 0, at, at_len, kForward, candidates, kCandidates);
   const AccessContext context = access_context(t, rt, &is_benign_race_address);
+  auto usable = [&](const MemoryAccess& c) { return !c.branch && worth_watching(c, context); };
+  bool any_usable = false;
+  for (int i = 0; i < n && !any_usable; ++i) any_usable = usable(candidates[i]);
+  if ((!any_usable || (t.random.next() & 1)) && n < kCandidates) {
+    const size_t before_len = copy_code(regs.rip, regs.rip - kBefore, before, kBefore);
+    if (before_len == kBefore)
+      n += decode_block_accesses(regs, before, before_len, nullptr, 0, 0, candidates + n, kCandidates - n);
+  }
+  if (n == 0) return Pick::kNoAccess;
   const PcTable& pcs = sampled_pcs();
   int best = -1;
   uint32_t best_watches = 0, ties = 0;
   for (int i = 0; i < n; ++i) {
     const MemoryAccess& c = candidates[i];
-    if (c.branch || !worth_watching(c, context)) continue;
+    if (!usable(c)) continue;
     const uint32_t watches = pcs.counts(c.pc).published;
     if (best < 0 || watches < best_watches) {
       best = i;
