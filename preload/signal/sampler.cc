@@ -26,7 +26,7 @@ namespace racetrap {
 namespace {
 
 constexpr size_t kBefore = 32;
-constexpr int kForward = 24;      // instructions decoded forward from the pc, at most
+constexpr int kForward = 32;      // instructions decoded forward from the pc, at most (128 bytes hold about that many)
 constexpr int kCandidates = 12;  // accesses of the block considered, at most
 constexpr uint64_t kPageSize = 4096;
 
