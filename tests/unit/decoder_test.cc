@@ -681,11 +681,13 @@ namespace block {
 //   +0x24 mov %rdi,8(%rsp)        listed, flagged stack-relative (the sampler filters it)
 //   +0x29 jne                     ends the block
 //   +0x2b mov %rax,0x200(%rip)    after the branch: not listed
-const std::vector<uint8_t> kForward = {
+std::vector<uint8_t> ForwardBytes() {
+  return {
     0x48, 0x83, 0x03, 0x01, 0x48, 0x8b, 0x51, 0x10, 0x48, 0x0f, 0xaf, 0xc2, 0x48, 0x89, 0x05, 0x00,
     0x01, 0x00, 0x00, 0x89, 0x02, 0x48, 0x83, 0xc6, 0x08, 0x48, 0x89, 0x06, 0x48, 0x89, 0x04, 0x25,
     0x40, 0x10, 0x60, 0x00, 0x48, 0x89, 0x7c, 0x24, 0x08, 0x75, 0xd5, 0x48, 0x89, 0x05, 0x00, 0x02,
     0x00, 0x00};
+}
 
 // Backward, 7 nops then (ending at rip):
 //   -0x19 mov %rax,0x50(%rip)     rip-relative: a candidate
@@ -711,7 +713,7 @@ int Block(const std::vector<uint8_t>& before, const std::vector<uint8_t>& at, Me
 
 TEST(DecoderBlock, ForwardListsEveryAccessWhoseRegistersAreUnchanged) {
   MemoryAccess m[12];
-  const int n = block::Block({}, block::kForward, m, 12);
+  const int n = block::Block({}, block::ForwardBytes(), m, 12);
   ASSERT_EQ(n, 5);
   EXPECT_EQ(m[0].pc, kRip);
   EXPECT_EQ(m[0].address, vRbx);
@@ -748,7 +750,7 @@ TEST(DecoderBlock, BackwardListsAccessesStillAddressable) {
 
 TEST(DecoderBlock, ForwardFirstThenBackward) {
   MemoryAccess m[12];
-  const int n = block::Block(block::BackwardBytes(), block::kForward, m, 12);
+  const int n = block::Block(block::BackwardBytes(), block::ForwardBytes(), m, 12);
   ASSERT_EQ(n, 7);
   EXPECT_EQ(m[0].pc, kRip);
   EXPECT_EQ(m[4].pc, kRip + 0x24);
@@ -759,11 +761,11 @@ TEST(DecoderBlock, ForwardFirstThenBackward) {
 TEST(DecoderBlock, DecodingIsBounded) {
   MemoryAccess m[12];
   // Two instructions forward: the first two accesses only.
-  EXPECT_EQ(block::Block({}, block::kForward, m, 12, /*max_forward=*/2), 2);
+  EXPECT_EQ(block::Block({}, block::ForwardBytes(), m, 12, /*max_forward=*/2), 2);
   // Three entries at most, whatever the block holds.
-  EXPECT_EQ(block::Block(block::BackwardBytes(), block::kForward, m, 3), 3);
+  EXPECT_EQ(block::Block(block::BackwardBytes(), block::ForwardBytes(), m, 3), 3);
   EXPECT_EQ(m[2].pc, kRip + 0x0c);
-  EXPECT_EQ(block::Block(block::BackwardBytes(), block::kForward, m, 0), 0);
+  EXPECT_EQ(block::Block(block::BackwardBytes(), block::ForwardBytes(), m, 0), 0);
 }
 
 TEST(DecoderBlock, StopsAtTheFirstControlTransfer) {
