@@ -29,8 +29,9 @@ def ensure_packages(packages):
                    stdout=subprocess.DEVNULL)
 
 
-def ensure_build(builddir):
-    """Configures (release, -Dbench=true) and builds `builddir` when needed."""
+def ensure_build(builddir, targets=None):
+    """Configures (release, -Dbench=true) and builds `builddir` when needed (`targets`, default: what the
+    benchmarks in bench/ run)."""
     builddir = os.path.abspath(builddir)
     if not os.path.exists(os.path.join(builddir, "build.ninja")):
         ensure_packages([("meson", "meson"), ("ninja", "ninja-build")])
@@ -39,8 +40,9 @@ def ensure_build(builddir):
     else:
         subprocess.run(["meson", "configure", builddir, "-Dbench=true"], check=True, stdout=subprocess.DEVNULL)
     # Only what the benchmarks run, so a half-edited file elsewhere does not stop them.
-    targets = ["preload/libracetrap.so", "preload/libracetrap_report.so", "detector/racetrap"] + [
-        "bench/" + t for t in BENCH_TARGETS]
+    if targets is None:
+        targets = ["preload/libracetrap.so", "preload/libracetrap_report.so", "detector/racetrap"] + [
+            "bench/" + t for t in BENCH_TARGETS]
     subprocess.run(["ninja", "-C", builddir] + targets, check=True, stdout=subprocess.DEVNULL)
     return builddir
 

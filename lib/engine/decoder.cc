@@ -31,6 +31,20 @@ bool decode_one(const uint8_t* code, size_t len, DecodedInsn* d) {
   return ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder, code, len, &d->insn, d->ops));
 }
 
+// Length of the instruction at code[0..len), 0 when it does not decode. Cheaper
+// than decode_one (no operands): for finding instruction boundaries.
+// signal-safe
+size_t decode_length(const uint8_t* code, size_t len) {
+  if (len == 0) return 0;
+  if (len > kMaxInsnLength) len = kMaxInsnLength;
+  ZydisDecoder decoder;
+  if (!ZYAN_SUCCESS(ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64))) return 0;
+  ZydisDecoderContext context;
+  ZydisDecodedInstruction insn;
+  if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&decoder, &context, code, len, &insn))) return 0;
+  return insn.length;
+}
+
 // Instructions whose memory operand is not a data access that can race: hints,
 // cache maintenance, wide NOPs, MPX bound checks.
 bool is_non_access_insn(const ZydisDecodedInstruction& insn) {
@@ -343,9 +357,16 @@ DecodeStatus decode_access_ending_at(const CpuRegisters& regs, const uint8_t* co
   return any_decoded ? DecodeStatus::kNoMemoryOperand : DecodeStatus::kUndecodable;
 }
 
-// signal-safe
-DecodeStatus decode_access_before(const CpuRegisters& regs, const uint8_t* code, size_t code_len,
-                                  MemoryAccess* out) {
+namespace {
+
+// Walks back from regs.rip over the instructions that end there (see
+// decode_access_before) and calls visit(access) for each memory access whose
+// address registers neither it nor any later instruction changed, nearest first;
+// visit returns false to stop. A branch ends the walk (what precedes it in the
+// bytes is not what ran before). Returns false when no instruction boundary
+// ending at rip could be found.
+template <typename Visit>
+bool walk_back(const CpuRegisters& regs, const uint8_t* code, size_t code_len, Visit&& visit) {
   // Which instructions end at rip? x86 code decoded linearly from a wrong start
   // falls back into step within a few instructions, so decode from several starts:
   // the chains that end exactly at rip vote for their last instruction, and the
@@ -360,16 +381,16 @@ DecodeStatus decode_access_before(const CpuRegisters& regs, const uint8_t* code,
   uint8_t chain[kStarts][kMaxChain];
   size_t chain_len[kStarts] = {};
   bool ends_at_rip[kStarts] = {};
-  DecodedInsn d;
   for (size_t s = 0; s < kStarts && s < code_len; ++s) {
     size_t offset = s;
-    while (offset < code_len && decode_one(code + offset, code_len - offset, &d)) {
+    size_t length = 0;
+    while (offset < code_len && (length = decode_length(code + offset, code_len - offset)) != 0) {
       if (chain_len[s] == kMaxChain) {  // keep the most recent boundaries
         for (size_t k = 1; k < kMaxChain; ++k) chain[s][k - 1] = chain[s][k];
         --chain_len[s];
       }
       chain[s][chain_len[s]++] = static_cast<uint8_t>(offset);
-      offset += d.insn.length;
+      offset += length;
     }
     ends_at_rip[s] = offset == code_len && chain_len[s] > 0;
   }
@@ -387,7 +408,7 @@ DecodeStatus decode_access_before(const CpuRegisters& regs, const uint8_t* code,
       best_votes = v;
     }
   }
-  if (best == kStarts) return DecodeStatus::kUndecodable;
+  if (best == kStarts) return false;
   const uint8_t best_last = chain[best][chain_len[best] - 1];
   // An offset every agreeing chain contains is a real boundary.
   auto agreed = [&](uint8_t offset) {
@@ -399,9 +420,7 @@ DecodeStatus decode_access_before(const CpuRegisters& regs, const uint8_t* code,
     }
     return true;
   };
-  // Walk back from rip to the nearest memory access whose address registers
-  // nothing after it has changed; a branch ends the walk (what precedes it in the
-  // bytes is not what ran before).
+  DecodedInsn d;
   uint32_t clobbered = 0;
   for (int back = 0; back < kMaxBack && static_cast<size_t>(back) < chain_len[best]; ++back) {
     const uint8_t offset = chain[best][chain_len[best] - 1 - back];
@@ -414,13 +433,79 @@ DecodeStatus decode_access_before(const CpuRegisters& regs, const uint8_t* code,
       const uint64_t pc = regs.rip - (code_len - offset);
       uint64_t address = 0;
       if (operand_address(d, d.ops[i], regs, pc, /*after=*/true, &address)) {
-        fill_access(d, d.ops[i], pc, address, out);
-        return DecodeStatus::kAccess;
+        MemoryAccess access;
+        fill_access(d, d.ops[i], pc, address, &access);
+        if (!visit(access)) return true;
       }
     }
     clobbered |= written;
   }
-  return DecodeStatus::kNoMemoryOperand;
+  return true;
+}
+
+// Walks forward from regs.rip (code[0] is the byte at rip) to the first control
+// transfer, at most `max_insns` instructions, and calls visit(access) for each
+// memory access whose address the registers at rip still give: RIP-relative and
+// absolute ones always, register-based ones while no instruction before it (from
+// rip on) wrote its base or index register. The control transfer's own operand (a
+// code pointer, or the return address's stack slot) is not visited. visit returns
+// false to stop.
+template <typename Visit>
+void walk_forward(const CpuRegisters& regs, const uint8_t* code, size_t code_len, int max_insns,
+                  Visit&& visit) {
+  DecodedInsn d;
+  size_t offset = 0;
+  uint32_t clobbered = 0;  // GPRs written by instructions already passed over
+  for (int k = 0; k < max_insns && offset < code_len; ++k) {
+    if (!decode_one(code + offset, code_len - offset, &d)) return;
+    if (is_control_flow(d)) return;
+    const int i = pick_operand(d);
+    if (i >= 0 && (address_gprs(d.ops[i]) & clobbered) == 0) {
+      const uint64_t pc = regs.rip + offset;
+      uint64_t address = 0;
+      if (operand_address(d, d.ops[i], regs, pc, /*after=*/false, &address)) {
+        MemoryAccess access;
+        fill_access(d, d.ops[i], pc, address, &access);
+        if (!visit(access)) return;
+      }
+    }
+    clobbered |= written_gprs(d);
+    offset += d.insn.length;
+  }
+}
+
+}  // namespace
+
+// signal-safe
+DecodeStatus decode_access_before(const CpuRegisters& regs, const uint8_t* code, size_t code_len,
+                                  MemoryAccess* out) {
+  bool found = false;
+  const bool decoded = walk_back(regs, code, code_len, [&](const MemoryAccess& access) {
+    *out = access;
+    found = true;
+    return false;
+  });
+  if (!decoded) return DecodeStatus::kUndecodable;
+  return found ? DecodeStatus::kAccess : DecodeStatus::kNoMemoryOperand;
+}
+
+// signal-safe
+int decode_block_accesses(const CpuRegisters& regs, const uint8_t* before, size_t before_len,
+                          const uint8_t* at, size_t at_len, int max_forward, MemoryAccess* out,
+                          int max_out) {
+  int n = 0;
+  if (max_out <= 0) return 0;
+  walk_forward(regs, at, at_len, max_forward, [&](const MemoryAccess& access) {
+    out[n++] = access;
+    return n < max_out;
+  });
+  if (before_len != 0 && n < max_out) {
+    walk_back(regs, before, before_len, [&](const MemoryAccess& access) {
+      out[n++] = access;
+      return n < max_out;
+    });
+  }
+  return n;
 }
 
 }  // namespace racetrap

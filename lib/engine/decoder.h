@@ -49,4 +49,27 @@ DecodeStatus decode_access_ending_at(const CpuRegisters& regs, const uint8_t* co
 DecodeStatus decode_access_before(const CpuRegisters& regs, const uint8_t* code, size_t code_len,
                                   MemoryAccess* out);
 
+// Every memory access of the basic block around regs.rip whose address can be
+// computed from `regs`, for a sample to choose from (so where in the block the
+// sample landed does not decide which access is watched):
+// * forward: at[0..at_len) are the bytes from regs.rip on; instructions are decoded
+//   up to the first control transfer (branch, call, ret, syscall: its own operand is
+//   a code pointer or the stack and is not listed), at most `max_forward` of them.
+//   RIP-relative and absolute addresses always count; a register-based one counts
+//   while no instruction between rip and it has written its base or index register
+//   (the instruction itself may: its address is formed before it writes).
+// * backward: before[0..before_len) are the bytes ending at regs.rip; the same walk
+//   as decode_access_before (at most 8 instructions, never across a branch), listing
+//   each access whose registers neither it nor a later instruction changed (the
+//   registers after the access still give its address). This keeps the skid case
+//   (the access that just retired) and lets a sample late in a block still choose
+//   the accesses at its start, which the next iteration of a loop repeats.
+// Accesses are listed with their flags (stack, TLS, atomic) as the decoder sees
+// them; the caller filters. Forward candidates come first, in
+// program order, then backward ones, nearest first. Writes at most `max_out`
+// entries of out[] and returns how many. No allocation; about 1.5 KiB of stack.
+int decode_block_accesses(const CpuRegisters& regs, const uint8_t* before, size_t before_len,
+                          const uint8_t* at, size_t at_len, int max_forward, MemoryAccess* out,
+                          int max_out);
+
 }  // namespace racetrap

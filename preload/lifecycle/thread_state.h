@@ -81,7 +81,7 @@ struct ThreadState {
   Watch scratch_watch;
   Watch deferred_watch;  // a tick inside racetrap's code must not touch scratch_watch (deferred_sample.h)
   RaceRecord scratch_race;
-  uint8_t code[96];  // code bytes around the interrupted pc
+  uint8_t code[160];  // code bytes around the interrupted pc (32 before it, 128 from it on)
 };
 
 // The calling thread's state, or nullptr (signal-safe).

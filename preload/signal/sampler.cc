@@ -25,8 +25,9 @@
 namespace racetrap {
 namespace {
 
-constexpr int kLookahead = 4;
 constexpr size_t kBefore = 32;
+constexpr int kForward = 32;      // instructions decoded forward from the pc, at most (128 bytes hold about that many)
+constexpr int kCandidates = 12;  // accesses of the block considered, at most
 constexpr uint64_t kPageSize = 4096;
 
 // Threads that ran recently: a thread counts as running in a window of two sampling
@@ -83,12 +84,21 @@ size_t copy_code(uint64_t pc, uint64_t address, void* out, size_t len) {
   return copy_from_memory(address, out, len);
 }
 
-// The access to watch for this sample. Both the instruction the thread was about
-// to run (or a few after it) and the one it just ran are candidates: a timer
-// interrupt is taken after a slow instruction retires, so the sampled pc often
-// sits right after the memory access that took the time. Which is tried first is
-// random, so both kinds of site get watched.
-bool pick_access(ThreadState& t, const CpuRegisters& regs, MemoryAccess* out) {
+enum class Pick { kNoAccess, kFiltered, kChosen };
+
+// The access to watch for this sample, chosen among the accesses of the basic
+// block around the interrupted pc whose address the registers give
+// (decode_block_accesses): forward from the pc to the block's end (at most
+// kForward instructions), and, on a random half of the ticks or when nothing
+// forward qualifies, back over the instructions that just ran (at most 8: the
+// access a timer interrupt skids past after a slow load or store, and the earlier
+// accesses of the block, which its next iteration repeats; the backward walk costs
+// about 50 instruction decodes, so it is not made on every tick). Where the sample
+// lands in the block then does not decide which of its accesses can be watched:
+// the one with the fewest watches so far is chosen (ties at random), so over many
+// samples each access site of a hot block gets its turn, and the PC-diversity
+// admission afterwards applies to that site.
+Pick pick_access(ThreadState& t, Runtime& rt, const CpuRegisters& regs, MemoryAccess* out) {
   uint8_t* const before = t.code;                 // kBefore bytes ending at rip
   uint8_t* const at = t.code + kBefore;           // bytes from rip on
   size_t at_len = sizeof t.code - kBefore;
@@ -99,16 +109,36 @@ bool pick_access(ThreadState& t, const CpuRegisters& regs, MemoryAccess* out) {
     at_len = page_end - regs.rip >= 15 ? page_end - regs.rip : at_len;
   }
   at_len = copy_code(regs.rip, regs.rip, at, at_len);
-  const size_t before_len = copy_code(regs.rip, regs.rip - kBefore, before, kBefore);
-  auto from_before = [&] {
-    return before_len == kBefore && decode_access_before(regs, before, before_len, out) == DecodeStatus::kAccess &&
-           !out->branch;
-  };
-  auto from_here = [&] {
-    return at_len != 0 && decode_access_at(regs, at, at_len, kLookahead, out) == DecodeStatus::kAccess && !out->branch;
-  };
-  if (t.random.next() & 1) return from_before() || from_here();
-  return from_here() || from_before();
+  MemoryAccess candidates[kCandidates];
+  int n = decode_block_accesses(regs, nullptr, 0, at, at_len, kForward, candidates, kCandidates);
+  const AccessContext context = access_context(t, rt, &is_benign_race_address);
+  auto usable = [&](const MemoryAccess& c) { return !c.branch && worth_watching(c, context); };
+  bool any_usable = false;
+  for (int i = 0; i < n && !any_usable; ++i) any_usable = usable(candidates[i]);
+  if ((!any_usable || (t.random.next() & 1)) && n < kCandidates) {
+    const size_t before_len = copy_code(regs.rip, regs.rip - kBefore, before, kBefore);
+    if (before_len == kBefore)
+      n += decode_block_accesses(regs, before, before_len, nullptr, 0, 0, candidates + n, kCandidates - n);
+  }
+  if (n == 0) return Pick::kNoAccess;
+  const PcTable& pcs = sampled_pcs();
+  int best = -1;
+  uint32_t best_watches = 0, ties = 0;
+  for (int i = 0; i < n; ++i) {
+    const MemoryAccess& c = candidates[i];
+    if (!usable(c)) continue;
+    const uint32_t watches = pcs.counts(c.pc).published;
+    if (best < 0 || watches < best_watches) {
+      best = i;
+      best_watches = watches;
+      ties = 1;
+    } else if (watches == best_watches && t.random.below(++ties) == 0) {
+      best = i;  // each of the tied sites is kept with probability 1/ties
+    }
+  }
+  if (best < 0) return Pick::kFiltered;
+  *out = candidates[best];
+  return Pick::kChosen;
 }
 
 void trace_sample(const ThreadState& t, const MemoryAccess& access, const char* outcome) {
@@ -160,11 +190,15 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
     sync_debug_registers(t);
   }
   const CpuRegisters regs = registers_from_ucontext(ucontext);
-  if (!deferred && !pick_access(t, regs, &access)) {
+  const Pick pick = deferred ? (worth_watching(access, access_context(t, rt, &is_benign_race_address))
+                                    ? Pick::kChosen
+                                    : Pick::kFiltered)
+                             : pick_access(t, rt, regs, &access);
+  if (pick == Pick::kNoAccess) {
     rt.stats.samples_no_access.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  if (!worth_watching(access, access_context(t, rt, &is_benign_race_address))) {
+  if (pick == Pick::kFiltered) {
     rt.stats.samples_filtered.fetch_add(1, std::memory_order_relaxed);
     return;
   }

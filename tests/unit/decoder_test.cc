@@ -663,5 +663,120 @@ TEST(DecoderBefore, BranchOperandIsMarked) {
   EXPECT_TRUE(m.branch);
 }
 
+
+// ------------------------------------------------------------ every access of the sampled block
+// (decode_block_accesses: the candidates a sample chooses among)
+
+namespace block {
+
+// Forward from rip (objdump of the AT&T lines):
+//   +0x00 addq $1,(%rbx)          private counter: rbx unchanged, a candidate
+//   +0x04 mov 0x10(%rcx),%rdx     a candidate (it writes rdx only after forming its address)
+//   +0x08 imul %rdx,%rax
+//   +0x0c mov %rax,0x100(%rip)    rip-relative: always a candidate
+//   +0x13 mov %eax,(%rdx)         rdx was written at +0x04: not a candidate
+//   +0x15 add $8,%rsi
+//   +0x19 mov %rax,(%rsi)         rsi was written at +0x15: not a candidate
+//   +0x1c mov %rax,0x601040       absolute: always a candidate
+//   +0x24 mov %rdi,8(%rsp)        listed, flagged stack-relative (the sampler filters it)
+//   +0x29 jne                     ends the block
+//   +0x2b mov %rax,0x200(%rip)    after the branch: not listed
+std::vector<uint8_t> ForwardBytes() {
+  return {
+    0x48, 0x83, 0x03, 0x01, 0x48, 0x8b, 0x51, 0x10, 0x48, 0x0f, 0xaf, 0xc2, 0x48, 0x89, 0x05, 0x00,
+    0x01, 0x00, 0x00, 0x89, 0x02, 0x48, 0x83, 0xc6, 0x08, 0x48, 0x89, 0x06, 0x48, 0x89, 0x04, 0x25,
+    0x40, 0x10, 0x60, 0x00, 0x48, 0x89, 0x7c, 0x24, 0x08, 0x75, 0xd5, 0x48, 0x89, 0x05, 0x00, 0x02,
+    0x00, 0x00};
+}
+
+// Backward, 7 nops then (ending at rip):
+//   -0x19 mov %rax,0x50(%rip)     rip-relative: a candidate
+//   -0x12 mov (%r8),%r9           r8 unchanged since: a candidate
+//   -0x0f mov 8(%r10),%r10        overwrote its own base: not a candidate
+//   -0x0b mov %eax,(%r11)         r11 was changed after it: not a candidate
+//   -0x08 add $1,%r11
+//   -0x04 imul %r9,%rax
+std::vector<uint8_t> BackwardBytes() {
+  std::vector<uint8_t> code(7, 0x90);
+  code.insert(code.end(), {0x48, 0x89, 0x05, 0x50, 0x00, 0x00, 0x00, 0x4d, 0x8b, 0x08, 0x4d, 0x8b, 0x52,
+                           0x08, 0x41, 0x89, 0x03, 0x49, 0x83, 0xc3, 0x01, 0x49, 0x0f, 0xaf, 0xc1});
+  return code;
+}
+
+int Block(const std::vector<uint8_t>& before, const std::vector<uint8_t>& at, MemoryAccess* out, int max_out,
+          int max_forward = 16) {
+  return decode_block_accesses(Regs(kRip), before.data(), before.size(), at.data(), at.size(), max_forward, out,
+                               max_out);
+}
+
+}  // namespace block
+
+TEST(DecoderBlock, ForwardListsEveryAccessWhoseRegistersAreUnchanged) {
+  MemoryAccess m[12];
+  const int n = block::Block({}, block::ForwardBytes(), m, 12);
+  ASSERT_EQ(n, 5);
+  EXPECT_EQ(m[0].pc, kRip);
+  EXPECT_EQ(m[0].address, vRbx);
+  EXPECT_EQ(m[0].kind, AccessKind::kReadWrite);
+  EXPECT_EQ(m[1].pc, kRip + 0x04);
+  EXPECT_EQ(m[1].address, vRcx + 0x10);
+  EXPECT_EQ(m[1].kind, AccessKind::kRead);
+  EXPECT_EQ(m[2].pc, kRip + 0x0c);
+  EXPECT_EQ(m[2].address, kRip + 0x13 + 0x100);
+  EXPECT_EQ(m[2].kind, AccessKind::kWrite);
+  EXPECT_EQ(m[3].pc, kRip + 0x1c);  // +0x13 (rdx) and +0x19 (rsi) are left out
+  EXPECT_EQ(m[3].address, 0x601040u);
+  EXPECT_EQ(m[4].pc, kRip + 0x24);
+  EXPECT_TRUE(m[4].stack_relative);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(m[i].size, 8u) << i;
+    EXPECT_FALSE(m[i].stack_relative) << i;
+  }
+}
+
+TEST(DecoderBlock, BackwardListsAccessesStillAddressable) {
+  const std::vector<uint8_t> before = block::BackwardBytes();
+  ASSERT_EQ(before.size(), 32u);
+  MemoryAccess m[12];
+  const int n = block::Block(before, {}, m, 12);
+  ASSERT_EQ(n, 2);
+  EXPECT_EQ(m[0].pc, kRip - 0x12);  // nearest first
+  EXPECT_EQ(m[0].address, Regs().gpr[kR8]);
+  EXPECT_EQ(m[0].kind, AccessKind::kRead);
+  EXPECT_EQ(m[1].pc, kRip - 0x19);
+  EXPECT_EQ(m[1].address, kRip - 0x19 + 7 + 0x50);
+  EXPECT_EQ(m[1].kind, AccessKind::kWrite);
+}
+
+TEST(DecoderBlock, ForwardFirstThenBackward) {
+  MemoryAccess m[12];
+  const int n = block::Block(block::BackwardBytes(), block::ForwardBytes(), m, 12);
+  ASSERT_EQ(n, 7);
+  EXPECT_EQ(m[0].pc, kRip);
+  EXPECT_EQ(m[4].pc, kRip + 0x24);
+  EXPECT_EQ(m[5].pc, kRip - 0x12);
+  EXPECT_EQ(m[6].pc, kRip - 0x19);
+}
+
+TEST(DecoderBlock, DecodingIsBounded) {
+  MemoryAccess m[12];
+  // Two instructions forward: the first two accesses only.
+  EXPECT_EQ(block::Block({}, block::ForwardBytes(), m, 12, /*max_forward=*/2), 2);
+  // Three entries at most, whatever the block holds.
+  EXPECT_EQ(block::Block(block::BackwardBytes(), block::ForwardBytes(), m, 3), 3);
+  EXPECT_EQ(m[2].pc, kRip + 0x0c);
+  EXPECT_EQ(block::Block(block::BackwardBytes(), block::ForwardBytes(), m, 0), 0);
+}
+
+TEST(DecoderBlock, StopsAtTheFirstControlTransfer) {
+  // call (rel32) first: nothing is listed, not even the call's stack slot.
+  const std::vector<uint8_t> code = {0xe8, 0x00, 0x00, 0x00, 0x00, 0x48, 0x89, 0x05, 0x00, 0x01, 0x00, 0x00};
+  MemoryAccess m[4];
+  EXPECT_EQ(block::Block({}, code, m, 4), 0);
+  // Undecodable bytes end the walk too.
+  const std::vector<uint8_t> junk = {0x0f, 0xff};
+  EXPECT_EQ(block::Block({}, junk, m, 4), 0);
+}
+
 }  // namespace
 }  // namespace racetrap
