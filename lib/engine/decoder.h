@@ -50,3 +50,40 @@ DecodeStatus decode_access_before(const CpuRegisters& regs, const uint8_t* code,
                                   MemoryAccess* out);
 
 }  // namespace racetrap
+
+namespace racetrap {
+
+// Whether the load at `load_pc` is the load of a spin-wait loop: within the next
+// few instructions a branch goes back to at most kSpinLoopBytes before it, and
+// nothing in the loop writes memory, calls, or changes the load's address registers
+// (a PAUSE, compares, register moves, a conditional exit elsewhere are fine). Such a
+// load reads one word over and over until another thread changes it: a flag, a lock
+// word tested before an XCHG, a ticket lock's turn. code[0..code_len) are the bytes
+// at [code_pc, code_pc + code_len); they must cover the loop (the load's pc and the
+// kSpinLoopBytes before it, and a few instructions after).
+constexpr uint64_t kSpinLoopBytes = 32;
+bool is_spin_wait_load(uint64_t load_pc, const uint8_t* code, size_t code_len, uint64_t code_pc);
+
+}  // namespace racetrap
+
+namespace racetrap {
+
+// A LOCK-prefixed or XCHG instruction, or the load of a spin-wait loop, with a
+// RIP-relative (or absolute) memory operand, found by sync_words_near: the word's
+// address and size, the instruction's pc.
+struct StaticAtomicWord {
+  uint64_t address = 0;
+  uint32_t size = 0;
+  uint64_t pc = 0;
+};
+
+// Walks the code from `start_pc` (an instruction boundary) in address order, and
+// once through each backward branch's target (a loop's head, where a lock is
+// taken), for at most kMaxWalk instructions or until a return, collecting the
+// LOCK/XCHG instructions and spin-wait loads (is_spin_wait_load) whose address
+// needs no register. code[0..code_len) are
+// the bytes at [code_pc, code_pc + code_len). Returns how many were stored in out.
+int sync_words_near(uint64_t start_pc, const uint8_t* code, size_t code_len, uint64_t code_pc,
+                      StaticAtomicWord* out, int max);
+
+}  // namespace racetrap

@@ -89,6 +89,7 @@ void after_fork_in_child() {
   reset_run_stats(rt.stats);
   rt.board.clear();
   rt.sync_clocks.reset_after_fork();
+  rt.sync_words.reset_after_fork();
   lock_tracking_after_fork_child();
   writer_search_after_fork();
   forget_other_threads_after_fork();
@@ -126,6 +127,7 @@ __attribute__((constructor(101))) void racetrap_start() {
   rt.sample_period_ns = static_cast<uint64_t>(rt.flags.sample_us) * 1000;
   rt.board.configure(static_cast<int>(rt.flags.watchpoints),
                      rt.sample_period_ns * static_cast<uint64_t>(rt.flags.watch_lifetime));
+  if (rt.flags.sync_words) rt.sync_words.configure();
   find_libc_data(rt);
   relocate_library_pipes(true);  // libunwind's validation pipe goes out of the program's way
   init_stack_capture();

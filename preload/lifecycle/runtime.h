@@ -14,6 +14,7 @@
 #include "raw_log_writer.h"
 #include "run_stats.h"
 #include "sync_clocks.h"
+#include "sync_words.h"
 #include "thread_registry.h"
 #include "watch_board.h"
 
@@ -34,6 +35,7 @@ struct Runtime {
   WatchBoard board;
   ThreadRegistry registry;
   SyncClockTable sync_clocks;
+  SyncWords sync_words;  // hand-written synchronization learned from samples
   RawLogWriter raw_log;
   RunStats stats;
   uint64_t sample_period_ns = 0;
@@ -52,6 +54,11 @@ struct Runtime {
 };
 
 Runtime& runtime();
+
+// Whether [address, address + size) holds a learned synchronization word. signal-safe.
+inline bool is_learned_sync_word(uint64_t address, uint32_t size) {
+  return runtime().sync_words.find(address, size) >= 0;
+}
 
 // True while the detector watches this process.
 inline bool runtime_active() { return runtime().active; }

@@ -17,6 +17,7 @@
 #include "safe_format.h"
 #include "signal_context.h"
 #include "stack_capture.h"
+#include "sync_word_edges.h"
 #include "thread_state.h"
 #include "value_change.h"
 #include "writer_search.h"
@@ -123,6 +124,7 @@ void trace_sample(const ThreadState& t, const MemoryAccess& access, const char* 
 void on_sample_tick(ThreadState& t, void* ucontext) {
   Runtime& rt = runtime();
   rt.stats.samples.fetch_add(1, std::memory_order_relaxed);
+  ++t.ticks;
   if (rt.flags.verbosity >= 3) {
     LineBuffer line;
     line.text("racetrap: T").dec(t.uid).text(" tick pc=").hex(registers_from_ucontext(ucontext).rip)
@@ -163,6 +165,7 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
     rt.stats.samples_no_access.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  if (!deferred) learn_sync_word(t, regs, access);
   if (!worth_watching(access, access_context(t, rt, &is_benign_race_address))) {
     rt.stats.samples_filtered.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -189,6 +192,10 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
     return;
   }
   build_watch(access, WatchOwner{t.uid, t.slot, t.os_tid, &t.clock}, now, &w);
+  // A deferred sample leaves the debug registers alone: its owner could not
+  // watch the word for its release.
+  if (deferred) w.sync_word = -1;
+  else associate_sync_word(w);
   w.value = 0;
   if (copy_from_memory(w.bp_address, &w.value, w.bp_size) != w.bp_size) {
     rt.stats.samples_filtered.fetch_add(1, std::memory_order_relaxed);  // not mapped: it would fault
@@ -203,6 +210,7 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
   if (!deferred) capture_stack_from_signal(ucontext, access.pc, &w.stack);
   const bool written = rt.board.write_slot(chosen, w, now);
   if (written) {
+    if (w.sync_word >= 0) watch_own_release(t, chosen, rt.board.generation(chosen), w);
     rt.stats.watches_published.fetch_add(1, std::memory_order_relaxed);
     if (quiet) rt.stats.watches_retired_quiet.fetch_add(1, std::memory_order_relaxed);
     sampled_pcs().note_published(access.pc);

@@ -144,6 +144,15 @@ void sample_value_change(ThreadState& t, void* ucontext, const MemoryAccess& acc
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
     return;
   }
+  if (sync_word_exempt(address, size, access_context(t, rt, nullptr))) {
+    // A learned synchronization word (sync_words.h: used with LOCK/XCHG, or read
+    // by a spin-wait loop) changed: the program's own synchronization at work,
+    // which a plain-MOV atomic load sampled here cannot be told from otherwise.
+    rt.stats.value_changes_ignored.fetch_add(1, std::memory_order_relaxed);
+    if (rt.flags.verbosity >= 3) trace(t, access, "ignored (synchronization word)", before, after);
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    return;
+  }
   rt.stats.conflicts.fetch_add(1, std::memory_order_relaxed);
   sampled_pcs().note_conflict(access.pc);
   // The writer: searched while this thread still stalls, so what is found is
