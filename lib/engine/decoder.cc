@@ -492,6 +492,23 @@ bool is_spin_wait_load(uint64_t load_pc, const uint8_t* code, size_t code_len, u
 
 namespace racetrap {
 
+bool is_lock_word_insn(const uint8_t* code, size_t code_len) {
+  DecodedInsn d;
+  if (!decode_one(code, code_len, &d)) return false;
+  switch (d.insn.mnemonic) {
+    case ZYDIS_MNEMONIC_XCHG:
+    case ZYDIS_MNEMONIC_CMPXCHG:
+    case ZYDIS_MNEMONIC_CMPXCHG8B:
+    case ZYDIS_MNEMONIC_CMPXCHG16B:
+    case ZYDIS_MNEMONIC_BTS:
+    case ZYDIS_MNEMONIC_BTR:
+    case ZYDIS_MNEMONIC_BTC:
+      return true;
+    default:
+      return false;
+  }
+}
+
 int sync_words_near(uint64_t start_pc, const uint8_t* code, size_t code_len, uint64_t code_pc,
                       StaticAtomicWord* out, int max) {
   constexpr int kMaxWalk = 160;
@@ -505,7 +522,8 @@ int sync_words_near(uint64_t start_pc, const uint8_t* code, size_t code_len, uin
     DecodedInsn d;
     if (!decode_one(code + (pc - code_pc), code_len - (pc - code_pc), &d)) break;
     const uint64_t next = pc + d.insn.length;
-    const bool atomic = (d.insn.attributes & ZYDIS_ATTRIB_HAS_LOCK) != 0 || d.insn.mnemonic == ZYDIS_MNEMONIC_XCHG;
+    const bool atomic = ((d.insn.attributes & ZYDIS_ATTRIB_HAS_LOCK) != 0 || d.insn.mnemonic == ZYDIS_MNEMONIC_XCHG) &&
+                        is_lock_word_insn(code + (pc - code_pc), code_len - (pc - code_pc));
     for (int i = 0; i < d.insn.operand_count; ++i) {
       const ZydisDecodedOperand& op = d.ops[i];
       if (!is_access_operand(op) || op.mem.index != ZYDIS_REGISTER_NONE) continue;
@@ -516,7 +534,7 @@ int sync_words_near(uint64_t start_pc, const uint8_t* code, size_t code_len, uin
       if (op.mem.base == ZYDIS_REGISTER_RIP) address = next + static_cast<uint64_t>(op.mem.disp.value);
       else if (op.mem.base == ZYDIS_REGISTER_NONE) address = static_cast<uint64_t>(op.mem.disp.value);
       else continue;
-      out[found++] = StaticAtomicWord{address, static_cast<uint32_t>(op.size / 8), pc};
+      out[found++] = StaticAtomicWord{address, static_cast<uint32_t>(op.size / 8), pc, !atomic};
       break;
     }
     if (d.insn.meta.category == ZYDIS_CATEGORY_RET) break;

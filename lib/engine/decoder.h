@@ -68,6 +68,12 @@ bool is_spin_wait_load(uint64_t load_pc, const uint8_t* code, size_t code_len, u
 
 namespace racetrap {
 
+// Whether the instruction at code[0..code_len) takes or tests a lock word: XCHG,
+// CMPXCHG (any width), BTS/BTR/BTC with a memory operand. A LOCK ADD/XADD/INC/...
+// is a counter more often than a lock (a ticket lock's waiting is its spin-wait
+// load, learned on its own).
+bool is_lock_word_insn(const uint8_t* code, size_t code_len);
+
 // A LOCK-prefixed or XCHG instruction, or the load of a spin-wait loop, with a
 // RIP-relative (or absolute) memory operand, found by sync_words_near: the word's
 // address and size, the instruction's pc.
@@ -75,6 +81,7 @@ struct StaticAtomicWord {
   uint64_t address = 0;
   uint32_t size = 0;
   uint64_t pc = 0;
+  bool spin_wait = false;  // the load of a spin-wait loop (else a lock-word atomic)
 };
 
 // Walks the code from `start_pc` (an instruction boundary) in address order, and

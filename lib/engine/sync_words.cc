@@ -65,6 +65,7 @@ int SyncWords::associate(uint64_t pc, uint64_t address) const {
     const Entry& e = entries_[i];
     const uint64_t a = e.address.load(std::memory_order_acquire);
     if (a == 0 || distance(a, address) > kNearAddress) continue;
+    if ((e.how.load(std::memory_order_relaxed) & (kLearnedAtomic | kLearnedSpinWait)) == 0) continue;
     if (distance(e.pc.load(std::memory_order_relaxed), pc) > kNearPc) continue;
     if (a <= address && (below < 0 || a > below_address)) {
       below = static_cast<int>(i);

@@ -27,7 +27,8 @@
 namespace racetrap {
 
 enum SyncWordHow : uint32_t {
-  kLearnedAtomic = 1,     // a LOCK-prefixed or XCHG access
+  kLearnedAtomic = 1,     // a LOCK-prefixed or XCHG access that takes or tests a lock (decoder.h)
+  kLearnedCounter = 8,    // another LOCK-prefixed access (an atomic counter): never associated
   kLearnedSpinWait = 2,   // the load of a spin-wait loop
   kLearnedAnnotated = 4,  // AnnotateHappensBefore/After
 };
@@ -54,7 +55,7 @@ class SyncWords {
   bool empty() const { return used_.load(std::memory_order_acquire) == 0; }
 
   // The word to carry happens-before for an access at `pc` to `address`: among the
-  // words learned by code within kNearPc of `pc` and lying within kNearAddress of
+  // lock words and spin-wait words (not counters) learned by code within kNearPc of `pc` and lying within kNearAddress of
   // `address`, the highest at or below it (a header flag or lock before the data),
   // else the lowest above it. -1 when none.
   int associate(uint64_t pc, uint64_t address) const;

@@ -61,7 +61,9 @@ bool release_held_race(uint64_t sampled_pc, uint64_t other_pc) {
 void flush_held_races() {
   for (HeldRace& h : held) {
     uint32_t expected = kHeldState;
-    if (h.state.compare_exchange_strong(expected, kTaking, std::memory_order_acq_rel)) write_or_drop(h);
+    if (!h.state.compare_exchange_strong(expected, kTaking, std::memory_order_acq_rel)) continue;
+    if (h.word >= 0) h.state.store(kFree, std::memory_order_release);  // seen once despite its word: dropped
+    else write_or_drop(h);
   }
 }
 

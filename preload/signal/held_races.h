@@ -9,9 +9,10 @@
 // or when the stream is sealed (exit, exec), unless by then a word near the sampled
 // access was learned (then the program's own synchronization may order it, and the
 // watches of that code are judged with the word from now on). A watch that carried
-// a word whose sync phase did not order it (sync_word_edges.h) is held too, and
-// dropped when a word learned since would now be associated instead (the first was
-// the wrong one: a neighbour's flag in a ring of buffers learned before its own).
+// a word whose sync phase did not order it (sync_word_edges.h) is held too, is
+// written only when seen again, and is dropped when a word learned since would now
+// be associated instead (the first was the wrong one: a neighbour's flag in a ring
+// of buffers learned before its own). Such a pair seen once is not reported.
 // A process killed before either loses a race seen only once.
 #pragma once
 

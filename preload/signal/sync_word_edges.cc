@@ -13,20 +13,43 @@ namespace {
 constexpr size_t kCodeBefore = kSpinLoopBytes + 16;
 constexpr size_t kCodeAfter = 48;
 
-bool enabled(const Runtime& rt) { return rt.flags.sync_words && rt.mode == DetectionMode::kWatchpoints; }
+// RACETRAP_REPORT_ATOMICS reports conflicts on atomics: then no word is learned
+// and nothing is ordered through one (as before words were learned at all).
+bool learning(const Runtime& rt) { return rt.flags.sync_words && !rt.flags.report_atomics; }
+bool enabled(const Runtime& rt) { return learning(rt) && rt.mode == DetectionMode::kWatchpoints; }
 
 void end_phase(ThreadState& t, int slot) { t.sync_generation[slot] = 0; }
 
 }  // namespace
 
+namespace {
+
+void learn_word(ThreadState& t, const MemoryAccess& a, uint32_t how) {
+  Runtime& rt = runtime();
+  const bool was_known = rt.sync_words.find(a.address, a.size) >= 0;
+  if (rt.sync_words.learn(a.address, a.size, a.pc, how) < 0 || was_known) return;
+  rt.stats.sync_words_learned.fetch_add(1, std::memory_order_relaxed);
+  if (rt.flags.verbosity >= 2) {
+    LineBuffer line;
+    line.text("racetrap: T").dec(t.uid).text(" learned sync word addr=").hex(a.address).text(" size=").dec(a.size)
+        .text(how == kLearnedAtomic ? " (lock word)" : how == kLearnedSpinWait ? " (spin-wait load)" : " (counter)")
+        .text(" pc=").hex(a.pc).text(" tick=").dec(t.ticks);
+    line.write_line(2);
+  }
+}
+
+}  // namespace
+
 void learn_sync_word(ThreadState& t, const CpuRegisters& regs, const MemoryAccess& a) {
   Runtime& rt = runtime();
-  if (!rt.flags.sync_words || a.branch) return;
+  if (!learning(rt) || a.branch) return;
   const AccessContext c = access_context(t, rt, nullptr);
   if (!could_be_shared(a, c) || a.size == 0 || a.size > 8) return;
   uint32_t how = 0;
   if (a.atomic) {
-    how = kLearnedAtomic;
+    uint8_t* const code = t.code;
+    const size_t len = copy_from_memory(a.pc, code, 15);
+    how = len != 0 && is_lock_word_insn(code, len) ? kLearnedAtomic : kLearnedCounter;
   } else if (a.kind == AccessKind::kRead) {
     // The loop around the load: its bytes from kCodeBefore before it.
     uint8_t* const code = t.code;
@@ -39,15 +62,7 @@ void learn_sync_word(ThreadState& t, const CpuRegisters& regs, const MemoryAcces
     return;
   }
   (void)regs;
-  const bool was_known = rt.sync_words.find(a.address, a.size) >= 0;
-  if (rt.sync_words.learn(a.address, a.size, a.pc, how) < 0 || was_known) return;
-  rt.stats.sync_words_learned.fetch_add(1, std::memory_order_relaxed);
-  if (rt.flags.verbosity >= 2) {
-    LineBuffer line;
-    line.text("racetrap: T").dec(t.uid).text(" learned sync word addr=").hex(a.address).text(" size=").dec(a.size)
-        .text(how == kLearnedAtomic ? " (atomic) pc=" : " (spin-wait load) pc=").hex(a.pc).text(" tick=").dec(t.ticks);
-    line.write_line(2);
-  }
+  learn_word(t, a, how);
 }
 
 void learn_sync_word_at_trap(ThreadState& t, const MemoryAccess& access) {
@@ -57,7 +72,7 @@ void learn_sync_word_at_trap(ThreadState& t, const MemoryAccess& access) {
 
 void learn_sync_words_in_code(ThreadState& t, uint64_t pc) {
   Runtime& rt = runtime();
-  if (!rt.flags.sync_words) return;
+  if (!learning(rt)) return;
   constexpr size_t kHalf = 1024;
   uint8_t code[2 * kHalf];
   // The bytes before pc and from pc on, each half read on its own (a page of
@@ -80,10 +95,9 @@ void learn_sync_words_in_code(ThreadState& t, uint64_t pc) {
     a.pc = words[i].pc;
     a.address = words[i].address;
     a.size = words[i].size;
-    a.kind = AccessKind::kReadWrite;
-    a.atomic = true;  // learned as it is found: an atomic or a spin-wait load
-    CpuRegisters unused;
-    learn_sync_word(t, unused, a);
+    a.kind = words[i].spin_wait ? AccessKind::kRead : AccessKind::kReadWrite;
+    if (could_be_shared(a, access_context(t, rt, nullptr)) && a.size != 0 && a.size <= 8)
+      learn_word(t, a, words[i].spin_wait ? kLearnedSpinWait : kLearnedAtomic);
   }
 }
 
