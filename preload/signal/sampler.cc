@@ -165,7 +165,7 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
     rt.stats.samples_no_access.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  if (!deferred) learn_sync_word(t, regs, access);
+  if (!deferred) learn_sync_word(t, access);
   if (!worth_watching(access, access_context(t, rt, &is_benign_race_address))) {
     rt.stats.samples_filtered.fetch_add(1, std::memory_order_relaxed);
     return;

@@ -40,7 +40,7 @@ void learn_word(ThreadState& t, const MemoryAccess& a, uint32_t how) {
 
 }  // namespace
 
-void learn_sync_word(ThreadState& t, const CpuRegisters& regs, const MemoryAccess& a) {
+void learn_sync_word(ThreadState& t, const MemoryAccess& a) {
   Runtime& rt = runtime();
   if (!learning(rt) || a.branch) return;
   const AccessContext c = access_context(t, rt, nullptr);
@@ -61,14 +61,10 @@ void learn_sync_word(ThreadState& t, const CpuRegisters& regs, const MemoryAcces
   } else {
     return;
   }
-  (void)regs;
   learn_word(t, a, how);
 }
 
-void learn_sync_word_at_trap(ThreadState& t, const MemoryAccess& access) {
-  CpuRegisters unused;
-  learn_sync_word(t, unused, access);
-}
+void learn_sync_word_at_trap(ThreadState& t, const MemoryAccess& access) { learn_sync_word(t, access); }
 
 void learn_sync_words_in_code(ThreadState& t, uint64_t pc) {
   Runtime& rt = runtime();

@@ -35,9 +35,10 @@ namespace racetrap {
 
 struct ThreadState;
 
-// At a sample: learns the sampled access's word when it is a LOCK/XCHG operand or
-// the load of a spin-wait loop (regs: the interrupted registers).
-void learn_sync_word(ThreadState& t, const CpuRegisters& regs, const MemoryAccess& access);
+// At a sample: learns the sampled access's word when it is the operand of a
+// LOCK/XCHG lock-word instruction (a LOCK counter is learned as a counter: exempt,
+// never associated) or the load of a spin-wait loop.
+void learn_sync_word(ThreadState& t, const MemoryAccess& access);
 
 // At a watchpoint trap whose access is LOCK-prefixed or XCHG: learns its word.
 void learn_sync_word_at_trap(ThreadState& t, const MemoryAccess& access);
