@@ -429,16 +429,17 @@ namespace racetrap {
 
 namespace {
 
-// One pass over [from, to): false when an instruction writes memory, writes one of
-// `address_regs`, or changes control flow other than by the branches the caller
-// allows (none here). `code` holds the bytes of [code_pc, code_pc + code_len).
+// One pass over [from, to): false when an instruction writes memory, writes a
+// register other than `loaded_regs`, or changes control flow other than by the
+// branches the caller allows (none here). `code` holds the bytes of
+// [code_pc, code_pc + code_len).
 bool quiet_straight_line(uint64_t from, uint64_t to, const uint8_t* code, size_t code_len, uint64_t code_pc,
-                         uint32_t address_regs) {
+                         uint32_t loaded_regs) {
   while (from < to) {
     if (from < code_pc || from >= code_pc + code_len) return false;
     DecodedInsn d;
     if (!decode_one(code + (from - code_pc), code_len - (from - code_pc), &d)) return false;
-    if (is_control_flow(d) || (written_gprs(d) & address_regs) != 0) return false;
+    if (is_control_flow(d) || (written_gprs(d) & ~loaded_regs) != 0) return false;
     for (int i = 0; i < d.insn.operand_count; ++i)
       if (is_access_operand(d.ops[i]) && (d.ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)) return false;
     from += d.insn.length;
@@ -463,8 +464,11 @@ bool is_spin_wait_load(uint64_t load_pc, const uint8_t* code, size_t code_len, u
     loads = true;
     address_regs |= address_gprs(op);
   }
-  // The same address on every turn: the loop must not move its address registers.
-  if (!loads || (written_gprs(load) & address_regs) != 0) return false;
+  // The same address on every turn (the loop must not move its address registers),
+  // and nothing but the loaded value changes in the loop: its exit can only depend
+  // on that value (a loop that also counts, sums or walks is not a wait).
+  const uint32_t loaded_regs = written_gprs(load);
+  if (!loads || (loaded_regs & address_regs) != 0) return false;
   uint64_t pc = load_pc + load.insn.length;
   for (int n = 1; n < kMaxLoopInsns && pc < code_pc + code_len; ++n) {
     DecodedInsn d;
@@ -472,7 +476,7 @@ bool is_spin_wait_load(uint64_t load_pc, const uint8_t* code, size_t code_len, u
     const uint64_t next = pc + d.insn.length;
     for (int i = 0; i < d.insn.operand_count; ++i)
       if (is_access_operand(d.ops[i]) && (d.ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)) return false;
-    if ((written_gprs(d) & address_regs) != 0) return false;
+    if ((written_gprs(d) & ~loaded_regs) != 0) return false;
     pc = next;
     if (!is_control_flow(d)) continue;
     const auto category = d.insn.meta.category;
@@ -480,7 +484,7 @@ bool is_spin_wait_load(uint64_t load_pc, const uint8_t* code, size_t code_len, u
     if (d.ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE || !d.ops[0].imm.is_relative) return false;
     const uint64_t target = next + static_cast<uint64_t>(d.ops[0].imm.value.s);
     if (target <= load_pc && load_pc - target <= kSpinLoopBytes)
-      return quiet_straight_line(target, load_pc, code, code_len, code_pc, address_regs);
+      return quiet_straight_line(target, load_pc, code, code_len, code_pc, loaded_regs);
     // A conditional branch elsewhere is the loop's exit (the word changed): the
     // loop goes on in the fall-through.
     if (category != ZYDIS_CATEGORY_COND_BR) return false;

@@ -55,8 +55,9 @@ namespace racetrap {
 
 // Whether the load at `load_pc` is the load of a spin-wait loop: within the next
 // few instructions a branch goes back to at most kSpinLoopBytes before it, and
-// nothing in the loop writes memory, calls, or changes the load's address registers
-// (a PAUSE, compares, register moves, a conditional exit elsewhere are fine). Such a
+// nothing in the loop writes memory, calls, or writes a register other than the
+// loaded one (so its address stays and only the loaded value can end the loop; a
+// PAUSE, compares, a conditional exit elsewhere are fine). Such a
 // load reads one word over and over until another thread changes it: a flag, a lock
 // word tested before an XCHG, a ticket lock's turn. code[0..code_len) are the bytes
 // at [code_pc, code_pc + code_len); they must cover the loop (the load's pc and the

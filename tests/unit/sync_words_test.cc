@@ -34,6 +34,15 @@ TEST(SpinWait, LoopThatMovesItsAddressIsNot) {
   EXPECT_FALSE(is_spin_wait_load(kBase, kReduction.data(), kReduction.size(), kBase));
 }
 
+TEST(SpinWait, LoopThatAlsoCountsIsNot) {
+  // A poll that counts what it sees and ends after N turns (its exit does not
+  // depend on the loaded value): 0: mov 0x10(%rip),%eax; 6: cmp $1,%eax;
+  // 9: sbb $-1,%rcx; d: sub $1,%edx; 10: jne 0x0
+  const std::vector<uint8_t> code = {0x8b, 0x05, 0x10, 0x00, 0x00, 0x00, 0x83, 0xf8, 0x01,
+                                     0x48, 0x83, 0xd9, 0xff, 0x83, 0xea, 0x01, 0x75, 0xee};
+  EXPECT_FALSE(is_spin_wait_load(kBase, code.data(), code.size(), kBase));
+}
+
 TEST(SpinWait, StraightLineLoadIsNot) {
   // mov 0x10(%rip),%eax; ret
   const std::vector<uint8_t> code = {0x8b, 0x05, 0x10, 0x00, 0x00, 0x00, 0xc3};
