@@ -509,3 +509,138 @@ int decode_block_accesses(const CpuRegisters& regs, const uint8_t* before, size_
 }
 
 }  // namespace racetrap
+
+namespace racetrap {
+
+namespace {
+
+// One pass over [from, to): false when an instruction writes memory, writes a
+// register other than `loaded_regs`, or changes control flow other than by the
+// branches the caller allows (none here). `code` holds the bytes of
+// [code_pc, code_pc + code_len).
+bool quiet_straight_line(uint64_t from, uint64_t to, const uint8_t* code, size_t code_len, uint64_t code_pc,
+                         uint32_t loaded_regs) {
+  while (from < to) {
+    if (from < code_pc || from >= code_pc + code_len) return false;
+    DecodedInsn d;
+    if (!decode_one(code + (from - code_pc), code_len - (from - code_pc), &d)) return false;
+    if (is_control_flow(d) || (written_gprs(d) & ~loaded_regs) != 0) return false;
+    for (int i = 0; i < d.insn.operand_count; ++i)
+      if (is_access_operand(d.ops[i]) && (d.ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)) return false;
+    from += d.insn.length;
+  }
+  return from == to;
+}
+
+}  // namespace
+
+bool is_spin_wait_load(uint64_t load_pc, const uint8_t* code, size_t code_len, uint64_t code_pc) {
+  constexpr int kMaxLoopInsns = 6;
+  if (load_pc < code_pc || load_pc >= code_pc + code_len) return false;
+  DecodedInsn load;
+  const size_t at = load_pc - code_pc;
+  if (!decode_one(code + at, code_len - at, &load)) return false;
+  uint32_t address_regs = 0;
+  bool loads = false;
+  for (int i = 0; i < load.insn.operand_count; ++i) {
+    const ZydisDecodedOperand& op = load.ops[i];
+    if (!is_access_operand(op)) continue;
+    if (op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) return false;
+    loads = true;
+    address_regs |= address_gprs(op);
+  }
+  // The same address on every turn (the loop must not move its address registers),
+  // and nothing but the loaded value changes in the loop: its exit can only depend
+  // on that value (a loop that also counts, sums or walks is not a wait).
+  const uint32_t loaded_regs = written_gprs(load);
+  if (!loads || (loaded_regs & address_regs) != 0) return false;
+  uint64_t pc = load_pc + load.insn.length;
+  for (int n = 1; n < kMaxLoopInsns && pc < code_pc + code_len; ++n) {
+    DecodedInsn d;
+    if (!decode_one(code + (pc - code_pc), code_len - (pc - code_pc), &d)) return false;
+    const uint64_t next = pc + d.insn.length;
+    for (int i = 0; i < d.insn.operand_count; ++i)
+      if (is_access_operand(d.ops[i]) && (d.ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)) return false;
+    if ((written_gprs(d) & ~loaded_regs) != 0) return false;
+    pc = next;
+    if (!is_control_flow(d)) continue;
+    const auto category = d.insn.meta.category;
+    if (category != ZYDIS_CATEGORY_COND_BR && category != ZYDIS_CATEGORY_UNCOND_BR) return false;
+    if (d.ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE || !d.ops[0].imm.is_relative) return false;
+    const uint64_t target = next + static_cast<uint64_t>(d.ops[0].imm.value.s);
+    if (target <= load_pc && load_pc - target <= kSpinLoopBytes)
+      return quiet_straight_line(target, load_pc, code, code_len, code_pc, loaded_regs);
+    // A conditional branch elsewhere is the loop's exit (the word changed): the
+    // loop goes on in the fall-through.
+    if (category != ZYDIS_CATEGORY_COND_BR) return false;
+  }
+  return false;
+}
+
+}  // namespace racetrap
+
+namespace racetrap {
+
+bool is_lock_word_insn(const uint8_t* code, size_t code_len) {
+  DecodedInsn d;
+  if (!decode_one(code, code_len, &d)) return false;
+  switch (d.insn.mnemonic) {
+    case ZYDIS_MNEMONIC_XCHG:
+    case ZYDIS_MNEMONIC_CMPXCHG:
+    case ZYDIS_MNEMONIC_CMPXCHG8B:
+    case ZYDIS_MNEMONIC_CMPXCHG16B:
+    case ZYDIS_MNEMONIC_BTS:
+    case ZYDIS_MNEMONIC_BTR:
+    case ZYDIS_MNEMONIC_BTC:
+      return true;
+    default:
+      return false;
+  }
+}
+
+int sync_words_near(uint64_t start_pc, const uint8_t* code, size_t code_len, uint64_t code_pc,
+                      StaticAtomicWord* out, int max) {
+  constexpr int kMaxWalk = 160;
+  constexpr int kMaxLoopHeads = 4;
+  uint64_t heads_taken[kMaxLoopHeads] = {};
+  int heads = 0;
+  int found = 0;
+  uint64_t pc = start_pc;
+  for (int n = 0; n < kMaxWalk && found < max; ++n) {
+    if (pc < code_pc || pc >= code_pc + code_len) break;
+    DecodedInsn d;
+    if (!decode_one(code + (pc - code_pc), code_len - (pc - code_pc), &d)) break;
+    const uint64_t next = pc + d.insn.length;
+    const bool atomic = ((d.insn.attributes & ZYDIS_ATTRIB_HAS_LOCK) != 0 || d.insn.mnemonic == ZYDIS_MNEMONIC_XCHG) &&
+                        is_lock_word_insn(code + (pc - code_pc), code_len - (pc - code_pc));
+    for (int i = 0; i < d.insn.operand_count; ++i) {
+      const ZydisDecodedOperand& op = d.ops[i];
+      if (!is_access_operand(op) || op.mem.index != ZYDIS_REGISTER_NONE) continue;
+      if (!atomic && ((op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) != 0 ||
+                      !is_spin_wait_load(pc, code, code_len, code_pc)))
+        continue;
+      uint64_t address = 0;
+      if (op.mem.base == ZYDIS_REGISTER_RIP) address = next + static_cast<uint64_t>(op.mem.disp.value);
+      else if (op.mem.base == ZYDIS_REGISTER_NONE) address = static_cast<uint64_t>(op.mem.disp.value);
+      else continue;
+      out[found++] = StaticAtomicWord{address, static_cast<uint32_t>(op.size / 8), pc, !atomic};
+      break;
+    }
+    if (d.insn.meta.category == ZYDIS_CATEGORY_RET) break;
+    pc = next;
+    const auto category = d.insn.meta.category;
+    if ((category == ZYDIS_CATEGORY_COND_BR || category == ZYDIS_CATEGORY_UNCOND_BR) &&
+        d.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && d.ops[0].imm.is_relative) {
+      const uint64_t target = next + static_cast<uint64_t>(d.ops[0].imm.value.s);
+      bool seen = false;
+      for (int h = 0; h < heads; ++h) seen |= heads_taken[h] == target;
+      if (target < next && !seen && heads < kMaxLoopHeads) {
+        heads_taken[heads++] = target;
+        pc = target;  // the loop's head, once
+      }
+    }
+  }
+  return found;
+}
+
+}  // namespace racetrap

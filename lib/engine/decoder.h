@@ -73,3 +73,48 @@ int decode_block_accesses(const CpuRegisters& regs, const uint8_t* before, size_
                           int max_out);
 
 }  // namespace racetrap
+
+namespace racetrap {
+
+// Whether the load at `load_pc` is the load of a spin-wait loop: within the next
+// few instructions a branch goes back to at most kSpinLoopBytes before it, and
+// nothing in the loop writes memory, calls, or writes a register other than the
+// loaded one (so its address stays and only the loaded value can end the loop; a
+// PAUSE, compares, a conditional exit elsewhere are fine). Such a
+// load reads one word over and over until another thread changes it: a flag, a lock
+// word tested before an XCHG, a ticket lock's turn. code[0..code_len) are the bytes
+// at [code_pc, code_pc + code_len); they must cover the loop (the load's pc and the
+// kSpinLoopBytes before it, and a few instructions after).
+constexpr uint64_t kSpinLoopBytes = 32;
+bool is_spin_wait_load(uint64_t load_pc, const uint8_t* code, size_t code_len, uint64_t code_pc);
+
+}  // namespace racetrap
+
+namespace racetrap {
+
+// Whether the instruction at code[0..code_len) takes or tests a lock word: XCHG,
+// CMPXCHG (any width), BTS/BTR/BTC with a memory operand. A LOCK ADD/XADD/INC/...
+// is a counter more often than a lock (a ticket lock's waiting is its spin-wait
+// load, learned on its own).
+bool is_lock_word_insn(const uint8_t* code, size_t code_len);
+
+// A LOCK-prefixed or XCHG instruction, or the load of a spin-wait loop, with a
+// RIP-relative (or absolute) memory operand, found by sync_words_near: the word's
+// address and size, the instruction's pc.
+struct StaticAtomicWord {
+  uint64_t address = 0;
+  uint32_t size = 0;
+  uint64_t pc = 0;
+  bool spin_wait = false;  // the load of a spin-wait loop (else a lock-word atomic)
+};
+
+// Walks the code from `start_pc` (an instruction boundary) in address order, and
+// once through each backward branch's target (a loop's head, where a lock is
+// taken), for at most kMaxWalk instructions or until a return, collecting the
+// LOCK/XCHG instructions and spin-wait loads (is_spin_wait_load) whose address
+// needs no register. code[0..code_len) are
+// the bytes at [code_pc, code_pc + code_len). Returns how many were stored in out.
+int sync_words_near(uint64_t start_pc, const uint8_t* code, size_t code_len, uint64_t code_pc,
+                      StaticAtomicWord* out, int max);
+
+}  // namespace racetrap

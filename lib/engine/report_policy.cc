@@ -33,13 +33,23 @@ bool declared_benign(uint64_t address, uint32_t size, const AccessContext& c) {
 
 }  // namespace
 
-bool worth_watching(const MemoryAccess& a, const AccessContext& c) {
+bool could_be_shared(const MemoryAccess& a, const AccessContext& c) {
   if (a.stack_relative || a.segment_relative) return false;
-  if (a.atomic && !c.report_atomics) return false;
   if (a.address < kFirstPageEnd || a.address >= kUserSpaceEnd) return false;
   if (c.stack.contains(a.address) || c.tls.contains(a.address)) return false;
   for (int i = 0; i < c.runtime_data_count; ++i)
     if (c.runtime_data[i].contains(a.address)) return false;
+  return true;
+}
+
+bool sync_word_exempt(uint64_t address, uint32_t size, const AccessContext& c) {
+  return !c.report_atomics && c.is_sync_word != nullptr && c.is_sync_word(address, size);
+}
+
+bool worth_watching(const MemoryAccess& a, const AccessContext& c) {
+  if (a.atomic && !c.report_atomics) return false;
+  if (!could_be_shared(a, c)) return false;
+  if (sync_word_exempt(a.address, a.size, c)) return false;
   if (declared_benign(a.address, a.size, c)) return false;
   return !ignored_by_annotation(writes(a.kind), c);
 }

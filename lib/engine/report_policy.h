@@ -11,12 +11,15 @@
 //   - writable data of libc and ld.so: their own internal state, synchronized
 //     by means racetrap cannot see;
 //   - LOCK-prefixed or XCHG accesses, unless report_atomics: atomic by the ISA;
+//   - learned hand-written synchronization words (sync_words.h: LOCK/XCHG
+//     operands, spin-wait loads), unless report_atomics: the program's atomics;
 //   - ranges the program declared benign (AnnotateBenignRace*), and its reads or
 //     writes inside AnnotateIgnore{Reads,Writes}Begin/End.
 // At a trap (the conflicting access):
 //   - the same annotations (benign range; ignored reads or writes);
 //   - either access atomic, unless report_atomics (race_check.cc asks
-//     atomics_exempt).
+//     atomics_exempt), or the watched bytes a learned synchronization word;
+//   - in value-change mode, a change of a learned synchronization word.
 // At render time (symbolized stacks):
 //   - a data race whose two accesses are both std::atomic operations of libstdc++
 //     (a relaxed/acquire/release load or store is a plain MOV on x86, which only
@@ -43,10 +46,22 @@ struct AccessContext {
   bool report_atomics = false;  // RACETRAP_REPORT_ATOMICS
   // The program's AnnotateBenignRace* ranges; nullptr: none.
   bool (*declared_benign)(uint64_t addr, uint32_t size) = nullptr;
+  // Learned hand-written synchronization words (sync_words.h); nullptr: none.
+  bool (*is_sync_word)(uint64_t addr, uint32_t size) = nullptr;
 };
 
 // Whether a sampled access is worth publishing as a watch.
 bool worth_watching(const MemoryAccess& access, const AccessContext& context);
+
+// Whether a sampled access may touch memory another thread of the program uses
+// (the first rules of worth_watching: not the thread's own stack or TLS, not libc's
+// or ld.so's data, a user-space address): where a learned synchronization word
+// may lie.
+bool could_be_shared(const MemoryAccess& access, const AccessContext& context);
+
+// Whether bytes are a learned hand-written synchronization word (sync_words.h) and
+// atomics are not reported: a conflict there is synchronization, like an atomic one.
+bool sync_word_exempt(uint64_t address, uint32_t size, const AccessContext& context);
 
 // Whether the program's annotations silence a trap on the watch's bytes
 // [watch_address, +watch_size) by an access that writes (or reads).

@@ -24,6 +24,11 @@ struct RunStats {
   // searches and writers found by them.
   std::atomic<uint64_t> stalls{0}, stall_ns{0}, value_changes{0}, value_changes_ignored{0}, writer_searches{0},
       writers_found{0};
+  // Hand-written synchronization (sync_words.h): words learned, traps of a watch
+  // owner's release through its word, accesses of a word that ordered a watch
+  // before the accessing thread, and sync phases that ended without (the watch's
+  // bytes were armed).
+  std::atomic<uint64_t> sync_words_learned{0}, sync_releases{0}, sync_ordered{0}, sync_unordered{0};
   // Traps the start-up self-test received (1 where breakpoints fire, 0 where not).
   std::atomic<uint64_t> self_test_traps{0};
 };

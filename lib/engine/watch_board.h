@@ -32,6 +32,11 @@ struct Watch {
   uint32_t expected_arms = 0; // other live threads at the sample (0 = unknown): once
                               // that many have armed it without a trap, it can retire early
   uint64_t value = 0;       // up to 8 bytes at bp_address at the sample
+  // The learned synchronization word associated with the watch (sync_words.h), or
+  // -1: its entry and the debug-register block that covers it.
+  int32_t sync_word = -1;
+  uint32_t sync_bp_size = 0;
+  uint64_t sync_bp_address = 0;
   StackRecord stack;        // the owner's stack at the sample
   // The locks the owner held at the sample (fixed size: the slot is a seqlock
   // written from signal handlers). Copied with the stack; after it, so a

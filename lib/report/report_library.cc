@@ -64,6 +64,14 @@ std::vector<std::pair<std::string, uint64_t>> collect_stats(const RunStats& s, u
       {"suppressed", suppressed},
       {"dropped", dropped},
   };
+  if (s.sync_words_learned.load() != 0) {  // hand-written synchronization seen
+    stats.insert(stats.end(), {
+                                  {"sync_words_learned", s.sync_words_learned.load()},
+                                  {"sync_releases", s.sync_releases.load()},
+                                  {"sync_ordered", s.sync_ordered.load()},
+                                  {"sync_unordered", s.sync_unordered.load()},
+                              });
+  }
   if (s.stalls.load() != 0) {  // value-change mode
     stats.insert(stats.end(), {
                                   {"stalls", s.stalls.load()},

@@ -90,7 +90,11 @@ bool board_has_watches() {
 }
 
 void retire_block(void* p) {
-  if (p == nullptr || !runtime_active() || !board_has_watches() || real.usable_size == nullptr) return;
+  if (p == nullptr || !runtime_active() || real.usable_size == nullptr) return;
+  // A learned synchronization word in the block is data again once it is reused.
+  SyncWords& words = runtime().sync_words;
+  if (!words.empty()) words.forget_range(reinterpret_cast<uint64_t>(p), real.usable_size(p));
+  if (!board_has_watches()) return;
   runtime().board.retire_range(reinterpret_cast<uint64_t>(p), real.usable_size(p));
 }
 
@@ -158,7 +162,10 @@ RACETRAP_INTERPOSE int posix_memalign(void** out, size_t align, size_t size) {
 
 RACETRAP_INTERPOSE int munmap(void* addr, size_t length) {
   static auto real_munmap = next_function<MunmapFn>("munmap");
-  if (runtime_active()) runtime().board.retire_range(reinterpret_cast<uint64_t>(addr), length);
+  if (runtime_active()) {
+    runtime().board.retire_range(reinterpret_cast<uint64_t>(addr), length);
+    runtime().sync_words.forget_range(reinterpret_cast<uint64_t>(addr), length);
+  }
   return real_munmap(addr, length);
 }
 

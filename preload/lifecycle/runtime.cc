@@ -90,6 +90,7 @@ void after_fork_in_child() {
   reset_run_stats(rt.stats);
   rt.board.clear();
   rt.sync_clocks.reset_after_fork();
+  rt.sync_words.reset_after_fork();
   lock_tracking_after_fork_child();
   writer_search_after_fork();
   forget_other_threads_after_fork();
@@ -136,6 +137,7 @@ __attribute__((constructor(101))) void racetrap_start() {
   rt.board.configure(static_cast<int>(rt.flags.watchpoints),
                      rt.sample_period_ns * static_cast<uint64_t>(rt.flags.watch_lifetime),
                      static_cast<uint32_t>(rt.flags.watch_lifetime));
+  if (rt.flags.sync_words) rt.sync_words.configure();
   find_libc_data(rt);
   init_sigtrap_mask();
   adopt_sigtrap_mask();  // SIGTRAP blocked across exec: the program's view, not the kernel's

@@ -14,6 +14,7 @@
 #include "raw_log_writer.h"
 #include "run_stats.h"
 #include "sync_clocks.h"
+#include "sync_words.h"
 #include "thread_registry.h"
 #include "watch_board.h"
 
@@ -34,6 +35,7 @@ struct Runtime {
   WatchBoard board;
   ThreadRegistry registry;
   SyncClockTable sync_clocks;
+  SyncWords sync_words;  // hand-written synchronization learned from samples
   RawLogWriter raw_log;
   RunStats stats;
   uint64_t sample_period_ns = 0;
@@ -65,6 +67,10 @@ bool threads_watched();
 // libunwind is initialized (its validation pipe out of the program's way) before
 // racetrap's first stack capture in ordinary context. Idempotent.
 void ensure_stack_capture();
+// Whether [address, address + size) holds a learned synchronization word. signal-safe.
+inline bool is_learned_sync_word(uint64_t address, uint32_t size) {
+  return runtime().sync_words.find(address, size) >= 0;
+}
 
 // True while the detector watches this process.
 inline bool runtime_active() { return runtime().active; }

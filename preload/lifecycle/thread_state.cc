@@ -242,7 +242,10 @@ void retire_watches_on_thread_memory(const ThreadState* t) {
   // t->stack covers glibc's TLS and descriptor too; t->tls matters for a stack the
   // program supplied (pthread_attr_setstack) and costs nothing when it is inside.
   for (const AddressRange& r : {t->stack, t->tls})
-    if (r.end > r.begin) rt.board.retire_range(r.begin, r.end - r.begin);
+    if (r.end > r.begin) {
+      rt.board.retire_range(r.begin, r.end - r.begin);
+      if (!rt.sync_words.empty()) rt.sync_words.forget_range(r.begin, r.end - r.begin);
+    }
 }
 
 void destroy_thread_state(ThreadState* t) {

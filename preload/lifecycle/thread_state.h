@@ -69,6 +69,20 @@ struct ThreadState {
   uint32_t step_confirm = 0;
   uint64_t step_generation = 0;
 
+  // Hand-written synchronization (preload/signal/sync_word_edges.h). Register i
+  // points at the learned word of the board watch of generation
+  // sync_generation[i] instead of the watch's bytes (0: it does not); the watch's
+  // sync phase ended for generation sync_settled[i]; it began at this thread's
+  // tick sync_armed_tick[i];
+  // sync_after_wait[i]: the watch's bytes were armed after an access of the word
+  // the owner had not released yet.
+  // Its own signal handlers and sync_debug_registers only.
+  uint64_t sync_generation[kMaxWatchSlots] = {};
+  uint64_t sync_settled[kMaxWatchSlots] = {};
+  uint64_t sync_armed_tick[kMaxWatchSlots] = {};
+  uint64_t sync_after_wait[kMaxWatchSlots] = {};  // generation armed after a wait for the owner's release
+  uint64_t ticks = 0;  // sampling ticks taken
+
   Random random;
   ThreadRecord record;  // uid, creator and creation stack, for reports
 
@@ -131,6 +145,7 @@ inline AccessContext access_context(const ThreadState& t, const Runtime& rt,
   c.ignore_writes = t.ignore_writes;
   c.report_atomics = rt.flags.report_atomics;
   c.declared_benign = declared_benign;
+  if (rt.flags.sync_words) c.is_sync_word = &is_learned_sync_word;
   return c;
 }
 

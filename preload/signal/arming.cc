@@ -2,6 +2,7 @@
 // signal-safe: board reads (seqlock) and ioctls on the thread's own fds.
 #include "arming.h"
 
+#include "sync_word_edges.h"
 #include "thread_state.h"
 #include "watch_decisions.h"
 
@@ -10,7 +11,14 @@ namespace racetrap {
 void sync_debug_registers(ThreadState& t) {
   Runtime& rt = runtime();
   const uint64_t version = rt.board.version();
-  if (version == t.board_version_seen || !t.watching) return;
+  if (!t.watching) return;
+  if (version == t.board_version_seen) {
+    // A register waiting on a sync word for another thread's watch gives up at a
+    // later tick (sync_word_edges.h): look again even when the board is unchanged.
+    bool waiting = false;
+    for (int i = 0; i < kMaxWatchSlots; ++i) waiting |= t.sync_generation[i] != 0;
+    if (!waiting) return;
+  }
   bool complete = true;
   Watch& w = t.scratch_watch;
   for (int i = 0; i < rt.board.slots(); ++i) {
@@ -21,6 +29,7 @@ void sync_debug_registers(ThreadState& t) {
     }
     BreakpointSlot& bp = t.breakpoints[i];
     const bool want = should_arm(w, gen, t.uid, t.clock, t.done_generation[i]);
+    if (keep_on_sync_word(t, i, gen, w, want)) continue;
     if (want) {
       if (!(bp.armed() && bp.armed_generation() == gen) && bp.arm(w.bp_address, w.bp_size, w.bp_type, gen)) {
         rt.stats.arms.fetch_add(1, std::memory_order_relaxed);

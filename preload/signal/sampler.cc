@@ -17,6 +17,7 @@
 #include "safe_format.h"
 #include "signal_context.h"
 #include "stack_capture.h"
+#include "sync_word_edges.h"
 #include "thread_state.h"
 #include "value_change.h"
 #include "writer_search.h"
@@ -120,6 +121,15 @@ Pick pick_access(ThreadState& t, Runtime& rt, const CpuRegisters& regs, MemoryAc
     if (before_len == kBefore)
       n += decode_block_accesses(regs, before, before_len, nullptr, 0, 0, candidates + n, kCandidates - n);
   }
+  // Hand-written synchronization is learned from what samples land on
+  // (sync_word_edges.h): every atomic candidate, and the first plain load (a
+  // spin-wait loop's load is the only access of its block).
+  bool read_seen = false;
+  for (int i = 0; i < n; ++i) {
+    const MemoryAccess& c = candidates[i];
+    if (c.atomic || (!read_seen && c.kind == AccessKind::kRead)) learn_sync_word(t, c);
+    read_seen = read_seen || c.kind == AccessKind::kRead;
+  }
   if (n == 0) return Pick::kNoAccess;
   const PcTable& pcs = sampled_pcs();
   int best = -1;
@@ -153,6 +163,7 @@ void trace_sample(const ThreadState& t, const MemoryAccess& access, const char* 
 void on_sample_tick(ThreadState& t, void* ucontext) {
   Runtime& rt = runtime();
   rt.stats.samples.fetch_add(1, std::memory_order_relaxed);
+  ++t.ticks;
   if (rt.flags.verbosity >= 3) {
     LineBuffer line;
     line.text("racetrap: T").dec(t.uid).text(" tick pc=").hex(registers_from_ucontext(ucontext).rip)
@@ -224,6 +235,10 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
     return;
   }
   build_watch(access, WatchOwner{t.uid, t.slot, t.os_tid, &t.clock}, now, &w);
+  // A deferred sample leaves the debug registers alone: its owner could not
+  // watch the word for its release.
+  if (deferred) w.sync_word = -1;
+  else associate_sync_word(w);
   w.value = 0;
   if (copy_from_memory(w.bp_address, &w.value, w.bp_size) != w.bp_size) {
     rt.stats.samples_filtered.fetch_add(1, std::memory_order_relaxed);  // not mapped: it would fault
@@ -238,6 +253,7 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
   if (!deferred) capture_stack_from_signal(ucontext, access.pc, &w.stack);
   const bool written = rt.board.write_slot(chosen, w, now);
   if (written) {
+    if (w.sync_word >= 0) watch_own_release(t, chosen, rt.board.generation(chosen), w);
     rt.stats.watches_published.fetch_add(1, std::memory_order_relaxed);
     if (quiet) rt.stats.watches_retired_quiet.fetch_add(1, std::memory_order_relaxed);
     sampled_pcs().note_published(access.pc);

@@ -50,6 +50,7 @@
 #include "private_mapping.h"
 #include "safe_format.h"
 #include "sampler.h"
+#include "sync_word_edges.h"
 #include "stack_capture.h"
 #include "thread_record_log.h"
 #include "thread_state.h"
@@ -141,6 +142,18 @@ void sample_value_change(ThreadState& t, void* ucontext, const MemoryAccess& acc
   if (!in_private_writable_memory(address, size) || in_some_thread_tls(rt, address)) {
     rt.stats.value_changes_ignored.fetch_add(1, std::memory_order_relaxed);
     if (rt.flags.verbosity >= 3) trace(t, access, "ignored (not private memory)", before, after);
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    return;
+  }
+  // The code around the access may show that these bytes are a lock or flag word
+  // (an XCHG on it, a spin-wait load of it) that no sample has taught yet.
+  if (!is_learned_sync_word(address, size)) learn_sync_words_in_code(t, access.pc);
+  if (sync_word_exempt(address, size, access_context(t, rt, nullptr))) {
+    // A learned synchronization word (sync_words.h: used with LOCK/XCHG, or read
+    // by a spin-wait loop) changed: the program's own synchronization at work,
+    // which a plain-MOV atomic load sampled here cannot be told from otherwise.
+    rt.stats.value_changes_ignored.fetch_add(1, std::memory_order_relaxed);
+    if (rt.flags.verbosity >= 3) trace(t, access, "ignored (synchronization word)", before, after);
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
     return;
   }

@@ -17,6 +17,7 @@
 
 #include "benign_races.h"
 #include "decoder.h"
+#include "held_races.h"
 #include "held_lock_snapshot.h"
 #include "pc_diversity.h"
 #include "pc_tables.h"
@@ -25,6 +26,7 @@
 #include "signal_context.h"
 #include "stack_capture.h"
 #include "thread_record_log.h"
+#include "sync_word_edges.h"
 #include "thread_state.h"
 
 namespace racetrap {
@@ -62,9 +64,13 @@ void write_repeats(void*, const RepeatedPair& pair) {
   runtime().raw_log.append_race_seen(record);
 }
 
-// Before the stream is sealed (exit, exec): every repeat total not yet written.
-// Runs in ordinary context. signal-safe all the same (atomics and write(2)).
-void flush_all_repeats() { reported_pairs().for_each_unflushed(&write_repeats, nullptr); }
+// Before the stream is sealed (exit, exec): every held first verdict
+// (held_races.h) and every repeat total not yet written. Runs in ordinary
+// context. signal-safe all the same (atomics and write(2)).
+void flush_all_repeats() {
+  flush_held_races();
+  reported_pairs().for_each_unflushed(&write_repeats, nullptr);
+}
 
 }  // namespace
 
@@ -102,6 +108,7 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
         .text(async ? " async" : "").text(t.in_runtime ? " in-runtime" : "");
     line.write_line(2);
   }
+  if (on_sync_word_trap(t, slot, generation, async)) return;  // the register was on a sync word
   // One-shot: this thread is done with this watch whatever the verdict.
   t.breakpoints[slot].disarm();
   t.done_generation[slot] = generation;
@@ -120,9 +127,12 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
   const bool decoded = decode_trapping_access(regs, t, w, &access);
   // Dynamic annotations: a benign race, or this thread ignores such accesses now.
   const bool trap_writes = decoded ? writes(access.kind) : w.bp_type == BreakpointType::kWrite;
-  if (annotations_silence(w.access.address, w.access.size, trap_writes,
-                          access_context(t, rt, &is_benign_race_address)))
-    return;
+  const AccessContext context = access_context(t, rt, &is_benign_race_address);
+  if (annotations_silence(w.access.address, w.access.size, trap_writes, context)) return;
+  // The watched bytes turned out to be a hand-written synchronization word.
+  if (sync_word_exempt(w.access.address, w.access.size, context)) return;
+  // An atomic access on the watched bytes: they are a synchronization word.
+  if (decoded && access.atomic) learn_sync_word_at_trap(t, access);
   const TrapVerdict verdict = judge_trap(w, decoded ? &access : nullptr, t.uid, t.clock, rt.flags.report_atomics);
   if (verdict == TrapVerdict::kRace || verdict == TrapVerdict::kOrdered || verdict == TrapVerdict::kAtomic) {
     // Another thread really touched the bytes: the watch (and its PC) was worth it.
@@ -131,6 +141,19 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
     sampled_pcs().note_conflict(w.access.pc);
   }
   if (verdict != TrapVerdict::kRace) return;
+  if (sync_word_orders_trap(t, slot, generation, w)) return;  // ordered by a learned word
+  if (w.sync_word < 0 && rt.flags.sync_words) {
+    learn_sync_words_in_code(t, regs.rip);
+    for (uint32_t f = 0; f < w.stack.frame_count && f < 3; ++f) learn_sync_words_in_code(t, w.stack.frames[f]);
+  }
+  // Published before racetrap learned the synchronization word near it: whether
+  // the program's own synchronization ordered the two accesses is unknown, and
+  // the next sample there is judged with the word (sync_word_edges.h).
+  if (learned_after_publication(w)) {
+    rt.stats.sync_unordered.fetch_add(1, std::memory_order_relaxed);
+    rt.board.retire(static_cast<int>(slot), generation);
+    return;
+  }
   if (!decoded) {
     access.pc = regs.rip;
     access.address = w.bp_address;
@@ -140,7 +163,9 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
   }
   rt.stats.races.fetch_add(1, std::memory_order_relaxed);
   sampled_pcs().note_race(w.access.pc);
-  if (!first_report_of_pair(w.access.pc, access.pc)) {
+  const bool first = first_report_of_pair(w.access.pc, access.pc);
+  if (!first) release_held_race(w.access.pc, access.pc);  // judged a race twice: written now
+  if (!first) {
     // This PC pair is already in the report: do not record it again, and free the
     // register for other samples.
     if (rt.flags.verbosity >= 3) {
@@ -168,7 +193,11 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
   log_thread_once(rt, t.slot, t.uid);
   log_thread_once(rt, w.owner_slot, w.owner_uid);
   log_memory_owner_once(rt, w.bp_address);
-  rt.raw_log.append_race(r);
+  // Without a synchronization word on the watch the program's own spin lock or
+  // flag may yet explain the pair: held until it is seen again (held_races.h).
+  const bool held = rt.flags.sync_words && hold_race(r, w.sync_word);
+  if (held) rt.raw_log.set_before_seal(&flush_all_repeats);
+  else rt.raw_log.append_race(r);
   rt.board.retire(static_cast<int>(slot), generation);  // make room for new samples
 }
 

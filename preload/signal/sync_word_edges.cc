@@ -1,0 +1,216 @@
+// sync_word_edges.cc — see sync_word_edges.h. signal-safe throughout.
+#include "sync_word_edges.h"
+
+#include "decoder.h"
+#include "safe_format.h"
+#include "signal_context.h"
+#include "thread_state.h"
+#include "watch_decisions.h"
+
+namespace racetrap {
+namespace {
+
+constexpr size_t kCodeBefore = kSpinLoopBytes + 16;
+constexpr size_t kCodeAfter = 48;
+
+// RACETRAP_REPORT_ATOMICS reports conflicts on atomics: then no word is learned
+// and nothing is ordered through one (as before words were learned at all).
+bool learning(const Runtime& rt) { return rt.flags.sync_words && !rt.flags.report_atomics; }
+bool enabled(const Runtime& rt) { return learning(rt) && rt.mode == DetectionMode::kWatchpoints; }
+
+void end_phase(ThreadState& t, int slot) { t.sync_generation[slot] = 0; }
+
+}  // namespace
+
+namespace {
+
+void learn_word(ThreadState& t, const MemoryAccess& a, uint32_t how) {
+  Runtime& rt = runtime();
+  const bool was_known = rt.sync_words.find(a.address, a.size) >= 0;
+  if (rt.sync_words.learn(a.address, a.size, a.pc, how) < 0 || was_known) return;
+  rt.stats.sync_words_learned.fetch_add(1, std::memory_order_relaxed);
+  if (rt.flags.verbosity >= 2) {
+    LineBuffer line;
+    line.text("racetrap: T").dec(t.uid).text(" learned sync word addr=").hex(a.address).text(" size=").dec(a.size)
+        .text(how == kLearnedAtomic ? " (lock word)" : how == kLearnedSpinWait ? " (spin-wait load)" : " (counter)")
+        .text(" pc=").hex(a.pc).text(" tick=").dec(t.ticks);
+    line.write_line(2);
+  }
+}
+
+}  // namespace
+
+void learn_sync_word(ThreadState& t, const MemoryAccess& a) {
+  Runtime& rt = runtime();
+  if (!learning(rt) || a.branch) return;
+  const AccessContext c = access_context(t, rt, nullptr);
+  if (!could_be_shared(a, c) || a.size == 0 || a.size > 8) return;
+  uint32_t how = 0;
+  if (a.atomic) {
+    uint8_t* const code = t.code;
+    const size_t len = copy_from_memory(a.pc, code, 15);
+    how = len != 0 && is_lock_word_insn(code, len) ? kLearnedAtomic : kLearnedCounter;
+  } else if (a.kind == AccessKind::kRead) {
+    // The loop around the load: its bytes from kCodeBefore before it.
+    uint8_t* const code = t.code;
+    static_assert(sizeof t.code >= kCodeBefore + kCodeAfter);
+    const uint64_t from = a.pc - kCodeBefore;
+    const size_t len = copy_from_memory(from, code, kCodeBefore + kCodeAfter);
+    if (len <= kCodeBefore || !is_spin_wait_load(a.pc, code, len, from)) return;
+    how = kLearnedSpinWait;
+  } else {
+    return;
+  }
+  learn_word(t, a, how);
+}
+
+void learn_sync_word_at_trap(ThreadState& t, const MemoryAccess& access) { learn_sync_word(t, access); }
+
+void learn_sync_words_in_code(ThreadState& t, uint64_t pc) {
+  Runtime& rt = runtime();
+  if (!learning(rt)) return;
+  constexpr size_t kHalf = 1024;
+  uint8_t code[2 * kHalf];
+  // The bytes before pc and from pc on, each half read on its own (a page of
+  // either may be unmapped).
+  const uint64_t from = pc - kHalf;
+  size_t before = copy_from_memory(from, code, kHalf);
+  uint64_t code_pc = from;
+  uint8_t* start = code;
+  if (before != kHalf) {
+    before = 0;
+    code_pc = pc;
+    start = code + kHalf;
+  }
+  const size_t after = copy_from_memory(pc, code + kHalf, kHalf);
+  if (after == 0) return;
+  StaticAtomicWord words[4];
+  const int n = sync_words_near(pc, start, before + after, code_pc, words, 4);
+  for (int i = 0; i < n; ++i) {
+    MemoryAccess a;
+    a.pc = words[i].pc;
+    a.address = words[i].address;
+    a.size = words[i].size;
+    a.kind = words[i].spin_wait ? AccessKind::kRead : AccessKind::kReadWrite;
+    if (could_be_shared(a, access_context(t, rt, nullptr)) && a.size != 0 && a.size <= 8)
+      learn_word(t, a, words[i].spin_wait ? kLearnedSpinWait : kLearnedAtomic);
+  }
+}
+
+void associate_sync_word(Watch& w) {
+  w.sync_word = -1;
+  Runtime& rt = runtime();
+  if (!enabled(rt) || rt.sync_words.empty()) return;
+  const int i = rt.sync_words.associate(w.access.pc, w.access.address);
+  if (i < 0) return;
+  MemoryAccess word;
+  word.address = rt.sync_words.address(i);
+  word.size = rt.sync_words.size(i);
+  if (word.address == 0) return;
+  breakpoint_range_for(word, &w.sync_bp_address, &w.sync_bp_size);
+  w.sync_word = i;
+}
+
+bool sync_word_orders_trap(ThreadState& t, unsigned slot, uint64_t generation, const Watch& w) {
+  if (slot >= static_cast<unsigned>(kMaxWatchSlots) || t.sync_after_wait[slot] != generation || w.sync_word < 0)
+    return false;
+  Runtime& rt = runtime();
+  if (!rt.sync_words.released_since(w.sync_word, w.owner_slot, w.owner_epoch)) return false;
+  rt.sync_words.acquire(w.sync_word, t.clock);
+  rt.stats.sync_ordered.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+bool learned_after_publication(const Watch& w) {
+  if (w.sync_word >= 0) return false;
+  Runtime& rt = runtime();
+  return enabled(rt) && !rt.sync_words.empty() && rt.sync_words.associate(w.access.pc, w.access.address) >= 0;
+}
+
+void watch_own_release(ThreadState& t, int slot, uint64_t generation, const Watch& w) {
+  if (w.sync_word < 0 || slot < 0 || slot >= kMaxWatchSlots) return;
+  BreakpointSlot& bp = t.breakpoints[slot];
+  if (bp.arm(w.sync_bp_address, w.sync_bp_size, BreakpointType::kWrite, generation)) {
+    t.sync_generation[slot] = generation;
+  } else {
+    end_phase(t, slot);
+  }
+}
+
+bool keep_on_sync_word(ThreadState& t, int slot, uint64_t generation, const Watch& w, bool want_arm) {
+  BreakpointSlot& bp = t.breakpoints[slot];
+  if (t.sync_generation[slot] != 0) {
+    if (t.sync_generation[slot] == generation) {
+      if (w.owner_uid == t.uid) return true;  // waits for the owner's release write
+      // Another thread's watch: a whole sampling period without an access of the
+      // word (this thread does not take the lock): watch the data instead.
+      if (t.ticks <= t.sync_armed_tick[slot] + 1 && want_arm) return true;
+      runtime().stats.sync_unordered.fetch_add(1, std::memory_order_relaxed);
+      t.sync_settled[slot] = generation;
+    }
+    end_phase(t, slot);
+    bp.disarm();  // the caller re-arms it on the watch's bytes, or leaves it
+  }
+  if (!want_arm || w.sync_word < 0 || t.sync_settled[slot] == generation || w.owner_uid == t.uid) return false;
+  if (!enabled(runtime())) return false;
+  if (!bp.arm(w.sync_bp_address, w.sync_bp_size, BreakpointType::kReadWrite, generation)) return false;
+  t.sync_generation[slot] = generation;
+  t.sync_armed_tick[slot] = t.ticks;
+  return true;
+}
+
+bool on_sync_word_trap(ThreadState& t, unsigned slot, uint64_t generation, bool async) {
+  if (slot >= static_cast<unsigned>(kMaxWatchSlots) || t.sync_generation[slot] == 0 ||
+      t.sync_generation[slot] != generation)
+    return false;
+  Runtime& rt = runtime();
+  BreakpointSlot& bp = t.breakpoints[slot];
+  bp.disarm();
+  if (async || t.in_runtime != 0) {
+    // Not a program access racetrap can act on: the next sync of the registers
+    // points it at the word again.
+    end_phase(t, static_cast<int>(slot));
+    t.board_version_seen = 0;
+    return true;
+  }
+  RuntimeScope inside(t);
+  Watch& w = t.scratch_watch;
+  if (rt.board.read(static_cast<int>(slot), &w, /*with_stack=*/false) != generation || w.sync_word < 0 ||
+      rt.sync_words.address(w.sync_word) == 0) {
+    end_phase(t, static_cast<int>(slot));
+    t.board_version_seen = 0;
+    return true;
+  }
+  SyncWords& words = rt.sync_words;
+  if (w.owner_uid == t.uid) {
+    // The owner's first write of the word since its sample: a release.
+    words.release(w.sync_word, t.clock);
+    t.clock.tick(t.slot);
+    rt.stats.sync_releases.fetch_add(1, std::memory_order_relaxed);
+    end_phase(t, static_cast<int>(slot));
+    return true;
+  }
+  // This thread's access of the word: an acquire of whatever was released there.
+  words.acquire(w.sync_word, t.clock);
+  if (t.clock.get(w.owner_slot) >= w.owner_epoch) {
+    rt.stats.sync_ordered.fetch_add(1, std::memory_order_relaxed);
+    end_phase(t, static_cast<int>(slot));
+    t.done_generation[slot] = generation;  // ordered: never armed again here
+    return true;
+  }
+  // The owner has not released the word since its sample: this thread waits for
+  // it (a spin read, a failed XCHG) or reads a flag the owner set before writing
+  // (a race). Watch the data now; a conflict there is a race only while the owner
+  // still has not released the word (sync_word_orders_trap).
+  end_phase(t, static_cast<int>(slot));
+  t.sync_settled[slot] = generation;
+  t.sync_after_wait[slot] = generation;
+  if (should_arm(w, generation, t.uid, t.clock, t.done_generation[slot]) &&
+      bp.arm(w.bp_address, w.bp_size, w.bp_type, generation)) {
+    rt.stats.arms.fetch_add(1, std::memory_order_relaxed);
+    rt.board.note_armed(static_cast<int>(slot), generation, monotonic_ns());
+  }
+  return true;
+}
+
+}  // namespace racetrap
