@@ -29,6 +29,8 @@ enum class ChunkType : uint32_t {
   kLockCycle = 4,  // payload: LockCycleRecord (lock-order inversion, potential deadlock)
   kMisuse = 5,     // payload: MisuseRecord (pthread API misuse)
   kRaceSeen = 6,   // payload: RaceSeenRecord (how often a recorded race repeated)
+  kRaceWithdrawn = 7,  // payload: RaceSeenRecord (repeats 0): a race written before, for this PC pair,
+                       // that the program's own synchronization turned out to explain; not reported
 };
 
 struct ChunkHeader {

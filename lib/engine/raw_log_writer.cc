@@ -181,6 +181,13 @@ bool RawLogWriter::append_race_seen(const RaceSeenRecord& record) {
   return append_chunk(ChunkType::kRaceSeen, &record, sizeof record);
 }
 
+bool RawLogWriter::append_race_withdrawn(const RaceSeenRecord& record) {
+  ErrnoKeeper keep;
+  if (state_.load(std::memory_order_acquire) != kOpen) return false;
+  races_.fetch_sub(1, std::memory_order_relaxed);
+  return append_chunk(ChunkType::kRaceWithdrawn, &record, sizeof record);
+}
+
 bool RawLogWriter::append_maps() {
   ErrnoKeeper keep;
   if (state_.load(std::memory_order_acquire) != kOpen) return false;

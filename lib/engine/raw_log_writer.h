@@ -33,6 +33,9 @@ class RawLogWriter {
   // How often a recorded race repeated (preload/signal/watchpoint_trap.cc). Only into a
   // stream that is already open (a repeat always follows its race record).
   bool append_race_seen(const RaceSeenRecord& record);
+  // A race already written for this PC pair is withdrawn (held_races.h): the report
+  // leaves it out, and races_written() no longer counts it.
+  bool append_race_withdrawn(const RaceSeenRecord& record);
   // Re-snapshots /proc/self/maps (e.g. after dlopen) into the stream.
   bool append_maps();
 

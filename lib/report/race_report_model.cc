@@ -10,6 +10,7 @@
 #include <cstring>
 #include <initializer_list>
 #include <map>
+#include <set>
 #include <unordered_map>
 
 #include "held_locks.h"
@@ -407,7 +408,12 @@ ReportModel build_report_model(const RawLog& log, Symbolizer& symbolizer, const 
   // Distinct races by the unordered pair of raw stacks, in order of first appearance.
   std::map<std::pair<std::vector<uint64_t>, std::vector<uint64_t>>, size_t> index;
   std::map<std::pair<uint64_t, uint64_t>, size_t> by_pcs;  // unordered PC pair -> its first race
+  // Races the run withdrew (a first verdict the program's own synchronization
+  // explained later; preload/signal/held_races.h): not reported.
+  std::set<std::pair<uint64_t, uint64_t>> withdrawn;
+  for (const RaceSeenRecord& w : log.race_withdrawn) withdrawn.insert(pc_pair(w.current_pc, w.previous_pc));
   for (const RaceRecord& record : log.races) {
+    if (withdrawn.count(pc_pair(record.current.pc, record.previous.pc)) != 0) continue;
     std::vector<uint64_t> a = raw_stack(record.current);
     std::vector<uint64_t> b = raw_stack(record.previous);
     if (b < a) std::swap(a, b);

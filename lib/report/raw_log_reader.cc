@@ -192,6 +192,9 @@ std::optional<RawLog> read_raw_log(const std::string& path, std::string* error) 
       case ChunkType::kRaceSeen:
         read_record(payload, chunk.length, &log.race_seen, &bad_chunks);
         break;
+      case ChunkType::kRaceWithdrawn:
+        read_record(payload, chunk.length, &log.race_withdrawn, &bad_chunks);
+        break;
       default:
         break;  // unknown chunk type from a newer writer: skip
     }

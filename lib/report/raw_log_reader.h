@@ -19,6 +19,7 @@ struct RawLog {
   std::vector<MisuseRecord> misuses;         // pthread API misuse
   std::vector<RaceSeenRecord> race_seen;     // repeat totals of recorded races, as written
                                              // (race_report_model.cc folds them into counts)
+  std::vector<RaceSeenRecord> race_withdrawn;  // PC pairs whose races are left out of the report
   bool truncated = false;  // a torn chunk was ignored at the end
 };
 

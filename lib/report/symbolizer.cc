@@ -11,6 +11,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -201,10 +202,45 @@ std::vector<SourceFrame> Symbolizer::symbolize(uint64_t pc, bool return_address)
   return frames;
 }
 
+namespace {
+
+// The module one of whose loadable segments holds `address`. /proc/PID/maps names
+// a module's file-backed pages only, so the zero-filled end of its data segment
+// (most of .bss: the pages past the file's last one) is an anonymous mapping
+// that dwfl_addrmodule does not attribute to it; the segment's memory size does.
+Dwfl_Module* module_with_segment_at(Dwfl* dwfl, uint64_t address) {
+  struct Search {
+    uint64_t address;
+    Dwfl_Module* found;
+  } search{address, nullptr};
+  auto visit = [](Dwfl_Module* mod, void**, const char*, Dwarf_Addr, void* arg) -> int {
+    auto* s = static_cast<Search*>(arg);
+    GElf_Addr bias = 0;
+    Elf* elf = dwfl_module_getelf(mod, &bias);
+    size_t count = 0;
+    if (elf == nullptr || elf_getphdrnum(elf, &count) != 0) return DWARF_CB_OK;
+    for (size_t i = 0; i < count; ++i) {
+      GElf_Phdr header;
+      if (gelf_getphdr(elf, static_cast<int>(i), &header) == nullptr || header.p_type != PT_LOAD) continue;
+      const uint64_t start = header.p_vaddr + bias;
+      if (s->address >= start && s->address - start < header.p_memsz) {
+        s->found = mod;
+        return DWARF_CB_ABORT;
+      }
+    }
+    return DWARF_CB_OK;
+  };
+  dwfl_getmodules(dwfl, visit, &search, 0);
+  return search.found;
+}
+
+}  // namespace
+
 DataSymbol Symbolizer::describe_data(uint64_t address, bool* found) {
   *found = false;
   DataSymbol out;
   Dwfl_Module* mod = impl_->dwfl != nullptr ? dwfl_addrmodule(impl_->dwfl, address) : nullptr;
+  if (mod == nullptr && impl_->dwfl != nullptr) mod = module_with_segment_at(impl_->dwfl, address);
   if (mod == nullptr) return out;
   const char* modname = dwfl_module_info(mod, nullptr, nullptr, nullptr, nullptr, nullptr,
                                          nullptr, nullptr);

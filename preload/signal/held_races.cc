@@ -8,62 +8,66 @@
 namespace racetrap {
 namespace {
 
-constexpr int kHeld = 8;
-enum : uint32_t { kFree = 0, kFilling = 1, kHeldState = 2, kTaking = 3 };
+constexpr int kTracked = 8;
+enum : uint32_t { kFree = 0, kFilling = 1, kTrackedState = 2, kTaking = 3 };
 
-struct HeldRace {
+struct FirstVerdict {
   std::atomic<uint32_t> state{kFree};
   int32_t word = -1;  // the synchronization word its watch carried, or -1
-  RaceRecord record;
+  uint64_t sampled_pc = 0;
+  uint64_t sampled_address = 0;
+  uint64_t other_pc = 0;
 };
-HeldRace held[kHeld];
+FirstVerdict tracked[kTracked];
 
 // Whether the word racetrap would associate with the sampled access now differs
 // from the one its watch carried (none, or another: learned since).
-bool explained_by_word(const HeldRace& h) {
+bool explained_by_word(const FirstVerdict& v) {
   const Runtime& rt = runtime();
   if (!rt.flags.sync_words) return false;
-  const int now = rt.sync_words.associate(h.record.previous.pc, h.record.previous.address);
-  return now >= 0 && now != h.word;
+  const int now = rt.sync_words.associate(v.sampled_pc, v.sampled_address);
+  return now >= 0 && now != v.word;
 }
 
-void write_or_drop(HeldRace& h) {
-  if (!explained_by_word(h)) runtime().raw_log.append_race(h.record);
-  h.state.store(kFree, std::memory_order_release);
+void withdraw(const FirstVerdict& v) {
+  runtime().raw_log.append_race_withdrawn(RaceSeenRecord{v.other_pc, v.sampled_pc, 0});
 }
 
 }  // namespace
 
-bool hold_race(const RaceRecord& r, int32_t word) {
-  for (HeldRace& h : held) {
+bool track_first_verdict(const RaceRecord& r, int32_t word) {
+  for (FirstVerdict& v : tracked) {
     uint32_t expected = kFree;
-    if (!h.state.compare_exchange_strong(expected, kFilling, std::memory_order_acq_rel)) continue;
-    h.record = r;
-    h.word = word;
-    h.state.store(kHeldState, std::memory_order_release);
+    if (!v.state.compare_exchange_strong(expected, kFilling, std::memory_order_acq_rel)) continue;
+    v.word = word;
+    v.sampled_pc = r.previous.pc;
+    v.sampled_address = r.previous.address;
+    v.other_pc = r.current.pc;
+    v.state.store(kTrackedState, std::memory_order_release);
     return true;
   }
   return false;
 }
 
-bool release_held_race(uint64_t sampled_pc, uint64_t other_pc) {
-  for (HeldRace& h : held) {
-    if (h.state.load(std::memory_order_acquire) != kHeldState) continue;
-    if (h.record.previous.pc != sampled_pc || h.record.current.pc != other_pc) continue;
-    uint32_t expected = kHeldState;
-    if (!h.state.compare_exchange_strong(expected, kTaking, std::memory_order_acq_rel)) continue;
-    write_or_drop(h);
+bool confirm_first_verdict(uint64_t sampled_pc, uint64_t other_pc) {
+  for (FirstVerdict& v : tracked) {
+    if (v.state.load(std::memory_order_acquire) != kTrackedState) continue;
+    if (v.sampled_pc != sampled_pc || v.other_pc != other_pc) continue;
+    uint32_t expected = kTrackedState;
+    if (!v.state.compare_exchange_strong(expected, kTaking, std::memory_order_acq_rel)) continue;
+    if (explained_by_word(v)) withdraw(v);
+    v.state.store(kFree, std::memory_order_release);
     return true;
   }
   return false;
 }
 
-void flush_held_races() {
-  for (HeldRace& h : held) {
-    uint32_t expected = kHeldState;
-    if (!h.state.compare_exchange_strong(expected, kTaking, std::memory_order_acq_rel)) continue;
-    if (h.word >= 0) h.state.store(kFree, std::memory_order_release);  // seen once despite its word: dropped
-    else write_or_drop(h);
+void settle_first_verdicts() {
+  for (FirstVerdict& v : tracked) {
+    uint32_t expected = kTrackedState;
+    if (!v.state.compare_exchange_strong(expected, kTaking, std::memory_order_acq_rel)) continue;
+    if (v.word >= 0 || explained_by_word(v)) withdraw(v);  // seen once despite its word, or explained
+    v.state.store(kFree, std::memory_order_release);
   }
 }
 

@@ -64,11 +64,12 @@ void write_repeats(void*, const RepeatedPair& pair) {
   runtime().raw_log.append_race_seen(record);
 }
 
-// Before the stream is sealed (exit, exec): every held first verdict
-// (held_races.h) and every repeat total not yet written. Runs in ordinary
-// context. signal-safe all the same (atomics and write(2)).
+// Before the stream is sealed (exit, exec): the first verdicts a learned word
+// explains are withdrawn (held_races.h), and every repeat total not yet written
+// is written. Runs in ordinary context. signal-safe all the same (atomics and
+// write(2)).
 void flush_all_repeats() {
-  flush_held_races();
+  settle_first_verdicts();
   reported_pairs().for_each_unflushed(&write_repeats, nullptr);
 }
 
@@ -164,7 +165,7 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
   rt.stats.races.fetch_add(1, std::memory_order_relaxed);
   sampled_pcs().note_race(w.access.pc);
   const bool first = first_report_of_pair(w.access.pc, access.pc);
-  if (!first) release_held_race(w.access.pc, access.pc);  // judged a race twice: written now
+  if (!first) confirm_first_verdict(w.access.pc, access.pc);  // judged a race twice: it stands
   if (!first) {
     // This PC pair is already in the report: do not record it again, and free the
     // register for other samples.
@@ -193,11 +194,10 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
   log_thread_once(rt, t.slot, t.uid);
   log_thread_once(rt, w.owner_slot, w.owner_uid);
   log_memory_owner_once(rt, w.bp_address);
-  // Without a synchronization word on the watch the program's own spin lock or
-  // flag may yet explain the pair: held until it is seen again (held_races.h).
-  const bool held = rt.flags.sync_words && hold_race(r, w.sync_word);
-  if (held) rt.raw_log.set_before_seal(&flush_all_repeats);
-  else rt.raw_log.append_race(r);
+  rt.raw_log.append_race(r);
+  // The program's own spin lock or flag may yet explain the pair: tracked until it
+  // is seen again, withdrawn at exit if a learned word explains it (held_races.h).
+  if (rt.flags.sync_words && track_first_verdict(r, w.sync_word)) rt.raw_log.set_before_seal(&flush_all_repeats);
   rt.board.retire(static_cast<int>(slot), generation);  // make room for new samples
 }
 
