@@ -67,6 +67,20 @@ class SyncClockTable {
   void touch(uintptr_t object) const {
     if (entries_ != nullptr) (void)entries_[home_of(object)].key.load(std::memory_order_relaxed);
   }
+  // Whether `object` (the address a synchronization call or annotation named) has
+  // an entry in the table; the overflow map is not looked at, and a forgotten
+  // object keeps its entry. signal-safe: atomic loads only, nothing inserted, no
+  // lock (the value-change mode asks it about a word that changed during a stall).
+  bool has_entry_for(uintptr_t object) const {
+    if (entries_ == nullptr || object == 0) return false;
+    uint32_t i = home_of(object);
+    for (uint32_t probe = 0; probe < kWindow; ++probe, i = (i + 1) & (kEntries - 1)) {
+      const uintptr_t key = entries_[i].key.load(std::memory_order_acquire);
+      if (key == object) return true;
+      if (key == 0) return false;
+    }
+    return false;
+  }
   void forget(uintptr_t object);
   // In a forked child: forgets every clock (they name threads that do not exist there).
   void reset_after_fork();

@@ -157,6 +157,17 @@ void sample_value_change(ThreadState& t, void* ucontext, const MemoryAccess& acc
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
     return;
   }
+  if (rt.sync_clocks.has_entry_for(address)) {
+    // The bytes are a synchronization object racetrap keeps a clock for: an
+    // address the program passed to AnnotateHappensBefore/After (a hand-written
+    // flag it annotated) or to a pthread call. A change of it is that
+    // synchronization at work; the happens-before edge it carries cannot order a
+    // stall, which only sees that the value moved.
+    rt.stats.value_changes_ignored.fetch_add(1, std::memory_order_relaxed);
+    if (rt.flags.verbosity >= 3) trace(t, access, "ignored (synchronization object)", before, after);
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    return;
+  }
   rt.stats.conflicts.fetch_add(1, std::memory_order_relaxed);
   sampled_pcs().note_conflict(access.pc);
   // The writer: searched while this thread still stalls, so what is found is
