@@ -70,4 +70,13 @@ bool is_std_atomic_function(std::string_view demangled_function) {
   return false;
 }
 
+bool is_std_sync_object_function(std::string_view demangled_function) {
+  const std::string_view name = qualified_name(demangled_function);
+  for (std::string_view prefix : {"std::__tree_barrier<", "std::barrier<", "std::latch::", "std::__atomic_semaphore<",
+                                  "std::counting_semaphore<", "std::__platform_semaphore::", "std::__detail::__waiter",
+                                  "std::__detail::__atomic_wait", "std::__detail::__atomic_notify"})
+    if (name.starts_with(prefix)) return true;
+  return false;
+}
+
 }  // namespace racetrap

@@ -23,7 +23,10 @@
 // At render time (symbolized stacks):
 //   - a data race whose two accesses are both std::atomic operations of libstdc++
 //     (a relaxed/acquire/release load or store is a plain MOV on x86, which only
-//     the debug info names): is_std_atomic_function on each innermost frame.
+//     the debug info names): is_std_atomic_function on each innermost frame;
+//   - a data race whose two accesses are inside libstdc++ synchronization objects
+//     built on atomics (std::barrier, std::latch, std::counting_semaphore):
+//     is_std_sync_object_function.
 //
 // Contract: every function here is signal-safe (no allocation; string_view only).
 #pragma once
@@ -74,5 +77,11 @@ bool atomics_exempt(bool trap_atomic, bool watch_atomic, bool report_atomics);
 // Whether a demangled function name is a std::atomic operation of libstdc++
 // (std::__atomic_impl::, std::atomic<, std::__atomic_base<, std::atomic_ref<, ...).
 bool is_std_atomic_function(std::string_view demangled_function);
+
+// Whether a demangled function name is part of a libstdc++ synchronization object
+// built on atomics (std::barrier, std::latch, std::counting_semaphore and the
+// atomic-wait machinery under them): their members are ordered by the object's own
+// atomics, which an unmodified binary shows only as plain moves.
+bool is_std_sync_object_function(std::string_view demangled_function);
 
 }  // namespace racetrap

@@ -237,9 +237,19 @@ bool is_std_atomic_access(const ReportAccess& a) {
   return !a.stack.empty() && is_std_atomic_function(a.stack[0].function);
 }
 
+// Whether the access is inside a standard-library synchronization object
+// (report_policy.h) or is a std::atomic operation.
+bool is_std_sync_object_access(const ReportAccess& a) {
+  return !a.stack.empty() &&
+         (is_std_sync_object_function(a.stack[0].function) || is_std_atomic_function(a.stack[0].function));
+}
+
 }  // namespace
 
 const char* const kStdAtomicPair = "built-in: both accesses are std::atomic operations";
+const char* const kStdSyncObjectPair =
+    "built-in: both accesses are inside a standard-library synchronization object (std::barrier, std::latch, "
+    "std::counting_semaphore)";
 const char* const kStdAtomicSample = "built-in: the value-change sample is a std::atomic operation";
 
 void apply_suppressions(const Suppressions& rules, ReportModel* model) {
@@ -251,8 +261,13 @@ void apply_suppressions(const Suppressions& rules, ReportModel* model) {
     // meant to work: the sampled access alone decides (the writer is often unknown).
     const bool atomic_sample =
         race.kind == "data-race" && race.value_changed && is_std_atomic_access(race.previous);
+    const bool sync_object_pair = race.kind == "data-race" && !atomic_pair &&
+                                  is_std_sync_object_access(race.current) && is_std_sync_object_access(race.previous);
     if (atomic_pair) {
       race.suppressed_by = kStdAtomicPair;
+      model->suppressed.push_back(std::move(race));
+    } else if (sync_object_pair) {
+      race.suppressed_by = kStdSyncObjectPair;
       model->suppressed.push_back(std::move(race));
     } else if (atomic_sample) {
       race.suppressed_by = kStdAtomicSample;

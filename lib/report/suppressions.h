@@ -55,6 +55,10 @@ const SuppressionRule* find_suppression(const Suppressions& rules, const RaceRep
 // whose two accesses are both std::atomic operations (seen through inlined frames
 // in the debug info) is not a data race; suppressed_by is kStdAtomicPair.
 extern const char* const kStdAtomicPair;
+// Nor is one whose two accesses are inside a libstdc++ synchronization object built
+// on atomics (std::barrier, std::latch, std::counting_semaphore: its members are
+// ordered by its own atomics, plain moves in the binary); kStdSyncObjectPair.
+extern const char* const kStdSyncObjectPair;
 // A value-change race (RaceReport::value_changed) whose sampled access is a
 // std::atomic operation is not a data race either.
 extern const char* const kStdAtomicSample;

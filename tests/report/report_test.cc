@@ -474,6 +474,28 @@ TEST(SuppressionsTest, BuiltInStdAtomicPairIsNotADataRace) {
   EXPECT_EQ(m.races[1].current.stack[0].function, "std::atomic<int> make_counter(int)");
 }
 
+// Two accesses inside std::barrier's own members (ordered by its phase atomic,
+// plain moves in the binary) are not a data race; one inside it and one in the
+// program are.
+TEST(SuppressionsTest, BuiltInStdSyncObjectPairIsNotADataRace) {
+  ReportModel m;
+  m.runs.push_back({7, "", false});
+  RaceReport both = sample_race();
+  both.current.stack.insert(both.current.stack.begin(),
+                            frame("std::__tree_barrier<std::__empty_completion>::arrive(long)", "/usr/include/b", 174));
+  both.previous.stack.insert(both.previous.stack.begin(),
+                             frame("bool std::__tree_barrier<std::__empty_completion>::_M_arrive("
+                                   "std::__barrier_phase_t, unsigned long)", "/usr/include/b", 105));
+  RaceReport one = sample_race();
+  one.current.stack.insert(one.current.stack.begin(),
+                           frame("std::__tree_barrier<std::__empty_completion>::arrive(long)", "/usr/include/b", 174));
+  m.races = {both, one};
+  apply_suppressions(Suppressions{}, &m);
+  ASSERT_EQ(m.suppressed.size(), 1u);
+  EXPECT_EQ(m.suppressed[0].suppressed_by, kStdSyncObjectPair);
+  ASSERT_EQ(m.races.size(), 1u);
+}
+
 // ---------------------------------------------------------------------------
 // SARIF
 
