@@ -96,6 +96,7 @@ struct ThreadState {
   Watch deferred_watch;  // a tick inside racetrap's code must not touch scratch_watch (deferred_sample.h)
   RaceRecord scratch_race;
   uint8_t code[160];  // code bytes around the interrupted pc (32 before it, 128 from it on)
+  uint8_t code_scan[2048];  // the code around a race or value change searched for sync words (sync_word_edges.h)
 };
 
 // The calling thread's state, or nullptr (signal-safe).

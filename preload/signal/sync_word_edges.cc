@@ -69,8 +69,10 @@ void learn_sync_word_at_trap(ThreadState& t, const MemoryAccess& access) { learn
 void learn_sync_words_in_code(ThreadState& t, uint64_t pc) {
   Runtime& rt = runtime();
   if (!learning(rt)) return;
-  constexpr size_t kHalf = 1024;
-  uint8_t code[2 * kHalf];
+  // In the thread's state, not on the handler's stack (the program's sigaltstack
+  // may be small).
+  constexpr size_t kHalf = sizeof t.code_scan / 2;
+  uint8_t* const code = t.code_scan;
   // The bytes before pc and from pc on, each half read on its own (a page of
   // either may be unmapped).
   const uint64_t from = pc - kHalf;
