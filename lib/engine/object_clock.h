@@ -53,6 +53,9 @@ class ObjectClock {
   uint32_t size() const { return size_; }
   Epoch get(uint32_t slot) const { return slot < size_ ? data()[slot] : 0; }
   uint64_t id() const { return __atomic_load_n(&id_, __ATOMIC_RELAXED); }
+  // The content id read with acquire ordering, without the caller's lock: any
+  // change of the epochs comes with a new id (0 while empty).
+  uint64_t version() const { return __atomic_load_n(&id_, __ATOMIC_ACQUIRE); }
   bool on_heap() const { return heap_ != nullptr; }
 
  private:

@@ -2,10 +2,12 @@
 // signal-safe.
 #include "signal_context.h"
 
+#include <cpuid.h>
 #include <sys/uio.h>
 #include <ucontext.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 
 #include "signal_safety.h"
@@ -41,6 +43,27 @@ size_t copy_from_memory(uint64_t address, void* out, size_t len) {
   iovec remote{reinterpret_cast<void*>(address), len};
   ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
   return n > 0 ? static_cast<size_t>(n) : 0;
+}
+
+int execute_only_possible() {
+  static std::atomic<int> known{-1};
+  int v = known.load(std::memory_order_relaxed);
+  if (v >= 0) return v;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  v = 1;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) v = (c & (1u << 4)) != 0 ? 1 : 0;  // OSPKE
+  known.store(v, std::memory_order_relaxed);
+  return v;
+}
+
+size_t copy_code_near(uint64_t interrupted_pc, uint64_t address, void* out, size_t len) {
+  constexpr uint64_t kPageSize = 4096;
+  const uint64_t page = interrupted_pc & ~(kPageSize - 1);
+  if (execute_only_possible() == 0 && address >= page && address + len <= page + kPageSize) {
+    std::memcpy(out, reinterpret_cast<const void*>(address), len);
+    return len;
+  }
+  return copy_from_memory(address, out, len);
 }
 
 }  // namespace racetrap

@@ -77,6 +77,24 @@ void SyncClockTable::acquire_slow(uintptr_t object, VectorClock& thread_clock) {
   }
 }
 
+uint64_t SyncClockTable::acquire_early(uintptr_t object, VectorClock& thread_clock) {
+  Entry* e = nullptr;
+  switch (find(object, /*insert=*/false, &e)) {
+    case Find::kFound: {
+      if (e->clock.same_as(thread_clock)) return thread_clock.id();
+      SpinGuard guard(e->lock);
+      e->clock.acquire_into(thread_clock);
+      return e->clock.version();
+    }
+    case Find::kAbsent:
+      return 0;
+    case Find::kOverflow:
+      acquire_slow(object, thread_clock);
+      return kNoVersion;
+  }
+  return kNoVersion;
+}
+
 void SyncClockTable::release_slow(uintptr_t object, const VectorClock& thread_clock) {
   Entry* e = nullptr;
   if (find(object, /*insert=*/true, &e) == Find::kFound) {

@@ -67,6 +67,28 @@ class SyncClockTable {
   void touch(uintptr_t object) const {
     if (entries_ != nullptr) (void)entries_[home_of(object)].key.load(std::memory_order_relaxed);
   }
+
+  // An acquisition split around a blocking lock call, so that the join (which
+  // may move the object's cache line between cores) is not done while the thread
+  // holds its previous lock: acquire_early joins the object's clock before the
+  // lock is taken and returns the content id it joined (0: nothing released yet;
+  // kNoVersion: an object kept in the overflow map, whose content has no id).
+  // Once the lock is taken, unchanged_since(object, version) says whether any
+  // release came in between; if one did, the caller acquires again (acquire).
+  // Releases into a lock happen before its real unlock, so after the real lock
+  // call unchanged_since sees every one that the thread must join.
+  static constexpr uint64_t kNoVersion = ~0ull;
+  uint64_t acquire_early(uintptr_t object, VectorClock& thread_clock);
+  bool unchanged_since(uintptr_t object, uint64_t version) const {
+    if (version == kNoVersion || entries_ == nullptr || object == 0) return false;
+    uint32_t i = home_of(object);
+    for (uint32_t probe = 0; probe < kWindow; ++probe, i = (i + 1) & (kEntries - 1)) {
+      const uintptr_t key = entries_[i].key.load(std::memory_order_acquire);
+      if (key == object) return entries_[i].clock.version() == version;
+      if (key == 0) return version == 0;  // still never released
+    }
+    return false;
+  }
   // Whether `object` (the address a synchronization call or annotation named) has
   // an entry in the table; the overflow map is not looked at, and a forgotten
   // object keeps its entry. signal-safe: atomic loads only, nothing inserted, no

@@ -63,6 +63,12 @@ inline void acquire(Runtime& rt, ThreadState* t, const void* object) {
   mark_deferrable(t);
 }
 inline void acquire(ThreadState* t, const void* object) { acquire(runtime(), t, object); }
+// The rest of an acquire whose join was made before the lock call
+// (SyncClockTable::acquire_early) and still holds.
+inline void acquired_early(Runtime& rt, ThreadState* t) {
+  sync_watches(rt, t);
+  mark_deferrable(t);
+}
 
 // What the thread did so far happens-before whoever acquires `object` later.
 inline void release(Runtime& rt, ThreadState* t, const void* object) {

@@ -78,8 +78,19 @@ int lock_call(bool blocking, void* ret, Fn real, pthread_mutex_t* m, Args... arg
   const bool track = lock_tracking_on(rt, ret);
   const uint64_t call = reinterpret_cast<uint64_t>(ret);
   if (track) before_lock(rt, t);
-  // Nothing held: the clock's page is faulted in now rather than inside the hold.
-  if (t->held_locks.count() == 0) rt.sync_clocks.touch(sync_key(m));
+  // A lock taken while the thread holds none opens the window a lock-order
+  // deadlock needs (until its next lock is taken): its acquire joins the mutex's
+  // clock before the call (acquire_early), and after it only checks that no
+  // release came in between, so the window holds no join. Only the plain blocking
+  // lock, which fails only on a misused mutex: after a failed trylock or a timed
+  // out wait the early join would order the thread after releases it never
+  // acquired. Otherwise, with nothing held, the clock's page is faulted in now
+  // rather than inside the hold.
+  const bool nothing_held = t->held_locks.count() == 0;
+  const bool early = nothing_held && blocking && sizeof...(Args) == 0;
+  uint64_t version = SyncClockTable::kNoVersion;
+  if (early) version = rt.sync_clocks.acquire_early(sync_key(m), t->clock);
+  else if (nothing_held) rt.sync_clocks.touch(sync_key(m));
   int rc;
   if constexpr (sizeof...(Args) == 0) {  // lock (blocking, without a deadline) or trylock
     rc = track && blocking ? lock_tracking_edges(t, call, real, m) : real(m);
@@ -95,7 +106,8 @@ int lock_call(bool blocking, void* ret, Fn real, pthread_mutex_t* m, Args... arg
     // Held-lock bookkeeping first: acquire() allows deferred samples, and a sample
     // taken between the two must already list this lock as held.
     if (track) after_lock(t, m, HeldMode::kMutex, call);
-    acquire(rt, t, m);
+    if (early && rt.sync_clocks.unchanged_since(sync_key(m), version)) acquired_early(rt, t);
+    else acquire(rt, t, m);
   }
   return rc;
 }

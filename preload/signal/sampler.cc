@@ -3,8 +3,6 @@
 // the board will take the sample, publish; no allocation, no locks.
 #include "sampler.h"
 
-#include <cpuid.h>
-
 #include <cstring>
 
 #include "arming.h"
@@ -58,33 +56,6 @@ uint32_t note_running(uint32_t slot, uint64_t now, uint64_t period_ns) {
   return running;
 }
 
-// 1 when executable memory may be unreadable (x86 protection keys enabled: Linux
-// makes PROT_EXEC-only mappings execute-only with them), 0 when not, -1 unknown.
-// signal-safe (cpuid only).
-int execute_only_possible() {
-  static std::atomic<int> known{-1};
-  int v = known.load(std::memory_order_relaxed);
-  if (v >= 0) return v;
-  unsigned a = 0, b = 0, c = 0, d = 0;
-  v = 1;
-  if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) v = (c & (1u << 4)) != 0 ? 1 : 0;  // OSPKE
-  known.store(v, std::memory_order_relaxed);
-  return v;
-}
-
-// Copies code bytes [address, address + len) that lie in the page of `pc`, the pc
-// the thread was just interrupted at: that page is mapped and, without protection
-// keys, readable, so a plain copy cannot fault and saves a process_vm_readv syscall
-// (two per tick otherwise). Falls back to copy_from_memory otherwise. signal-safe.
-size_t copy_code(uint64_t pc, uint64_t address, void* out, size_t len) {
-  const uint64_t page = pc & ~(kPageSize - 1);
-  if (execute_only_possible() == 0 && address >= page && address + len <= page + kPageSize) {
-    std::memcpy(out, reinterpret_cast<const void*>(address), len);
-    return len;
-  }
-  return copy_from_memory(address, out, len);
-}
-
 enum class Pick { kNoAccess, kFiltered, kChosen };
 
 // The access to watch for this sample, chosen among the accesses of the basic
@@ -109,7 +80,7 @@ Pick pick_access(ThreadState& t, Runtime& rt, const CpuRegisters& regs, MemoryAc
     // shorter than one instruction could be.
     at_len = page_end - regs.rip >= 15 ? page_end - regs.rip : at_len;
   }
-  at_len = copy_code(regs.rip, regs.rip, at, at_len);
+  at_len = copy_code_near(regs.rip, regs.rip, at, at_len);
   MemoryAccess candidates[kCandidates];
   int n = decode_block_accesses(regs, nullptr, 0, at, at_len, kForward, candidates, kCandidates);
   const AccessContext context = access_context(t, rt, &is_benign_race_address);
@@ -117,7 +88,7 @@ Pick pick_access(ThreadState& t, Runtime& rt, const CpuRegisters& regs, MemoryAc
   bool any_usable = false;
   for (int i = 0; i < n && !any_usable; ++i) any_usable = usable(candidates[i]);
   if ((!any_usable || (t.random.next() & 1)) && n < kCandidates) {
-    const size_t before_len = copy_code(regs.rip, regs.rip - kBefore, before, kBefore);
+    const size_t before_len = copy_code_near(regs.rip, regs.rip - kBefore, before, kBefore);
     if (before_len == kBefore)
       n += decode_block_accesses(regs, before, before_len, nullptr, 0, 0, candidates + n, kCandidates - n);
   }
@@ -127,7 +98,7 @@ Pick pick_access(ThreadState& t, Runtime& rt, const CpuRegisters& regs, MemoryAc
   bool read_seen = false;
   for (int i = 0; i < n; ++i) {
     const MemoryAccess& c = candidates[i];
-    if (c.atomic || (!read_seen && c.kind == AccessKind::kRead)) learn_sync_word(t, c);
+    if (c.atomic || (!read_seen && c.kind == AccessKind::kRead)) learn_sync_word(t, c, regs.rip);
     read_seen = read_seen || c.kind == AccessKind::kRead;
   }
   if (n == 0) return Pick::kNoAccess;

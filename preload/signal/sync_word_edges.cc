@@ -40,7 +40,7 @@ void learn_word(ThreadState& t, const MemoryAccess& a, uint32_t how) {
 
 }  // namespace
 
-void learn_sync_word(ThreadState& t, const MemoryAccess& a) {
+void learn_sync_word(ThreadState& t, const MemoryAccess& a, uint64_t interrupted_pc) {
   Runtime& rt = runtime();
   if (!learning(rt) || a.branch) return;
   const AccessContext c = access_context(t, rt, nullptr);
@@ -48,14 +48,14 @@ void learn_sync_word(ThreadState& t, const MemoryAccess& a) {
   uint32_t how = 0;
   if (a.atomic) {
     uint8_t* const code = t.code;
-    const size_t len = copy_from_memory(a.pc, code, 15);
+    const size_t len = copy_code_near(interrupted_pc, a.pc, code, 15);
     how = len != 0 && is_lock_word_insn(code, len) ? kLearnedAtomic : kLearnedCounter;
   } else if (a.kind == AccessKind::kRead) {
     // The loop around the load: its bytes from kCodeBefore before it.
     uint8_t* const code = t.code;
     static_assert(sizeof t.code >= kCodeBefore + kCodeAfter);
     const uint64_t from = a.pc - kCodeBefore;
-    const size_t len = copy_from_memory(from, code, kCodeBefore + kCodeAfter);
+    const size_t len = copy_code_near(interrupted_pc, from, code, kCodeBefore + kCodeAfter);
     if (len <= kCodeBefore || !is_spin_wait_load(a.pc, code, len, from)) return;
     how = kLearnedSpinWait;
   } else {
@@ -64,7 +64,9 @@ void learn_sync_word(ThreadState& t, const MemoryAccess& a) {
   learn_word(t, a, how);
 }
 
-void learn_sync_word_at_trap(ThreadState& t, const MemoryAccess& access) { learn_sync_word(t, access); }
+void learn_sync_word_at_trap(ThreadState& t, const MemoryAccess& access, uint64_t interrupted_pc) {
+  learn_sync_word(t, access, interrupted_pc);
+}
 
 void learn_sync_words_in_code(ThreadState& t, uint64_t pc) {
   Runtime& rt = runtime();

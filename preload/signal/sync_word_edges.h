@@ -37,11 +37,12 @@ struct ThreadState;
 
 // At a sample: learns the sampled access's word when it is the operand of a
 // LOCK/XCHG lock-word instruction (a LOCK counter is learned as a counter: exempt,
-// never associated) or the load of a spin-wait loop.
-void learn_sync_word(ThreadState& t, const MemoryAccess& access);
+// never associated) or the load of a spin-wait loop. `interrupted_pc`: where the
+// thread was interrupted (code bytes in its page are copied without a syscall).
+void learn_sync_word(ThreadState& t, const MemoryAccess& access, uint64_t interrupted_pc);
 
 // At a watchpoint trap whose access is LOCK-prefixed or XCHG: learns its word.
-void learn_sync_word_at_trap(ThreadState& t, const MemoryAccess& access);
+void learn_sync_word_at_trap(ThreadState& t, const MemoryAccess& access, uint64_t interrupted_pc);
 
 // At a race verdict on a watch that carries no word: learns the words of the
 // LOCK/XCHG instructions and spin-wait loads (with addresses that need no register)

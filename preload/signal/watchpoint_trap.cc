@@ -38,10 +38,10 @@ constexpr uint64_t kPageSize = 4096;
 // The bytes of code that end right before `pc` (at most 15), without faulting.
 size_t copy_code_before(uint64_t pc, uint8_t* out) {
   size_t want = kMaxInstructionLength;
-  if (copy_from_memory(pc - want, out, want) == want) return want;
+  if (copy_code_near(pc, pc - want, out, want) == want) return want;
   want = pc - (pc & ~(kPageSize - 1));  // the previous page is unmapped: stay in this one
   if (want == 0 || want > kMaxInstructionLength) return 0;
-  return copy_from_memory(pc - want, out, want) == want ? want : 0;
+  return copy_code_near(pc, pc - want, out, want) == want ? want : 0;
 }
 
 // The access that made the register fire: normally the instruction that ends at
@@ -52,7 +52,7 @@ bool decode_trapping_access(const CpuRegisters& regs, ThreadState& t, const Watc
   if (before != 0 && decode_access_ending_at(regs, t.code, before, w.access.address, w.access.size, out) ==
                          DecodeStatus::kAccess)
     return true;
-  const size_t at = copy_from_memory(regs.rip, t.code, kMaxInstructionLength);
+  const size_t at = copy_code_near(regs.rip, regs.rip, t.code, kMaxInstructionLength);
   if (at == 0 || decode_access_at(regs, t.code, at, /*lookahead=*/0, out) != DecodeStatus::kAccess) return false;
   out->address = w.access.address;  // its registers have moved on to the next element
   return true;
@@ -133,7 +133,7 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
   // The watched bytes turned out to be a hand-written synchronization word.
   if (sync_word_exempt(w.access.address, w.access.size, context)) return;
   // An atomic access on the watched bytes: they are a synchronization word.
-  if (decoded && access.atomic) learn_sync_word_at_trap(t, access);
+  if (decoded && access.atomic) learn_sync_word_at_trap(t, access, regs.rip);
   const TrapVerdict verdict = judge_trap(w, decoded ? &access : nullptr, t.uid, t.clock, rt.flags.report_atomics);
   if (verdict == TrapVerdict::kRace || verdict == TrapVerdict::kOrdered || verdict == TrapVerdict::kAtomic) {
     // Another thread really touched the bytes: the watch (and its PC) was worth it.

@@ -6,6 +6,14 @@
 // With the argument "created" there is no barrier: the threads start as the two
 // back-to-back pthread_create calls start them (the shape of the program in which
 // racetrap once hung 19 runs in 20, and which never hung natively in 100).
+// With the argument "ordered" the first thread takes its first lock once the
+// second one watches for it, and the second one starts its locks only 50 us after
+// the first one holds its first lock (it watches glibc's lock word, so the time
+// counts from the real acquisition, whatever runs around the call):
+// natively the first thread then takes its second lock some 50 us before the
+// second thread takes its first, so the program hangs only when the first thread
+// spends 50 us or more between its two locks: when something (a detector) works
+// that long inside the first lock's hold, or the thread is preempted right there.
 // With the argument "deadlock" each thread sleeps 50 ms holding its first lock:
 // then the program really deadlocks (run_abba.py --real-deadlock kills it and
 // checks that the inversion reached the raw stream anyway).
@@ -13,6 +21,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static pthread_mutex_t lock_a = PTHREAD_MUTEX_INITIALIZER;
@@ -21,22 +30,56 @@ static pthread_barrier_t start;
 static int counter;
 static int hold_us;  // how long each thread holds its first lock before the second
 static int use_barrier = 1;  // 0: the threads start when created ("created")
+static int ordered;          // "ordered": the second thread waits for the first one's first lock
+enum { kOrderedGapUs = 50 };
+
+static long long now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void spin_us(long long us) {
+  const long long start = now_ns();
+  while (now_ns() - start < us * 1000LL) {
+  }
+}
+
+static int second_watching;  // "ordered": the second thread watches lock_a's word
+static int first_done;       // "ordered": the first thread released both locks
+
+// "ordered": the second thread's start, kOrderedGapUs after the first thread took
+// its first lock (glibc's lock word of lock_a turned non-zero), or at once when the
+// first thread is done already.
+static void wait_for_first_lock(void) {
+  __atomic_store_n(&second_watching, 1, __ATOMIC_RELEASE);
+  while (__atomic_load_n(&lock_a.__data.__lock, __ATOMIC_ACQUIRE) == 0) {
+    if (__atomic_load_n(&first_done, __ATOMIC_ACQUIRE)) return;
+  }
+  spin_us(kOrderedGapUs);
+}
 
 static void* a_then_b(void* arg) {
   (void)arg;
   if (use_barrier) pthread_barrier_wait(&start);
+  if (ordered) {
+    while (!__atomic_load_n(&second_watching, __ATOMIC_ACQUIRE)) {
+    }
+  }
   pthread_mutex_lock(&lock_a);
   if (hold_us) usleep(hold_us);
   pthread_mutex_lock(&lock_b);  // EDGE
   counter++;
   pthread_mutex_unlock(&lock_b);
   pthread_mutex_unlock(&lock_a);
+  __atomic_store_n(&first_done, 1, __ATOMIC_RELEASE);
   return NULL;
 }
 
 static void* b_then_a(void* arg) {
   (void)arg;
   if (use_barrier) pthread_barrier_wait(&start);
+  if (ordered) wait_for_first_lock();
   pthread_mutex_lock(&lock_b);
   if (hold_us) usleep(hold_us);
   pthread_mutex_lock(&lock_a);  // EDGE
@@ -50,6 +93,7 @@ int main(int argc, char** argv) {
   pthread_t t1, t2;
   if (argc > 1 && strcmp(argv[1], "deadlock") == 0) hold_us = 50000;
   if (argc > 1 && strcmp(argv[1], "created") == 0) use_barrier = 0;
+  if (argc > 1 && strcmp(argv[1], "ordered") == 0) use_barrier = 0, ordered = 1;
   pthread_barrier_init(&start, NULL, 2);
   pthread_create(&t1, NULL, a_then_b, NULL);
   pthread_create(&t2, NULL, b_then_a, NULL);

@@ -11,7 +11,8 @@ with one edge per `// EDGE` line of SOURCE, each edge's stack naming its line.
 The native runs are a measurement, printed beside racetrap's: a native hang is
 reported but does not fail the test (the program's own deadlock, not racetrap's).
 --shape: how the program starts its threads (abba.c: released together from a
-barrier, or as pthread_create starts them).
+barrier, as pthread_create starts them, or ordered: the second thread 50 us after
+the first one holds its first lock).
 
 --max-excess-p P: the program also hangs natively, so the test asks whether racetrap
 makes it hang more often than the native runs measured beside it: the one-sided
@@ -123,12 +124,12 @@ def main():
                          "exit 0 and report the inversion")
     ap.add_argument("--max-excess-p", type=float, default=None,
                     help="compare racetrap's hang rate with the native one (see above) at this significance level")
-    ap.add_argument("--shape", choices=["barrier", "created"], default="barrier")
+    ap.add_argument("--shape", choices=["barrier", "created", "ordered"], default="barrier")
     ap.add_argument("preload")
     ap.add_argument("program")
     ap.add_argument("source")
     args = ap.parse_args()
-    program = [os.path.abspath(args.program)] + (["created"] if args.shape == "created" else [])
+    program = [os.path.abspath(args.program)] + ([args.shape] if args.shape != "barrier" else [])
     edges = edge_lines(args.source)
     compare = args.max_excess_p is not None
 

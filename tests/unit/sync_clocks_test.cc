@@ -74,6 +74,57 @@ TEST(SyncClockTable, AcquireOfANeighbourInTheWindowIsNotConfused) {
   EXPECT_EQ(b.get(0), 7u);
 }
 
+// A lock taken with nothing held joins early (before the lock call) and checks
+// afterwards that no release came in between; a release that did is joined then.
+TEST(SyncClockTable, EarlyAcquireIsRedoneAfterAReleaseInBetween) {
+  SyncClockTable t;
+  constexpr uintptr_t kLock = 0x200000, kFresh = 0x200040;
+  VectorClock first;
+  first.set(1, 3);
+  t.release(kLock, first);
+  VectorClock me;
+  const uint64_t v = t.acquire_early(kLock, me);
+  EXPECT_EQ(me.get(1), 3u);
+  EXPECT_TRUE(t.unchanged_since(kLock, v));
+  // the holder's unlock, before the real lock call returns
+  VectorClock holder;
+  holder.set(2, 9);
+  t.release(kLock, holder);
+  EXPECT_FALSE(t.unchanged_since(kLock, v));
+  t.acquire(kLock, me);
+  EXPECT_EQ(me.get(2), 9u);
+  // a release adding nothing keeps the content and its id
+  const uint64_t again = t.acquire_early(kLock, me);
+  t.release(kLock, me);
+  EXPECT_TRUE(t.unchanged_since(kLock, again));
+  // never released: version 0, until a first release
+  VectorClock other;
+  const uint64_t none = t.acquire_early(kFresh, other);
+  EXPECT_EQ(none, 0u);
+  EXPECT_EQ(other.size(), 0u);
+  EXPECT_TRUE(t.unchanged_since(kFresh, none));
+  t.release(kFresh, holder);
+  EXPECT_FALSE(t.unchanged_since(kFresh, none));
+  // destroyed meanwhile: the content is gone, the version with it
+  const uint64_t before_forget = t.acquire_early(kFresh, other);
+  t.forget(kFresh);
+  EXPECT_FALSE(t.unchanged_since(kFresh, before_forget));
+}
+
+TEST(SyncClockTable, EarlyAcquireOfAnOverflowObjectIsAlwaysRedone) {
+  SyncClockTable t;
+  const std::vector<uintptr_t> keys = colliding(SyncClockTable::kWindow + 1);
+  VectorClock r;
+  r.set(3, 4);
+  for (uintptr_t k : keys) t.release(k, r);
+  ASSERT_EQ(t.overflow_objects(), 1u);
+  VectorClock me;
+  const uint64_t v = t.acquire_early(keys.back(), me);
+  EXPECT_EQ(v, SyncClockTable::kNoVersion);
+  EXPECT_EQ(me.get(3), 4u);
+  EXPECT_FALSE(t.unchanged_since(keys.back(), v));
+}
+
 TEST(SyncClockTable, ResetAfterForkEmptiesTheTableAndTheMap) {
   SyncClockTable t;
   const std::vector<uintptr_t> keys = colliding(SyncClockTable::kWindow + 2);
