@@ -29,6 +29,13 @@ namespace racetrap {
 
 class SyncClockTable {
  public:
+  // One object's line of the table (see Layout above).
+  struct alignas(64) Entry {
+    std::atomic<uintptr_t> key;  // 0: free
+    SpinLock lock;
+    ObjectClock clock;
+  };
+
   SyncClockTable();
   ~SyncClockTable();
   SyncClockTable(const SyncClockTable&) = delete;
@@ -40,9 +47,7 @@ class SyncClockTable {
     if (entries_ != nullptr && object != 0) {
       Entry& home = entries_[home_of(object)];
       if (home.key.load(std::memory_order_acquire) == object) {
-        if (home.clock.same_as(thread_clock)) return;
-        SpinGuard guard(home.lock);
-        home.clock.acquire_into(thread_clock);
+        if (!home.clock.same_as(thread_clock)) acquire_locked(home, thread_clock);
         return;
       }
     }
@@ -53,10 +58,7 @@ class SyncClockTable {
     if (entries_ != nullptr && object != 0) {
       Entry& home = entries_[home_of(object)];
       if (home.key.load(std::memory_order_acquire) == object) {
-        if (home.clock.same_as(thread_clock)) return;
-        SpinGuard guard(home.lock);
-        home.clock.release_from(thread_clock);
-        if (home.clock.on_heap()) note_on_heap();
+        if (!home.clock.same_as(thread_clock)) release_locked(home, thread_clock);
         return;
       }
     }
@@ -66,6 +68,21 @@ class SyncClockTable {
   // page fault of a first touch here, before the lock, instead of inside its hold.
   void touch(uintptr_t object) const {
     if (entries_ != nullptr) (void)entries_[home_of(object)].key.load(std::memory_order_relaxed);
+  }
+
+  // A lock's fast path in two halves, one hash and one key comparison for both:
+  // before the real lock, the object's home entry when the object lives there
+  // (nullptr otherwise; either way the read took a first touch's page fault, as
+  // touch() does); after it, acquire_at() that entry. A key never leaves its entry
+  // (see above), so the entry found before the lock is still the object's after it.
+  Entry* home_entry(uintptr_t object) const {
+    if (entries_ == nullptr || object == 0) return nullptr;
+    Entry& home = entries_[home_of(object)];
+    return home.key.load(std::memory_order_acquire) == object ? &home : nullptr;
+  }
+  // acquire(object, thread_clock) for `home` == home_entry(object), not nullptr.
+  void acquire_at(Entry* home, VectorClock& thread_clock) {
+    if (!home->clock.same_as(thread_clock)) acquire_locked(*home, thread_clock);
   }
   // Whether `object` (the address a synchronization call or annotation named) has
   // an entry in the table; the overflow map is not looked at, and a forgotten
@@ -95,14 +112,12 @@ class SyncClockTable {
   }
 
  private:
-  struct alignas(64) Entry {
-    std::atomic<uintptr_t> key;  // 0: free
-    SpinLock lock;
-    ObjectClock clock;
-  };
-  static_assert(sizeof(Entry) == 64);
 
   void acquire_slow(uintptr_t object, VectorClock& thread_clock);
+  // The join under the entry's lock, out of line: the inline callers (the lock
+  // interposers' fast paths) keep only the id comparison.
+  __attribute__((noinline)) void acquire_locked(Entry& e, VectorClock& thread_clock);
+  __attribute__((noinline)) void release_locked(Entry& e, const VectorClock& thread_clock);
   void release_slow(uintptr_t object, const VectorClock& thread_clock);
   // Some entry's clock moved to the heap: the destructor must look for them.
   void note_on_heap() {
