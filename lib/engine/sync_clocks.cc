@@ -56,13 +56,22 @@ SyncClockTable::Find SyncClockTable::find(uintptr_t object, bool insert, Entry**
   return Find::kOverflow;
 }
 
+void SyncClockTable::acquire_locked(Entry& e, VectorClock& thread_clock) {
+  SpinGuard guard(e.lock);
+  e.clock.acquire_into(thread_clock);
+}
+
+void SyncClockTable::release_locked(Entry& e, const VectorClock& thread_clock) {
+  SpinGuard guard(e.lock);
+  e.clock.release_from(thread_clock);
+  if (e.clock.on_heap()) note_on_heap();
+}
+
 void SyncClockTable::acquire_slow(uintptr_t object, VectorClock& thread_clock) {
   Entry* e = nullptr;
   switch (find(object, /*insert=*/false, &e)) {
     case Find::kFound: {
-      if (e->clock.same_as(thread_clock)) return;  // without the lock: see ObjectClock::same_as
-      SpinGuard guard(e->lock);
-      e->clock.acquire_into(thread_clock);
+      if (!e->clock.same_as(thread_clock)) acquire_locked(*e, thread_clock);  // same_as without the lock: see ObjectClock
       return;
     }
     case Find::kAbsent:
@@ -98,10 +107,7 @@ uint64_t SyncClockTable::acquire_early(uintptr_t object, VectorClock& thread_clo
 void SyncClockTable::release_slow(uintptr_t object, const VectorClock& thread_clock) {
   Entry* e = nullptr;
   if (find(object, /*insert=*/true, &e) == Find::kFound) {
-    if (e->clock.same_as(thread_clock)) return;
-    SpinGuard guard(e->lock);
-    e->clock.release_from(thread_clock);
-    if (e->clock.on_heap()) note_on_heap();
+    if (!e->clock.same_as(thread_clock)) release_locked(*e, thread_clock);
     return;
   }
   Stripe& s = stripe_of(object);

@@ -29,6 +29,13 @@ namespace racetrap {
 
 class SyncClockTable {
  public:
+  // One object's line of the table (see Layout above).
+  struct alignas(64) Entry {
+    std::atomic<uintptr_t> key;  // 0: free
+    SpinLock lock;
+    ObjectClock clock;
+  };
+
   SyncClockTable();
   ~SyncClockTable();
   SyncClockTable(const SyncClockTable&) = delete;
@@ -40,9 +47,7 @@ class SyncClockTable {
     if (entries_ != nullptr && object != 0) {
       Entry& home = entries_[home_of(object)];
       if (home.key.load(std::memory_order_acquire) == object) {
-        if (home.clock.same_as(thread_clock)) return;
-        SpinGuard guard(home.lock);
-        home.clock.acquire_into(thread_clock);
+        if (!home.clock.same_as(thread_clock)) acquire_locked(home, thread_clock);
         return;
       }
     }
@@ -53,10 +58,7 @@ class SyncClockTable {
     if (entries_ != nullptr && object != 0) {
       Entry& home = entries_[home_of(object)];
       if (home.key.load(std::memory_order_acquire) == object) {
-        if (home.clock.same_as(thread_clock)) return;
-        SpinGuard guard(home.lock);
-        home.clock.release_from(thread_clock);
-        if (home.clock.on_heap()) note_on_heap();
+        if (!home.clock.same_as(thread_clock)) release_locked(home, thread_clock);
         return;
       }
     }
@@ -89,6 +91,30 @@ class SyncClockTable {
     }
     return false;
   }
+  // A lock's fast path in two halves, one hash and one key comparison for both:
+  // before the real lock, the object's home entry when the object lives there
+  // (nullptr otherwise; either way the read took a first touch's page fault, as
+  // touch() does); after it, acquire_at() that entry. A key never leaves its entry
+  // (see above), so the entry found before the lock is still the object's after it.
+  Entry* home_entry(uintptr_t object) const {
+    if (entries_ == nullptr || object == 0) return nullptr;
+    Entry& home = entries_[home_of(object)];
+    return home.key.load(std::memory_order_acquire) == object ? &home : nullptr;
+  }
+  // acquire(object, thread_clock) for `home` == home_entry(object), not nullptr.
+  void acquire_at(Entry* home, VectorClock& thread_clock) {
+    if (!home->clock.same_as(thread_clock)) acquire_locked(*home, thread_clock);
+  }
+  // acquire_early for `home` == home_entry(object), not nullptr: the content id is
+  // read before the join, so a release racing with the join makes the check after
+  // the lock (home->clock.version() != the id) join again rather than miss it.
+  uint64_t acquire_early_at(Entry* home, VectorClock& thread_clock) {
+    const uint64_t version = home->clock.version();
+    // 0: empty, or a first release still in progress (its id comes last): joined
+    // after the lock then, as any change of the id.
+    if (version != 0 && version != thread_clock.id()) acquire_locked(*home, thread_clock);
+    return version;
+  }
   // Whether `object` (the address a synchronization call or annotation named) has
   // an entry in the table; the overflow map is not looked at, and a forgotten
   // object keeps its entry. signal-safe: atomic loads only, nothing inserted, no
@@ -117,14 +143,12 @@ class SyncClockTable {
   }
 
  private:
-  struct alignas(64) Entry {
-    std::atomic<uintptr_t> key;  // 0: free
-    SpinLock lock;
-    ObjectClock clock;
-  };
-  static_assert(sizeof(Entry) == 64);
 
   void acquire_slow(uintptr_t object, VectorClock& thread_clock);
+  // The join under the entry's lock, out of line: the inline callers (the lock
+  // interposers' fast paths) keep only the id comparison.
+  __attribute__((noinline)) void acquire_locked(Entry& e, VectorClock& thread_clock);
+  __attribute__((noinline)) void release_locked(Entry& e, const VectorClock& thread_clock);
   void release_slow(uintptr_t object, const VectorClock& thread_clock);
   // Some entry's clock moved to the heap: the destructor must look for them.
   void note_on_heap() {

@@ -12,6 +12,7 @@
 // edge: it cannot deadlock), and the misuse checks (unlock, destroy, wait, relock).
 #include <pthread.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <ctime>
@@ -66,14 +67,97 @@ int lock_tracking_edges(ThreadState* t, uint64_t call, int (*real_lock)(pthread_
   return t->pending_edges.count() != 0 ? lock_adding_edges_when_stuck(t, real_lock, m) : real_lock(m);
 }
 
+// The fast paths of lock, trylock and unlock: the common case (the calling thread
+// is watched, the program's code calls, lock tracking is on, and the thread holds
+// no lock, or only the one it unlocks, with no lock-order edge queued) in one
+// straight line whose only call is the real one. There is then no lock-order edge
+// to add and no self-deadlock or misuse to check; what is left is what the general
+// path does in that state: the held-lock entry, the edge (one id comparison when
+// the thread's and the object's clocks hold the same epochs), the debug registers
+// brought up to date with the board. Inside the program's hold it runs only that.
+// (A thread's first lock takes the general path: it maps the lock-order snapshot
+// storage.)
+
+// The real function, looked up on first use (an interposer may run before any
+// constructor); every thread finds the same pointer, so a race on the first
+// lookup is harmless.
+template <typename Fn>
+Fn real_function(std::atomic<Fn>& cache, const char* name) {
+  Fn fn = cache.load(std::memory_order_relaxed);
+  if (fn == nullptr) [[unlikely]] {
+    fn = next_function<Fn>(name);
+    cache.store(fn, std::memory_order_relaxed);
+  }
+  return fn;
+}
+using MutexFn = int (*)(pthread_mutex_t*);
+constinit std::atomic<MutexFn> g_real_lock{nullptr}, g_real_trylock{nullptr}, g_real_unlock{nullptr};
+
+// The calling thread when the fast path may take its call, else nullptr: watched
+// (watched_thread's tests), the program's call (`ret`) with lock tracking on,
+// no lock-order edge queued.
+__attribute__((always_inline)) inline ThreadState* fast_path_thread(const Runtime& rt, void* ret) {
+  ThreadState* t = current_thread();
+  if (t == nullptr || !rt.active) return nullptr;
+  if (__atomic_load_n(&t->in_runtime, __ATOMIC_RELAXED) != 0) return nullptr;
+  if (__atomic_load_n(&t->in_signal_handler, __ATOMIC_RELAXED) != 0) return nullptr;
+  if (t->pending_edges.count() != 0 || !lock_tracking_on(rt, ret)) return nullptr;
+  return t;
+}
+
+// RuntimeScope for the fast paths, which know the thread was outside racetrap
+// (in_runtime == 0) and whose real call cannot throw.
+__attribute__((always_inline)) inline void fast_enter(ThreadState* t) {
+  t->deferrable = 0;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  enter_runtime(t);
+}
+
+// Lock or trylock by a thread that holds no lock and has its lock-order snapshot
+// storage (mapped by its first lock; never, with deadlock detection off).
+__attribute__((always_inline)) inline bool lock_fast_path_open(const ThreadState* t) {
+  return t->held_locks.count() == 0 && t->lock_snapshots_mapped;
+}
+
+// `kBlocking` (pthread_mutex_lock): the join is made before the call and only
+// checked after it (SyncClockTable::acquire_early), so that the hold this lock
+// starts, the window a lock-order deadlock needs, holds no join; trylock, which
+// may fail, joins after its call.
+template <bool kBlocking>
+__attribute__((always_inline)) inline int lock_fast(Runtime& rt, ThreadState* t, void* ret, MutexFn real,
+                                                    pthread_mutex_t* m) {
+  fast_enter(t);
+  // Found before the hold (a first touch's page fault with it), used after it.
+  SyncClockTable::Entry* home = rt.sync_clocks.home_entry(sync_key(m));
+  uint64_t version = 0;
+  if constexpr (kBlocking) {
+    if (home != nullptr) version = rt.sync_clocks.acquire_early_at(home, t->clock);
+  }
+  const int rc = real(m);
+  if (locked(rc)) [[likely]] {
+    // Held-lock entry first: see lock_call_slow.
+    t->held_locks.push_into_empty(reinterpret_cast<uint64_t>(m), reinterpret_cast<uint64_t>(ret) - 1,
+                                  HeldMode::kMutex);
+    if (home != nullptr) [[likely]] {
+      if (!kBlocking || home->clock.version() != version) rt.sync_clocks.acquire_at(home, t->clock);
+      sync_watches(rt, t);
+      mark_deferrable(t);
+    } else {
+      acquire(rt, t, m);
+    }
+  } else if (rc == EINVAL) {
+    report_invalid_mutex(t, m, rc, reinterpret_cast<uint64_t>(ret));
+  }
+  leave_runtime(t);
+  return rc;
+}
+
 // `blocking`: lock, timedlock, clocklock (lock-order edges and the self-deadlock
 // check come first, since the real call may never return); trylock is not.
 // `ret`: the interposer's return address, the program's call site.
 template <typename Fn, typename... Args>
-int lock_call(bool blocking, void* ret, Fn real, pthread_mutex_t* m, Args... args) {
-  Runtime& rt = runtime();
-  ThreadState* t = watched_thread(rt);
-  if (t == nullptr) return real(m, args...);
+__attribute__((noinline)) int lock_call_slow(Runtime& rt, ThreadState* t, bool blocking, void* ret, Fn real,
+                                             pthread_mutex_t* m, Args... args) {
   RuntimeScope scope(t);
   const bool track = lock_tracking_on(rt, ret);
   const uint64_t call = reinterpret_cast<uint64_t>(ret);
@@ -112,6 +196,14 @@ int lock_call(bool blocking, void* ret, Fn real, pthread_mutex_t* m, Args... arg
   return rc;
 }
 
+template <typename Fn, typename... Args>
+int lock_call(bool blocking, void* ret, Fn real, pthread_mutex_t* m, Args... args) {
+  Runtime& rt = runtime();
+  ThreadState* t = watched_thread(rt);
+  if (t == nullptr) return real(m, args...);
+  return lock_call_slow(rt, t, blocking, ret, real, m, args...);
+}
+
 // glibc (NPTL) mutex kinds whose unlock checks the owner and fails with EPERM:
 // recursive, error-checking, robust, priority-inheritance, priority-protect.
 constexpr int kKindMask = 3, kRecursive = 1, kErrorCheck = 2, kOwnerCheckedBits = 16 | 32 | 64;
@@ -120,6 +212,7 @@ constexpr int kKindMask = 3, kRecursive = 1, kErrorCheck = 2, kOwnerCheckedBits 
 // Reads glibc's mutex fields: only the kinds that check the owner are judged.
 bool unlock_will_fail(const pthread_mutex_t* m, const ThreadState* t) {
   const int kind = m->__data.__kind;
+  if (kind == 0) return false;  // a default (normal) mutex: one test for the most common kind
   const bool checks_owner = (kind & kKindMask) == kRecursive || (kind & kKindMask) == kErrorCheck ||
                             (kind & kOwnerCheckedBits) != 0;
   if (!checks_owner) return false;
@@ -155,18 +248,66 @@ int wait_call(void* ret, Fn real, pthread_cond_t* cond, pthread_mutex_t* mutex, 
   return rc;
 }
 
+// pthread_mutex_unlock in general: the held-lock and misuse checks, the release.
+__attribute__((noinline)) int unlock_slow(Runtime& rt, ThreadState* t, bool track, void* ret,
+                                          int (*real)(pthread_mutex_t*), pthread_mutex_t* m) {
+  RuntimeScope scope(t);
+  UnlockCheck check;
+  if (track) check = before_mutex_unlock(t, m);
+  if (!unlock_will_fail(m, t)) release(rt, t, m);
+  mark_deferrable(t);
+  const int rc = real(m);
+  if (track) after_unlock(t);
+  // An unlock of a mutex the thread does not hold: reported after the call, with
+  // what it returned (once per call site: a stack capture the first time only).
+  if (check.suspect) after_mutex_unlock(t, m, check, rc, reinterpret_cast<uint64_t>(ret));
+  return rc;
+}
+
+// Unlock of the one lock the thread holds, taken once.
+__attribute__((always_inline)) inline bool unlock_fast_path_open(const ThreadState* t, const pthread_mutex_t* m) {
+  return t->held_locks.holds_only(reinterpret_cast<uint64_t>(m));
+}
+
+__attribute__((always_inline)) inline int unlock_fast(Runtime& rt, ThreadState* t, MutexFn real,
+                                                      pthread_mutex_t* m) {
+  fast_enter(t);
+  t->held_locks.release_only();
+  if (!unlock_will_fail(m, t)) release(rt, t, m);
+  mark_deferrable(t);
+  const int rc = real(m);
+  leave_runtime(t);
+  return rc;
+}
+
+// pthread_mutex_unlock outside the fast path.
+__attribute__((noinline)) int unlock_call(void* ret, MutexFn real, pthread_mutex_t* m) {
+  Runtime& rt = runtime();
+  ThreadState* t = watched_thread(rt);
+  if (t == nullptr) return real(m);
+  return unlock_slow(rt, t, lock_tracking_on(rt, ret), ret, real, m);
+}
+
 constexpr const char* kCondVersion = "GLIBC_2.3.2";  // the current pthread_cond_* ABI
 
 }  // namespace
 
 RACETRAP_INTERPOSE int pthread_mutex_lock(pthread_mutex_t* m) {
-  static auto real = next_function<int (*)(pthread_mutex_t*)>("pthread_mutex_lock");
-  return lock_call(true, __builtin_return_address(0), real, m);
+  const MutexFn real = real_function(g_real_lock, "pthread_mutex_lock");
+  void* ret = __builtin_return_address(0);
+  Runtime& rt = runtime();
+  ThreadState* t = fast_path_thread(rt, ret);
+  if (t != nullptr && lock_fast_path_open(t)) [[likely]] return lock_fast<true>(rt, t, ret, real, m);
+  return lock_call(true, ret, real, m);
 }
 
 RACETRAP_INTERPOSE int pthread_mutex_trylock(pthread_mutex_t* m) {
-  static auto real = next_function<int (*)(pthread_mutex_t*)>("pthread_mutex_trylock");
-  return lock_call(false, __builtin_return_address(0), real, m);
+  const MutexFn real = real_function(g_real_trylock, "pthread_mutex_trylock");
+  void* ret = __builtin_return_address(0);
+  Runtime& rt = runtime();
+  ThreadState* t = fast_path_thread(rt, ret);
+  if (t != nullptr && lock_fast_path_open(t)) [[likely]] return lock_fast<false>(rt, t, ret, real, m);
+  return lock_call(false, ret, real, m);
 }
 
 RACETRAP_INTERPOSE int pthread_mutex_timedlock(pthread_mutex_t* m, const struct timespec* abstime) {
@@ -181,23 +322,12 @@ RACETRAP_INTERPOSE int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clo
 }
 
 RACETRAP_INTERPOSE int pthread_mutex_unlock(pthread_mutex_t* m) {
-  static auto real = next_function<int (*)(pthread_mutex_t*)>("pthread_mutex_unlock");
-  Runtime& rt = runtime();
-  ThreadState* t = watched_thread(rt);
-  if (t == nullptr) return real(m);
-  RuntimeScope scope(t);
+  const MutexFn real = real_function(g_real_unlock, "pthread_mutex_unlock");
   void* ret = __builtin_return_address(0);
-  const bool track = lock_tracking_on(rt, ret);
-  UnlockCheck check;
-  if (track) check = before_mutex_unlock(t, m);
-  if (!unlock_will_fail(m, t)) release(rt, t, m);
-  mark_deferrable(t);
-  const int rc = real(m);
-  if (track) after_unlock(t);
-  // An unlock of a mutex the thread does not hold: reported after the call, with
-  // what it returned (once per call site: a stack capture the first time only).
-  if (check.suspect) after_mutex_unlock(t, m, check, rc, reinterpret_cast<uint64_t>(ret));
-  return rc;
+  Runtime& rt = runtime();
+  ThreadState* t = fast_path_thread(rt, ret);
+  if (t != nullptr && unlock_fast_path_open(t, m)) [[likely]] return unlock_fast(rt, t, real, m);
+  return unlock_call(ret, real, m);
 }
 
 RACETRAP_INTERPOSE int pthread_mutex_destroy(pthread_mutex_t* m) {

@@ -29,11 +29,13 @@
 #include "writer_search.h"
 
 namespace racetrap {
-namespace {
 
 // Never destroyed: threads still running during exit keep using it. Zero bytes
 // (active == false) until the constructor below builds it.
-alignas(Runtime) unsigned char runtime_storage[sizeof(Runtime)];
+alignas(Runtime) unsigned char g_runtime_storage[sizeof(Runtime)];
+
+namespace {
+
 // Runtime::thread_records / thread_record_logged: constant-initialized (all zero,
 // in .bss), so no start-up code touches their pages.
 constinit ThreadRecord thread_record_storage[kMaxThreadSlots] = {};
@@ -115,7 +117,7 @@ std::atomic<bool> stack_capture_ready{false};
 bool modify_attributes_supported = true;
 
 __attribute__((constructor(101))) void racetrap_start() {
-  Runtime& rt = *new (runtime_storage) Runtime;
+  Runtime& rt = *new (g_runtime_storage) Runtime;
   rt.thread_records = thread_record_storage;
   rt.thread_record_logged = thread_record_logged_storage;
   rt.flags = parse_flags([](const char* name) { return std::getenv(name); },
@@ -174,8 +176,6 @@ __attribute__((destructor(101))) void racetrap_stop() {
 }
 
 }  // namespace
-
-Runtime& runtime() { return *reinterpret_cast<Runtime*>(runtime_storage); }
 
 bool threads_watched() { return threads_watched_flag.load(std::memory_order_acquire); }
 

@@ -53,7 +53,10 @@ struct Runtime {
   uint32_t pid = 0;
 };
 
-Runtime& runtime();
+// The one Runtime (runtime.cc): storage built by the library constructor, never
+// destroyed. Inline so the interposers' hot path reaches it without a call.
+extern unsigned char g_runtime_storage[];
+inline Runtime& runtime() { return *reinterpret_cast<Runtime*>(g_runtime_storage); }
 
 // A process pays at start-up only for what cannot wait (the flags, perf support,
 // the interposers and the SIGTRAP handler, the main thread's state for the lock

@@ -19,9 +19,10 @@
 extern "C" void* __libc_stack_end;
 
 namespace racetrap {
-namespace {
 
-__attribute__((tls_model("initial-exec"))) thread_local ThreadState* tls_current = nullptr;
+constinit __attribute__((tls_model("initial-exec"))) thread_local ThreadState* tls_current = nullptr;
+
+namespace {
 
 struct StaticTlsInfo {
   size_t size = 0;   // glibc's static TLS area, thread descriptor included (0: unknown)
@@ -160,8 +161,6 @@ void remove_own_altstack(ThreadState* t) {
 }
 
 }  // namespace
-
-ThreadState* current_thread() { return tls_current; }
 
 ThreadState* create_thread_state(ThreadState* parent) {
   Runtime& rt = runtime();

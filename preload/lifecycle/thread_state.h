@@ -99,8 +99,11 @@ struct ThreadState {
   uint8_t code_scan[2048];  // the code around a race or value change searched for sync words (sync_word_edges.h)
 };
 
-// The calling thread's state, or nullptr (signal-safe).
-ThreadState* current_thread();
+// The calling thread's state, or nullptr (signal-safe). Static TLS (initial-exec:
+// one %fs-relative load, inline on the interposers' hot path; the library is
+// preloaded, so its TLS is in the static block). Set by attach/detach only.
+extern constinit __attribute__((tls_model("initial-exec"))) thread_local ThreadState* tls_current;
+inline ThreadState* current_thread() { return tls_current; }
 
 // Ordinary context. A state for a new thread created by `parent` (nullptr for the
 // main thread): leases a slot and sets up the clock. nullptr when no slot is left.

@@ -7,6 +7,9 @@
 //   consistent  T1 and T2 both take A then B (no report)
 //   trylock     T1: A->B, T2: B then trylock A (a trylock cannot deadlock: no report)
 //   destroyed   T1: A->B, then A is destroyed and re-initialised, T2: B->A (no report)
+//   inversion-warm  T1: trylock A then B, T2: B then A, each after a lock and
+//               unlock of an unrelated mutex: the first lock of each edge takes
+//               racetrap's fast path (nothing held), lock and trylock alike
 // Lines where the second lock of an edge is taken end in `// EDGE`.
 #include <pthread.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 static pthread_mutex_t lock_a = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t lock_b = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t lock_c = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t lock_warm = PTHREAD_MUTEX_INITIALIZER;
 static pthread_rwlock_t rw_a = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_rwlock_t rw_b = PTHREAD_RWLOCK_INITIALIZER;
 static int counter;
@@ -70,6 +74,30 @@ static void* b_then_try_a(void* arg) {
   return NULL;
 }
 
+// A thread's first lock takes racetrap's general path (it sets up the thread's
+// lock-order storage); a later one with nothing held takes the fast path.
+static void warm_up(void) {
+  pthread_mutex_lock(&lock_warm);
+  counter++;
+  pthread_mutex_unlock(&lock_warm);
+}
+
+static void* warm_try_a_then_b(void* arg) {
+  (void)arg;
+  warm_up();
+  if (pthread_mutex_trylock(&lock_a) != 0) return NULL;
+  pthread_mutex_lock(&lock_b);  // EDGE
+  counter++;
+  pthread_mutex_unlock(&lock_b);
+  pthread_mutex_unlock(&lock_a);
+  return NULL;
+}
+
+static void* warm_b_then_a(void* arg) {
+  warm_up();
+  return b_then_a(arg);
+}
+
 static void* rd_a_then_wr_b(void* arg) {
   (void)arg;
   pthread_rwlock_rdlock(&rw_a);
@@ -115,6 +143,9 @@ int main(int argc, char** argv) {
     in_turn(fns, 3);
   } else if (strcmp(mode, "trylock") == 0) {
     void* (*fns[])(void*) = {a_then_b, b_then_try_a};
+    in_turn(fns, 2);
+  } else if (strcmp(mode, "inversion-warm") == 0) {
+    void* (*fns[])(void*) = {warm_try_a_then_b, warm_b_then_a};
     in_turn(fns, 2);
   } else if (strcmp(mode, "destroyed") == 0) {
     void* (*first[])(void*) = {a_then_b};

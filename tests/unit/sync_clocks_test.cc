@@ -111,6 +111,30 @@ TEST(SyncClockTable, EarlyAcquireIsRedoneAfterAReleaseInBetween) {
   EXPECT_FALSE(t.unchanged_since(kFresh, before_forget));
 }
 
+// The lock fast path's form: the home entry found before the lock, the id read
+// before the early join and compared after the lock.
+TEST(SyncClockTable, EarlyAcquireAtTheHomeEntrySeesAReleaseInBetween) {
+  SyncClockTable t;
+  constexpr uintptr_t kLock = 0x300000;
+  VectorClock first;
+  first.set(1, 3);
+  t.release(kLock, first);
+  SyncClockTable::Entry* home = t.home_entry(kLock);
+  ASSERT_NE(home, nullptr);
+  VectorClock me;
+  const uint64_t v = t.acquire_early_at(home, me);
+  EXPECT_EQ(me.get(1), 3u);
+  EXPECT_TRUE(t.unchanged_since(kLock, v));
+  VectorClock holder;
+  holder.set(2, 9);
+  t.release(kLock, holder);
+  EXPECT_FALSE(t.unchanged_since(kLock, v));
+  t.acquire_at(home, me);
+  EXPECT_EQ(me.get(2), 9u);
+  // the thread's own content: nothing joined, the id is the thread's
+  EXPECT_EQ(t.acquire_early_at(home, me), t.acquire_early(kLock, me));
+}
+
 TEST(SyncClockTable, EarlyAcquireOfAnOverflowObjectIsAlwaysRedone) {
   SyncClockTable t;
   const std::vector<uintptr_t> keys = colliding(SyncClockTable::kWindow + 1);
@@ -213,6 +237,46 @@ TEST(SyncClockTable, ConcurrentLockPairsKeepExactClocks) {
     t.acquire(keys[k], c);
     EXPECT_TRUE(c.covers(model[k]) && model[k].covers(c)) << k;
   }
+}
+
+// The lock fast path's two halves (home_entry before the real lock, acquire_at
+// after it): the entry found before another thread's release still gives that
+// release's epochs, an equal clock stays untouched (same id), and an object that
+// does not live in its home entry (not released yet, or moved along its probe
+// window) has none, so the caller takes acquire(), which finds it.
+TEST(SyncClockTable, HomeEntryFoundBeforeAReleaseGivesItsEpochs) {
+  SyncClockTable t;
+  const uintptr_t key = 0x7000;
+  EXPECT_EQ(t.home_entry(key), nullptr);  // never released: no entry
+  VectorClock releaser;
+  releaser.set(1, 5);
+  t.release(key, releaser);
+  SyncClockTable::Entry* home = t.home_entry(key);
+  ASSERT_NE(home, nullptr);
+  VectorClock acquirer;
+  acquirer.set(2, 1);
+  releaser.set(1, 7);  // the lock's previous holder releases after the lookup
+  t.release(key, releaser);
+  t.acquire_at(home, acquirer);
+  EXPECT_EQ(acquirer.get(1), 7u);
+  EXPECT_EQ(acquirer.get(2), 1u);
+  // The releaser's own acquire: same content, nothing changes, not even the id.
+  const uint64_t id = releaser.id();
+  t.acquire_at(t.home_entry(key), releaser);
+  EXPECT_EQ(releaser.id(), id);
+  EXPECT_EQ(releaser.get(2), 0u);
+  // Past the home entry: no home entry, and acquire() still joins it.
+  const std::vector<uintptr_t> keys = colliding(2);
+  VectorClock first, second;
+  first.set(3, 4);
+  second.set(4, 9);
+  t.release(keys[0], first);
+  t.release(keys[1], second);
+  EXPECT_NE(t.home_entry(keys[0]), nullptr);
+  EXPECT_EQ(t.home_entry(keys[1]), nullptr);
+  VectorClock c;
+  t.acquire(keys[1], c);
+  EXPECT_EQ(c.get(4), 9u);
 }
 
 }  // namespace
