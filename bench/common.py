@@ -76,9 +76,15 @@ def median(xs):
 
 
 def racetrap_env(builddir, logdir, extra=None):
+    """The environment of a watched run, as `racetrap run` sets it up: the preload, the report prefix and
+    (unless BENCH_FAST_COPY=0, for a plain LD_PRELOAD run) glibc's rep movsb/stosb thresholds at their
+    maximum (detector/copy_tunables.h: an armed data breakpoint slows rep movsb about 16x)."""
     env = dict(os.environ)
     env["LD_PRELOAD"] = preload_path(builddir)
     env["RACETRAP_LOG_PATH"] = os.path.join(logdir, "racetrap")
+    if os.environ.get("BENCH_FAST_COPY", "1") != "0" and "GLIBC_TUNABLES" not in os.environ:
+        env["GLIBC_TUNABLES"] = ("glibc.cpu.x86_rep_movsb_threshold=0xffffffffffffffff:"
+                                 "glibc.cpu.x86_rep_stosb_threshold=0xffffffffffffffff")
     if extra:
         env.update(extra)
     return env

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "copy_tunables.h"
 #include "executable_check.h"
 #include "flags.h"
 #include "perf_support.h"
@@ -70,6 +71,8 @@ void set_environment(const RunOptions& options, const std::string& preload,
   std::string value = preload;
   if (existing != nullptr && *existing != '\0') value += std::string(":") + existing;
   setenv("LD_PRELOAD", value.c_str(), 1);
+  if (options.flags.enable && options.flags.fast_copy)
+    setenv("GLIBC_TUNABLES", with_fast_copy_tunables(getenv("GLIBC_TUNABLES")).c_str(), 1);
 }
 
 // Starts the command; returns its pid, or -1 after printing why it could not start.
