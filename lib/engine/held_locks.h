@@ -59,14 +59,6 @@ class HeldLocks {
     count_ = 1;
   }
 
-  // True when `address`, taken once, is all the thread holds (no untracked lock
-  // either): its release empties the array (the unlock fast path).
-  bool holds_only(uint64_t address) const {
-    return count_ == 1 && untracked_ == 0 && items_[0].address == address && items_[0].depth == 1;
-  }
-  // The thread released the one lock it held (holds_only was true).
-  void release_only() { count_ = 0; }
-
   // The thread released `address` once. False when it was not held as far as
   // this array knows (an untracked lock may be what was released then).
   bool pop(uint64_t address) {

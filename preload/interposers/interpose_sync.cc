@@ -67,9 +67,9 @@ int lock_tracking_edges(ThreadState* t, uint64_t call, int (*real_lock)(pthread_
   return t->pending_edges.count() != 0 ? lock_adding_edges_when_stuck(t, real_lock, m) : real_lock(m);
 }
 
-// The fast paths of lock, trylock and unlock: the common case (the calling thread
-// is watched, the program's code calls, lock tracking is on, and the thread holds
-// no lock, or only the one it unlocks, with no lock-order edge queued) in one
+// The fast paths of lock and trylock: the common case (the calling thread is
+// watched, the program's code calls, lock tracking is on, and the thread holds no
+// lock, with no lock-order edge queued) in one
 // straight line whose only call is the real one. There is then no lock-order edge
 // to add and no self-deadlock or misuse to check; what is left is what the general
 // path does in that state: the held-lock entry, the edge (one id comparison when
@@ -264,23 +264,10 @@ __attribute__((noinline)) int unlock_slow(Runtime& rt, ThreadState* t, bool trac
   return rc;
 }
 
-// Unlock of the one lock the thread holds, taken once.
-__attribute__((always_inline)) inline bool unlock_fast_path_open(const ThreadState* t, const pthread_mutex_t* m) {
-  return t->held_locks.holds_only(reinterpret_cast<uint64_t>(m));
-}
-
-__attribute__((always_inline)) inline int unlock_fast(Runtime& rt, ThreadState* t, MutexFn real,
-                                                      pthread_mutex_t* m) {
-  fast_enter(t);
-  t->held_locks.release_only();
-  if (!unlock_will_fail(m, t)) release(rt, t, m);
-  mark_deferrable(t);
-  const int rc = real(m);
-  leave_runtime(t);
-  return rc;
-}
-
-// pthread_mutex_unlock outside the fast path.
+// pthread_mutex_unlock. It has no fast path: with one (the same steps in a straight
+// line) the two-mutex racy loop of tests/integration racy_wrong_lock was caught far
+// less often (fewer than 10 traps in a second in a third of the runs, against 13 or
+// more without it, 14 runs each); why is not understood yet.
 __attribute__((noinline)) int unlock_call(void* ret, MutexFn real, pthread_mutex_t* m) {
   Runtime& rt = runtime();
   ThreadState* t = watched_thread(rt);
@@ -324,9 +311,6 @@ RACETRAP_INTERPOSE int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clo
 RACETRAP_INTERPOSE int pthread_mutex_unlock(pthread_mutex_t* m) {
   const MutexFn real = real_function(g_real_unlock, "pthread_mutex_unlock");
   void* ret = __builtin_return_address(0);
-  Runtime& rt = runtime();
-  ThreadState* t = fast_path_thread(rt, ret);
-  if (t != nullptr && unlock_fast_path_open(t, m)) [[likely]] return unlock_fast(rt, t, real, m);
   return unlock_call(ret, real, m);
 }
 
