@@ -110,14 +110,20 @@ Pick pick_access(ThreadState& t, Runtime& rt, const CpuRegisters& regs, MemoryAc
     at_len = page_end - regs.rip >= 15 ? page_end - regs.rip : at_len;
   }
   at_len = copy_code(regs.rip, regs.rip, at, at_len);
+  // The bytes before rip come free (no syscall) when they are in rip's page: then
+  // the forward path may go back into a loop's head that starts before rip.
+  const bool before_free = execute_only_possible() == 0 && (regs.rip & (kPageSize - 1)) >= kBefore;
+  if (before_free) copy_code(regs.rip, regs.rip - kBefore, before, kBefore);
   MemoryAccess candidates[kCandidates];
-  int n = decode_block_accesses(regs, nullptr, 0, at, at_len, kForward, candidates, kCandidates);
+  int n = before_free ? decode_path_accesses(regs, before, kBefore + at_len, regs.rip - kBefore, kForward,
+                                             candidates, kCandidates)
+                      : decode_path_accesses(regs, at, at_len, regs.rip, kForward, candidates, kCandidates);
   const AccessContext context = access_context(t, rt, &is_benign_race_address);
   auto usable = [&](const MemoryAccess& c) { return !c.branch && worth_watching(c, context); };
   bool any_usable = false;
   for (int i = 0; i < n && !any_usable; ++i) any_usable = usable(candidates[i]);
   if ((!any_usable || (t.random.next() & 1)) && n < kCandidates) {
-    const size_t before_len = copy_code(regs.rip, regs.rip - kBefore, before, kBefore);
+    const size_t before_len = before_free ? kBefore : copy_code(regs.rip, regs.rip - kBefore, before, kBefore);
     if (before_len == kBefore)
       n += decode_block_accesses(regs, before, before_len, nullptr, 0, 0, candidates + n, kCandidates - n);
   }
