@@ -152,7 +152,14 @@ Pick pick_access(ThreadState& t, Runtime& rt, const CpuRegisters& regs, MemoryAc
       best = i;  // each of the tied sites is kept with probability 1/ties
     }
   }
-  if (best < 0) return Pick::kFiltered;
+  if (best < 0) {
+    // Nothing to watch and a learned word among the candidates: the thread waits
+    // in a spin loop (sync_word_edges.h does not count such ticks as work).
+    bool waiting = false;
+    for (int i = 0; i < n && !waiting; ++i) waiting = sync_word_exempt(candidates[i].address, candidates[i].size, context);
+    if (waiting) ++t.waiting_ticks;
+    return Pick::kFiltered;
+  }
   *out = candidates[best];
   return Pick::kChosen;
 }
