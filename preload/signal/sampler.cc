@@ -87,10 +87,11 @@ size_t copy_code(uint64_t pc, uint64_t address, void* out, size_t len) {
 
 enum class Pick { kNoAccess, kFiltered, kChosen };
 
-// The access to watch for this sample, chosen among the accesses of the basic
-// block around the interrupted pc whose address the registers give
-// (decode_block_accesses): forward from the pc to the block's end (at most
-// kForward instructions), and, on a random half of the ticks or when nothing
+// The access to watch for this sample, chosen among the accesses around the
+// interrupted pc whose address the registers give: forward along the path the
+// thread will certainly take (decode_path_accesses, at most kForward instructions;
+// with the kBefore bytes before rip when they are in its page, so the path may go
+// back to a loop's head), and, on a random half of the ticks or when nothing
 // forward qualifies, back over the instructions that just ran (at most 8: the
 // access a timer interrupt skids past after a slow load or store, and the earlier
 // accesses of the block, which its next iteration repeats; the backward walk costs
