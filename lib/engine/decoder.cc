@@ -9,6 +9,8 @@
 
 #include <Zydis/Zydis.h>
 
+#include "register_emulator.h"
+
 namespace racetrap {
 namespace {
 
@@ -443,34 +445,105 @@ bool walk_back(const CpuRegisters& regs, const uint8_t* code, size_t code_len, V
   return true;
 }
 
-// Walks forward from regs.rip (code[0] is the byte at rip) to the first control
-// transfer, at most `max_insns` instructions, and calls visit(access) for each
-// memory access whose address the registers at rip still give: RIP-relative and
-// absolute ones always, register-based ones while no instruction before it (from
-// rip on) wrote its base or index register. The control transfer's own operand (a
-// code pointer, or the return address's stack slot) is not visited. visit returns
-// false to stop.
-template <typename Visit>
-void walk_forward(const CpuRegisters& regs, const uint8_t* code, size_t code_len, int max_insns,
-                  Visit&& visit) {
+// Whether [target, branch_pc) followed by the branch at branch_pc is a loop that
+// only computes in registers: straight-line instructions (no other control
+// transfer) with no memory operand, ending exactly at branch_pc. Its only way out
+// is the branch's fall-through. *written gets the GPRs the body writes, *decoded
+// how many instructions were decoded. code[0..code_len) are the bytes at code_pc.
+bool is_register_only_loop(const uint8_t* code, size_t code_len, uint64_t code_pc, uint64_t target,
+                           uint64_t branch_pc, uint32_t* written, int* decoded) {
+  constexpr int kMaxBody = 16;
   DecodedInsn d;
-  size_t offset = 0;
-  uint32_t clobbered = 0;  // GPRs written by instructions already passed over
-  for (int k = 0; k < max_insns && offset < code_len; ++k) {
-    if (!decode_one(code + offset, code_len - offset, &d)) return;
-    if (is_control_flow(d)) return;
-    const int i = pick_operand(d);
-    if (i >= 0 && (address_gprs(d.ops[i]) & clobbered) == 0) {
-      const uint64_t pc = regs.rip + offset;
-      uint64_t address = 0;
-      if (operand_address(d, d.ops[i], regs, pc, /*after=*/false, &address)) {
-        MemoryAccess access;
-        fill_access(d, d.ops[i], pc, address, &access);
-        if (!visit(access)) return;
+  uint64_t pc = target;
+  *written = 0;
+  *decoded = 0;
+  while (pc < branch_pc && *decoded < kMaxBody) {
+    if (pc < code_pc || pc >= code_pc + code_len) return false;
+    if (!decode_one(code + (pc - code_pc), code_len - (pc - code_pc), &d)) return false;
+    ++*decoded;
+    if (is_control_flow(d)) return false;
+    for (int i = 0; i < d.insn.operand_count; ++i)
+      if (d.ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && d.ops[i].mem.type == ZYDIS_MEMOP_TYPE_MEM) return false;
+    *written |= written_gprs(d);
+    pc += d.insn.length;
+  }
+  return pc == branch_pc;
+}
+
+// The target of a direct (relative) branch, false for an indirect one.
+bool direct_target(const DecodedInsn& d, uint64_t pc, uint64_t* target) {
+  if (d.insn.operand_count_visible < 1) return false;
+  const ZydisDecodedOperand& op = d.ops[0];
+  if (op.type != ZYDIS_OPERAND_TYPE_IMMEDIATE || !op.imm.is_relative) return false;
+  *target = pc + d.insn.length + static_cast<uint64_t>(op.imm.value.s);
+  return true;
+}
+
+// Walks the path the thread will certainly take from regs.rip, at most
+// `max_insns` instructions decoded, and calls visit(access) for each memory
+// access on it whose address the registers give (register_emulator.h follows them
+// through register-only instructions; a load makes its destination unknown). The
+// path goes on past a direct jump, past a conditional branch whose flags the
+// registers decided, and past a loop that only computes in registers (to its
+// exit, with what the loop writes unknown); it stops at a call, return, system
+// call, indirect branch, a branch on unknown flags, a byte outside
+// code[0..code_len) (the bytes at code_pc), and at the first block boundary after
+// an atomic instruction (what follows may be ordered by it). A site is visited
+// once (the nearest in time). visit returns false to stop.
+template <typename Visit>
+void walk_forward(const CpuRegisters& regs, const uint8_t* code, size_t code_len, uint64_t code_pc, int max_insns,
+                  Visit&& visit) {
+  constexpr int kMaxSites = 16;
+  uint64_t sites[kMaxSites];
+  int site_count = 0;
+  KnownRegisters k = KnownRegisters::all_of(regs);
+  DecodedInsn d;
+  uint64_t pc = regs.rip;
+  bool after_atomic = false;
+  for (int n = 0; n < max_insns; ++n) {
+    if (pc < code_pc || pc >= code_pc + code_len) return;
+    if (!decode_one(code + (pc - code_pc), code_len - (pc - code_pc), &d)) return;
+    if (is_control_flow(d)) {
+      uint64_t target = 0;
+      const auto category = d.insn.meta.category;
+      if (after_atomic || !direct_target(d, pc, &target)) return;
+      if (category == ZYDIS_CATEGORY_UNCOND_BR) {
+        pc = target;
+        continue;
       }
+      if (category != ZYDIS_CATEGORY_COND_BR) return;
+      const uint64_t fall_through = pc + d.insn.length;
+      uint32_t loop_writes = 0;
+      int body = 0;
+      if (target <= pc && is_register_only_loop(code, code_len, code_pc, target, pc, &loop_writes, &body)) {
+        n += body;
+        k.forget(loop_writes);
+        k.flags_known = k.cf_known = false;
+        pc = fall_through;
+        continue;
+      }
+      const int taken = branch_taken(d.insn, k);
+      if (taken < 0) return;
+      pc = taken ? target : fall_through;
+      continue;
     }
-    clobbered |= written_gprs(d);
-    offset += d.insn.length;
+    const int i = pick_operand(d);
+    if (i >= 0) {
+      uint64_t address = 0;
+      if (known_operand_address(d.insn, d.ops[i], k, regs, pc, &address)) {
+        bool seen = false;
+        for (int s = 0; s < site_count && !seen; ++s) seen = sites[s] == pc;
+        if (!seen) {
+          if (site_count < kMaxSites) sites[site_count++] = pc;
+          MemoryAccess access;
+          fill_access(d, d.ops[i], pc, address, &access);
+          if (!visit(access)) return;
+        }
+      }
+      after_atomic = after_atomic || is_atomic(d);
+    }
+    emulate_instruction(d.insn, d.ops, pc, k);
+    pc += d.insn.length;
   }
 }
 
@@ -495,7 +568,7 @@ int decode_block_accesses(const CpuRegisters& regs, const uint8_t* before, size_
                           int max_out) {
   int n = 0;
   if (max_out <= 0) return 0;
-  walk_forward(regs, at, at_len, max_forward, [&](const MemoryAccess& access) {
+  walk_forward(regs, at, at_len, regs.rip, max_forward, [&](const MemoryAccess& access) {
     out[n++] = access;
     return n < max_out;
   });
@@ -505,6 +578,18 @@ int decode_block_accesses(const CpuRegisters& regs, const uint8_t* before, size_
       return n < max_out;
     });
   }
+  return n;
+}
+
+// signal-safe
+int decode_path_accesses(const CpuRegisters& regs, const uint8_t* code, size_t code_len, uint64_t code_pc,
+                         int max_insns, MemoryAccess* out, int max_out) {
+  int n = 0;
+  if (max_out <= 0) return 0;
+  walk_forward(regs, code, code_len, code_pc, max_insns, [&](const MemoryAccess& access) {
+    out[n++] = access;
+    return n < max_out;
+  });
   return n;
 }
 

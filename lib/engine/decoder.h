@@ -52,12 +52,9 @@ DecodeStatus decode_access_before(const CpuRegisters& regs, const uint8_t* code,
 // Every memory access of the basic block around regs.rip whose address can be
 // computed from `regs`, for a sample to choose from (so where in the block the
 // sample landed does not decide which access is watched):
-// * forward: at[0..at_len) are the bytes from regs.rip on; instructions are decoded
-//   up to the first control transfer (branch, call, ret, syscall: its own operand is
-//   a code pointer or the stack and is not listed), at most `max_forward` of them.
-//   RIP-relative and absolute addresses always count; a register-based one counts
-//   while no instruction between rip and it has written its base or index register
-//   (the instruction itself may: its address is formed before it writes).
+// * forward: at[0..at_len) are the bytes from regs.rip on; the path the thread will
+//   certainly take from rip (decode_path_accesses), at most `max_forward`
+//   instructions decoded, within these bytes.
 // * backward: before[0..before_len) are the bytes ending at regs.rip; the same walk
 //   as decode_access_before (at most 8 instructions, never across a branch), listing
 //   each access whose registers neither it nor a later instruction changed (the
@@ -71,6 +68,24 @@ DecodeStatus decode_access_before(const CpuRegisters& regs, const uint8_t* code,
 int decode_block_accesses(const CpuRegisters& regs, const uint8_t* before, size_t before_len,
                           const uint8_t* at, size_t at_len, int max_forward, MemoryAccess* out,
                           int max_out);
+
+// The memory accesses on the path the thread will certainly take from regs.rip,
+// in the order it takes them, each site once: code[0..code_len) are the bytes at
+// [code_pc, code_pc + code_len) and hold rip. The registers are followed through
+// register-only instructions (MOV, LEA, MOVZX/MOVSX, the integer ALU on registers
+// and immediates; a load's destination becomes unknown), so an access whose
+// address registers were recomputed from known ones still counts. The path goes on
+// past a direct jump, a conditional branch whose flags the followed registers
+// decide (a counted loop's next iteration, a rarely taken branch when it is due),
+// and a loop that only computes in registers (to its exit, the registers it writes
+// unknown); it stops at a call, return, system call, indirect branch, a branch on
+// unknown flags (a loaded value: a flag or lock word), at the first block boundary
+// after an atomic instruction, and at bytes outside the buffer. The control
+// transfer's own operand (a code pointer, the return address's slot) is not listed.
+// At most `max_insns` instructions are decoded and max_out entries written;
+// returns how many. No allocation; about 1.5 KiB of stack.
+int decode_path_accesses(const CpuRegisters& regs, const uint8_t* code, size_t code_len, uint64_t code_pc,
+                         int max_insns, MemoryAccess* out, int max_out);
 
 }  // namespace racetrap
 

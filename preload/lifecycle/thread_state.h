@@ -73,7 +73,7 @@ struct ThreadState {
   // points at the learned word of the board watch of generation
   // sync_generation[i] instead of the watch's bytes (0: it does not); the watch's
   // sync phase ended for generation sync_settled[i]; it began at this thread's
-  // tick sync_armed_tick[i];
+  // working tick sync_armed_tick[i] (ticks - waiting_ticks);
   // sync_after_wait[i]: the watch's bytes were armed after an access of the word
   // the owner had not released yet.
   // Its own signal handlers and sync_debug_registers only.
@@ -81,7 +81,9 @@ struct ThreadState {
   uint64_t sync_settled[kMaxWatchSlots] = {};
   uint64_t sync_armed_tick[kMaxWatchSlots] = {};
   uint64_t sync_after_wait[kMaxWatchSlots] = {};  // generation armed after a wait for the owner's release
+  uint64_t sync_early[kMaxWatchSlots] = {};  // generation armed on its bytes before the owner released the word
   uint64_t ticks = 0;  // sampling ticks taken
+  uint64_t waiting_ticks = 0;  // of them, those whose sample landed on a learned synchronization word
 
   Random random;
   ThreadRecord record;  // uid, creator and creation stack, for reports

@@ -3,6 +3,7 @@
 
 #include <atomic>
 
+#include "safe_format.h"
 #include "thread_state.h"
 
 namespace racetrap {
@@ -29,8 +30,15 @@ bool explained_by_word(const FirstVerdict& v) {
   return now >= 0 && now != v.word;
 }
 
-void withdraw(const FirstVerdict& v) {
-  runtime().raw_log.append_race_withdrawn(RaceSeenRecord{v.other_pc, v.sampled_pc, 0});
+void withdraw(const FirstVerdict& v, const char* why) {
+  Runtime& rt = runtime();
+  rt.raw_log.append_race_withdrawn(RaceSeenRecord{v.other_pc, v.sampled_pc, 0});
+  if (rt.flags.verbosity >= 2) {
+    LineBuffer line;
+    line.text("racetrap: race withdrawn pc=").hex(v.other_pc).text(" with pc=").hex(v.sampled_pc).text(" (")
+        .text(why).text(")");
+    line.write_line(2);
+  }
 }
 
 }  // namespace
@@ -55,7 +63,7 @@ bool confirm_first_verdict(uint64_t sampled_pc, uint64_t other_pc) {
     if (v.sampled_pc != sampled_pc || v.other_pc != other_pc) continue;
     uint32_t expected = kTrackedState;
     if (!v.state.compare_exchange_strong(expected, kTaking, std::memory_order_acq_rel)) continue;
-    if (explained_by_word(v)) withdraw(v);
+    if (explained_by_word(v)) withdraw(v, "a word learned since explains it");
     v.state.store(kFree, std::memory_order_release);
     return true;
   }
@@ -66,7 +74,8 @@ void settle_first_verdicts() {
   for (FirstVerdict& v : tracked) {
     uint32_t expected = kTrackedState;
     if (!v.state.compare_exchange_strong(expected, kTaking, std::memory_order_acq_rel)) continue;
-    if (v.word >= 0 || explained_by_word(v)) withdraw(v);  // seen once despite its word, or explained
+    // Seen once despite its word, or explained.
+    if (v.word >= 0 || explained_by_word(v)) withdraw(v, v.word >= 0 ? "seen once despite its word" : "a word learned since explains it");
     v.state.store(kFree, std::memory_order_release);
   }
 }

@@ -58,10 +58,11 @@ uint32_t note_running(uint32_t slot, uint64_t now, uint64_t period_ns) {
 
 enum class Pick { kNoAccess, kFiltered, kChosen };
 
-// The access to watch for this sample, chosen among the accesses of the basic
-// block around the interrupted pc whose address the registers give
-// (decode_block_accesses): forward from the pc to the block's end (at most
-// kForward instructions), and, on a random half of the ticks or when nothing
+// The access to watch for this sample, chosen among the accesses around the
+// interrupted pc whose address the registers give: forward along the path the
+// thread will certainly take (decode_path_accesses, at most kForward instructions;
+// with the kBefore bytes before rip when they are in its page, so the path may go
+// back to a loop's head), and, on a random half of the ticks or when nothing
 // forward qualifies, back over the instructions that just ran (at most 8: the
 // access a timer interrupt skids past after a slow load or store, and the earlier
 // accesses of the block, which its next iteration repeats; the backward walk costs
@@ -81,14 +82,20 @@ Pick pick_access(ThreadState& t, Runtime& rt, const CpuRegisters& regs, MemoryAc
     at_len = page_end - regs.rip >= 15 ? page_end - regs.rip : at_len;
   }
   at_len = copy_code_near(regs.rip, regs.rip, at, at_len);
+  // The bytes before rip come free (no syscall) when they are in rip's page: then
+  // the forward path may go back into a loop's head that starts before rip.
+  const bool before_free = execute_only_possible() == 0 && (regs.rip & (kPageSize - 1)) >= kBefore;
+  if (before_free) copy_code_near(regs.rip, regs.rip - kBefore, before, kBefore);
   MemoryAccess candidates[kCandidates];
-  int n = decode_block_accesses(regs, nullptr, 0, at, at_len, kForward, candidates, kCandidates);
+  int n = before_free ? decode_path_accesses(regs, before, kBefore + at_len, regs.rip - kBefore, kForward,
+                                             candidates, kCandidates)
+                      : decode_path_accesses(regs, at, at_len, regs.rip, kForward, candidates, kCandidates);
   const AccessContext context = access_context(t, rt, &is_benign_race_address);
   auto usable = [&](const MemoryAccess& c) { return !c.branch && worth_watching(c, context); };
   bool any_usable = false;
   for (int i = 0; i < n && !any_usable; ++i) any_usable = usable(candidates[i]);
   if ((!any_usable || (t.random.next() & 1)) && n < kCandidates) {
-    const size_t before_len = copy_code_near(regs.rip, regs.rip - kBefore, before, kBefore);
+    const size_t before_len = before_free ? kBefore : copy_code_near(regs.rip, regs.rip - kBefore, before, kBefore);
     if (before_len == kBefore)
       n += decode_block_accesses(regs, before, before_len, nullptr, 0, 0, candidates + n, kCandidates - n);
   }
@@ -117,7 +124,14 @@ Pick pick_access(ThreadState& t, Runtime& rt, const CpuRegisters& regs, MemoryAc
       best = i;  // each of the tied sites is kept with probability 1/ties
     }
   }
-  if (best < 0) return Pick::kFiltered;
+  if (best < 0) {
+    // Nothing to watch and a learned word among the candidates: the thread waits
+    // in a spin loop (sync_word_edges.h does not count such ticks as work).
+    bool waiting = false;
+    for (int i = 0; i < n && !waiting; ++i) waiting = sync_word_exempt(candidates[i].address, candidates[i].size, context);
+    if (waiting) ++t.waiting_ticks;
+    return Pick::kFiltered;
+  }
   *out = candidates[best];
   return Pick::kChosen;
 }

@@ -1,6 +1,8 @@
 // sync_word_edges.cc — see sync_word_edges.h. signal-safe throughout.
 #include "sync_word_edges.h"
 
+#include <sched.h>
+
 #include "decoder.h"
 #include "safe_format.h"
 #include "signal_context.h"
@@ -19,6 +21,31 @@ bool learning(const Runtime& rt) { return rt.flags.sync_words && !rt.flags.repor
 bool enabled(const Runtime& rt) { return learning(rt) && rt.mode == DetectionMode::kWatchpoints; }
 
 void end_phase(ThreadState& t, int slot) { t.sync_generation[slot] = 0; }
+
+// How long a conflict waits for the owner's release of the word to be recorded:
+// the owner's store to the word is visible to other threads at once, but its
+// register's trap, which records the release, reaches its handler some tens of
+// microseconds later; a thread that saw the store (the lock free, the flag set)
+// can touch the data within that time. Only conflicts on watches that carry a word
+// the owner has not released yet wait (rare: a race verdict, or the store's trap
+// in flight).
+constexpr uint64_t kReleaseGraceNs = 200 * 1000;
+
+// Whether the owner of `w` released its word after its sample: now, or within
+// kReleaseGraceNs (its release trap may be on its way).
+bool owner_released(const Runtime& rt, const Watch& w) {
+  if (rt.sync_words.released_since(w.sync_word, w.owner_slot, w.owner_epoch)) return true;
+  const uint64_t until = monotonic_ns() + kReleaseGraceNs;
+  while (monotonic_ns() < until) {
+    sched_yield();  // the owner may be waiting for this core
+    if (rt.sync_words.released_since(w.sync_word, w.owner_slot, w.owner_epoch)) return true;
+  }
+  return false;
+}
+
+// The sampling ticks this thread spent on its own work: those whose sample landed
+// on a learned word (it was waiting in a spin loop) do not count.
+uint64_t working_ticks(const ThreadState& t) { return t.ticks - t.waiting_ticks; }
 
 }  // namespace
 
@@ -119,9 +146,22 @@ bool sync_word_orders_trap(ThreadState& t, unsigned slot, uint64_t generation, c
   if (slot >= static_cast<unsigned>(kMaxWatchSlots) || t.sync_after_wait[slot] != generation || w.sync_word < 0)
     return false;
   Runtime& rt = runtime();
-  if (!rt.sync_words.released_since(w.sync_word, w.owner_slot, w.owner_epoch)) return false;
+  if (!owner_released(rt, w)) return false;
   rt.sync_words.acquire(w.sync_word, t.clock);
   rt.stats.sync_ordered.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+bool released_after_early_arm(ThreadState& t, unsigned slot, uint64_t generation, const Watch& w) {
+  if (slot >= static_cast<unsigned>(kMaxWatchSlots) || t.sync_early[slot] != generation || w.sync_word < 0)
+    return false;
+  Runtime& rt = runtime();
+  if (!owner_released(rt, w)) return false;
+  // Whether this thread acquired the word since the owner's release is unknown:
+  // start the word's phase at the next sync of the registers instead.
+  t.sync_early[slot] = 0;
+  t.done_generation[slot] = 0;
+  t.board_version_seen = 0;
   return true;
 }
 
@@ -148,7 +188,9 @@ bool keep_on_sync_word(ThreadState& t, int slot, uint64_t generation, const Watc
       if (w.owner_uid == t.uid) return true;  // waits for the owner's release write
       // Another thread's watch: a whole sampling period without an access of the
       // word (this thread does not take the lock): watch the data instead.
-      if (t.ticks <= t.sync_armed_tick[slot] + 1 && want_arm) return true;
+      // Ticks spent waiting on a learned word (another flag of a ring, a lock
+      // held by a preempted thread) are not that.
+      if (working_ticks(t) <= t.sync_armed_tick[slot] + 1 && want_arm) return true;
       runtime().stats.sync_unordered.fetch_add(1, std::memory_order_relaxed);
       t.sync_settled[slot] = generation;
     }
@@ -156,10 +198,19 @@ bool keep_on_sync_word(ThreadState& t, int slot, uint64_t generation, const Watc
     bp.disarm();  // the caller re-arms it on the watch's bytes, or leaves it
   }
   if (!want_arm || w.sync_word < 0 || t.sync_settled[slot] == generation || w.owner_uid == t.uid) return false;
-  if (!enabled(runtime())) return false;
+  Runtime& rt = runtime();
+  if (!enabled(rt)) return false;
+  // Until the owner releases the word after its sample, the word cannot order the
+  // watched access before anything: the bytes are watched at once (an access of
+  // them before this thread's next access of the word, such as a result read
+  // before the completion counter says it is ready, is judged by the clocks).
+  if (!rt.sync_words.released_since(w.sync_word, w.owner_slot, w.owner_epoch)) {
+    t.sync_early[slot] = generation;
+    return false;
+  }
   if (!bp.arm(w.sync_bp_address, w.sync_bp_size, BreakpointType::kReadWrite, generation)) return false;
   t.sync_generation[slot] = generation;
-  t.sync_armed_tick[slot] = t.ticks;
+  t.sync_armed_tick[slot] = working_ticks(t);
   return true;
 }
 

@@ -16,6 +16,10 @@
 //     that takes the lock, the spin load that sees the flag) joins the word's clock.
 //     When that orders the watch before the thread, the watch is never armed there:
 //     the two accesses are ordered by the program's own synchronization.
+// While the owner has not released the word since its sample, the word cannot
+// order the watched access yet: another thread arms the watch's bytes at once (a
+// conflict then is a race, unless the owner released the word before the trap:
+// released_after_early_arm), and goes to the word once the owner released it.
 // Otherwise the register goes to the watch's bytes:
 //   - when the thread does not touch the word within one of its sampling periods
 //     (it skips the lock): a conflict is judged by the vector clocks as before;
@@ -68,6 +72,13 @@ bool keep_on_sync_word(ThreadState& t, int slot, uint64_t generation, const Watc
 // the owner has released it since: the wait ended with the owner's release, so the
 // access is ordered after the sample (the word's clock is joined).
 bool sync_word_orders_trap(ThreadState& t, unsigned slot, uint64_t generation, const Watch& w);
+
+// At a race verdict on board slot `slot` whose bytes this thread armed before the
+// owner released the watch's word (keep_on_sync_word): true when the owner has
+// released it since, so the word may order the pair; the verdict is dropped and
+// the register goes to the word at the next sync (the usual phase). While the
+// owner has not released it, the verdict stands: nothing ordered the pair.
+bool released_after_early_arm(ThreadState& t, unsigned slot, uint64_t generation, const Watch& w);
 
 // Whether a watch carries no sync word though one would be associated with it now
 // (learned after it was published).

@@ -142,6 +142,7 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
     sampled_pcs().note_conflict(w.access.pc);
   }
   if (verdict != TrapVerdict::kRace) return;
+  if (released_after_early_arm(t, slot, generation, w)) return;  // the word may order it: watch the word first
   if (sync_word_orders_trap(t, slot, generation, w)) return;  // ordered by a learned word
   if (w.sync_word < 0 && rt.flags.sync_words) {
     learn_sync_words_in_code(t, regs.rip);

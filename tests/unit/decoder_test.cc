@@ -674,13 +674,14 @@ namespace block {
 //   +0x04 mov 0x10(%rcx),%rdx     a candidate (it writes rdx only after forming its address)
 //   +0x08 imul %rdx,%rax
 //   +0x0c mov %rax,0x100(%rip)    rip-relative: always a candidate
-//   +0x13 mov %eax,(%rdx)         rdx was written at +0x04: not a candidate
+//   +0x13 mov %eax,(%rdx)         rdx was loaded at +0x04 (unknown): not a candidate
 //   +0x15 add $8,%rsi
-//   +0x19 mov %rax,(%rsi)         rsi was written at +0x15: not a candidate
+//   +0x19 mov %rax,(%rsi)         rsi followed through +0x15: a candidate at rsi + 8
 //   +0x1c mov %rax,0x601040       absolute: always a candidate
 //   +0x24 mov %rdi,8(%rsp)        listed, flagged stack-relative (the sampler filters it)
-//   +0x29 jne                     ends the block
-//   +0x2b mov %rax,0x200(%rip)    after the branch: not listed
+//   +0x29 jne rip                 taken (the flags of +0x15: rsi + 8 is not 0): the
+//                                 next iteration repeats the sites already listed
+//   +0x2b mov %rax,0x200(%rip)    the fall-through, not taken: not listed
 std::vector<uint8_t> ForwardBytes() {
   return {
     0x48, 0x83, 0x03, 0x01, 0x48, 0x8b, 0x51, 0x10, 0x48, 0x0f, 0xaf, 0xc2, 0x48, 0x89, 0x05, 0x00,
@@ -711,10 +712,10 @@ int Block(const std::vector<uint8_t>& before, const std::vector<uint8_t>& at, Me
 
 }  // namespace block
 
-TEST(DecoderBlock, ForwardListsEveryAccessWhoseRegistersAreUnchanged) {
+TEST(DecoderBlock, ForwardListsEveryAccessWhoseRegistersAreKnown) {
   MemoryAccess m[12];
   const int n = block::Block({}, block::ForwardBytes(), m, 12);
-  ASSERT_EQ(n, 5);
+  ASSERT_EQ(n, 6);
   EXPECT_EQ(m[0].pc, kRip);
   EXPECT_EQ(m[0].address, vRbx);
   EXPECT_EQ(m[0].kind, AccessKind::kReadWrite);
@@ -724,11 +725,13 @@ TEST(DecoderBlock, ForwardListsEveryAccessWhoseRegistersAreUnchanged) {
   EXPECT_EQ(m[2].pc, kRip + 0x0c);
   EXPECT_EQ(m[2].address, kRip + 0x13 + 0x100);
   EXPECT_EQ(m[2].kind, AccessKind::kWrite);
-  EXPECT_EQ(m[3].pc, kRip + 0x1c);  // +0x13 (rdx) and +0x19 (rsi) are left out
-  EXPECT_EQ(m[3].address, 0x601040u);
-  EXPECT_EQ(m[4].pc, kRip + 0x24);
-  EXPECT_TRUE(m[4].stack_relative);
-  for (int i = 0; i < 4; ++i) {
+  EXPECT_EQ(m[3].pc, kRip + 0x19);  // +0x13 (rdx, loaded) is left out
+  EXPECT_EQ(m[3].address, Regs().gpr[kRsi] + 8);
+  EXPECT_EQ(m[4].pc, kRip + 0x1c);
+  EXPECT_EQ(m[4].address, 0x601040u);
+  EXPECT_EQ(m[5].pc, kRip + 0x24);
+  EXPECT_TRUE(m[5].stack_relative);
+  for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(m[i].size, 8u) << i;
     EXPECT_FALSE(m[i].stack_relative) << i;
   }
@@ -751,11 +754,11 @@ TEST(DecoderBlock, BackwardListsAccessesStillAddressable) {
 TEST(DecoderBlock, ForwardFirstThenBackward) {
   MemoryAccess m[12];
   const int n = block::Block(block::BackwardBytes(), block::ForwardBytes(), m, 12);
-  ASSERT_EQ(n, 7);
+  ASSERT_EQ(n, 8);
   EXPECT_EQ(m[0].pc, kRip);
-  EXPECT_EQ(m[4].pc, kRip + 0x24);
-  EXPECT_EQ(m[5].pc, kRip - 0x12);
-  EXPECT_EQ(m[6].pc, kRip - 0x19);
+  EXPECT_EQ(m[5].pc, kRip + 0x24);
+  EXPECT_EQ(m[6].pc, kRip - 0x12);
+  EXPECT_EQ(m[7].pc, kRip - 0x19);
 }
 
 TEST(DecoderBlock, DecodingIsBounded) {
@@ -776,6 +779,101 @@ TEST(DecoderBlock, StopsAtTheFirstControlTransfer) {
   // Undecodable bytes end the walk too.
   const std::vector<uint8_t> junk = {0x0f, 0xff};
   EXPECT_EQ(block::Block({}, junk, m, 4), 0);
+}
+
+
+// ------------------------------------------------------------ the path a sample will certainly take
+// (decode_path_accesses: past register updates, decided branches, register-only loops)
+
+namespace path {
+
+int Path(const std::vector<uint8_t>& code, const CpuRegisters& regs, MemoryAccess* out, int max_out = 8,
+         int max_insns = 32) {
+  return decode_path_accesses(regs, code.data(), code.size(), kRip, max_insns, out, max_out);
+}
+
+}  // namespace path
+
+TEST(DecoderPath, ARegisterOnlyLoopIsFollowedToItsExit) {
+  // A hash loop with no memory access, then the store of its result into an array
+  // element whose index register the loop leaves alone:
+  //   +0x00 imul %rsi,%rax; +0x04 add %rcx,%rax; +0x07 sub $1,%edx; +0x0a jne +0x00
+  //   +0x0c movslq %ebx,%rbx; +0x0f shl $4,%rbx; +0x13 lea 0(%r13,%rbx),%rdx
+  //   +0x18 mov %rax,8(%rdx); +0x1c ret
+  const std::vector<uint8_t> code = {0x48, 0x0f, 0xaf, 0xc6, 0x48, 0x01, 0xc8, 0x83, 0xea, 0x01, 0x75,
+                                     0xf4, 0x48, 0x63, 0xdb, 0x48, 0xc1, 0xe3, 0x04, 0x49, 0x8d, 0x54,
+                                     0x1d, 0x00, 0x48, 0x89, 0x42, 0x08, 0xc3};
+  CpuRegisters regs = Regs(kRip + 4);  // sampled inside the loop
+  regs.gpr[kRbx] = 5;
+  MemoryAccess m[8];
+  ASSERT_EQ(path::Path(code, regs, m), 1);
+  EXPECT_EQ(m[0].pc, kRip + 0x18);
+  EXPECT_EQ(m[0].address, regs.gpr[kR13] + (5u << 4) + 8);
+  EXPECT_EQ(m[0].kind, AccessKind::kWrite);
+}
+
+TEST(DecoderPath, ACountedLoopsNextIterationAndItsExit) {
+  //   +0x00 add %rax,%rbx; +0x03 add $1,%edx; +0x06 cmp $0x40,%edx; +0x09 jne +0x0c
+  //   +0x0b ret; +0x0c movslq %edx,%rax; +0x0f shl $4,%rax; +0x13 add %rcx,%rax
+  //   +0x16 mov 8(%rax),%rax; +0x1a ret
+  const std::vector<uint8_t> code = {0x48, 0x01, 0xc3, 0x83, 0xc2, 0x01, 0x83, 0xfa, 0x40, 0x75, 0x01, 0xc3, 0x48,
+                                     0x63, 0xc2, 0x48, 0xc1, 0xe0, 0x04, 0x48, 0x01, 0xc8, 0x48, 0x8b, 0x40, 0x08,
+                                     0xc3};
+  CpuRegisters regs = Regs();
+  regs.gpr[kRdx] = 9;  // the next element is 10
+  MemoryAccess m[8];
+  ASSERT_EQ(path::Path(code, regs, m), 1);
+  EXPECT_EQ(m[0].pc, kRip + 0x16);
+  EXPECT_EQ(m[0].address, regs.gpr[kRcx] + (10u << 4) + 8);
+  EXPECT_EQ(m[0].kind, AccessKind::kRead);
+  regs.gpr[kRdx] = 0x3f;  // the last one: the loop exits, nothing is certain past the ret
+  EXPECT_EQ(path::Path(code, regs, m), 0);
+}
+
+TEST(DecoderPath, ARareBranchIsListedOnlyWhenItsConditionIsDue) {
+  //   +0x00 add $1,%edx; +0x03 test $0x7f,%dl; +0x06 jne +0x0f
+  //   +0x08 mov %rax,0x100(%rip); +0x0f ret
+  const std::vector<uint8_t> code = {0x83, 0xc2, 0x01, 0xf6, 0xc2, 0x7f, 0x75, 0x07,
+                                     0x48, 0x89, 0x05, 0x00, 0x01, 0x00, 0x00, 0xc3};
+  CpuRegisters regs = Regs();
+  regs.gpr[kRdx] = 127;  // becomes 128: the store runs
+  MemoryAccess m[8];
+  ASSERT_EQ(path::Path(code, regs, m), 1);
+  EXPECT_EQ(m[0].pc, kRip + 0x08);
+  EXPECT_EQ(m[0].address, kRip + 0x0f + 0x100);
+  regs.gpr[kRdx] = 5;  // becomes 6: it does not
+  EXPECT_EQ(path::Path(code, regs, m), 0);
+}
+
+TEST(DecoderPath, StopsAtABranchOnALoadedValue) {
+  // A flag test: whether the store after it runs depends on memory another thread
+  // may change, so it is not certain.
+  //   +0x00 mov 0x100(%rip),%eax; +0x06 test %eax,%eax; +0x08 je +0x11
+  //   +0x0a mov %rax,0x200(%rip); +0x11 ret
+  const std::vector<uint8_t> code = {0x8b, 0x05, 0x00, 0x01, 0x00, 0x00, 0x85, 0xc0, 0x74, 0x07,
+                                     0x48, 0x89, 0x05, 0x00, 0x02, 0x00, 0x00, 0xc3};
+  MemoryAccess m[8];
+  ASSERT_EQ(path::Path(code, Regs(), m), 1);
+  EXPECT_EQ(m[0].pc, kRip);
+}
+
+TEST(DecoderPath, StopsAtTheBlockEndAfterAnAtomic) {
+  // What follows a LOCK instruction's block may be ordered by it (a lock taken).
+  //   +0x00 lock addl $1,0x100(%rip); +0x08 jmp +0x0a; +0x0a mov %rax,0x200(%rip)
+  const std::vector<uint8_t> code = {0xf0, 0x83, 0x05, 0x00, 0x01, 0x00, 0x00, 0x01, 0xeb, 0x00,
+                                     0x48, 0x89, 0x05, 0x00, 0x02, 0x00, 0x00, 0xc3};
+  MemoryAccess m[8];
+  ASSERT_EQ(path::Path(code, Regs(), m), 1);
+  EXPECT_TRUE(m[0].atomic);
+}
+
+TEST(DecoderPath, FollowsADirectJumpAndStaysInTheBuffer) {
+  //   +0x00 jmp +0x04; +0x02 ud2; +0x04 mov %rax,0x200(%rip); +0x0b jmp -0x100 (outside)
+  const std::vector<uint8_t> code = {0xeb, 0x02, 0x0f, 0x0b, 0x48, 0x89, 0x05, 0x00,
+                                     0x02, 0x00, 0x00, 0xe9, 0xf0, 0xfe, 0xff, 0xff};
+  MemoryAccess m[8];
+  ASSERT_EQ(path::Path(code, Regs(), m), 1);
+  EXPECT_EQ(m[0].pc, kRip + 0x04);
 }
 
 }  // namespace
