@@ -52,29 +52,24 @@ void set_logic_flags(KnownRegisters& k, uint64_t res, uint32_t bits) {
   k.zf = (res & width_mask(bits)) == 0;
   k.sf = sign_bit(res, bits);
 }
-void set_add_flags(KnownRegisters& k, uint64_t a, uint64_t b, uint64_t res, uint32_t bits, bool keep_cf) {
+// The flags of res = a + b (`sub`: a - b) at `bits` width; INC and DEC keep CF.
+void set_arith_flags(KnownRegisters& k, uint64_t a, uint64_t b, uint64_t res, uint32_t bits, bool keep_cf, bool sub) {
   const uint64_t m = width_mask(bits);
-  const bool cf = (res & m) < (a & m);
-  k.of = sign_bit(a, bits) == sign_bit(b, bits) && sign_bit(res, bits) != sign_bit(a, bits);
+  const bool same_signs = sign_bit(a, bits) == sign_bit(b, bits);
+  k.of = (sub ? !same_signs : same_signs) && sign_bit(res, bits) != sign_bit(a, bits);
   k.zf = (res & m) == 0;
   k.sf = sign_bit(res, bits);
   if (!keep_cf) {
-    k.cf = cf;
+    k.cf = sub ? (a & m) < (b & m) : (res & m) < (a & m);
     k.cf_known = true;
   }
   k.flags_known = true;
 }
+void set_add_flags(KnownRegisters& k, uint64_t a, uint64_t b, uint64_t res, uint32_t bits, bool keep_cf) {
+  set_arith_flags(k, a, b, res, bits, keep_cf, /*sub=*/false);
+}
 void set_sub_flags(KnownRegisters& k, uint64_t a, uint64_t b, uint64_t res, uint32_t bits, bool keep_cf) {
-  const uint64_t m = width_mask(bits);
-  const bool cf = (a & m) < (b & m);
-  k.of = sign_bit(a, bits) != sign_bit(b, bits) && sign_bit(res, bits) != sign_bit(a, bits);
-  k.zf = (res & m) == 0;
-  k.sf = sign_bit(res, bits);
-  if (!keep_cf) {
-    k.cf = cf;
-    k.cf_known = true;
-  }
-  k.flags_known = true;
+  set_arith_flags(k, a, b, res, bits, keep_cf, /*sub=*/true);
 }
 
 bool is_high_byte(ZydisRegister reg) {

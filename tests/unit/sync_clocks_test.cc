@@ -74,22 +74,25 @@ TEST(SyncClockTable, AcquireOfANeighbourInTheWindowIsNotConfused) {
   EXPECT_EQ(b.get(0), 7u);
 }
 
+// Releases into `lock` a clock holding epoch `e` of thread slot `slot`.
+void release_epoch(SyncClockTable& t, uintptr_t lock, uint32_t slot, Epoch e) {
+  VectorClock c;
+  c.set(slot, e);
+  t.release(lock, c);
+}
+
 // A lock taken with nothing held joins early (before the lock call) and checks
 // afterwards that no release came in between; a release that did is joined then.
 TEST(SyncClockTable, EarlyAcquireIsRedoneAfterAReleaseInBetween) {
   SyncClockTable t;
   constexpr uintptr_t kLock = 0x200000, kFresh = 0x200040;
-  VectorClock first;
-  first.set(1, 3);
-  t.release(kLock, first);
+  release_epoch(t, kLock, 1, 3);
   VectorClock me;
   const uint64_t v = t.acquire_early(kLock, me);
   EXPECT_EQ(me.get(1), 3u);
   EXPECT_TRUE(t.unchanged_since(kLock, v));
   // the holder's unlock, before the real lock call returns
-  VectorClock holder;
-  holder.set(2, 9);
-  t.release(kLock, holder);
+  release_epoch(t, kLock, 2, 9);
   EXPECT_FALSE(t.unchanged_since(kLock, v));
   t.acquire(kLock, me);
   EXPECT_EQ(me.get(2), 9u);
@@ -103,7 +106,7 @@ TEST(SyncClockTable, EarlyAcquireIsRedoneAfterAReleaseInBetween) {
   EXPECT_EQ(none, 0u);
   EXPECT_EQ(other.size(), 0u);
   EXPECT_TRUE(t.unchanged_since(kFresh, none));
-  t.release(kFresh, holder);
+  release_epoch(t, kFresh, 2, 9);
   EXPECT_FALSE(t.unchanged_since(kFresh, none));
   // destroyed meanwhile: the content is gone, the version with it
   const uint64_t before_forget = t.acquire_early(kFresh, other);
@@ -116,18 +119,14 @@ TEST(SyncClockTable, EarlyAcquireIsRedoneAfterAReleaseInBetween) {
 TEST(SyncClockTable, EarlyAcquireAtTheHomeEntrySeesAReleaseInBetween) {
   SyncClockTable t;
   constexpr uintptr_t kLock = 0x300000;
-  VectorClock first;
-  first.set(1, 3);
-  t.release(kLock, first);
+  release_epoch(t, kLock, 1, 3);
   SyncClockTable::Entry* home = t.home_entry(kLock);
   ASSERT_NE(home, nullptr);
   VectorClock me;
   const uint64_t v = t.acquire_early_at(home, me);
   EXPECT_EQ(me.get(1), 3u);
   EXPECT_TRUE(t.unchanged_since(kLock, v));
-  VectorClock holder;
-  holder.set(2, 9);
-  t.release(kLock, holder);
+  release_epoch(t, kLock, 2, 9);
   EXPECT_FALSE(t.unchanged_since(kLock, v));
   t.acquire_at(home, me);
   EXPECT_EQ(me.get(2), 9u);
