@@ -69,12 +69,12 @@ int lock_tracking_edges(ThreadState* t, uint64_t call, int (*real_lock)(pthread_
 
 // The fast paths of lock and trylock: the common case (the calling thread is
 // watched, the program's code calls, lock tracking is on, and the thread holds no
-// lock, with no lock-order edge queued) in one
-// straight line whose only call is the real one. There is then no lock-order edge
-// to add and no self-deadlock or misuse to check; what is left is what the general
-// path does in that state: the held-lock entry, the edge (one id comparison when
-// the thread's and the object's clocks hold the same epochs), the debug registers
-// brought up to date with the board. Inside the program's hold it runs only that.
+// lock, with no lock-order edge queued) in one straight line whose only call is the
+// real one. There is then no lock-order edge to add and no self-deadlock or misuse
+// to check; what is left is what the general path does in that state: the held-lock
+// entry, the edge (one id comparison when the thread's and the object's clocks hold
+// the same epochs), the debug registers brought up to date with the board. Inside
+// the program's hold it runs only that.
 // (A thread's first lock takes the general path: it maps the lock-order snapshot
 // storage.)
 
