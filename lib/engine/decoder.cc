@@ -566,12 +566,7 @@ DecodeStatus decode_access_before(const CpuRegisters& regs, const uint8_t* code,
 int decode_block_accesses(const CpuRegisters& regs, const uint8_t* before, size_t before_len,
                           const uint8_t* at, size_t at_len, int max_forward, MemoryAccess* out,
                           int max_out) {
-  int n = 0;
-  if (max_out <= 0) return 0;
-  walk_forward(regs, at, at_len, regs.rip, max_forward, [&](const MemoryAccess& access) {
-    out[n++] = access;
-    return n < max_out;
-  });
+  int n = decode_path_accesses(regs, at, at_len, regs.rip, max_forward, out, max_out);
   if (before_len != 0 && n < max_out) {
     walk_back(regs, before, before_len, [&](const MemoryAccess& access) {
       out[n++] = access;

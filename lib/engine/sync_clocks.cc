@@ -89,12 +89,8 @@ void SyncClockTable::acquire_slow(uintptr_t object, VectorClock& thread_clock) {
 uint64_t SyncClockTable::acquire_early(uintptr_t object, VectorClock& thread_clock) {
   Entry* e = nullptr;
   switch (find(object, /*insert=*/false, &e)) {
-    case Find::kFound: {
-      if (e->clock.same_as(thread_clock)) return thread_clock.id();
-      SpinGuard guard(e->lock);
-      e->clock.acquire_into(thread_clock);
-      return e->clock.version();
-    }
+    case Find::kFound:
+      return acquire_early_at(e, thread_clock);
     case Find::kAbsent:
       return 0;
     case Find::kOverflow:

@@ -82,14 +82,10 @@ class SyncClockTable {
   static constexpr uint64_t kNoVersion = ~0ull;
   uint64_t acquire_early(uintptr_t object, VectorClock& thread_clock);
   bool unchanged_since(uintptr_t object, uint64_t version) const {
-    if (version == kNoVersion || entries_ == nullptr || object == 0) return false;
-    uint32_t i = home_of(object);
-    for (uint32_t probe = 0; probe < kWindow; ++probe, i = (i + 1) & (kEntries - 1)) {
-      const uintptr_t key = entries_[i].key.load(std::memory_order_acquire);
-      if (key == object) return entries_[i].clock.version() == version;
-      if (key == 0) return version == 0;  // still never released
-    }
-    return false;
+    if (version == kNoVersion) return false;
+    bool absent = false;
+    const Entry* e = lookup(object, &absent);
+    return e != nullptr ? e->clock.version() == version : absent && version == 0;  // absent: still never released
   }
   // A lock's fast path in two halves, one hash and one key comparison for both:
   // before the real lock, the object's home entry when the object lives there
@@ -105,8 +101,8 @@ class SyncClockTable {
   void acquire_at(Entry* home, VectorClock& thread_clock) {
     if (!home->clock.same_as(thread_clock)) acquire_locked(*home, thread_clock);
   }
-  // acquire_early for `home` == home_entry(object), not nullptr: the content id is
-  // read before the join, so a release racing with the join makes the check after
+  // acquire_early for `home`, the object's entry (home_entry's, or one found
+  // further along its probe window), not nullptr: the content id is read before the join, so a release racing with the join makes the check after
   // the lock (home->clock.version() != the id) join again rather than miss it.
   uint64_t acquire_early_at(Entry* home, VectorClock& thread_clock) {
     const uint64_t version = home->clock.version();
@@ -120,14 +116,8 @@ class SyncClockTable {
   // object keeps its entry. signal-safe: atomic loads only, nothing inserted, no
   // lock (the value-change mode asks it about a word that changed during a stall).
   bool has_entry_for(uintptr_t object) const {
-    if (entries_ == nullptr || object == 0) return false;
-    uint32_t i = home_of(object);
-    for (uint32_t probe = 0; probe < kWindow; ++probe, i = (i + 1) & (kEntries - 1)) {
-      const uintptr_t key = entries_[i].key.load(std::memory_order_acquire);
-      if (key == object) return true;
-      if (key == 0) return false;
-    }
-    return false;
+    bool absent = false;
+    return lookup(object, &absent) != nullptr;
   }
   void forget(uintptr_t object);
   // In a forked child: forgets every clock (they name threads that do not exist there).
@@ -143,6 +133,24 @@ class SyncClockTable {
   }
 
  private:
+  // The object's entry in the table, found without inserting or locking (atomic
+  // loads only: signal-safe); nullptr when it has none, with *absent set when the
+  // probe met a free entry (never released) rather than a window full of other
+  // keys (an object of the overflow map, or no table).
+  const Entry* lookup(uintptr_t object, bool* absent) const {
+    *absent = false;
+    if (entries_ == nullptr || object == 0) return nullptr;
+    uint32_t i = home_of(object);
+    for (uint32_t probe = 0; probe < kWindow; ++probe, i = (i + 1) & (kEntries - 1)) {
+      const uintptr_t key = entries_[i].key.load(std::memory_order_acquire);
+      if (key == object) return &entries_[i];
+      if (key == 0) {
+        *absent = true;
+        return nullptr;
+      }
+    }
+    return nullptr;
+  }
 
   void acquire_slow(uintptr_t object, VectorClock& thread_clock);
   // The join under the entry's lock, out of line: the inline callers (the lock

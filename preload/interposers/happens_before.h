@@ -55,20 +55,20 @@ inline void mark_deferrable(ThreadState* t) {
   t->deferrable = 1;
 }
 
-// Everything released into `object` so far happens-before what the thread does
-// next; then the thread's debug registers are brought up to date.
-inline void acquire(Runtime& rt, ThreadState* t, const void* object) {
-  join_from(rt, t, object);
-  sync_watches(rt, t);
-  mark_deferrable(t);
-}
-inline void acquire(ThreadState* t, const void* object) { acquire(runtime(), t, object); }
-// The rest of an acquire whose join was made before the lock call
-// (SyncClockTable::acquire_early) and still holds.
+// The rest of an acquire once the join is made (by acquire, or before the lock
+// call by SyncClockTable::acquire_early and still holding): the thread's debug
+// registers brought up to date, deferred samples allowed.
 inline void acquired_early(Runtime& rt, ThreadState* t) {
   sync_watches(rt, t);
   mark_deferrable(t);
 }
+// Everything released into `object` so far happens-before what the thread does
+// next; then the thread's debug registers are brought up to date.
+inline void acquire(Runtime& rt, ThreadState* t, const void* object) {
+  join_from(rt, t, object);
+  acquired_early(rt, t);
+}
+inline void acquire(ThreadState* t, const void* object) { acquire(runtime(), t, object); }
 
 // What the thread did so far happens-before whoever acquires `object` later.
 inline void release(Runtime& rt, ThreadState* t, const void* object) {

@@ -140,8 +140,7 @@ __attribute__((always_inline)) inline int lock_fast(Runtime& rt, ThreadState* t,
                                   HeldMode::kMutex);
     if (home != nullptr) [[likely]] {
       if (!kBlocking || home->clock.version() != version) rt.sync_clocks.acquire_at(home, t->clock);
-      sync_watches(rt, t);
-      mark_deferrable(t);
+      acquired_early(rt, t);
     } else {
       acquire(rt, t, m);
     }

@@ -74,8 +74,10 @@ void settle_first_verdicts() {
   for (FirstVerdict& v : tracked) {
     uint32_t expected = kTrackedState;
     if (!v.state.compare_exchange_strong(expected, kTaking, std::memory_order_acq_rel)) continue;
-    // Seen once despite its word, or explained.
-    if (v.word >= 0 || explained_by_word(v)) withdraw(v, v.word >= 0 ? "seen once despite its word" : "a word learned since explains it");
+    const char* why = v.word >= 0            ? "seen once despite its word"
+                      : explained_by_word(v) ? "a word learned since explains it"
+                                             : nullptr;
+    if (why != nullptr) withdraw(v, why);
     v.state.store(kFree, std::memory_order_release);
   }
 }

@@ -148,23 +148,21 @@ void sample_value_change(ThreadState& t, void* ucontext, const MemoryAccess& acc
   // The code around the access may show that these bytes are a lock or flag word
   // (an XCHG on it, a spin-wait load of it) that no sample has taught yet.
   if (!is_learned_sync_word(address, size)) learn_sync_words_in_code(t, access.pc);
-  if (sync_word_exempt(address, size, access_context(t, rt, nullptr))) {
-    // A learned synchronization word (sync_words.h: used with LOCK/XCHG, or read
-    // by a spin-wait loop) changed: the program's own synchronization at work,
-    // which a plain-MOV atomic load sampled here cannot be told from otherwise.
+  // A change of a synchronization word or object is the program's own
+  // synchronization at work, not a race:
+  // - a learned word (sync_words.h: used with LOCK/XCHG, or read by a spin-wait
+  //   loop), which a plain-MOV atomic load sampled here cannot be told from
+  //   otherwise;
+  // - an object racetrap keeps a clock for: an address the program passed to
+  //   AnnotateHappensBefore/After (a hand-written flag it annotated) or to a pthread
+  //   call; the happens-before edge it carries cannot order a stall, which only sees
+  //   that the value moved.
+  const char* sync = sync_word_exempt(address, size, access_context(t, rt, nullptr)) ? "ignored (synchronization word)"
+                     : rt.sync_clocks.has_entry_for(address) ? "ignored (synchronization object)"
+                                                             : nullptr;
+  if (sync != nullptr) {
     rt.stats.value_changes_ignored.fetch_add(1, std::memory_order_relaxed);
-    if (rt.flags.verbosity >= 3) trace(t, access, "ignored (synchronization word)", before, after);
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    return;
-  }
-  if (rt.sync_clocks.has_entry_for(address)) {
-    // The bytes are a synchronization object racetrap keeps a clock for: an
-    // address the program passed to AnnotateHappensBefore/After (a hand-written
-    // flag it annotated) or to a pthread call. A change of it is that
-    // synchronization at work; the happens-before edge it carries cannot order a
-    // stall, which only sees that the value moved.
-    rt.stats.value_changes_ignored.fetch_add(1, std::memory_order_relaxed);
-    if (rt.flags.verbosity >= 3) trace(t, access, "ignored (synchronization object)", before, after);
+    if (rt.flags.verbosity >= 3) trace(t, access, sync, before, after);
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
     return;
   }
