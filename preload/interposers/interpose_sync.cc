@@ -75,8 +75,8 @@ int lock_tracking_edges(ThreadState* t, uint64_t call, int (*real_lock)(pthread_
 // entry, the edge (one id comparison when the thread's and the object's clocks hold
 // the same epochs), the debug registers brought up to date with the board. Inside
 // the program's hold it runs only that.
-// (A thread's first lock takes the general path: it maps the lock-order snapshot
-// storage.)
+// (The main thread's first lock takes the general path: it prepares the
+// lock-order snapshot storage, which the creator prepares for every other thread.)
 
 // The real function, looked up on first use (an interposer may run before any
 // constructor); every thread finds the same pointer, so a race on the first
@@ -114,7 +114,7 @@ __attribute__((always_inline)) inline void fast_enter(ThreadState* t) {
 }
 
 // Lock or trylock by a thread that holds no lock and has its lock-order snapshot
-// storage (mapped by its first lock; never, with deadlock detection off).
+// storage prepared (never, with deadlock detection off).
 __attribute__((always_inline)) inline bool lock_fast_path_open(const ThreadState* t) {
   return t->held_locks.count() == 0 && t->lock_snapshots_mapped;
 }

@@ -24,12 +24,6 @@ namespace {
 
 constexpr int kExited = 1, kDetached = 2;
 
-struct StartArgs {
-  void* (*fn)(void*);
-  void* arg;
-  ThreadState* state;
-};
-
 // Joinable threads by handle, until joined.
 SpinLock handles_lock;
 std::unordered_map<pthread_t, ThreadState*>& handles() {
@@ -57,7 +51,6 @@ void thread_exiting(void* p) {
   {
     RuntimeScope scope(t);
     add_pending_edges(t);  // the thread exits holding locks
-    unmap_lock_snapshots(t);
   }
   retire_watches_on_thread_memory(t);
   detach_thread_state(t);
@@ -73,13 +66,16 @@ pthread_key_t exit_key() {
   return key;
 }
 
+// The new thread's start: what runs here before the program's code delays it
+// against its creator, which natively it runs ahead of (two threads started one
+// after the other take their first locks microseconds apart, an ABBA program
+// then hangs): no allocation, no system call that can wait.
 void* thread_start(void* p) {
-  StartArgs args = *static_cast<StartArgs*>(p);
-  delete static_cast<StartArgs*>(p);
+  auto* state = static_cast<ThreadState*>(p);
   adopt_sigtrap_mask();  // the creator's view of SIGTRAP, inherited for real (see pthread_create)
-  attach_thread_state(args.state);
-  pthread_setspecific(exit_key(), args.state);
-  void* result = args.fn(args.arg);
+  attach_thread_state(state);
+  pthread_setspecific(exit_key(), state);
+  void* result = state->start_routine(state->start_arg);
   // The start routine returned: mutexes still held are reported at their
   // acquisition (pthread_exit is checked in its interposer, with its call site).
   if (ThreadState* t = watched_thread()) {
@@ -87,6 +83,21 @@ void* thread_start(void* p) {
     if (t->held_locks.count() != 0 && lock_tracking_on(nullptr)) check_locks_at_thread_exit(t, 0);
   }
   return result;
+}
+
+// The size of the stack pthread_create gives a thread created with `attr`
+// (the default attributes' for nullptr); 0 when glibc does not say.
+size_t stack_size_of(const pthread_attr_t* attr) {
+  size_t size = 0;
+  if (attr != nullptr) {
+    pthread_attr_getstacksize(attr, &size);
+    return size;
+  }
+  pthread_attr_t defaults;
+  if (pthread_getattr_default_np(&defaults) != 0) return 0;
+  pthread_attr_getstacksize(&defaults, &size);
+  pthread_attr_destroy(&defaults);
+  return size;
 }
 
 template <typename JoinFn, typename... Rest>
@@ -147,16 +158,18 @@ RACETRAP_INTERPOSE int pthread_create(pthread_t* thread, const pthread_attr_t* a
   if (attr != nullptr) pthread_attr_getdetachstate(attr, &detach_state);
   if (detach_state == PTHREAD_CREATE_DETACHED) child->lifecycle.store(kDetached);
   exit_key();
-  auto* args = new StartArgs{fn, arg, child};
+  child->start_routine = fn;
+  child->start_arg = arg;
+  child->stack_size = stack_size_of(attr);
+  if (rt.flags.detect_deadlocks) prepare_lock_snapshots(child);  // here, not in the child's first lock
   int rc;
   {
     // The new thread inherits the program's view of SIGTRAP through the kernel
     // mask (thread_start adopts it; an unwatched thread keeps it blocked for real).
     RealSigtrapBlock inherit_view;
-    rc = real(thread, attr, thread_start, args);
+    rc = real(thread, attr, thread_start, child);
   }
   if (rc != 0) {
-    delete args;
     destroy_thread_state(child);
     return rc;
   }

@@ -22,12 +22,10 @@
 #include <dlfcn.h>
 
 #include <link.h>
-#include <sys/mman.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cstring>
 
 #include "lock_order_graph.h"
 #include "spin_lock.h"
@@ -337,24 +335,18 @@ void add_pending_edges(ThreadState* t) {
   pending.clear();
 }
 
-void map_lock_snapshots(ThreadState* t) {
-  constexpr size_t kSize = sizeof(StackSnapshot) * PendingLockEdges::kSnapshots;
-  void* p = mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) p = nullptr;
-  else std::memset(p, 0, kSize);  // fault the pages in now, not inside a lock's hold
-  t->pending_edges.set_snapshots(static_cast<StackSnapshot*>(p));
-  t->lock_snapshots_mapped = true;
+void prepare_lock_snapshots(ThreadState* t) {
+  // Touched page by page: the pages are faulted in now, not inside a lock's hold.
   // The queue's own pages too: its first edge is written between two locks.
-  auto* queue = reinterpret_cast<volatile unsigned char*>(&t->pending_edges);
-  for (size_t i = 0; i < sizeof(PendingLockEdges); i += 4096) queue[i] = queue[i];
-  queue[sizeof(PendingLockEdges) - 1] = queue[sizeof(PendingLockEdges) - 1];
-}
-
-void unmap_lock_snapshots(ThreadState* t) {
-  if (StackSnapshot* p = t->pending_edges.snapshots()) {
-    t->pending_edges.set_snapshots(nullptr);
-    munmap(p, sizeof(StackSnapshot) * PendingLockEdges::kSnapshots);
-  }
+  auto touch = [](void* p, size_t size) {
+    auto* bytes = static_cast<volatile unsigned char*>(p);
+    for (size_t i = 0; i < size; i += 4096) bytes[i] = bytes[i];
+    bytes[size - 1] = bytes[size - 1];
+  };
+  touch(t->lock_snapshot_storage, sizeof t->lock_snapshot_storage);
+  touch(&t->pending_edges, sizeof t->pending_edges);
+  t->pending_edges.set_snapshots(t->lock_snapshot_storage);
+  t->lock_snapshots_mapped = true;
 }
 
 void lock_tracking_after_fork_child() {

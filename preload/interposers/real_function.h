@@ -1,16 +1,25 @@
 // real_function.h — the next definition of an interposed libc function.
+// Every one racetrap calls is looked up once at library load (real_function.cc's
+// table, resolve_real_functions): a first dlsym costs microseconds and takes the
+// dynamic loader's lock, and an interposer's first call often comes while the
+// program holds a lock (a thread's second lock: an ABBA program's window), where
+// neither may happen. Names not in the table, and lookups before the load, go to
+// dlsym. Ordinary context.
 #pragma once
-
-#include <dlfcn.h>
 
 namespace racetrap {
 
+// The address of `name` (in glibc's `version` when given, as its interposer
+// needs it) in the libraries after libracetrap.so; nullptr when there is none.
+void* next_function_address(const char* name, const char* version);
+
 template <typename Fn>
 Fn next_function(const char* name, const char* version = nullptr) {
-  void* p = version != nullptr ? dlvsym(RTLD_NEXT, name, version) : nullptr;
-  if (p == nullptr) p = dlsym(RTLD_NEXT, name);
-  return reinterpret_cast<Fn>(p);
+  return reinterpret_cast<Fn>(next_function_address(name, version));
 }
+
+// At library load, before the program's code runs: looks up the whole table.
+void resolve_real_functions();
 
 }  // namespace racetrap
 

@@ -19,6 +19,7 @@
 #include "interpose_thread.h"
 #include "lock_tracking.h"
 #include "perf_support.h"
+#include "real_function.h"
 #include "interpose_signal.h"
 #include "pc_diversity.h"
 #include "pc_tables.h"
@@ -190,6 +191,9 @@ void ensure_stack_capture() {
 void watch_threads() {
   Runtime& rt = runtime();
   if (!rt.active || threads_watched()) return;
+  // Before a second thread runs: its interposers' first calls, often inside a
+  // lock's hold, find their libc functions looked up (real_function.h).
+  resolve_real_functions();
   ensure_stack_capture();
   // Before the first thread is watched: does a debug-register trap arrive here at
   // all? Where it does not, RACETRAP_MODE=auto runs the value-change mode, and a

@@ -102,9 +102,29 @@ void approximate_main_stack(ThreadState* t) {
   t->stack.end = top;
 }
 
+// A thread's stack as glibc lays out the stacks it allocates and the ones a
+// program supplies (x86-64): the thread descriptor at the top, the thread pointer
+// at its start, the stack `t->stack_size` bytes (guard excluded) ending with the
+// descriptor. Computed, because pthread_getattr_np allocates (a new thread's first
+// malloc: a glibc arena set up before the program's code runs). False when glibc
+// does not give the sizes, or the current stack pointer is not inside the result.
+bool stack_from_layout(ThreadState* t, uint64_t tp) {
+  const size_t descriptor = thread_descriptor_size();
+  if (t->stack_size == 0 || descriptor == 0) return false;
+  const uint64_t end = tp + descriptor;
+  if (end < t->stack_size) return false;
+  const uint64_t begin = (end - t->stack_size + 4095) & ~uint64_t{4095};
+  const auto sp = reinterpret_cast<uint64_t>(__builtin_frame_address(0));
+  if (sp < begin || sp >= end) return false;
+  t->stack.begin = begin;
+  t->stack.end = end;
+  return true;
+}
+
 void record_address_ranges(ThreadState* t) {
+  const auto tp = static_cast<uint64_t>(pthread_self());  // the thread pointer (fs base)
   pthread_attr_t attr;
-  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+  if (!stack_from_layout(t, tp) && pthread_getattr_np(pthread_self(), &attr) == 0) {
     void* addr = nullptr;
     size_t size = 0;
     if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
@@ -113,7 +133,6 @@ void record_address_ranges(ThreadState* t) {
     }
     pthread_attr_destroy(&attr);
   }
-  uint64_t tp = static_cast<uint64_t>(pthread_self());  // the thread pointer (fs base)
   t->tls.begin = tp - static_tls_size();
   t->tls.end = tp + 2048;  // the TCB (struct pthread head) follows the thread pointer
 }

@@ -60,7 +60,10 @@ struct ThreadState {
   // New lock-order edges found while holding locks, added to the graph once the
   // thread holds none (lock_tracking.h).
   PendingLockEdges pending_edges;
-  bool lock_snapshots_mapped = false;  // pending_edges' snapshot storage was set up (or failed to be)
+  bool lock_snapshots_mapped = false;  // pending_edges was given lock_snapshot_storage, its pages faulted in
+  // pending_edges' snapshots. Part of the state, so a new thread's first lock maps
+  // nothing: the creator faults the pages in (prepare_lock_snapshots).
+  StackSnapshot lock_snapshot_storage[PendingLockEdges::kSnapshots];
 
   // Value-change mode, writer search (writer_search.h): while step_budget > 0
   // (or a claimed write awaits its step, step_confirm) this thread single-steps
@@ -91,6 +94,12 @@ struct ThreadState {
   // Lifetime: the creator allocates; the state is freed by whoever comes last of
   // the thread's exit and its join (or detach).
   pthread_t handle{};
+  // What pthread_create was given, for the new thread's start (no allocation in
+  // it: a thread's first malloc or free sets up a glibc arena, tens of us before
+  // the program's code runs), and the size of the stack glibc gives it (0: not known).
+  void* (*start_routine)(void*) = nullptr;
+  void* start_arg = nullptr;
+  size_t stack_size = 0;
   std::atomic<int> lifecycle{0};  // bit 0: exited, bit 1: detached, bit 2: joined
 
   // Handler scratch (one handler at a time per thread: SIGTRAP is blocked inside it).
