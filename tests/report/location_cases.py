@@ -11,6 +11,8 @@ CASE      thread-stack  a local of T1 raced on by T1 and T2: every race says
                         "Location is stack of main thread." (thread_uid 0)
           idle-stack    a local of T1 raced on by T2 and T3 only (T1's record is in
                         the stream although T1 is in no race): "stack of thread T1."
+          small-stack   as thread-stack, T1 with a 64 KiB stack and no guard page
+          own-stack     as thread-stack, T1 on a stack the program supplies
           debug-dir     PROGRAM stripped, its debug info (objcopy --only-keep-debug) in
                         DIR/.build-id/xx/rest.debug only: `racetrap report` on the raw
                         stream shows no file:line of it without --debug-dir, and
@@ -41,6 +43,8 @@ LOCATIONS = {
     "tls": ("Location is TLS of thread T1.", "tls", 1),
     "main-stack": ("Location is stack of main thread.", "stack", 0),
     "idle-stack": ("Location is stack of thread T1.", "stack", 1),
+    "small-stack": ("Location is stack of thread T1.", "stack", 1),
+    "own-stack": ("Location is stack of thread T1.", "stack", 1),
 }
 
 

@@ -4,6 +4,9 @@
 //   tls           a __thread variable of T1, written by T1 and T2
 //   main-stack    a local of the main thread, written by main and T1
 //   idle-stack    a local of T1, which only lends it: written by T2 and T3
+//   small-stack   as thread-stack, T1 created with a 64 KiB stack and no guard page
+//   own-stack     as thread-stack, T1 running on a stack the program supplies
+//                 (pthread_attr_setstack, 1 MiB from malloc, not page-aligned in size)
 // argv[2]: seconds of CPU time each racing thread runs (default 1). With argv[3]
 // "_exit" the program ends with _exit(0), which leaves its raw stream for
 // `racetrap report` (tests of offline symbolization).
@@ -92,11 +95,24 @@ int main(int argc, char** argv) {
     pthread_join(other, NULL);
   } else {
     int tls = strcmp(kind, "tls") == 0;
-    if (!tls && strcmp(kind, "thread-stack") != 0) {
-      fprintf(stderr, "usage: %s thread-stack|tls|main-stack|idle-stack [seconds] [_exit]\n", argv[0]);
+    int small = strcmp(kind, "small-stack") == 0, own = strcmp(kind, "own-stack") == 0;
+    if (!tls && !small && !own && strcmp(kind, "thread-stack") != 0) {
+      fprintf(stderr, "usage: %s thread-stack|tls|main-stack|idle-stack|small-stack|own-stack [seconds] [_exit]\n",
+              argv[0]);
       return 2;
     }
-    pthread_create(&owner, NULL, tls ? tls_owner : stack_owner, NULL);  // T1
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    if (small) {
+      pthread_attr_setstacksize(&attr, 64 * 1024);
+      pthread_attr_setguardsize(&attr, 0);
+    }
+    if (own) {
+      const size_t size = (1u << 20) + 3000;
+      pthread_attr_setstack(&attr, malloc(size + 64), size);
+    }
+    pthread_create(&owner, &attr, tls ? tls_owner : stack_owner, NULL);  // T1
+    pthread_attr_destroy(&attr);
     pthread_create(&other, NULL, other_thread, NULL);                   // T2
     pthread_join(owner, NULL);
     pthread_join(other, NULL);
