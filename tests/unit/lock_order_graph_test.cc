@@ -198,6 +198,51 @@ TEST(HeldLocks, FastPathPushIntoEmpty) {
   EXPECT_EQ(h.count(), 0);
 }
 
+// The unlock fast path skips pop() when holds_only() is true: it must be true only
+// while the release leaves nothing held, tracked or not, and false after any other
+// change of the array (a second lock, a relock, a pop, a destroyed lock, a clear).
+TEST(HeldLocks, OnlyLockForTheUnlockFastPath) {
+  HeldLocks h;
+  EXPECT_FALSE(h.holds_only(0));  // nothing held: 0 is no lock
+  EXPECT_FALSE(h.holds_only(A));
+  h.push_into_empty(A, 1, HeldMode::kMutex);
+  EXPECT_TRUE(h.holds_only(A));
+  EXPECT_FALSE(h.holds_only(B));
+  h.release_only();
+  EXPECT_EQ(h.count(), 0);
+  EXPECT_FALSE(h.holds_only(A));
+
+  h.push_into_empty(A, 1, HeldMode::kMutex);
+  h.push(A, 2, 0, HeldMode::kMutex);  // recursive: the unlock leaves it held
+  EXPECT_FALSE(h.holds_only(A));
+  EXPECT_TRUE(h.pop(A));
+  EXPECT_FALSE(h.holds_only(A));  // held once now, but not through push_into_empty
+  EXPECT_TRUE(h.pop(A));
+
+  h.push_into_empty(A, 1, HeldMode::kMutex);
+  h.push(B, 2, 0, HeldMode::kMutex);  // nested
+  EXPECT_FALSE(h.holds_only(A));
+  EXPECT_TRUE(h.pop(B));
+  EXPECT_FALSE(h.holds_only(A));
+  h.clear();
+
+  h.push_into_empty(A, 1, HeldMode::kMutex);
+  h.forget(A);
+  EXPECT_FALSE(h.holds_only(A));
+  h.push_into_empty(A, 1, HeldMode::kMutex);
+  h.clear();
+  EXPECT_FALSE(h.holds_only(A));
+
+  // Locks past the capacity are counted, not kept: with any of them, an unlock of
+  // the only kept one may leave an untracked lock held.
+  for (int i = 0; i < kMaxHeldLocks + 1; ++i) h.push(0x1000 + i, 1, 0, HeldMode::kMutex);
+  for (int i = 0; i < kMaxHeldLocks; ++i) EXPECT_TRUE(h.pop(0x1000 + i));
+  EXPECT_EQ(h.count(), 0);
+  EXPECT_EQ(h.untracked(), 1);
+  h.push_into_empty(A, 1, HeldMode::kMutex);
+  EXPECT_FALSE(h.holds_only(A));
+}
+
 RawLog log_with_reports() {
   RawLog log;
   log.pid = 42;
