@@ -144,7 +144,12 @@ __attribute__((always_inline)) inline int lock_fast(Runtime& rt, ThreadState* t,
   const int rc = real(m);
   if (locked(rc)) [[likely]] {
     if (home != nullptr) [[likely]] {
-      if (!kBlocking || home->clock.version() != version) rt.sync_clocks.acquire_at(home, t->clock);
+      const uint64_t now = home->clock.version();
+      if (!kBlocking || now != version) rt.sync_clocks.acquire_at(home, t->clock);
+      // The same content id: the unlock has nothing to release unless the thread's
+      // clock changes before it (HeldLocks::set_only_clock).
+      const uint64_t mine = t->clock.id();
+      t->held_locks.set_only_clock(now == mine ? mine : 0);
       acquired_early(rt, t);
     } else {
       acquire(rt, t, m);
@@ -279,8 +284,12 @@ __attribute__((always_inline)) inline bool unlock_fast_path_open(const ThreadSta
 __attribute__((always_inline)) inline int unlock_fast(Runtime& rt, ThreadState* t, MutexFn real,
                                                       pthread_mutex_t* m) {
   fast_enter(t);
+  // A clock unchanged since the acquisition, whose content the lock's clock held
+  // then, has nothing to add to it: the table is not looked at (its lookup, a chain
+  // of dependent loads, delays the real unlock's atomic instruction).
+  const bool unchanged = t->held_locks.only_clock_unchanged(t->clock.id());
   t->held_locks.release_only();
-  if (!unlock_will_fail(m, t)) release(rt, t, m);
+  if (!unchanged && !unlock_will_fail(m, t)) release(rt, t, m);
   mark_deferrable(t);
   const int rc = real(m);
   leave_runtime(t);

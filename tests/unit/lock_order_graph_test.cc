@@ -243,6 +243,27 @@ TEST(HeldLocks, OnlyLockForTheUnlockFastPath) {
   EXPECT_FALSE(h.holds_only(A));
 }
 
+// The unlock fast path skips the release when the thread's clock id is the one
+// recorded at the acquisition: never for a clock without an id (0), never for an id
+// recorded for an earlier hold.
+TEST(HeldLocks, OnlyClockUnchangedSinceTheAcquisition) {
+  HeldLocks h;
+  h.push_into_empty(A, 1, HeldMode::kMutex);
+  EXPECT_FALSE(h.only_clock_unchanged(0));  // nothing recorded: release
+  EXPECT_FALSE(h.only_clock_unchanged(7));
+  h.set_only_clock(7);
+  EXPECT_TRUE(h.only_clock_unchanged(7));
+  EXPECT_FALSE(h.only_clock_unchanged(8));  // the clock changed in the hold (a sample ticked it)
+  EXPECT_FALSE(h.only_clock_unchanged(0));
+  h.release_only();
+  EXPECT_FALSE(h.only_clock_unchanged(7));
+  h.set_only_clock(7);
+  h.push_into_empty(A, 1, HeldMode::kMutex);  // the next hold starts with nothing recorded
+  EXPECT_FALSE(h.only_clock_unchanged(7));
+  h.set_only_clock(0);  // the lock's clock differed from the thread's
+  EXPECT_FALSE(h.only_clock_unchanged(0));
+}
+
 RawLog log_with_reports() {
   RawLog log;
   log.pid = 42;
