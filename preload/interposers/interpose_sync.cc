@@ -67,14 +67,15 @@ int lock_tracking_edges(ThreadState* t, uint64_t call, int (*real_lock)(pthread_
   return t->pending_edges.count() != 0 ? lock_adding_edges_when_stuck(t, real_lock, m) : real_lock(m);
 }
 
-// The fast paths of lock and trylock: the common case (the calling thread is
-// watched, the program's code calls, lock tracking is on, and the thread holds no
-// lock, with no lock-order edge queued) in one straight line whose only call is the
-// real one. There is then no lock-order edge to add and no self-deadlock or misuse
-// to check; what is left is what the general path does in that state: the held-lock
-// entry, the edge (one id comparison when the thread's and the object's clocks hold
-// the same epochs), the debug registers brought up to date with the board. Inside
-// the program's hold it runs only that.
+// The fast paths of lock, trylock and unlock: the common case (the calling thread
+// is watched, the program's code calls, lock tracking is on, and the thread holds no
+// lock, or only the one it unlocks, with no lock-order edge queued) in one straight
+// line whose only call is the real one. There is then no lock-order edge to add and
+// no self-deadlock or misuse to check; what is left is what the general path does in
+// that state: the held-lock entry, the edge (one id comparison when the thread's and
+// the object's clocks hold the same epochs), the debug registers brought up to date
+// with the board. Inside the program's hold (after the real lock, before the real
+// unlock) it runs only the id comparison, the board check and the unlock's tests.
 // (A thread's first lock takes the general path: it maps the lock-order snapshot
 // storage.)
 
