@@ -41,6 +41,7 @@ class HeldLocks {
 
   // The thread now holds `address` (once more, when it held it already).
   void push(uint64_t address, uint64_t pc, uint32_t node, HeldMode mode) {
+    only_ = 0;
     if (HeldLock* h = find(address)) {
       if (h->depth < UINT16_MAX) ++h->depth;
       return;
@@ -57,11 +58,35 @@ class HeldLocks {
   void push_into_empty(uint64_t address, uint64_t pc, HeldMode mode) {
     items_[0] = HeldLock{address, pc, 0, 1, mode};
     count_ = 1;
+    only_ = untracked_ == 0 ? address : 0;
+    only_clock_ = 0;
+  }
+
+  // True when `address`, taken once, is all the thread holds (no untracked lock
+  // either), so that its release empties the array (the unlock fast path): one
+  // comparison, with what push_into_empty recorded and every other change cleared.
+  bool holds_only(uint64_t address) const { return only_ == address && address != 0; }
+  // With holds_only: the content id of the thread's clock when the lock's clock held
+  // the same epochs right after the acquisition, else 0. While the thread holds the
+  // lock only it releases into that clock, which never loses an epoch (short of the
+  // program destroying a held lock), so a thread whose clock still has this id at
+  // the unlock has nothing to release into it (the unlock fast path).
+  void set_only_clock(uint64_t id) { only_clock_ = id; }
+  // Whether the thread's clock, whose content id is now `id`, is still the one
+  // set_only_clock recorded (never for a clock without an id, 0).
+  bool only_clock_unchanged(uint64_t id) const { return only_clock_ != 0 && only_clock_ == id; }
+  // The thread released the one lock it held (holds_only was true), or the call
+  // that push_into_empty was written for failed.
+  void release_only() {
+    count_ = 0;
+    only_ = 0;
+    only_clock_ = 0;
   }
 
   // The thread released `address` once. False when it was not held as far as
   // this array knows (an untracked lock may be what was released then).
   bool pop(uint64_t address) {
+    only_ = 0;
     for (int i = count_ - 1; i >= 0; --i) {
       if (items_[i].address != address) continue;
       if (--items_[i].depth == 0) remove_at(i);
@@ -73,11 +98,13 @@ class HeldLocks {
 
   // Drops every hold of `address` (the lock was destroyed).
   void forget(uint64_t address) {
+    only_ = 0;
     for (int i = count_ - 1; i >= 0; --i)
       if (items_[i].address == address) remove_at(i);
   }
 
   void clear() {
+    only_ = 0;
     count_ = 0;
     untracked_ = 0;
   }
@@ -91,6 +118,10 @@ class HeldLocks {
   HeldLock items_[kMaxHeldLocks];
   int count_ = 0;
   int untracked_ = 0;
+  // push_into_empty's lock while nothing else changed the array since (holds_only),
+  // else 0.
+  uint64_t only_ = 0;
+  uint64_t only_clock_ = 0;  // see set_only_clock; set again by each push_into_empty
 };
 
 }  // namespace racetrap

@@ -67,14 +67,15 @@ int lock_tracking_edges(ThreadState* t, uint64_t call, int (*real_lock)(pthread_
   return t->pending_edges.count() != 0 ? lock_adding_edges_when_stuck(t, real_lock, m) : real_lock(m);
 }
 
-// The fast paths of lock and trylock: the common case (the calling thread is
-// watched, the program's code calls, lock tracking is on, and the thread holds no
-// lock, with no lock-order edge queued) in one straight line whose only call is the
-// real one. There is then no lock-order edge to add and no self-deadlock or misuse
-// to check; what is left is what the general path does in that state: the held-lock
-// entry, the edge (one id comparison when the thread's and the object's clocks hold
-// the same epochs), the debug registers brought up to date with the board. Inside
-// the program's hold it runs only that.
+// The fast paths of lock, trylock and unlock: the common case (the calling thread
+// is watched, the program's code calls, lock tracking is on, and the thread holds no
+// lock, or only the one it unlocks, with no lock-order edge queued) in one straight
+// line whose only call is the real one. There is then no lock-order edge to add and
+// no self-deadlock or misuse to check; what is left is what the general path does in
+// that state: the held-lock entry, the edge (one id comparison when the thread's and
+// the object's clocks hold the same epochs), the debug registers brought up to date
+// with the board. Inside the program's hold (after the real lock, before the real
+// unlock) it runs only the id comparison, the board check and the unlock's tests.
 // (The main thread's first lock takes the general path: it prepares the
 // lock-order snapshot storage, which the creator prepares for every other thread.)
 
@@ -99,9 +100,10 @@ constinit std::atomic<MutexFn> g_real_lock{nullptr}, g_real_trylock{nullptr}, g_
 __attribute__((always_inline)) inline ThreadState* fast_path_thread(const Runtime& rt, void* ret) {
   ThreadState* t = current_thread();
   if (t == nullptr || !rt.active) return nullptr;
-  if (__atomic_load_n(&t->in_runtime, __ATOMIC_RELAXED) != 0) return nullptr;
-  if (__atomic_load_n(&t->in_signal_handler, __ATOMIC_RELAXED) != 0) return nullptr;
-  if (t->pending_edges.count() != 0 || !lock_tracking_on(rt, ret)) return nullptr;
+  // One test for three words (each read on its own: see watched_thread).
+  const int busy = __atomic_load_n(&t->in_runtime, __ATOMIC_RELAXED) |
+                   __atomic_load_n(&t->in_signal_handler, __ATOMIC_RELAXED) | t->pending_edges.count();
+  if (busy != 0 || !lock_tracking_on(rt, ret)) return nullptr;
   return t;
 }
 
@@ -127,6 +129,13 @@ template <bool kBlocking>
 __attribute__((always_inline)) inline int lock_fast(Runtime& rt, ThreadState* t, void* ret, MutexFn real,
                                                     pthread_mutex_t* m) {
   fast_enter(t);
+  // The held-lock entry is written before the call, not inside the hold it starts
+  // (what runs between the real lock and the real unlock is what another thread
+  // waiting for the mutex waits for); a call that fails takes it back. Nothing
+  // reads it in between: a sample while the thread is inside this call (in
+  // runtime, not yet deferrable) is dropped.
+  t->held_locks.push_into_empty(reinterpret_cast<uint64_t>(m), reinterpret_cast<uint64_t>(ret) - 1,
+                                HeldMode::kMutex);
   // Found before the hold (a first touch's page fault with it), used after it.
   SyncClockTable::Entry* home = rt.sync_clocks.home_entry(sync_key(m));
   uint64_t version = 0;
@@ -135,17 +144,20 @@ __attribute__((always_inline)) inline int lock_fast(Runtime& rt, ThreadState* t,
   }
   const int rc = real(m);
   if (locked(rc)) [[likely]] {
-    // Held-lock entry first: see lock_call_slow.
-    t->held_locks.push_into_empty(reinterpret_cast<uint64_t>(m), reinterpret_cast<uint64_t>(ret) - 1,
-                                  HeldMode::kMutex);
     if (home != nullptr) [[likely]] {
-      if (!kBlocking || home->clock.version() != version) rt.sync_clocks.acquire_at(home, t->clock);
+      const uint64_t now = home->clock.version();
+      if (!kBlocking || now != version) rt.sync_clocks.acquire_at(home, t->clock);
+      // The same content id: the unlock has nothing to release unless the thread's
+      // clock changes before it (HeldLocks::set_only_clock).
+      const uint64_t mine = t->clock.id();
+      t->held_locks.set_only_clock(now == mine ? mine : 0);
       acquired_early(rt, t);
     } else {
       acquire(rt, t, m);
     }
-  } else if (rc == EINVAL) {
-    report_invalid_mutex(t, m, rc, reinterpret_cast<uint64_t>(ret));
+  } else {
+    t->held_locks.release_only();
+    if (rc == EINVAL) report_invalid_mutex(t, m, rc, reinterpret_cast<uint64_t>(ret));
   }
   leave_runtime(t);
   return rc;
@@ -263,10 +275,29 @@ __attribute__((noinline)) int unlock_slow(Runtime& rt, ThreadState* t, bool trac
   return rc;
 }
 
-// pthread_mutex_unlock. It has no fast path: with one (the same steps in a straight
-// line) the two-mutex racy loop of tests/integration racy_wrong_lock was caught far
-// less often (fewer than 10 traps in a second in a third of the runs, against 13 or
-// more without it, 14 runs each); why is not understood yet.
+// Unlock of the one lock the thread holds, taken once.
+__attribute__((always_inline)) inline bool unlock_fast_path_open(const ThreadState* t, const pthread_mutex_t* m) {
+  return t->held_locks.holds_only(reinterpret_cast<uint64_t>(m));
+}
+
+// The unlock fast path: what unlock_slow does when the thread holds only `m`, once,
+// and has no lock-order edge queued (nothing to check, nothing to add after).
+__attribute__((always_inline)) inline int unlock_fast(Runtime& rt, ThreadState* t, MutexFn real,
+                                                      pthread_mutex_t* m) {
+  fast_enter(t);
+  // A clock unchanged since the acquisition, whose content the lock's clock held
+  // then, has nothing to add to it: the table is not looked at (its lookup, a chain
+  // of dependent loads, delays the real unlock's atomic instruction).
+  const bool unchanged = t->held_locks.only_clock_unchanged(t->clock.id());
+  t->held_locks.release_only();
+  if (!unchanged && !unlock_will_fail(m, t)) release(rt, t, m);
+  mark_deferrable(t);
+  const int rc = real(m);
+  leave_runtime(t);
+  return rc;
+}
+
+// pthread_mutex_unlock outside the fast path.
 __attribute__((noinline)) int unlock_call(void* ret, MutexFn real, pthread_mutex_t* m) {
   Runtime& rt = runtime();
   ThreadState* t = watched_thread(rt);
@@ -310,6 +341,9 @@ RACETRAP_INTERPOSE int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clo
 RACETRAP_INTERPOSE int pthread_mutex_unlock(pthread_mutex_t* m) {
   const MutexFn real = real_function(g_real_unlock, "pthread_mutex_unlock");
   void* ret = __builtin_return_address(0);
+  Runtime& rt = runtime();
+  ThreadState* t = fast_path_thread(rt, ret);
+  if (t != nullptr && unlock_fast_path_open(t, m)) [[likely]] return unlock_fast(rt, t, real, m);
   return unlock_call(ret, real, m);
 }
 

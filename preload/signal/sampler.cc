@@ -10,6 +10,7 @@
 #include "decoder.h"
 #include "deferred_sample.h"
 #include "held_lock_snapshot.h"
+#include "own_code.h"
 #include "pc_diversity.h"
 #include "pc_tables.h"
 #include "safe_format.h"
@@ -186,6 +187,17 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
     sync_debug_registers(t);
   }
   const CpuRegisters regs = registers_from_ucontext(ucontext);
+  // A tick in racetrap's own code outside its in-runtime mark: an interposer's
+  // first tests (before it marks the thread) or its last instructions (after). What
+  // is under the pc there is racetrap's own data (its globals, the thread's state),
+  // which no other thread of the program touches: a watch on it never traps and
+  // only takes a board slot from the program's accesses. Nor can the program's
+  // access after the call stand in for it (a deferred sample): before the mark an
+  // acquire may still be to come. Counted with the ticks inside racetrap.
+  if (!deferred && called_from_racetrap(regs.rip)) {
+    rt.stats.samples_in_runtime.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   const Pick pick = deferred ? (worth_watching(access, access_context(t, rt, &is_benign_race_address))
                                     ? Pick::kChosen
                                     : Pick::kFiltered)

@@ -3,6 +3,10 @@
 // is on the line ending in `// MISUSE`.
 //   unlock-unlocked   unlock of a mutex nobody holds
 //   unlock-non-owner  main unlocks a mutex a thread locked (and still holds)
+//   unlock-after-failed-trylock  the same after main's trylock of it failed
+//                     (EBUSY), with main holding nothing and past its first lock:
+//                     racetrap's lock fast path notes the lock as held before the
+//                     real call and must take that back when the call fails
 //   destroy-locked    destroy of a locked mutex (libc refuses: EBUSY)
 //   cond-wait-unheld  pthread_cond_timedwait with a mutex the thread does not hold
 //   self-deadlock     relock of a held normal mutex: pthread_mutex_timedlock, so
@@ -49,6 +53,18 @@ int main(int argc, char** argv) {
     pthread_t t;
     pthread_create(&t, NULL, locker, NULL);
     sem_wait(&locked);
+    pthread_mutex_unlock(&m);  // MISUSE
+    sem_post(&release);
+    pthread_join(t, NULL);
+  } else if (strcmp(mode, "unlock-after-failed-trylock") == 0) {
+    pthread_mutex_t first = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&first);  // main's first lock (racetrap's general path)
+    pthread_mutex_unlock(&first);
+    pthread_t t;
+    pthread_create(&t, NULL, locker, NULL);
+    sem_wait(&locked);
+    int rc = pthread_mutex_trylock(&m);
+    printf("trylock of a held mutex: %s\n", strerror(rc));
     pthread_mutex_unlock(&m);  // MISUSE
     sem_post(&release);
     pthread_join(t, NULL);

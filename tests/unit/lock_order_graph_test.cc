@@ -198,6 +198,72 @@ TEST(HeldLocks, FastPathPushIntoEmpty) {
   EXPECT_EQ(h.count(), 0);
 }
 
+// The unlock fast path skips pop() when holds_only() is true: it must be true only
+// while the release leaves nothing held, tracked or not, and false after any other
+// change of the array (a second lock, a relock, a pop, a destroyed lock, a clear).
+TEST(HeldLocks, OnlyLockForTheUnlockFastPath) {
+  HeldLocks h;
+  EXPECT_FALSE(h.holds_only(0));  // nothing held: 0 is no lock
+  EXPECT_FALSE(h.holds_only(A));
+  h.push_into_empty(A, 1, HeldMode::kMutex);
+  EXPECT_TRUE(h.holds_only(A));
+  EXPECT_FALSE(h.holds_only(B));
+  h.release_only();
+  EXPECT_EQ(h.count(), 0);
+  EXPECT_FALSE(h.holds_only(A));
+
+  h.push_into_empty(A, 1, HeldMode::kMutex);
+  h.push(A, 2, 0, HeldMode::kMutex);  // recursive: the unlock leaves it held
+  EXPECT_FALSE(h.holds_only(A));
+  EXPECT_TRUE(h.pop(A));
+  EXPECT_FALSE(h.holds_only(A));  // held once now, but not through push_into_empty
+  EXPECT_TRUE(h.pop(A));
+
+  h.push_into_empty(A, 1, HeldMode::kMutex);
+  h.push(B, 2, 0, HeldMode::kMutex);  // nested
+  EXPECT_FALSE(h.holds_only(A));
+  EXPECT_TRUE(h.pop(B));
+  EXPECT_FALSE(h.holds_only(A));
+  h.clear();
+
+  h.push_into_empty(A, 1, HeldMode::kMutex);
+  h.forget(A);
+  EXPECT_FALSE(h.holds_only(A));
+  h.push_into_empty(A, 1, HeldMode::kMutex);
+  h.clear();
+  EXPECT_FALSE(h.holds_only(A));
+
+  // Locks past the capacity are counted, not kept: with any of them, an unlock of
+  // the only kept one may leave an untracked lock held.
+  for (int i = 0; i < kMaxHeldLocks + 1; ++i) h.push(0x1000 + i, 1, 0, HeldMode::kMutex);
+  for (int i = 0; i < kMaxHeldLocks; ++i) EXPECT_TRUE(h.pop(0x1000 + i));
+  EXPECT_EQ(h.count(), 0);
+  EXPECT_EQ(h.untracked(), 1);
+  h.push_into_empty(A, 1, HeldMode::kMutex);
+  EXPECT_FALSE(h.holds_only(A));
+}
+
+// The unlock fast path skips the release when the thread's clock id is the one
+// recorded at the acquisition: never for a clock without an id (0), never for an id
+// recorded for an earlier hold.
+TEST(HeldLocks, OnlyClockUnchangedSinceTheAcquisition) {
+  HeldLocks h;
+  h.push_into_empty(A, 1, HeldMode::kMutex);
+  EXPECT_FALSE(h.only_clock_unchanged(0));  // nothing recorded: release
+  EXPECT_FALSE(h.only_clock_unchanged(7));
+  h.set_only_clock(7);
+  EXPECT_TRUE(h.only_clock_unchanged(7));
+  EXPECT_FALSE(h.only_clock_unchanged(8));  // the clock changed in the hold (a sample ticked it)
+  EXPECT_FALSE(h.only_clock_unchanged(0));
+  h.release_only();
+  EXPECT_FALSE(h.only_clock_unchanged(7));
+  h.set_only_clock(7);
+  h.push_into_empty(A, 1, HeldMode::kMutex);  // the next hold starts with nothing recorded
+  EXPECT_FALSE(h.only_clock_unchanged(7));
+  h.set_only_clock(0);  // the lock's clock differed from the thread's
+  EXPECT_FALSE(h.only_clock_unchanged(0));
+}
+
 RawLog log_with_reports() {
   RawLog log;
   log.pid = 42;
