@@ -103,6 +103,12 @@ int main(int argc, char** argv) {
     pthread_join(a, nullptr);
     pthread_join(b, nullptr);
   } else {
+    // racetrap samples a process from its first pthread_create on (a process with
+    // one thread cannot race): one empty thread, natively too, so the work below
+    // is sampled under the preload.
+    pthread_t idle;
+    pthread_create(&idle, nullptr, [](void*) -> void* { return nullptr; }, nullptr);
+    pthread_join(idle, nullptr);
     int fd = bare_us > 0 ? open_bare_clock(static_cast<uint64_t>(bare_us)) : -1;
     if (bare_us > 0 && fd < 0) {
       std::perror("perf_event_open(task clock)");

@@ -37,11 +37,18 @@ CpuRegisters registers_from_ucontext(const void* ucontext) {
   return r;
 }
 
+namespace {
+std::atomic<uint32_t> own_pid{0};
+}  // namespace
+
+void set_own_pid_for_reads(uint32_t pid) { own_pid.store(pid, std::memory_order_relaxed); }
+
 size_t copy_from_memory(uint64_t address, void* out, size_t len) {
   ErrnoKeeper keep;
   iovec local{out, len};
   iovec remote{reinterpret_cast<void*>(address), len};
-  ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+  const uint32_t pid = own_pid.load(std::memory_order_relaxed);
+  ssize_t n = process_vm_readv(pid != 0 ? static_cast<pid_t>(pid) : getpid(), &local, 1, &remote, 1, 0);
   return n > 0 ? static_cast<size_t>(n) : 0;
 }
 

@@ -16,6 +16,11 @@ CpuRegisters registers_from_ucontext(const void* ucontext);
 // (process_vm_readv). Returns the number of bytes copied (0 when unreadable).
 size_t copy_from_memory(uint64_t address, void* out, size_t len);
 
+// The process id copy_from_memory reads from, so a read is one system call, not
+// two (getpid is not cached by glibc): set at start-up and again in a fork's
+// child. Until it is set (0), copy_from_memory asks the kernel each time.
+void set_own_pid_for_reads(uint32_t pid);
+
 // 1 when executable memory may be unreadable (x86 protection keys enabled: Linux
 // makes PROT_EXEC-only mappings execute-only with them), 0 when not.
 int execute_only_possible();
@@ -24,7 +29,7 @@ int execute_only_possible();
 // plain copy when they lie in the page of `interrupted_pc`, the pc the calling
 // thread was interrupted at: that page is mapped and, without protection keys,
 // readable, so the copy cannot fault, and it saves the two system calls of
-// copy_from_memory (process_vm_readv, getpid), about a microsecond in a VM.
+// copy_from_memory (process_vm_readv), about a microsecond in a VM.
 size_t copy_code_near(uint64_t interrupted_pc, uint64_t address, void* out, size_t len);
 
 }  // namespace racetrap

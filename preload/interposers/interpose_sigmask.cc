@@ -13,26 +13,30 @@
 namespace racetrap {
 namespace {
 
-// signal-safe. True when the kernel is known to block SIGTRAP on this thread
-// without asking it, and the call cannot change that: inside racetrap's own
-// SIGTRAP handler (installed without SA_NODEFER), where libunwind saves and
-// restores the whole mask around its lookups, a call that keeps SIGTRAP blocked.
-// Each of those would otherwise cost one more rt_sigprocmask (about 0.5 us here)
-// to learn what is already known, several times per sample.
-bool trap_blocked_inside_own_handler(int how, const sigset_t* set) {
+// signal-safe. Inside racetrap's own SIGTRAP handler (installed with every
+// signal in its sa_mask, interpose_signal.cc) the kernel mask is known without
+// asking: every signal. Only libraries the handler uses call here then (libunwind
+// saves, blocks all and restores the mask around each frame it steps), and a
+// request to block more changes nothing; a request to unblock is not honoured
+// until the handler returns (sigreturn restores the program's mask), which keeps
+// what the caller needs: no signal handler runs in between. So the call is
+// answered here, with the mask as it is, and costs no system call (about 0.5 us
+// each, ten or more per sampled stack).
+bool answered_inside_own_handler(sigset_t* old) {
   const ThreadState* t = current_thread();
   if (t == nullptr || t->in_signal_handler == 0) return false;
-  return set == nullptr || how == SIG_BLOCK || (how == SIG_SETMASK && sigismember(set, SIGTRAP) == 1);
+  if (old != nullptr) sigfillset(old);
+  return true;
 }
 
 // signal-safe (programs change masks inside signal handlers).
 int filtered_sigmask(int how, const sigset_t* set, sigset_t* old) {
-  if (!runtime_active() || trap_blocked_inside_own_handler(how, set)) return real_pthread_sigmask(how, set, old);
+  if (!runtime_active()) return real_pthread_sigmask(how, set, old);
+  if (answered_inside_own_handler(old)) return 0;
   // Where the kernel blocks SIGTRAP the call is passed through unchanged: inside
-  // a signal handler whose sa_mask holds SIGTRAP (racetrap's own, with libunwind
-  // saving and restoring masks; sigreturn restores the mask afterwards), in a
-  // thread racetrap has not adopted, around exec and thread creation
-  // (RealSigtrapBlock). The kernel's answer then agrees with the program's view.
+  // a signal handler whose sa_mask holds SIGTRAP (sigreturn restores the mask
+  // afterwards), in a thread racetrap has not adopted, around exec and thread
+  // creation (RealSigtrapBlock). The kernel's answer then agrees with the program's view.
   sigset_t now;
   if (real_pthread_sigmask(SIG_BLOCK, nullptr, &now) == 0 && sigismember(&now, SIGTRAP) == 1)
     return real_pthread_sigmask(how, set, old);

@@ -37,7 +37,15 @@ void install_trap_handler() {
   std::memset(&act, 0, sizeof act);
   act.sa_sigaction = on_sigtrap;
   act.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-  sigemptyset(&act.sa_mask);
+  // Every signal blocked while racetrap's handler runs, by the kernel at delivery
+  // (free: it sets the handler's mask anyway, and sigreturn restores the
+  // program's): no handler of the program may run inside a stall (a change must
+  // come from another thread) or inside libunwind's steps (which would otherwise
+  // block and restore all signals around each frame, two system calls a frame);
+  // the mask interposers answer those calls without the kernel
+  // (interpose_sigmask.cc). Signals arriving meanwhile wait the handler's few
+  // microseconds, as they would behind any other handler of the thread.
+  sigfillset(&act.sa_mask);
   struct sigaction program;
   real_sigaction(SIGTRAP, &act, &program);
   set_program_trap_action(program);

@@ -24,6 +24,7 @@
 #include "pc_diversity.h"
 #include "pc_tables.h"
 #include "signal_handler.h"
+#include "signal_context.h"
 #include "sigtrap_mask.h"
 #include "stack_capture.h"
 #include "thread_state.h"
@@ -82,6 +83,7 @@ void after_fork_in_child() {
   Runtime& rt = runtime();
   if (!rt.active) return;
   rt.pid = static_cast<uint32_t>(getpid());
+  set_own_pid_for_reads(rt.pid);
   // The inherited descriptors name the parent's threads' events (and the
   // parent's raw stream): close them all; this thread opens its own below.
   owned_fds::close_all();
@@ -133,6 +135,7 @@ __attribute__((constructor(101))) void racetrap_start() {
   BreakpointSlot::set_use_modify(support.modify_attributes);
   modify_attributes_supported = support.modify_attributes;
   rt.pid = static_cast<uint32_t>(getpid());
+  set_own_pid_for_reads(rt.pid);
   set_log_prefix(rt);
   make_raw_path(rt);
   rt.raw_log.configure(rt.raw_path, rt.pid);

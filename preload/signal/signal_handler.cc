@@ -5,6 +5,8 @@
 #include "signal_handler.h"
 
 #include <pthread.h>
+#include <signal.h>
+#include <ucontext.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -93,12 +95,16 @@ void chain_to_program(int sig, siginfo_t* info, void* ucontext) {
     dfl.sa_handler = SIG_DFL;
     write_program_action(dfl, sequence);  // unless the program set a new one meanwhile
   }
+  // The mask the kernel would have given the program's handler: the interrupted
+  // code's, its sa_mask and SIGTRAP (unless SA_NODEFER). racetrap's handler runs
+  // with every signal blocked (interpose_signal.cc), so the mask is set, not
+  // added to; the kernel mask directly: the program's view of SIGTRAP
+  // (sigtrap_mask.h) is not changed by running its handler.
   sigset_t old_mask;
-  sigset_t mask = act.sa_mask;
+  sigset_t mask;
+  sigorset(&mask, &act.sa_mask, &static_cast<const ucontext_t*>(ucontext)->uc_sigmask);
   if ((act.sa_flags & SA_NODEFER) == 0) sigaddset(&mask, SIGTRAP);
-  // The kernel mask directly: the program's view of SIGTRAP (sigtrap_mask.h) is
-  // not changed by running its handler.
-  real_pthread_sigmask(SIG_BLOCK, &mask, &old_mask);
+  real_pthread_sigmask(SIG_SETMASK, &mask, &old_mask);
   if (act.sa_flags & SA_SIGINFO) {
     if (act.sa_sigaction != nullptr) act.sa_sigaction(sig, info, ucontext);
   } else {
@@ -110,14 +116,18 @@ void chain_to_program(int sig, siginfo_t* info, void* ucontext) {
 // signal-safe. Whether the stack this handler runs on has room for the sampler
 // or trap work (decoding, unwinding: about 8.5 KiB measured, see
 // tests/reliability): a thread with a tiny stack, or a program's small
-// sigaltstack, is left alone rather than overflowed.
+// sigaltstack, is left alone rather than overflowed. The thread's alternate stack
+// is the one the kernel saved in the ucontext at delivery (uc_stack), so no
+// sigaltstack call is needed on every tick; with SS_AUTODISARM the kernel has
+// disabled it for the handler's duration, and only the saved copy still says
+// where it is.
 constexpr uintptr_t kHandlerStackNeed = 16 * 1024;
-bool enough_stack(const ThreadState& t) {
+bool enough_stack(const ThreadState& t, const void* ucontext) {
   uintptr_t sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
-  stack_t alt;
-  if (sigaltstack(nullptr, &alt) == 0 && (alt.ss_flags & SS_ONSTACK) != 0) {
-    uintptr_t base = reinterpret_cast<uintptr_t>(alt.ss_sp);
-    return sp > base && sp - base >= kHandlerStackNeed;
+  const stack_t& alt = static_cast<const ucontext_t*>(ucontext)->uc_stack;
+  if ((alt.ss_flags & SS_DISABLE) == 0 && alt.ss_size != 0) {
+    const uintptr_t base = reinterpret_cast<uintptr_t>(alt.ss_sp);
+    if (sp > base && sp - base < alt.ss_size) return sp - base >= kHandlerStackNeed;  // running on it
   }
   if (t.stack.begin == 0 || !t.stack.contains(sp)) return true;  // unknown stack: trust it
   return sp - t.stack.begin >= kHandlerStackNeed;
@@ -129,7 +139,7 @@ bool writer_search_signal(siginfo_t* info, void* ucontext) {
   ThreadState* t = current_thread();
   if (t != nullptr) t->in_signal_handler = 1;
   std::atomic_signal_fence(std::memory_order_seq_cst);
-  const bool room = t != nullptr && enough_stack(*t);
+  const bool room = t != nullptr && enough_stack(*t, ucontext);
   const bool ours = handle_writer_search_step(t, info, ucontext, room);
   std::atomic_signal_fence(std::memory_order_seq_cst);
   if (t != nullptr) t->in_signal_handler = 0;
@@ -148,7 +158,7 @@ void on_first_tick(void* ucontext) {
   std::atomic_signal_fence(std::memory_order_seq_cst);
   t->first_tick.cancel();
   if (!t->sample_clock.is_open()) t->sample_clock.open(static_cast<uint64_t>(runtime().flags.sample_us));
-  if (enough_stack(*t)) on_sample_tick(*t, ucontext);
+  if (enough_stack(*t, ucontext)) on_sample_tick(*t, ucontext);
   std::atomic_signal_fence(std::memory_order_seq_cst);
   t->in_signal_handler = 0;
 }
@@ -193,7 +203,7 @@ void on_sigtrap(int sig, siginfo_t* info, void* ucontext) {
     // not the program's synchronization: the interposers pass them straight through.
     t->in_signal_handler = 1;
     std::atomic_signal_fence(std::memory_order_seq_cst);
-    const bool room = enough_stack(*t);
+    const bool room = enough_stack(*t, ucontext);
     if (sig_data::kind(perf.data) == sig_data::kSampleTick) {
       if (!perf.async && room) on_sample_tick(*t, ucontext);
     } else if (room) {

@@ -110,11 +110,9 @@ void sample_value_change(ThreadState& t, void* ucontext, const MemoryAccess& acc
     rt.stats.samples_filtered.fetch_add(1, std::memory_order_relaxed);  // not mapped: it would fault
     return;
   }
-  // No handler of this thread (the program's SIGALRM, ...) may run during the
-  // stall: a change must come from another thread.
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, &old);
+  // No handler of this thread (the program's SIGALRM, ...) runs during the stall,
+  // so a change must come from another thread: racetrap's handler is installed
+  // with every signal blocked (interpose_signal.cc).
   const uint64_t bound = static_cast<uint64_t>(rt.flags.stall_us) * 1000;
   const uint64_t stall = bound / 2 + t.random.next() % (bound / 2 + 1);
   const uint64_t start = monotonic_ns();
@@ -134,15 +132,11 @@ void sample_value_change(ThreadState& t, void* ucontext, const MemoryAccess& acc
   rt.stats.stalls.fetch_add(1, std::memory_order_relaxed);
   rt.stats.stall_ns.fetch_add(now - start, std::memory_order_relaxed);
   sampled_pcs().note_published(access.pc);  // a stall is this mode's watch (pc_diversity.h)
-  if (!changed) {
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    return;
-  }
+  if (!changed) return;
   rt.stats.value_changes.fetch_add(1, std::memory_order_relaxed);
   if (!in_private_writable_memory(address, size) || in_some_thread_tls(rt, address)) {
     rt.stats.value_changes_ignored.fetch_add(1, std::memory_order_relaxed);
     if (rt.flags.verbosity >= 3) trace(t, access, "ignored (not private memory)", before, after);
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
     return;
   }
   // The code around the access may show that these bytes are a lock or flag word
@@ -163,7 +157,6 @@ void sample_value_change(ThreadState& t, void* ucontext, const MemoryAccess& acc
   if (sync != nullptr) {
     rt.stats.value_changes_ignored.fetch_add(1, std::memory_order_relaxed);
     if (rt.flags.verbosity >= 3) trace(t, access, sync, before, after);
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
     return;
   }
   rt.stats.conflicts.fetch_add(1, std::memory_order_relaxed);
@@ -178,7 +171,6 @@ void sample_value_change(ThreadState& t, void* ucontext, const MemoryAccess& acc
     found = find_writer(t, address, size, writer_wait_ns(rt), &writer, &atomic_writer);
     if (found) rt.stats.writers_found.fetch_add(1, std::memory_order_relaxed);
   }
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (atomic_writer) return;  // the write was atomic: not reported, as in the watchpoint mode
   rt.stats.races.fetch_add(1, std::memory_order_relaxed);
   sampled_pcs().note_race(access.pc);

@@ -370,20 +370,39 @@ static int mode_many_threads_race(int argc, char** argv) {
 }
 
 static volatile int traps_seen;
-static void on_trap(int sig) { (void)sig; traps_seen++; }
+static volatile int trap_masks_as_kernel;  // handler runs with the mask the kernel gives it
+static void on_trap(int sig) {
+  (void)sig;
+  traps_seen++;
+  // As the kernel sets it: the interrupted code's mask (SIGUSR1 blocked there), the
+  // handler's sa_mask (SIGUSR2) and SIGTRAP itself; nothing else (SIGALRM).
+  sigset_t now;
+  pthread_sigmask(SIG_BLOCK, NULL, &now);
+  if (sigismember(&now, SIGUSR1) == 1 && sigismember(&now, SIGUSR2) == 1 && sigismember(&now, SIGTRAP) == 1 &&
+      sigismember(&now, SIGALRM) == 0)
+    trap_masks_as_kernel++;
+}
 static int mode_sigtrap_chain(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_trap;
+  sigemptyset(&sa.sa_mask);
+  sigaddset(&sa.sa_mask, SIGUSR2);
   sigaction(SIGTRAP, &sa, NULL);
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &usr1, NULL);
   race_for(0.5);
   raise(SIGTRAP);
   __asm__ volatile("int3");
   race_for(0.3);
+  pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
   struct sigaction old;
   sigaction(SIGTRAP, NULL, &old);
-  printf("traps seen %d, handler kept %d\n", traps_seen, old.sa_handler == on_trap);
-  return traps_seen == 2 ? 0 : 1;
+  printf("traps seen %d, with the kernel's mask %d, handler kept %d\n", traps_seen, trap_masks_as_kernel,
+         old.sa_handler == on_trap);
+  return traps_seen == 2 && trap_masks_as_kernel == 2 ? 0 : 1;
 }
 
 static volatile int usr1_seen;
