@@ -12,6 +12,7 @@
 #include <new>
 
 #include "happens_before_edges.h"
+#include "main_stack_range.h"
 #include "stack_capture.h"
 #include "thread_record_log.h"
 
@@ -103,8 +104,14 @@ void approximate_main_stack(ThreadState* t) {
 }
 
 void record_address_ranges(ThreadState* t) {
+  // The main thread's without pthread_getattr_np (main_stack_range.h: the same
+  // range, without libc's stdio and scanf).
+  uint64_t main_begin = 0, main_end = 0;
   pthread_attr_t attr;
-  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+  if (syscall(SYS_gettid) == getpid() && main_thread_stack_range(&main_begin, &main_end)) {
+    t->stack.begin = main_begin;
+    t->stack.end = main_end;
+  } else if (pthread_getattr_np(pthread_self(), &attr) == 0) {
     void* addr = nullptr;
     size_t size = 0;
     if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
