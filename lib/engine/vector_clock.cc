@@ -27,7 +27,10 @@ VectorClock& VectorClock::operator=(const VectorClock& other) {
 void VectorClock::grow(uint32_t slots) {
   if (slots <= capacity_) return;
   uint32_t cap = std::max<uint32_t>(slots, std::max<uint32_t>(8, capacity_ * 2));
-  auto* fresh = static_cast<Epoch*>(std::calloc(cap, sizeof(Epoch)));
+  // Not calloc: epochs past size_ are never read (extend() zeroes them when they
+  // come into use), and a thread's clock is reserved for kMaxThreadSlots (16 KiB)
+  // of which a program with a few threads touches one page.
+  auto* fresh = static_cast<Epoch*>(std::malloc(cap * sizeof(Epoch)));
   if (fresh == nullptr) throw std::bad_alloc();
   if (data_ != nullptr) std::memcpy(fresh, data_, size_ * sizeof(Epoch));
   std::free(data_);

@@ -12,7 +12,12 @@
 // Rounds repeat for SECONDS. W and R live for the whole run (racetrap samples
 // CPU time: short-lived threads would never be sampled); main starts each round
 // and waits for its end through a mutex/condvar gate, so rounds are ordered among
-// themselves and the per-round objects (made by main) are fresh.
+// themselves and the per-round objects (made by main) are fresh. After the gate
+// the two workers meet through a pair of pipes (read and write are not
+// synchronization racetrap sees) before either touches `data`: without that, a
+// worker woken late (a loaded machine, both workers on one core) took the gate's
+// mutex only after the other had finished its round and released it, so the
+// gate itself ordered the two rounds and a racy twin had no race to find.
 //
 // Primitives whose waiter can complete without any call racetrap sees (the
 // libstdc++ futex-based ones: promise/future, latch, barrier,
@@ -638,6 +643,19 @@ long gate_round;
 int gate_finished;
 bool gate_stop;
 
+// The meeting after the gate: each worker writes a byte to the other's pipe and
+// reads one from its own, so neither starts a round before both have taken the
+// gate's mutex for it.
+int to_writer[2], to_reader[2];
+void meet_other_worker(bool writer) {
+  char byte = 0;
+  if (write((writer ? to_reader : to_writer)[1], &byte, 1) != 1 ||
+      read((writer ? to_writer : to_reader)[0], &byte, 1) != 1) {
+    perror("sync_case: worker meeting pipe");
+    abort();
+  }
+}
+
 void* worker_main(void* role) {
   long seen = 0, sum = 0;
   for (;;) {
@@ -647,6 +665,7 @@ void* worker_main(void* role) {
     seen = gate_round;
     pthread_mutex_unlock(&gate);
     if (stop) break;
+    meet_other_worker(role != nullptr);
     if (role != nullptr) writer_round();
     else sum += reader_round();
     pthread_mutex_lock(&gate);
@@ -673,6 +692,10 @@ int main(int argc, char** argv) {
   if (racy) kPasses = 2048;
   const double seconds = argc > 3 ? atof(argv[3]) : 1.0;
   block_storage = static_cast<long*>(malloc(kWords * sizeof(long)));
+  if (pipe(to_writer) != 0 || pipe(to_reader) != 0) {
+    perror("sync_case: pipe");
+    return 2;
+  }
   pthread_t w, r;
   static int writer_role;  // any non-null argument makes the worker the writer
   pthread_create(&r, nullptr, worker_main, nullptr);
