@@ -12,7 +12,6 @@
 #include <new>
 
 #include "happens_before_edges.h"
-#include "main_stack_range.h"
 #include "stack_capture.h"
 #include "thread_record_log.h"
 
@@ -124,14 +123,8 @@ bool stack_from_layout(ThreadState* t, uint64_t tp) {
 
 void record_address_ranges(ThreadState* t) {
   const auto tp = static_cast<uint64_t>(pthread_self());  // the thread pointer (fs base)
-  // The main thread's without pthread_getattr_np (main_stack_range.h: the same
-  // range, without libc's stdio and scanf); another thread's from glibc's layout.
-  uint64_t main_begin = 0, main_end = 0;
   pthread_attr_t attr;
-  if (t->os_tid == runtime().pid && main_thread_stack_range(&main_begin, &main_end)) {
-    t->stack.begin = main_begin;
-    t->stack.end = main_end;
-  } else if (!stack_from_layout(t, tp) && pthread_getattr_np(pthread_self(), &attr) == 0) {
+  if (!stack_from_layout(t, tp) && pthread_getattr_np(pthread_self(), &attr) == 0) {
     void* addr = nullptr;
     size_t size = 0;
     if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
