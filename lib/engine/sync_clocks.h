@@ -127,16 +127,21 @@ class SyncClockTable {
   size_t overflow_objects();
   static constexpr uint32_t kEntries = 1u << 15;  // 2 MiB of address space, touched as used
   static constexpr uint32_t kWindow = 32;         // entries probed per object
-  // The entry where the probe for `object` starts (public for tests): its address
-  // in 32-byte units within its MiB, XOR the MiB's number. Objects of one page of
-  // the program start in two pages of the table, and a program's locks sit in a
-  // few pages of its heap and data, so the table's resident memory follows those
-  // pages instead of one table page per object (a multiplicative hash took about
-  // 250 KiB for pigz's few dozen objects). The XOR keeps objects at the same
-  // offset in different MiBs apart (per-thread arenas and stacks are 64 and 8 MiB
-  // apart). Two shifts, an XOR and a mask: as cheap as the hash was.
+  // The entry where the probe for `object` starts (public for tests). The table
+  // is 256 groups of 128 entries (two pages each): an object's page within its MiB,
+  // XOR the MiB's number, picks the group, and its 32-byte unit within the page,
+  // scattered by an odd multiplier (a permutation of the 128), the entry. A
+  // program's locks sit in a few pages of its heap and data, so the table's
+  // resident memory follows those pages instead of one table page per object (a
+  // multiplicative hash took about 250 KiB for pigz's few dozen objects); the XOR
+  // keeps objects at the same offset in different MiBs apart (per-thread arenas
+  // and stacks are 64 and 8 MiB apart); the scatter keeps neighbouring objects
+  // (two mutexes side by side) out of each other's probe runs, so each stays in
+  // its home entry and two threads locking them touch no common line.
   static uint32_t home_of(uintptr_t object) {
-    return static_cast<uint32_t>((object >> 5) ^ (object >> 20)) & (kEntries - 1);
+    const auto group = static_cast<uint32_t>((object >> 12) ^ (object >> 20)) & 255u;
+    const auto unit = (static_cast<uint32_t>(object >> 5) & 127u) * 37u & 127u;
+    return group << 7 | unit;
   }
 
  private:

@@ -165,10 +165,12 @@ __attribute__((always_inline)) inline int lock_fast(Runtime& rt, ThreadState* t,
 
 // `blocking`: lock, timedlock, clocklock (lock-order edges and the self-deadlock
 // check come first, since the real call may never return); trylock is not.
-// `ret`: the interposer's return address, the program's call site.
+// `ret`: the interposer's return address, the program's call site. `taken`: the
+// result of a try the caller already made (lock_nested), or kNotTried.
+constexpr int kNotTried = -1;
 template <typename Fn, typename... Args>
-__attribute__((noinline)) int lock_call_slow(Runtime& rt, ThreadState* t, bool blocking, void* ret, Fn real,
-                                             pthread_mutex_t* m, Args... args) {
+__attribute__((noinline)) int lock_call_slow(Runtime& rt, ThreadState* t, bool blocking, void* ret, int taken,
+                                             Fn real, pthread_mutex_t* m, Args... args) {
   RuntimeScope scope(t);
   const bool track = lock_tracking_on(rt, ret);
   const uint64_t call = reinterpret_cast<uint64_t>(ret);
@@ -187,7 +189,10 @@ __attribute__((noinline)) int lock_call_slow(Runtime& rt, ThreadState* t, bool b
   if (early) version = rt.sync_clocks.acquire_early(sync_key(m), t->clock);
   else if (nothing_held) rt.sync_clocks.touch(sync_key(m));
   int rc;
-  if constexpr (sizeof...(Args) == 0) {  // lock (blocking, without a deadline) or trylock
+  if (taken != kNotTried) {  // a nested lock, taken by lock_nested's try: its edges now
+    rc = taken;
+    if (track && locked(rc)) before_blocking_lock(t, m, /*is_mutex=*/true, call);
+  } else if constexpr (sizeof...(Args) == 0) {  // lock (blocking, without a deadline) or trylock
     rc = track && blocking ? lock_tracking_edges(t, call, real, m) : real(m);
   } else {
     if (track && blocking) before_blocking_lock(t, m, /*is_mutex=*/true, call);
@@ -212,7 +217,20 @@ int lock_call(bool blocking, void* ret, Fn real, pthread_mutex_t* m, Args... arg
   Runtime& rt = runtime();
   ThreadState* t = watched_thread(rt);
   if (t == nullptr) return real(m, args...);
-  return lock_call_slow(rt, t, blocking, ret, real, m, args...);
+  return lock_call_slow(rt, t, blocking, ret, kNotTried, real, m, args...);
+}
+
+// pthread_mutex_lock by a thread that holds other locks (fast_path_thread's tests
+// passed): from its previous lock to this one runs the window an ABBA deadlock
+// needs, so the mutex is tried before anything else and the bookkeeping follows.
+// Taken (or failed outright), the general path records it after the fact; busy, it
+// runs as for any blocking lock (edges and the self-deadlock check before the wait).
+__attribute__((noinline)) int lock_nested(Runtime& rt, ThreadState* t, void* ret, MutexFn real, pthread_mutex_t* m) {
+  fast_enter(t);  // stays inside racetrap until the bookkeeping is done
+  const int tried = real_function(g_real_trylock, "pthread_mutex_trylock")(m);
+  const int rc = lock_call_slow(rt, t, true, ret, tried == EBUSY ? kNotTried : tried, real, m);
+  leave_runtime(t);
+  return rc;
 }
 
 // glibc (NPTL) mutex kinds whose unlock checks the owner and fails with EPERM:
@@ -314,7 +332,10 @@ RACETRAP_INTERPOSE int pthread_mutex_lock(pthread_mutex_t* m) {
   void* ret = __builtin_return_address(0);
   Runtime& rt = runtime();
   ThreadState* t = fast_path_thread(rt, ret);
-  if (t != nullptr && lock_fast_path_open(t)) [[likely]] return lock_fast<true>(rt, t, ret, real, m);
+  if (t != nullptr) [[likely]] {
+    if (lock_fast_path_open(t)) [[likely]] return lock_fast<true>(rt, t, ret, real, m);
+    if (t->held_locks.count() != 0) return lock_nested(rt, t, ret, real, m);
+  }
   return lock_call(true, ret, real, m);
 }
 

@@ -23,6 +23,28 @@ std::vector<uintptr_t> colliding(size_t n) {
   return out;
 }
 
+// Two mutexes side by side (40 bytes each) must not start in each other's probe
+// run: the second would then live away from its home, and every lock of either
+// would read the other's line (which another thread writes) inside the window
+// between a thread's two locks.
+TEST(SyncClockTable, NeighbouringObjectsStayOutOfEachOthersProbeRuns) {
+  constexpr uint32_t kEntries = SyncClockTable::kEntries;
+  for (uintptr_t a = 0x7f0000100000; a < 0x7f0000100000 + 4096 - 64; a += 8) {
+    for (uintptr_t d : {40, 64}) {
+      const uint32_t h1 = SyncClockTable::home_of(a), h2 = SyncClockTable::home_of(a + d);
+      const uint32_t forward = (h2 - h1) & (kEntries - 1), backward = (h1 - h2) & (kEntries - 1);
+      ASSERT_GE(forward, SyncClockTable::kWindow) << std::hex << a << " +" << std::dec << d;
+      ASSERT_GE(backward, SyncClockTable::kWindow) << std::hex << a << " +" << std::dec << d;
+    }
+  }
+}
+
+// One program page's objects start in one group of 128 entries (two table pages).
+TEST(SyncClockTable, OnePageOfObjectsStartsInTwoTablePages) {
+  const uint32_t group = SyncClockTable::home_of(0x7f0000345000) >> 7;
+  for (uintptr_t a = 0x7f0000345000; a < 0x7f0000346000; a += 8) ASSERT_EQ(SyncClockTable::home_of(a) >> 7, group);
+}
+
 TEST(SyncClockTable, FullProbeWindowOverflowsIntoTheMap) {
   SyncClockTable t;
   const std::vector<uintptr_t> keys = colliding(SyncClockTable::kWindow + 8);
