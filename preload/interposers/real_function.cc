@@ -1,5 +1,5 @@
 // real_function.cc — the table of libc functions racetrap calls through
-// (real_function.h), looked up at library load.
+// (real_function.h), looked up when the process creates its second thread.
 #include "real_function.h"
 
 #include <dlfcn.h>
