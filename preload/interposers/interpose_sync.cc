@@ -166,7 +166,7 @@ __attribute__((always_inline)) inline int lock_fast(Runtime& rt, ThreadState* t,
 // `blocking`: lock, timedlock, clocklock (lock-order edges and the self-deadlock
 // check come first, since the real call may never return); trylock is not.
 // `ret`: the interposer's return address, the program's call site. `taken`: the
-// result of a try the caller already made (lock_nested), or kNotTried.
+// result of a try the caller already made (lock_nested_try), or kNotTried.
 constexpr int kNotTried = -1;
 template <typename Fn, typename... Args>
 __attribute__((noinline)) int lock_call_slow(Runtime& rt, ThreadState* t, bool blocking, void* ret, int taken,
@@ -189,7 +189,7 @@ __attribute__((noinline)) int lock_call_slow(Runtime& rt, ThreadState* t, bool b
   if (early) version = rt.sync_clocks.acquire_early(sync_key(m), t->clock);
   else if (nothing_held) rt.sync_clocks.touch(sync_key(m));
   int rc;
-  if (taken != kNotTried) {  // a nested lock, taken by lock_nested's try: its edges now
+  if (taken != kNotTried) {  // a nested lock, taken by lock_nested_try: its edges now
     rc = taken;
     if (track && locked(rc)) before_blocking_lock(t, m, /*is_mutex=*/true, call);
   } else if constexpr (sizeof...(Args) == 0) {  // lock (blocking, without a deadline) or trylock
@@ -222,12 +222,31 @@ int lock_call(bool blocking, void* ret, Fn real, pthread_mutex_t* m, Args... arg
 
 // pthread_mutex_lock by a thread that holds other locks (fast_path_thread's tests
 // passed): from its previous lock to this one runs the window an ABBA deadlock
-// needs, so the mutex is tried before anything else and the bookkeeping follows.
-// Taken (or failed outright), the general path records it after the fact; busy, it
-// runs as for any blocking lock (edges and the self-deadlock check before the wait).
-__attribute__((noinline)) int lock_nested(Runtime& rt, ThreadState* t, void* ret, MutexFn real, pthread_mutex_t* m) {
-  fast_enter(t);  // stays inside racetrap until the bookkeeping is done
-  const int tried = real_function(g_real_trylock, "pthread_mutex_trylock")(m);
+// needs, so the mutex is taken (or tried) before anything else, by code inlined in
+// the interposer (the lines its previous lock just ran), and the bookkeeping
+// follows. Taken (or failed outright), the general path records it after the
+// fact; busy, it runs as for any blocking lock (edges and the self-deadlock check
+// before the wait).
+// A mutex whose lock word reads 0 is free for every kind whose word holds only
+// the lock state or the owner (normal, adaptive, recursive, error-checking, robust,
+// priority-inheritance), and is then taken with the real lock: the very call the
+// program makes, warm from the thread's previous lock, where a try runs libc code
+// no lock of the process may have run yet (a fresh thread's first nested lock
+// spent ~0.2 us more of the window in cold code). Another thread taking it in the
+// instructions between the read and the real lock's compare-and-swap makes that
+// lock wait with its edges recorded after the wait rather than before: as a real
+// deadlock needs the mutex held before this thread arrives, it is then seen busy.
+// A non-zero word (held, or a priority-protect mutex's ceiling) is tried instead.
+__attribute__((always_inline)) inline int lock_nested_try(ThreadState* t, MutexFn real, pthread_mutex_t* m) {
+  fast_enter(t);  // stays inside racetrap until lock_nested_after is done
+  __builtin_prefetch(m, 1);  // the real lock writes the line: fetch it for writing once
+  if (__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0) [[likely]] return real(m);
+  return real_function(g_real_trylock, "pthread_mutex_trylock")(m);
+}
+
+// The bookkeeping of a nested lock after lock_nested_try returned `tried`.
+__attribute__((noinline)) int lock_nested_after(Runtime& rt, ThreadState* t, void* ret, MutexFn real,
+                                                pthread_mutex_t* m, int tried) {
   const int rc = lock_call_slow(rt, t, true, ret, tried == EBUSY ? kNotTried : tried, real, m);
   leave_runtime(t);
   return rc;
@@ -334,7 +353,7 @@ RACETRAP_INTERPOSE int pthread_mutex_lock(pthread_mutex_t* m) {
   ThreadState* t = fast_path_thread(rt, ret);
   if (t != nullptr) [[likely]] {
     if (lock_fast_path_open(t)) [[likely]] return lock_fast<true>(rt, t, ret, real, m);
-    if (t->held_locks.count() != 0) return lock_nested(rt, t, ret, real, m);
+    if (t->held_locks.count() != 0) return lock_nested_after(rt, t, ret, real, m, lock_nested_try(t, real, m));
   }
   return lock_call(true, ret, real, m);
 }
