@@ -55,6 +55,16 @@ inline void mark_deferrable(ThreadState* t) {
   t->deferrable = 1;
 }
 
+// An early join's (SyncClockTable::acquire_early) debug registers, brought up to
+// date before the lock call rather than after it: a watch published since the
+// thread last looked is armed (an ioctl, microseconds) before the hold the lock
+// starts, not inside it, where it would slow the program's critical section and
+// widen the window an ABBA deadlock needs. A watch published during the call is
+// armed at the thread's next acquire or tick, as one published just after it
+// would be; a trap is judged against the thread's clock when it comes, so a
+// register armed on a watch the lock then orders reports nothing.
+inline void sync_watches_early(Runtime& rt, ThreadState* t) { sync_watches(rt, t); }
+
 // The rest of an acquire once the join is made (by acquire, or before the lock
 // call by SyncClockTable::acquire_early and still holding): the thread's debug
 // registers brought up to date, deferred samples allowed.

@@ -140,18 +140,23 @@ __attribute__((always_inline)) inline int lock_fast(Runtime& rt, ThreadState* t,
   SyncClockTable::Entry* home = rt.sync_clocks.home_entry(sync_key(m));
   uint64_t version = 0;
   if constexpr (kBlocking) {
-    if (home != nullptr) version = rt.sync_clocks.acquire_early_at(home, t->clock);
+    if (home != nullptr) {
+      version = rt.sync_clocks.acquire_early_at(home, t->clock);
+      sync_watches_early(rt, t);
+    }
   }
   const int rc = real(m);
   if (locked(rc)) [[likely]] {
     if (home != nullptr) [[likely]] {
       const uint64_t now = home->clock.version();
-      if (!kBlocking || now != version) rt.sync_clocks.acquire_at(home, t->clock);
+      const bool joined_early = kBlocking && now == version;
+      if (!joined_early) rt.sync_clocks.acquire_at(home, t->clock);
       // The same content id: the unlock has nothing to release unless the thread's
       // clock changes before it (HeldLocks::set_only_clock).
       const uint64_t mine = t->clock.id();
       t->held_locks.set_only_clock(now == mine ? mine : 0);
-      acquired_early(rt, t);
+      if (joined_early) mark_deferrable(t);
+      else acquired_early(rt, t);
     } else {
       acquire(rt, t, m);
     }
@@ -186,8 +191,12 @@ __attribute__((noinline)) int lock_call_slow(Runtime& rt, ThreadState* t, bool b
   const bool nothing_held = t->held_locks.count() == 0;
   const bool early = nothing_held && blocking && sizeof...(Args) == 0;
   uint64_t version = SyncClockTable::kNoVersion;
-  if (early) version = rt.sync_clocks.acquire_early(sync_key(m), t->clock);
-  else if (nothing_held) rt.sync_clocks.touch(sync_key(m));
+  if (early) {
+    version = rt.sync_clocks.acquire_early(sync_key(m), t->clock);
+    sync_watches_early(rt, t);
+  } else if (nothing_held) {
+    rt.sync_clocks.touch(sync_key(m));
+  }
   int rc;
   if (taken != kNotTried) {  // a nested lock, taken by lock_nested_try: its edges now
     rc = taken;
@@ -206,7 +215,7 @@ __attribute__((noinline)) int lock_call_slow(Runtime& rt, ThreadState* t, bool b
     // Held-lock bookkeeping first: acquire() allows deferred samples, and a sample
     // taken between the two must already list this lock as held.
     if (track) after_lock(t, m, HeldMode::kMutex, call);
-    if (early && rt.sync_clocks.unchanged_since(sync_key(m), version)) acquired_early(rt, t);
+    if (early && rt.sync_clocks.unchanged_since(sync_key(m), version)) mark_deferrable(t);
     else acquire(rt, t, m);
   }
   return rc;

@@ -74,6 +74,12 @@ void* thread_start(void* p) {
   auto* state = static_cast<ThreadState*>(p);
   adopt_sigtrap_mask();  // the creator's view of SIGTRAP, inherited for real (see pthread_create)
   attach_thread_state(state);
+  // The watches already on the board, armed now rather than at the thread's first
+  // acquire, which may be a lock (inside the hold it starts).
+  if (state->watching) {
+    RuntimeScope scope(state);
+    sync_debug_registers(*state);
+  }
   pthread_setspecific(exit_key(), state);
   void* result = state->start_routine(state->start_arg);
   // The start routine returned: mutexes still held are reported at their
