@@ -21,6 +21,13 @@
 namespace racetrap {
 namespace {
 
+// pthread_rwlock_tryrdlock or trywrlock.
+int try_rwlock(bool writer, pthread_rwlock_t* l) {
+  static auto real_tryrd = next_function<int (*)(pthread_rwlock_t*)>("pthread_rwlock_tryrdlock");
+  static auto real_trywr = next_function<int (*)(pthread_rwlock_t*)>("pthread_rwlock_trywrlock");
+  return (writer ? real_trywr : real_tryrd)(l);
+}
+
 // A plain rdlock/wrlock by a thread with queued lock-order edges: as
 // lock_adding_edges_when_stuck (interpose_sync.cc).
 int rwlock_adding_edges_when_stuck(ThreadState* t, bool writer, int (*real_lock)(pthread_rwlock_t*),
@@ -28,10 +35,8 @@ int rwlock_adding_edges_when_stuck(ThreadState* t, bool writer, int (*real_lock)
   using ClockLockFn = int (*)(pthread_rwlock_t*, clockid_t, const struct timespec*);
   static auto real_clockrd = next_function<ClockLockFn>("pthread_rwlock_clockrdlock");
   static auto real_clockwr = next_function<ClockLockFn>("pthread_rwlock_clockwrlock");
-  static auto real_tryrd = next_function<int (*)(pthread_rwlock_t*)>("pthread_rwlock_tryrdlock");
-  static auto real_trywr = next_function<int (*)(pthread_rwlock_t*)>("pthread_rwlock_trywrlock");
   // Free (the usual case): taken without reading the clock.
-  if (const int rc = (writer ? real_trywr : real_tryrd)(l); rc != EBUSY) return rc;
+  if (const int rc = try_rwlock(writer, l); rc != EBUSY) return rc;
   const timespec deadline = deadline_after_ms(kStuckLockMs);
   const int rc = (writer ? real_clockwr : real_clockrd)(l, CLOCK_MONOTONIC, &deadline);
   if (rc != ETIMEDOUT && rc != EINVAL) return rc;
@@ -51,11 +56,20 @@ int rwlock_lock_call(bool writer, bool blocking, void* ret, Fn real, pthread_rwl
   const bool track = lock_tracking_on(ret);
   const HeldMode mode = writer ? HeldMode::kWrite : HeldMode::kRead;
   const uint64_t call = reinterpret_cast<uint64_t>(ret);
+  // A plain lock by a thread that holds others tries the lock before its edges are
+  // queued: between its previous lock and this one runs the window an ABBA deadlock
+  // needs (interpose_sync.cc, lock_nested_try). Busy, the edges come first as for
+  // any blocking lock.
+  int tried = EBUSY;
+  if constexpr (sizeof...(Args) == 0) {
+    if (blocking && track && t->held_locks.count() != 0) tried = try_rwlock(writer, l);
+  }
   if (track) before_lock(runtime(), t);
   if (track && blocking) before_blocking_lock(t, l, /*is_mutex=*/false, call);
   int rc;
   if constexpr (sizeof...(Args) == 0) {  // the plain rdlock/wrlock
-    rc = blocking && t->pending_edges.count() != 0 ? rwlock_adding_edges_when_stuck(t, writer, real, l) : real(l);
+    if (tried != EBUSY) rc = tried;
+    else rc = blocking && t->pending_edges.count() != 0 ? rwlock_adding_edges_when_stuck(t, writer, real, l) : real(l);
   } else {
     rc = real(l, args...);
   }

@@ -32,11 +32,15 @@ int spin_lock_call(bool blocking, void* ret, SpinFn real, pthread_spinlock_t* l)
   RuntimeScope scope(t);
   const bool track = lock_tracking_on(rt, ret);
   const uint64_t call = reinterpret_cast<uint64_t>(ret);
+  // A lock by a thread that holds others tries the spin lock before its edges are
+  // queued (interpose_sync.cc, lock_nested_try); busy, the edges come first.
+  static auto real_try = next_function<SpinFn>("pthread_spin_trylock");
+  const int tried = blocking && track && t->held_locks.count() != 0 ? real_try(l) : EBUSY;
   if (track) before_lock(rt, t);
   // Edges are queued before the real call and their stack taken right after it;
   // the graph is updated once the thread holds no lock (lock_tracking.h).
   if (track && blocking) before_blocking_lock(t, spin_key(l), /*is_mutex=*/false, call);
-  int rc = real(l);
+  int rc = tried != EBUSY ? tried : real(l);
   if (track) after_lock_call(t);
   if (rc == 0) {
     if (track) after_lock(t, spin_key(l), HeldMode::kSpin, call);  // before acquire(): see interpose_sync.cc
