@@ -65,6 +65,21 @@ inline void mark_deferrable(ThreadState* t) {
 // register armed on a watch the lock then orders reports nothing.
 inline void sync_watches_early(Runtime& rt, ThreadState* t) { sync_watches(rt, t); }
 
+// An acquisition split around a blocking lock call by a thread that holds no
+// other lock (the hold it starts is the window an ABBA deadlock needs):
+// join_before_lock joins the object's clock and syncs the debug registers before
+// the call; joined_before_lock, after it, says whether that join still stands (no
+// release into the object came in between), else the caller acquires again.
+// Only for blocking locks, which fail only when misused: after a failed try or a
+// timed-out wait the early join would order the thread after releases it never
+// acquired.
+inline uint64_t join_before_lock(Runtime& rt, ThreadState* t, const void* object) {
+  return rt.sync_clocks.acquire_early(sync_key(object), t->clock);
+}
+inline bool joined_before_lock(const Runtime& rt, const void* object, uint64_t version) {
+  return rt.sync_clocks.unchanged_since(sync_key(object), version);
+}
+
 // The rest of an acquire once the join is made (by acquire, or before the lock
 // call by SyncClockTable::acquire_early and still holding): the thread's debug
 // registers brought up to date, deferred samples allowed.

@@ -22,10 +22,23 @@ namespace racetrap {
 namespace {
 
 // pthread_rwlock_tryrdlock or trywrlock.
-int try_rwlock(bool writer, pthread_rwlock_t* l) {
-  static auto real_tryrd = next_function<int (*)(pthread_rwlock_t*)>("pthread_rwlock_tryrdlock");
-  static auto real_trywr = next_function<int (*)(pthread_rwlock_t*)>("pthread_rwlock_trywrlock");
-  return (writer ? real_trywr : real_tryrd)(l);
+using TryFn = int (*)(pthread_rwlock_t*);
+TryFn try_function(bool writer) {
+  static auto real_tryrd = next_function<TryFn>("pthread_rwlock_tryrdlock");
+  static auto real_trywr = next_function<TryFn>("pthread_rwlock_trywrlock");
+  return writer ? real_trywr : real_tryrd;
+}
+int try_rwlock(bool writer, pthread_rwlock_t* l) { return try_function(writer)(l); }
+
+// The code of the try a nested lock makes (rwlock_lock_call), fetched into this
+// core's caches by a lock taken while the thread holds none, before its call: in
+// the hold that lock starts, the nested lock's try would otherwise run libc code
+// no lock of the process may have run yet (its cache misses widen the window an
+// ABBA deadlock needs; measured: ~750 cycles from a write lock's return to the
+// nested try's call, native ~30).
+void prefetch_nested_try(bool writer) {
+  const char* code = reinterpret_cast<const char*>(try_function(writer));
+  for (int line = 0; line < 3; ++line) __builtin_prefetch(code + 64 * line);
 }
 
 // A plain rdlock/wrlock by a thread with queued lock-order edges: as
@@ -50,10 +63,11 @@ int rwlock_adding_edges_when_stuck(ThreadState* t, bool writer, int (*real_lock)
 // `blocking`: every form but try*; `ret`: the program's call site.
 template <typename Fn, typename... Args>
 int rwlock_lock_call(bool writer, bool blocking, void* ret, Fn real, pthread_rwlock_t* l, Args... args) {
-  ThreadState* t = watched_thread();
+  Runtime& rt = runtime();
+  ThreadState* t = watched_thread(rt);
   if (t == nullptr) return real(l, args...);
-  RuntimeScope scope;
-  const bool track = lock_tracking_on(ret);
+  RuntimeScope scope(t);
+  const bool track = lock_tracking_on(rt, ret);
   const HeldMode mode = writer ? HeldMode::kWrite : HeldMode::kRead;
   const uint64_t call = reinterpret_cast<uint64_t>(ret);
   // A plain lock by a thread that holds others tries the lock before its edges are
@@ -64,8 +78,18 @@ int rwlock_lock_call(bool writer, bool blocking, void* ret, Fn real, pthread_rwl
   if constexpr (sizeof...(Args) == 0) {
     if (blocking && track && t->held_locks.count() != 0) tried = try_rwlock(writer, l);
   }
-  if (track) before_lock(runtime(), t);
+  if (track) before_lock(rt, t);
   if (track && blocking) before_blocking_lock(t, l, /*is_mutex=*/false, call);
+  // Holding no lock: joined before the call (happens_before.h): the write clock,
+  // and for a writer the read clock too, as rwlock_acquire does.
+  const bool early = sizeof...(Args) == 0 && blocking && t->held_locks.count() == 0;
+  uint64_t write_version = SyncClockTable::kNoVersion, read_version = SyncClockTable::kNoVersion;
+  if (early) {
+    prefetch_nested_try(writer);
+    write_version = join_before_lock(rt, t, l);
+    if (writer) read_version = join_before_lock(rt, t, rwlock_read_key(l));
+    sync_watches_early(rt, t);
+  }
   int rc;
   if constexpr (sizeof...(Args) == 0) {  // the plain rdlock/wrlock
     if (tried != EBUSY) rc = tried;
@@ -76,7 +100,11 @@ int rwlock_lock_call(bool writer, bool blocking, void* ret, Fn real, pthread_rwl
   if (track) after_lock_call(t);
   if (rc == 0) {
     if (track) after_lock(t, l, mode, call);  // before acquire(): see lock_call
-    rwlock_acquire(t, l, writer);
+    if (early && joined_before_lock(rt, l, write_version) &&
+        (!writer || joined_before_lock(rt, rwlock_read_key(l), read_version)))
+      mark_deferrable(t);
+    else
+      rwlock_acquire(t, l, writer);
   }
   return rc;
 }

@@ -40,11 +40,19 @@ int spin_lock_call(bool blocking, void* ret, SpinFn real, pthread_spinlock_t* l)
   // Edges are queued before the real call and their stack taken right after it;
   // the graph is updated once the thread holds no lock (lock_tracking.h).
   if (track && blocking) before_blocking_lock(t, spin_key(l), /*is_mutex=*/false, call);
+  // Holding no lock: joined before the call (happens_before.h), nothing inside the hold.
+  const bool early = blocking && t->held_locks.count() == 0;
+  uint64_t version = SyncClockTable::kNoVersion;
+  if (early) {
+    version = join_before_lock(rt, t, spin_key(l));
+    sync_watches_early(rt, t);
+  }
   int rc = tried != EBUSY ? tried : real(l);
   if (track) after_lock_call(t);
   if (rc == 0) {
     if (track) after_lock(t, spin_key(l), HeldMode::kSpin, call);  // before acquire(): see interpose_sync.cc
-    acquire(rt, t, spin_key(l));
+    if (early && joined_before_lock(rt, spin_key(l), version)) mark_deferrable(t);
+    else acquire(rt, t, spin_key(l));
   }
   return rc;
 }

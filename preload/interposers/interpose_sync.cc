@@ -192,7 +192,7 @@ __attribute__((noinline)) int lock_call_slow(Runtime& rt, ThreadState* t, bool b
   const bool early = nothing_held && blocking && sizeof...(Args) == 0;
   uint64_t version = SyncClockTable::kNoVersion;
   if (early) {
-    version = rt.sync_clocks.acquire_early(sync_key(m), t->clock);
+    version = join_before_lock(rt, t, m);
     sync_watches_early(rt, t);
   } else if (nothing_held) {
     rt.sync_clocks.touch(sync_key(m));
@@ -215,7 +215,7 @@ __attribute__((noinline)) int lock_call_slow(Runtime& rt, ThreadState* t, bool b
     // Held-lock bookkeeping first: acquire() allows deferred samples, and a sample
     // taken between the two must already list this lock as held.
     if (track) after_lock(t, m, HeldMode::kMutex, call);
-    if (early && rt.sync_clocks.unchanged_since(sync_key(m), version)) mark_deferrable(t);
+    if (early && joined_before_lock(rt, m, version)) mark_deferrable(t);
     else acquire(rt, t, m);
   }
   return rc;

@@ -17,7 +17,10 @@
 // With the argument "deadlock" each thread sleeps 50 ms holding its first lock:
 // then the program really deadlocks (run_abba.py --real-deadlock kills it and
 // checks that the inversion reached the raw stream anyway).
-// Lines where the second lock of an edge is taken end in `// EDGE`.
+// A second argument names the lock kind (the first one then names the shape,
+// `barrier` for the default): `mutex` (the default), `rwlock` (write locks) or
+// `spin`; the deadlock then is the same over two locks of that kind.
+// Lines where the second lock of an edge is taken end in `// EDGE KIND`.
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +29,11 @@
 
 static pthread_mutex_t lock_a = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t lock_b = PTHREAD_MUTEX_INITIALIZER;
+static pthread_rwlock_t rwlock_a = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_rwlock_t rwlock_b = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_spinlock_t spin_a, spin_b;
+enum { kMutex, kRwlock, kSpin };
+static int kind = kMutex;
 static pthread_barrier_t start;
 static int counter;
 static int hold_us;  // how long each thread holds its first lock before the second
@@ -59,6 +67,37 @@ static void wait_for_first_lock(void) {
   spin_us(kOrderedGapUs);
 }
 
+// The other kinds' two locks, A then B (`a_first`) or B then A.
+static void rwlocks_in_order(int a_first) {
+  if (a_first) {
+    pthread_rwlock_wrlock(&rwlock_a);
+    if (hold_us) usleep(hold_us);
+    pthread_rwlock_wrlock(&rwlock_b);  // EDGE rwlock
+  } else {
+    pthread_rwlock_wrlock(&rwlock_b);
+    if (hold_us) usleep(hold_us);
+    pthread_rwlock_wrlock(&rwlock_a);  // EDGE rwlock
+  }
+  counter++;
+  pthread_rwlock_unlock(&rwlock_a);
+  pthread_rwlock_unlock(&rwlock_b);
+}
+
+static void spin_locks_in_order(int a_first) {
+  if (a_first) {
+    pthread_spin_lock(&spin_a);
+    if (hold_us) usleep(hold_us);
+    pthread_spin_lock(&spin_b);  // EDGE spin
+  } else {
+    pthread_spin_lock(&spin_b);
+    if (hold_us) usleep(hold_us);
+    pthread_spin_lock(&spin_a);  // EDGE spin
+  }
+  counter++;
+  pthread_spin_unlock(&spin_a);
+  pthread_spin_unlock(&spin_b);
+}
+
 static void* a_then_b(void* arg) {
   (void)arg;
   if (use_barrier) pthread_barrier_wait(&start);
@@ -66,9 +105,17 @@ static void* a_then_b(void* arg) {
     while (!__atomic_load_n(&second_watching, __ATOMIC_ACQUIRE)) {
     }
   }
+  if (kind == kRwlock) {
+    rwlocks_in_order(1);
+    return NULL;
+  }
+  if (kind == kSpin) {
+    spin_locks_in_order(1);
+    return NULL;
+  }
   pthread_mutex_lock(&lock_a);
   if (hold_us) usleep(hold_us);
-  pthread_mutex_lock(&lock_b);  // EDGE
+  pthread_mutex_lock(&lock_b);  // EDGE mutex
   counter++;
   pthread_mutex_unlock(&lock_b);
   pthread_mutex_unlock(&lock_a);
@@ -80,9 +127,17 @@ static void* b_then_a(void* arg) {
   (void)arg;
   if (use_barrier) pthread_barrier_wait(&start);
   if (ordered) wait_for_first_lock();
+  if (kind == kRwlock) {
+    rwlocks_in_order(0);
+    return NULL;
+  }
+  if (kind == kSpin) {
+    spin_locks_in_order(0);
+    return NULL;
+  }
   pthread_mutex_lock(&lock_b);
   if (hold_us) usleep(hold_us);
-  pthread_mutex_lock(&lock_a);  // EDGE
+  pthread_mutex_lock(&lock_a);  // EDGE mutex
   counter++;
   pthread_mutex_unlock(&lock_a);
   pthread_mutex_unlock(&lock_b);
@@ -94,6 +149,14 @@ int main(int argc, char** argv) {
   if (argc > 1 && strcmp(argv[1], "deadlock") == 0) hold_us = 50000;
   if (argc > 1 && strcmp(argv[1], "created") == 0) use_barrier = 0;
   if (argc > 1 && strcmp(argv[1], "ordered") == 0) use_barrier = 0, ordered = 1;
+  if (argc > 2 && strcmp(argv[2], "rwlock") == 0) kind = kRwlock;
+  if (argc > 2 && strcmp(argv[2], "spin") == 0) kind = kSpin;
+  if (ordered && kind != kMutex) {
+    fprintf(stderr, "abba: the ordered shape watches a mutex's lock word: mutexes only\n");
+    return 2;
+  }
+  pthread_spin_init(&spin_a, PTHREAD_PROCESS_PRIVATE);
+  pthread_spin_init(&spin_b, PTHREAD_PROCESS_PRIVATE);
   pthread_barrier_init(&start, NULL, 2);
   pthread_create(&t1, NULL, a_then_b, NULL);
   pthread_create(&t2, NULL, b_then_a, NULL);

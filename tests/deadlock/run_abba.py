@@ -1,18 +1,20 @@
 #!/usr/bin/env python3
 """Run a latent ABBA-deadlock program many times, natively and under racetrap.
 
-usage: run_abba.py [--runs N] [--native-runs N] [--timeout S] [--shape barrier|created]
+usage: run_abba.py [--runs N] [--native-runs N] [--timeout S] [--shape barrier|created|ordered]
+                   [--lock mutex|rwlock|spin]
                    [--max-hangs N] [--max-excess-p P] PRELOAD PROGRAM SOURCE
        run_abba.py --real-deadlock RACETRAP PRELOAD PROGRAM SOURCE
 
 Under racetrap every run must finish within --timeout (a hang fails the test,
 beyond --max-hangs), exit 0, and leave one JSON report whose only entry is a lock-order-inversion
-with one edge per `// EDGE` line of SOURCE, each edge's stack naming its line.
+with one edge per `// EDGE KIND` line of SOURCE (KIND: --lock), each edge's stack naming its line.
 The native runs are a measurement, printed beside racetrap's: a native hang is
 reported but does not fail the test (the program's own deadlock, not racetrap's).
 --shape: how the program starts its threads (abba.c: released together from a
 barrier, as pthread_create starts them, or ordered: the second thread 50 us after
-the first one holds its first lock).
+the first one holds its first lock). --lock: the kind of the two locks (abba.c's
+second argument; write locks for rwlock).
 
 --max-excess-p P: the program also hangs natively, so the test asks whether racetrap
 makes it hang more often than the native runs measured beside it: the one-sided
@@ -38,9 +40,10 @@ import sys
 import tempfile
 
 
-def edge_lines(source):
+def edge_lines(source, kind="mutex"):
+    """The lines of SOURCE that end in `// EDGE KIND`."""
     with open(source, encoding="utf-8") as f:
-        return {n for n, line in enumerate(f, 1) if re.search(r"//\s*EDGE\s*$", line)}
+        return {n for n, line in enumerate(f, 1) if re.search(r"//\s*EDGE\s+" + kind + r"\s*$", line)}
 
 
 def run_once(cmd, env, workdir, timeout):
@@ -125,12 +128,14 @@ def main():
     ap.add_argument("--max-excess-p", type=float, default=None,
                     help="compare racetrap's hang rate with the native one (see above) at this significance level")
     ap.add_argument("--shape", choices=["barrier", "created", "ordered"], default="barrier")
+    ap.add_argument("--lock", choices=["mutex", "rwlock", "spin"], default="mutex")
     ap.add_argument("preload")
     ap.add_argument("program")
     ap.add_argument("source")
     args = ap.parse_args()
-    program = [os.path.abspath(args.program)] + ([args.shape] if args.shape != "barrier" else [])
-    edges = edge_lines(args.source)
+    program = [os.path.abspath(args.program)] + ([args.shape] if args.shape != "barrier" or args.lock != "mutex" else [])
+    program += [args.lock] if args.lock != "mutex" else []
+    edges = edge_lines(args.source, args.lock)
     compare = args.max_excess_p is not None
 
     native_env = {k: v for k, v in os.environ.items() if not k.startswith("RACETRAP_") and k != "LD_PRELOAD"}
@@ -163,7 +168,7 @@ def main():
             failures.append(f"run {i + 1}: " + "; ".join(problems) + (f"\n    stderr: {err.strip()[:500]}" if err else ""))
         shutil.rmtree(workdir, ignore_errors=True)
 
-    print(f"shape: {args.shape}")
+    print(f"shape: {args.shape}, locks: {args.lock}")
     print(f"native:   {native_hangs}/{args.native_runs} runs hung")
     if compare:
         p = excess_p_value(hangs, args.runs, native_hangs, args.native_runs)
