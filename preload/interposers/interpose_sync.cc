@@ -74,8 +74,9 @@ int lock_tracking_edges(ThreadState* t, uint64_t call, int (*real_lock)(pthread_
 // no self-deadlock or misuse to check; what is left is what the general path does in
 // that state: the held-lock entry, the edge (one id comparison when the thread's and
 // the object's clocks hold the same epochs), the debug registers brought up to date
-// with the board. Inside the program's hold (after the real lock, before the real
-// unlock) it runs only the id comparison, the board check and the unlock's tests.
+// with the board (for a blocking lock before its call). Inside the program's hold
+// (after the real lock, before the real unlock) a lock runs only the id comparison
+// (a trylock also the board check) and the unlock its tests.
 // (The main thread's first lock takes the general path: it prepares the
 // lock-order snapshot storage, which the creator prepares for every other thread.)
 
