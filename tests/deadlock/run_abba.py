@@ -9,7 +9,7 @@ usage: run_abba.py [--runs N] [--native-runs N] [--timeout S] [--shape barrier|c
 Under racetrap every run must finish within --timeout (a hang fails the test,
 beyond --max-hangs), exit 0, and leave one JSON report whose only entry is a lock-order-inversion
 with one edge per `// EDGE KIND` line of SOURCE (KIND: --lock), each edge's stack naming its line.
-The native runs are a measurement, printed beside racetrap's: a native hang is
+The native runs (alternated with racetrap's) are a measurement, printed beside racetrap's: a native hang is
 reported but does not fail the test (the program's own deadlock, not racetrap's).
 --shape: how the program starts its threads (abba.c: released together from a
 barrier, as pthread_create starts them, or ordered: the second thread 50 us after
@@ -140,7 +140,9 @@ def main():
 
     native_env = {k: v for k, v in os.environ.items() if not k.startswith("RACETRAP_") and k != "LD_PRELOAD"}
     native_hangs = 0
-    for _ in range(args.native_runs):
+
+    def native_run():
+        nonlocal native_hangs
         workdir = tempfile.mkdtemp(prefix="racetrap-abba-")
         hung, _, _, _ = run_once(program, native_env, workdir, args.timeout)
         native_hangs += hung
@@ -150,7 +152,13 @@ def main():
     env["LD_PRELOAD"] = os.path.abspath(args.preload)
     env["RACETRAP_FORMAT"] = "json"
     hangs, reported, failures = 0, 0, []
-    for i in range(args.runs):
+    # Native and racetrap runs alternate, so that both rates are measured under the
+    # same load on the machine.
+    for i in range(max(args.runs, args.native_runs)):
+        if i < args.native_runs:
+            native_run()
+        if i >= args.runs:
+            continue
         workdir = tempfile.mkdtemp(prefix="racetrap-abba-")
         env["RACETRAP_LOG_PATH"] = os.path.join(workdir, "racetrap")
         hung, status, out, err = run_once(program, env, workdir, args.timeout)
