@@ -24,6 +24,28 @@ using SpinFn = int (*)(pthread_spinlock_t*);
 // pthread_spinlock_t is a volatile int: its address as a sync key.
 const void* spin_key(pthread_spinlock_t* l) { return const_cast<const int*>(l); }
 
+// pthread_spin_lock by a thread with queued lock-order edges: as
+// lock_adding_edges_when_stuck (interpose_sync.cc), a spin lock that stays taken for
+// kStuckLockMs (perhaps by the very deadlock the edges predict, in which the thread
+// would spin forever) gets the edges into the graph, and a cycle into the report.
+// Until then the thread spins on reads of the lock word and tries when it reads
+// free, as libc's spin lock does; after, libc's spin lock goes on.
+int spin_adding_edges_when_stuck(ThreadState* t, SpinFn real_lock, SpinFn real_try, pthread_spinlock_t* l) {
+  const timespec deadline = deadline_after_ms(kStuckLockMs);
+  for (;;) {
+    for (int spins = 0; spins < 4096; ++spins) {
+      if (*l == 0 && real_try(l) == 0) return 0;
+      __builtin_ia32_pause();
+    }
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > deadline.tv_sec || (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec)) break;
+  }
+  take_pending_stacks(t);
+  add_pending_edges(t);
+  return real_lock(l);
+}
+
 // pthread_spin_lock (`blocking`) or trylock; `ret`: the program's call site.
 int spin_lock_call(bool blocking, void* ret, SpinFn real, pthread_spinlock_t* l) {
   Runtime& rt = runtime();
@@ -47,7 +69,10 @@ int spin_lock_call(bool blocking, void* ret, SpinFn real, pthread_spinlock_t* l)
     version = join_before_lock(rt, t, spin_key(l));
     sync_watches_early(rt, t);
   }
-  int rc = tried != EBUSY ? tried : real(l);
+  int rc;
+  if (tried != EBUSY) rc = tried;
+  else if (blocking && t->pending_edges.count() != 0) rc = spin_adding_edges_when_stuck(t, real, real_try, l);
+  else rc = real(l);
   if (track) after_lock_call(t);
   if (rc == 0) {
     if (track) after_lock(t, spin_key(l), HeldMode::kSpin, call);  // before acquire(): see interpose_sync.cc

@@ -4,7 +4,7 @@
 usage: run_abba.py [--runs N] [--native-runs N] [--timeout S] [--shape barrier|created|ordered]
                    [--lock mutex|rwlock|spin]
                    [--max-hangs N] [--max-excess-p P] PRELOAD PROGRAM SOURCE
-       run_abba.py --real-deadlock RACETRAP PRELOAD PROGRAM SOURCE
+       run_abba.py --real-deadlock RACETRAP PRELOAD PROGRAM SOURCE [mutex|rwlock|spin]
 
 Under racetrap every run must finish within --timeout (a hang fails the test,
 beyond --max-hangs), exit 0, and leave one JSON report whose only entry is a lock-order-inversion
@@ -25,7 +25,8 @@ The racetrap hangs then count against --max-hangs only beyond the native ones'
 
 --real-deadlock runs PROGRAM deadlock (each thread holds its first lock 50 ms, so
 the program really deadlocks), kills it after 2 s, and renders the raw stream it
-left with `RACETRAP report`: the inversion must be there, its edges named.
+left with `RACETRAP report`: the inversion must be there, its edges named (over two
+locks of the kind the last argument names, mutexes by default).
 """
 
 import argparse
@@ -79,11 +80,11 @@ def check_report(workdir, source, edges):
     return []
 
 
-def real_deadlock(racetrap, preload, program, source):
+def real_deadlock(racetrap, preload, program, source, lock="mutex"):
     workdir = tempfile.mkdtemp(prefix="racetrap-abba-")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RACETRAP_") and k != "LD_PRELOAD"}
     env.update({"LD_PRELOAD": os.path.abspath(preload), "RACETRAP_LOG_PATH": os.path.join(workdir, "racetrap")})
-    hung, status, _, err = run_once([os.path.abspath(program), "deadlock"], env, workdir, 2.0)
+    hung, status, _, err = run_once([os.path.abspath(program), "deadlock", lock], env, workdir, 2.0)
     problems = [] if hung else [f"the program did not deadlock (exit status {status})"]
     raws = glob.glob(os.path.join(workdir, "racetrap.*.raw"))
     if len(raws) != 1:
@@ -97,7 +98,7 @@ def real_deadlock(racetrap, preload, program, source):
             problems.append("`racetrap report` wrote no JSON report")
         else:
             shutil.move(json_reports[0], os.path.join(workdir, "racetrap.report.json"))
-            problems += check_report(workdir, source, edge_lines(source))
+            problems += check_report(workdir, source, edge_lines(source, lock))
     if problems:
         print("FAILED:\n  " + "\n  ".join(problems) + f"\n--- stderr\n{err}")
         return 1
@@ -117,7 +118,7 @@ def excess_p_value(hangs, runs, native_hangs, native_runs):
 
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--real-deadlock":
-        return real_deadlock(*sys.argv[2:6])
+        return real_deadlock(*sys.argv[2:7])
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=50)
     ap.add_argument("--native-runs", type=int, default=50)
