@@ -6,8 +6,9 @@
 // whether the caller holds the lock for writing (glibc's __cur_writer field names
 // the writing thread). Failed calls (EBUSY, ETIMEDOUT, EDEADLK) acquire nothing.
 // Lock tracking (lock_tracking.h): read and write locks are both held locks and
-// both take part in the lock-order graph; a blocking lock adds its edges before
-// the real call, a successful trylock adds none.
+// both take part in the lock-order graph; a blocking lock adds its edges (a
+// nested lock that is free after its try, a busy one before waiting), a
+// successful trylock adds none.
 #include <pthread.h>
 
 #include <cerrno>

@@ -3,7 +3,8 @@
 // Spinlocks: a successful lock or trylock acquires the lock's clock, an unlock
 // releases into it (the same model as mutexes). They are held locks and take
 // part in the lock-order graph like mutexes (lock_tracking.h): a lock adds its
-// edges before the real call, a successful trylock adds none.
+// edges (a nested lock that is free after its try, a busy one before waiting), a
+// successful trylock adds none.
 // pthread_once (C++ std::call_once goes through it, with libstdc++'s
 // __once_proxy as the routine): the thread that runs the init routine releases
 // into the once_control's clock when the routine returns; every return of
