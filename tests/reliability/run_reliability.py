@@ -326,15 +326,18 @@ def case_unsupported_targets(d):
 
 def case_report_no_overwrite(d):
     # The path racetrap wants is taken by a file and a symlink: neither is touched.
-    proc = subprocess.Popen([REL, "race", "1.5"], cwd=d, stdout=subprocess.PIPE, text=True,
-                            env=dict(os.environ, LD_PRELOAD=PRELOAD, RACETRAP_SAMPLE_US="500"))
+    # The program's pid is known before it starts: a shell waits for a line, then
+    # execs it (same pid) once the paths are taken.
+    proc = subprocess.Popen(["sh", "-c", 'read _ && exec env LD_PRELOAD="$1" RACETRAP_SAMPLE_US=500 "$0" race 1.5',
+                             REL, PRELOAD], cwd=d, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            env={k: v for k, v in os.environ.items() if k != "LD_PRELOAD"})
     pid = proc.pid
     victim = os.path.join(d, "victim")
     open(victim, "w").write("precious\n")
     open(os.path.join(d, f"racetrap.{pid}"), "w").write("mine\n")
     os.symlink(victim, os.path.join(d, f"racetrap.{pid}.1"))
     os.symlink(victim, os.path.join(d, f"racetrap.{pid}.raw"))
-    out, _ = proc.communicate(timeout=TIMEOUT)
+    out, _ = proc.communicate(input="go\n", timeout=TIMEOUT)
     if proc.returncode != 0:
         raise Fail(f"status {proc.returncode}")
     if open(victim).read() != "precious\n" or open(os.path.join(d, f"racetrap.{pid}")).read() != "mine\n":
