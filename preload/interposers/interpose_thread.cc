@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 
+#include <atomic>
 #include <new>
 #include <unordered_map>
 
@@ -162,12 +163,29 @@ RACETRAP_INTERPOSE int pthread_create(pthread_t* thread, const pthread_attr_t* a
   child->start_arg = arg;
   child->stack_size = stack_size_of(attr);
   if (rt.flags.detect_deadlocks) prepare_lock_snapshots(child);  // here, not in the child's first lock
+  ThreadState* self = scope.thread();
   int rc;
   {
     // The new thread inherits the program's view of SIGTRAP through the kernel
     // mask (thread_start adopts it; an unwatched thread keeps it blocked for real).
     RealSigtrapBlock inherit_view;
+    // Whether the child starts with this thread's sampling clock (thread_state.h):
+    // decided with the clock unable to open until the clone is done.
+    if (self != nullptr) {
+      self->creating_thread = 1;
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      child->clock_inherited = passes_clock_on(*self);
+    }
     rc = real(thread, attr, thread_start, child);
+    if (self != nullptr) {
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      self->creating_thread = 0;
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      if (self->clock_open_deferred) {  // the first tick came during the clone
+        self->clock_open_deferred = 0;
+        if (!self->sample_clock.is_open()) open_sample_clock(self);
+      }
+    }
   }
   if (rc != 0) {
     destroy_thread_state(child);

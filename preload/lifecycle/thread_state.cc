@@ -202,8 +202,10 @@ ThreadState* create_thread_state(ThreadState* parent) {
   t->record = ThreadRecord{};  // zeroed: the name and creation stack are read from the raw stream
   t->record.uid = t->uid;
   t->record.parent_uid = parent != nullptr ? parent->uid : t->uid;
+  t->clock_root = parent == nullptr;
   return t;
 }
+
 
 void attach_thread_state(ThreadState* t) {
   t->os_tid = static_cast<uint32_t>(syscall(SYS_gettid));
@@ -232,13 +234,15 @@ void begin_watching(ThreadState* t) {
   for (int i = 0; i < rt.board.slots() && ok; ++i) ok = t->breakpoints[i].open(static_cast<unsigned>(i));
   // The sampling clock is opened by the thread's first tick (first_tick_timer.h):
   // a thread that never uses a sample period of CPU never pays for the perf event.
+  // A thread that inherited its creator's clock has it already, ticking since its
+  // clone.
   const auto period_us = static_cast<uint64_t>(rt.flags.sample_us);
-  if (ok && !t->first_tick.arm(period_us, t->os_tid)) ok = t->sample_clock.open(period_us);
+  if (ok && !t->clock_inherited && !t->first_tick.arm(period_us, t->os_tid)) ok = open_sample_clock(t);
   if (!ok) {
     for (auto& bp : t->breakpoints) bp.close();
     t->first_tick.cancel();
     t->sample_clock.close();
-    return;  // this thread runs unwatched; others still do
+    return;  // this thread runs unwatched (an inherited clock's ticks are ignored); others still do
   }
   t->watching = true;
 }
@@ -246,6 +250,11 @@ void begin_watching(ThreadState* t) {
 void detach_thread_state(ThreadState* t) {
   enter_runtime(t);
   t->first_tick.cancel();  // before the clock: a first tick arriving meanwhile opens nothing after the close
+  if (t->clock_passed_on) {
+    // The threads that inherited this clock tick only while it is open.
+    t->sample_clock.keep_open_for_inheritors();
+    t->clock_passed_on = false;
+  }
   t->sample_clock.close();
   for (auto& bp : t->breakpoints) bp.close();
   t->watching = false;
