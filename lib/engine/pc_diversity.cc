@@ -8,11 +8,19 @@ uint32_t PcTable::hash(uint64_t pc) {
   return static_cast<uint32_t>(h >> 40);
 }
 
-PcTable::Entry* PcTable::find(uint64_t pc, bool insert) {
-  if (pc == 0) return nullptr;
-  const uint32_t start = hash(pc);
+uint32_t PcTable::page_window_start(uint64_t pc) {
+  constexpr uint32_t kPages = kEntries / kPageEntries;
+  const uint32_t page = hash(pc >> kCodeRegionBits) & (kPages - 1);
+  return page * kPageEntries + (hash(pc) & (kPageEntries - 1));
+}
+
+// kProbe entries from `start`: the index is base + ((start + i) & wrap_mask). *full
+// is set when every one of them holds another pc (the window can take no more).
+PcTable::Entry* PcTable::find_in(uint64_t pc, bool insert, uint32_t start, uint32_t wrap_mask, uint32_t base,
+                                 bool* full) {
+  *full = false;
   for (uint32_t i = 0; i < kProbe; ++i) {
-    Entry& e = entries_[(start + i) & (kEntries - 1)];
+    Entry& e = entries_[base + ((start + i) & wrap_mask)];
     uint64_t key = e.pc.load(std::memory_order_acquire);
     if (key == pc) return &e;
     if (key != 0) continue;
@@ -23,7 +31,27 @@ PcTable::Entry* PcTable::find(uint64_t pc, bool insert) {
     }
     if (key == pc) return &e;  // another thread claimed it for the same pc
   }
+  *full = true;
   return nullptr;
+}
+
+PcTable::Entry* PcTable::find(uint64_t pc, bool insert) {
+  if (pc == 0) return nullptr;
+  // A pc goes to the second window only once the first is full, and slots are never
+  // freed: a free slot in the first window means the pc is in neither.
+  const uint32_t home = page_window_start(pc);
+  bool full = false;
+  const uint32_t page_base = home & ~(kPageEntries - 1);
+  if (Entry* e = find_in(pc, insert, home, kPageEntries - 1, page_base, &full)) return e;
+  if (!full) return nullptr;
+  // The second window anywhere but the first one's page (whose windows fill together).
+  const uint32_t spill = page_base + kPageEntries + hash(pc) % (kEntries - kPageEntries - kProbe);
+  return find_in(pc, insert, spill, kEntries - 1, 0, &full);
+}
+
+int PcTable::page_of(uint64_t pc) const {
+  const Entry* e = const_cast<PcTable*>(this)->find(pc, /*insert=*/false);
+  return e == nullptr ? -1 : static_cast<int>((e - entries_) / kPageEntries);
 }
 
 PcCounts PcTable::counts(uint64_t pc) const {

@@ -7,7 +7,11 @@
 //   those watches, races reported from it). Bounded memory: a fixed open-addressing
 //   table of kEntries slots with a short linear probe; a PC that finds no slot is
 //   treated as never seen. Lock-free: a slot's key is claimed with one CAS, counters
-//   are relaxed atomics (a lost update only skews a heuristic).
+//   are relaxed atomics (a lost update only skews a heuristic). A PC's first probe
+//   stays in one page of the table chosen by its 16 KiB of code, so a program whose
+//   samples come from a few code regions writes a few pages of the table, not all
+//   of them (resident memory); when that window is full, a second one anywhere in
+//   the table.
 // * admit(): whether a sample at a PC should go on to the board. A PC whose watches
 //   were published `kFreeWatches` times or more without a conflict is admitted with
 //   probability kFreeWatches / quiet, so it yields to PCs not yet watched but is
@@ -39,6 +43,8 @@ class PcTable {
  public:
   static constexpr uint32_t kEntries = 4096;  // power of two
   static constexpr uint32_t kProbe = 8;
+  static constexpr uint32_t kPageEntries = 128;  // entries in one 4 KiB page of the table
+  static constexpr unsigned kCodeRegionBits = 14;  // PCs in one 16 KiB of code share a page
 
   // Counters of `pc` (all zero when it was never recorded or found no slot).
   PcCounts counts(uint64_t pc) const;
@@ -49,21 +55,29 @@ class PcTable {
   bool note_race(uint64_t pc) { return bump(pc, &Entry::races); }
   // PCs holding a slot (for tests and stats).
   uint32_t used() const { return used_.load(std::memory_order_relaxed); }
+  // The 4 KiB page of the table (0 .. kEntries / kPageEntries - 1) holding `pc`'s
+  // counters; -1 when it has none. For tests.
+  int page_of(uint64_t pc) const;
   // Not signal-safe with concurrent users; for start-up and tests.
   void clear();
 
  private:
-  struct Entry {
+  struct alignas(32) Entry {
     std::atomic<uint64_t> pc{0};  // 0 = free
     std::atomic<uint32_t> published{0};
     std::atomic<uint32_t> conflicts{0};
     std::atomic<uint32_t> races{0};
   };
+  static_assert(sizeof(Entry) * kPageEntries == 4096);
   static uint32_t hash(uint64_t pc);
+  // The first probe window: kProbe entries of the page chosen by pc's code region
+  // (wrapping inside that page); the second (find): kProbe entries outside that page.
+  static uint32_t page_window_start(uint64_t pc);
+  Entry* find_in(uint64_t pc, bool insert, uint32_t start, uint32_t wrap_mask, uint32_t base, bool* full);
   Entry* find(uint64_t pc, bool insert);
   bool bump(uint64_t pc, std::atomic<uint32_t> Entry::*counter);
 
-  Entry entries_[kEntries];
+  alignas(4096) Entry entries_[kEntries];
   std::atomic<uint32_t> used_{0};
 };
 

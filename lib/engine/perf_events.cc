@@ -262,10 +262,40 @@ bool BreakpointSlot::disarm() {
   return ok;
 }
 
-bool SampleClock::open(uint64_t period_us) {
+bool SampleClock::open(uint64_t period_us, bool inherited_by_new_threads, bool* inherited) {
   perf_event_attr attr = task_clock_attr(period_us, false);
+  if (inherited_by_new_threads) {
+    attr.inherit = 1;
+    attr.inherit_thread = 1;  // threads only: a forked child starts its own clocks
+    fd_ = open_event(&attr, &fd_);
+    if (inherited != nullptr) *inherited = fd_ >= 0;
+    if (fd_ >= 0) return true;
+    attr.inherit = 0;
+    attr.inherit_thread = 0;
+  }
+  if (inherited != nullptr) *inherited = false;
   fd_ = open_event(&attr, &fd_);
   return fd_ >= 0;
+}
+
+namespace {
+// The descriptors of clocks kept open for the threads that inherited them
+// (keep_open_for_inheritors): in practice the main thread's, once per process.
+constexpr int kKeptClocks = 8;
+int kept_clock_fds[kKeptClocks] = {-1, -1, -1, -1, -1, -1, -1, -1};
+std::atomic<int> kept_clocks{0};
+}  // namespace
+
+void SampleClock::keep_open_for_inheritors() {
+  if (fd_ < 0) return;
+  const int i = kept_clocks.fetch_add(1, std::memory_order_relaxed);
+  if (i >= kKeptClocks) {  // never expected: close it (the inheritors stop ticking) rather than leak
+    close();
+    return;
+  }
+  kept_clock_fds[i] = fd_;
+  owned_fds::own(fd_, &kept_clock_fds[i]);  // a dup2 onto it moves it there
+  fd_ = -1;
 }
 
 void SampleClock::pause() {

@@ -133,13 +133,26 @@ class SampleClock {
  public:
   // Enabled at once; false (errno set) on failure. signal-safe (a thread's first
   // tick opens it: first_tick_timer.h).
-  bool open(uint64_t period_us);
+  // With `inherited_by_new_threads`, every thread the calling thread creates from
+  // then on (clone with CLONE_THREAD, not fork) gets the same clock from the kernel
+  // at its clone, ticking from its first instruction, without a system call of its
+  // own (perf_event_attr.inherit + inherit_thread); so do the threads those create.
+  // Those copies live as long as this event: closing it (or its thread's exit
+  // followed by the close) stops them all, so only a clock kept open for the whole
+  // process should be opened this way. Falls back to a clock of this thread alone
+  // (returning false in *inherited) when the kernel refuses the inheritance.
+  bool open(uint64_t period_us, bool inherited_by_new_threads = false, bool* inherited = nullptr);
   void close();
   // signal-safe. Stops / restarts the ticks (the count keeps its place).
   void pause();
   void resume();
   bool is_open() const { return fd_ >= 0; }
   int fd() const { return fd_; }
+  // Ordinary context. Keeps the event open for the rest of the process (or until a
+  // fork's child closes the parent's descriptors) in storage of racetrap's own, so
+  // the threads that inherited it keep ticking after this object is gone; this
+  // clock is then closed as far as its owner is concerned.
+  void keep_open_for_inheritors();
 
  private:
   int fd_ = -1;

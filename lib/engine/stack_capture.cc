@@ -38,20 +38,48 @@ void capture_stack_from_signal(void* ucontext, uint64_t exact_pc, StackRecord* o
   }
 }
 
-void capture_current_stack(int skip, StackRecord* out) {
+namespace {
+
+// unw_backtrace's frames without its frame cache: return addresses, from the one
+// into this function's caller (this function's own pc is not one of them, as
+// unw_backtrace's is not).
+__attribute__((noinline)) int walk_current_stack(void** frames, int max) {
+  unw_context_t context;
+  unw_cursor_t cursor;
+  int n = 0;
+  if (unw_getcontext(&context) == 0 && unw_init_local(&cursor, &context) == 0 && unw_step(&cursor) > 0) {
+    do {
+      unw_word_t ip = 0;
+      if (unw_get_reg(&cursor, UNW_REG_IP, &ip) != 0 || ip == 0) break;
+      frames[n++] = reinterpret_cast<void*>(ip);
+    } while (n < max && unw_step(&cursor) > 0);
+  }
+  asm volatile("" ::: "memory");  // no tail call: the frame skipped above is this one
+  return n;
+}
+
+// Inlined into each public function, so both skip the same frames: frames[0] is
+// the return address into the public function.
+__attribute__((always_inline)) inline void capture_current(int skip, StackRecord* out, bool cached) {
   void* frames[kMaxFrames + 8];
   ++capturing_in_thread;
   std::atomic_signal_fence(std::memory_order_seq_cst);
-  int n = unw_backtrace(frames, kMaxFrames + 8);
+  int n = cached ? unw_backtrace(frames, kMaxFrames + 8) : walk_current_stack(frames, kMaxFrames + 8);
   std::atomic_signal_fence(std::memory_order_seq_cst);
   --capturing_in_thread;
   out->frame_count = 0;
-  for (int i = skip + 1; i < n && out->frame_count < kMaxFrames; ++i)  // +1: this function
+  for (int i = skip + 1; i < n && out->frame_count < kMaxFrames; ++i)  // +1: the public function
     out->frames[out->frame_count++] = reinterpret_cast<uint64_t>(frames[i]);
   // These are return addresses; the report treats frames[0] as exact, so point it
   // inside the call instruction.
   if (out->frame_count > 0) out->frames[0] -= 1;
 }
+
+}  // namespace
+
+void capture_current_stack(int skip, StackRecord* out) { capture_current(skip, out, true); }
+
+void capture_current_stack_uncached(int skip, StackRecord* out) { capture_current(skip, out, false); }
 
 bool unwind_to_caller(void* ucontext, bool (*is_own_code)(uint64_t), CpuRegisters* regs, uint32_t* known,
                       StackRecord* stack) {

@@ -19,7 +19,13 @@ void init_stack_capture();
 void capture_stack_from_signal(void* ucontext, uint64_t exact_pc, StackRecord* out);
 
 // The caller's own stack, skipping `skip` innermost frames (ordinary context).
+// libunwind's unw_backtrace: fast (its frame cache), but the first call in a
+// thread sets up that cache, 256 KiB of memory written for the thread's lifetime.
 void capture_current_stack(int skip, StackRecord* out);
+// The same frames, walked with a cursor (no frame cache: several microseconds
+// more per call, no memory of its own). For a thread's first few captures, so a
+// thread that captures seldom never pays the cache's memory.
+void capture_current_stack_uncached(int skip, StackRecord* out);
 
 // signal-safe. True while the calling thread is inside capture_current_stack:
 // a handler interrupting it must not unwind (libunwind is not re-entrant).

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 
+#include <atomic>
 #include <new>
 #include <unordered_map>
 
@@ -23,6 +24,9 @@ namespace racetrap {
 namespace {
 
 constexpr int kExited = 1, kDetached = 2;
+// Threads a thread creates before its creation stacks are taken with libunwind's
+// frame cache (see pthread_create).
+constexpr uint32_t kUncachedCreationStacks = 16;
 
 // Joinable threads by handle, until joined.
 SpinLock handles_lock;
@@ -157,7 +161,16 @@ RACETRAP_INTERPOSE int pthread_create(pthread_t* thread, const pthread_attr_t* a
     RealSigtrapBlock inherit_view;
     return real(thread, attr, fn, arg);
   }
-  capture_current_stack(1, &child->record.creation);
+  // The creation stack: a thread's first few with a cursor walk, later ones with
+  // libunwind's frame cache (256 KiB set up in the creating thread at its first
+  // use): a program that starts a handful of threads never pays that memory, one
+  // that starts many pays it once and then a fraction of the time per thread.
+  ThreadState* creator = scope.thread();
+  if (creator == nullptr || creator->threads_created < kUncachedCreationStacks)
+    capture_current_stack_uncached(1, &child->record.creation);
+  else
+    capture_current_stack(1, &child->record.creation);
+  if (creator != nullptr) ++creator->threads_created;
   rt.thread_records[child->slot] = child->record;
   rt.thread_record_logged[child->slot].store(0, std::memory_order_release);
   int detach_state = PTHREAD_CREATE_JOINABLE;
@@ -168,12 +181,29 @@ RACETRAP_INTERPOSE int pthread_create(pthread_t* thread, const pthread_attr_t* a
   child->start_arg = arg;
   child->stack_size = stack_size_of(attr);
   if (rt.flags.detect_deadlocks) prepare_lock_snapshots(child);  // here, not in the child's first lock
+  ThreadState* self = creator;
   int rc;
   {
     // The new thread inherits the program's view of SIGTRAP through the kernel
     // mask (thread_start adopts it; an unwatched thread keeps it blocked for real).
     RealSigtrapBlock inherit_view;
+    // Whether the child starts with this thread's sampling clock (thread_state.h):
+    // decided with the clock unable to open until the clone is done.
+    if (self != nullptr) {
+      self->creating_thread = 1;
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      child->clock_inherited = passes_clock_on(*self);
+    }
     rc = real(thread, attr, thread_start, child);
+    if (self != nullptr) {
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      self->creating_thread = 0;
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      if (self->clock_open_deferred) {  // the first tick came during the clone
+        self->clock_open_deferred = 0;
+        if (!self->sample_clock.is_open()) open_sample_clock(self);
+      }
+    }
   }
   if (rc != 0) {
     destroy_thread_state(child);

@@ -107,6 +107,9 @@ void after_fork_in_child() {
   t->clock.set(t->slot, own);
   rt.registry.reset_after_fork(t->slot, own);
   t->first_tick.forget();  // the parent's timer is not the child's (timers are not inherited)
+  t->clock_inherited = false;  // nor are sampling clocks (inherit_thread: threads only)
+  t->creating_thread = 0;
+  t->clock_open_deferred = 0;
   detach_thread_state(t);
   t->board_version_seen = 0;
   std::memset(t->done_generation, 0, sizeof t->done_generation);

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <initializer_list>
 #include <new>
 
@@ -53,6 +54,28 @@ size_t thread_descriptor_size() {
     return p != nullptr ? size_t{*p} : size_t{0};
   }();
   return size;
+}
+
+// Where glibc keeps a thread's kernel id in its descriptor (libthread_db's
+// description: bit size, count, byte offset); -1 when glibc does not say.
+long tid_offset() {
+  static long offset = [] {
+    auto* d = static_cast<const uint32_t*>(dlsym(RTLD_DEFAULT, "_thread_db_pthread_tid"));
+    return d != nullptr && d[0] == 32 && d[1] == 1 ? static_cast<long>(d[2]) : -1L;
+  }();
+  return offset;
+}
+
+// The calling thread's kernel id: glibc stored it in the descriptor at the clone
+// (a system call less at every thread start).
+uint32_t own_tid() {
+  const long offset = tid_offset();
+  if (offset >= 0) {
+    int tid = 0;
+    std::memcpy(&tid, reinterpret_cast<const char*>(pthread_self()) + offset, sizeof tid);
+    if (tid > 0) return static_cast<uint32_t>(tid);
+  }
+  return static_cast<uint32_t>(syscall(SYS_gettid));
 }
 
 // The exact static TLS block of the thread whose thread pointer is `tp`, for
@@ -202,11 +225,13 @@ ThreadState* create_thread_state(ThreadState* parent) {
   t->record = ThreadRecord{};  // zeroed: the name and creation stack are read from the raw stream
   t->record.uid = t->uid;
   t->record.parent_uid = parent != nullptr ? parent->uid : t->uid;
+  t->clock_root = parent == nullptr;
   return t;
 }
 
+
 void attach_thread_state(ThreadState* t) {
-  t->os_tid = static_cast<uint32_t>(syscall(SYS_gettid));
+  t->os_tid = own_tid();
   t->record.os_tid = t->os_tid;
   t->handle = pthread_self();
   if (!threads_watched()) {
@@ -232,13 +257,15 @@ void begin_watching(ThreadState* t) {
   for (int i = 0; i < rt.board.slots() && ok; ++i) ok = t->breakpoints[i].open(static_cast<unsigned>(i));
   // The sampling clock is opened by the thread's first tick (first_tick_timer.h):
   // a thread that never uses a sample period of CPU never pays for the perf event.
+  // A thread that inherited its creator's clock has it already, ticking since its
+  // clone.
   const auto period_us = static_cast<uint64_t>(rt.flags.sample_us);
-  if (ok && !t->first_tick.arm(period_us, t->os_tid)) ok = t->sample_clock.open(period_us);
+  if (ok && !t->clock_inherited && !t->first_tick.arm(period_us, t->os_tid)) ok = open_sample_clock(t);
   if (!ok) {
     for (auto& bp : t->breakpoints) bp.close();
     t->first_tick.cancel();
     t->sample_clock.close();
-    return;  // this thread runs unwatched; others still do
+    return;  // this thread runs unwatched (an inherited clock's ticks are ignored); others still do
   }
   t->watching = true;
 }
@@ -246,6 +273,11 @@ void begin_watching(ThreadState* t) {
 void detach_thread_state(ThreadState* t) {
   enter_runtime(t);
   t->first_tick.cancel();  // before the clock: a first tick arriving meanwhile opens nothing after the close
+  if (t->clock_passed_on) {
+    // The threads that inherited this clock tick only while it is open.
+    t->sample_clock.keep_open_for_inheritors();
+    t->clock_passed_on = false;
+  }
   t->sample_clock.close();
   for (auto& bp : t->breakpoints) bp.close();
   t->watching = false;

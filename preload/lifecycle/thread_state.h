@@ -32,6 +32,20 @@ struct ThreadState {
   SampleClock sample_clock;  // opened by the first tick (first_tick), or at once when no timer could be armed
   FirstTickTimer first_tick;
   bool watching = false;  // this thread is sampled (clock or first-tick timer) and may arm breakpoints
+  // Sampling clocks passed on at thread creation (SampleClock::open): the main
+  // thread's clock, once its first tick opens it, is inherited by every thread
+  // created after that (and by the threads those create), so a new thread needs
+  // neither a first-tick timer nor a perf event of its own. The main thread's
+  // clock is kept open until the process ends: closing it would stop the copies.
+  bool clock_root = false;       // the main thread: its clock is opened inheritable
+  bool clock_inherited = false;  // this thread's clock came from its creator at its clone (no fd here)
+  bool clock_passed_on = false;  // clock_root's clock is open and inheritable
+  // 1 while this thread is inside pthread_create's clone: a first tick then does
+  // not open the clock (whether the new thread inherited it would be unknown),
+  // it leaves that to the interposer (clock_open_deferred).
+  volatile int creating_thread = 0;
+  volatile int clock_open_deferred = 0;
+  uint32_t threads_created = 0;  // by this thread, for how its creation stacks are taken (interpose_thread.cc)
 
   uint64_t board_version_seen = 0;
   uint64_t done_generation[kMaxWatchSlots] = {};  // one-shot: watches already trapped on
@@ -119,6 +133,20 @@ inline ThreadState* current_thread() { return tls_current; }
 // Ordinary context. A state for a new thread created by `parent` (nullptr for the
 // main thread): leases a slot and sets up the clock. nullptr when no slot is left.
 ThreadState* create_thread_state(ThreadState* parent);
+// signal-safe. Whether a thread `t` creates now starts with `t`'s sampling clock
+// (inherited at the clone: see ThreadState::clock_root).
+inline bool passes_clock_on(const ThreadState& t) {
+  return t.clock_inherited || (t.clock_passed_on && t.sample_clock.is_open());
+}
+// signal-safe. Opens the calling thread `t`'s sampling clock (its first tick, or
+// at once when no first-tick timer could be armed); the main thread's is opened
+// inheritable. False when it could not be opened.
+inline bool open_sample_clock(ThreadState* t) {
+  bool inherited = false;
+  const bool ok = t->sample_clock.open(static_cast<uint64_t>(runtime().flags.sample_us), t->clock_root, &inherited);
+  t->clock_passed_on = inherited;
+  return ok;
+}
 // In the new thread itself, before the program's code: binds the state to the
 // thread and, once the process watches threads (threads_watched()), begins
 // watching it (begin_watching).

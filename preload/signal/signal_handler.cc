@@ -157,8 +157,15 @@ void on_first_tick(void* ucontext) {
   t->in_signal_handler = 1;
   std::atomic_signal_fence(std::memory_order_seq_cst);
   t->first_tick.cancel();
-  if (!t->sample_clock.is_open()) t->sample_clock.open(static_cast<uint64_t>(runtime().flags.sample_us));
-  if (enough_stack(*t, ucontext)) on_sample_tick(*t, ucontext);
+  if (t->creating_thread) {
+    // Inside pthread_create's clone: the interposer opens the clock once the new
+    // thread exists, so that it knows whether that thread inherited it. The tick
+    // is in racetrap's own code: no sample is lost.
+    t->clock_open_deferred = 1;
+  } else {
+    if (!t->sample_clock.is_open()) open_sample_clock(t);
+    if (enough_stack(*t, ucontext)) on_sample_tick(*t, ucontext);
+  }
   std::atomic_signal_fence(std::memory_order_seq_cst);
   t->in_signal_handler = 0;
 }

@@ -42,6 +42,43 @@ TEST(PcTable, BoundedMemoryDropsWhatDoesNotFit) {
   EXPECT_EQ(admitted, 3 * PcTable::kEntries);  // each was published once: below kFreeWatches
 }
 
+// Resident memory: a program's samples come from a few code regions, and the
+// counters of one 16 KiB of code share one page of the table.
+TEST(PcTable, PcsOfOneCodeRegionShareOnePage) {
+  auto table = std::make_unique<PcTable>();
+  const uint64_t region = 0x7f0000404000;  // 16 KiB aligned
+  std::vector<int> pages;
+  for (uint64_t i = 0; i < 64; ++i) {
+    const uint64_t pc = region + i * 97;  // spread over the region, odd offsets
+    ASSERT_TRUE(table->note_published(pc));
+    pages.push_back(table->page_of(pc));
+  }
+  EXPECT_GE(pages[0], 0);
+  EXPECT_EQ(std::count(pages.begin(), pages.end(), pages[0]), 64);
+  // Four regions: at most four pages.
+  std::vector<int> four;
+  for (uint64_t r = 1; r <= 4; ++r)
+    for (uint64_t i = 0; i < 16; ++i) {
+      const uint64_t pc = region + (r << 20) + i * 64;
+      ASSERT_TRUE(table->note_published(pc));
+      four.push_back(table->page_of(pc));
+    }
+  std::sort(four.begin(), four.end());
+  EXPECT_LE(std::unique(four.begin(), four.end()) - four.begin(), 4);
+  EXPECT_EQ(table->page_of(region + 1), -1);  // never recorded
+}
+
+// A region with more PCs than its page holds still gets them all counted: once a
+// PC's window in its page is full it goes to a second window elsewhere.
+TEST(PcTable, AFullPageSpillsOver) {
+  auto table = std::make_unique<PcTable>();
+  const uint64_t region = 0x555555558000;
+  const uint64_t n = 3 * PcTable::kPageEntries;
+  for (uint64_t i = 0; i < n; ++i) EXPECT_TRUE(table->note_published(region + i * 4)) << i;
+  EXPECT_EQ(table->used(), n);
+  for (uint64_t i = 0; i < n; ++i) EXPECT_EQ(table->counts(region + i * 4).published, 1u) << i;
+}
+
 TEST(PcTable, ConcurrentInsertsOfOnePcShareOneSlot) {
   auto table = std::make_unique<PcTable>();
   std::vector<std::thread> threads;
