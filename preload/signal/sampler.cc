@@ -27,6 +27,10 @@ namespace {
 
 constexpr size_t kBefore = 32;
 constexpr int kForward = 32;      // instructions decoded forward from the pc, at most (128 bytes hold about that many)
+// The same in value-change mode, where every tick pays for the decode and about two
+// in three also pay a stall: half the walk (a cold instruction decode is about
+// 0.3 us), still the next 16 instructions' accesses, around a small loop's back edge.
+constexpr int kForwardValueChange = 16;
 constexpr int kCandidates = 12;  // accesses of the block considered, at most
 constexpr uint64_t kPageSize = 4096;
 
@@ -67,7 +71,9 @@ enum class Pick { kNoAccess, kFiltered, kChosen };
 // forward qualifies, back over the instructions that just ran (at most 8: the
 // access a timer interrupt skids past after a slow load or store, and the earlier
 // accesses of the block, which its next iteration repeats; the backward walk costs
-// about 50 instruction decodes, so it is not made on every tick). Where the sample
+// about 20 instruction decodes, so it is not made on every tick; in value-change
+// mode, whose ticks all pay for the decode, only when nothing forward qualifies,
+// and the forward walk is kForwardValueChange instructions long). Where the sample
 // lands in the block then does not decide which of its accesses can be watched:
 // the one with the fewest watches so far is chosen (ties at random), so over many
 // samples each access site of a hot block gets its turn, and the PC-diversity
@@ -87,15 +93,17 @@ Pick pick_access(ThreadState& t, Runtime& rt, const CpuRegisters& regs, MemoryAc
   // the forward path may go back into a loop's head that starts before rip.
   const bool before_free = execute_only_possible() == 0 && (regs.rip & (kPageSize - 1)) >= kBefore;
   if (before_free) copy_code_near(regs.rip, regs.rip - kBefore, before, kBefore);
+  const bool value_change = rt.mode == DetectionMode::kValueChange;
+  const int forward = value_change ? kForwardValueChange : kForward;
   MemoryAccess candidates[kCandidates];
-  int n = before_free ? decode_path_accesses(regs, before, kBefore + at_len, regs.rip - kBefore, kForward,
+  int n = before_free ? decode_path_accesses(regs, before, kBefore + at_len, regs.rip - kBefore, forward,
                                              candidates, kCandidates)
-                      : decode_path_accesses(regs, at, at_len, regs.rip, kForward, candidates, kCandidates);
+                      : decode_path_accesses(regs, at, at_len, regs.rip, forward, candidates, kCandidates);
   const AccessContext context = access_context(t, rt, &is_benign_race_address);
   auto usable = [&](const MemoryAccess& c) { return !c.branch && worth_watching(c, context); };
   bool any_usable = false;
   for (int i = 0; i < n && !any_usable; ++i) any_usable = usable(candidates[i]);
-  if ((!any_usable || (t.random.next() & 1)) && n < kCandidates) {
+  if ((!any_usable || (!value_change && (t.random.next() & 1))) && n < kCandidates) {
     const size_t before_len = before_free ? kBefore : copy_code_near(regs.rip, regs.rip - kBefore, before, kBefore);
     if (before_len == kBefore)
       n += decode_block_accesses(regs, before, before_len, nullptr, 0, 0, candidates + n, kCandidates - n);
@@ -173,7 +181,8 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
   // deadlock on that mutex.
   RuntimeScope inside(t);
   const uint64_t now = monotonic_ns();
-  const uint32_t running = note_running(t.slot, now, rt.sample_period_ns);
+  // How many threads run is for a watch's early retirement: no board in value-change mode.
+  const uint32_t running = value_change ? 0 : note_running(t.slot, now, rt.sample_period_ns);
   Watch& w = deferred ? t.deferred_watch : t.scratch_watch;
   MemoryAccess access;
   if (deferred) {
