@@ -27,9 +27,10 @@ namespace {
 
 constexpr size_t kBefore = 32;
 constexpr int kForward = 32;      // instructions decoded forward from the pc, at most (128 bytes hold about that many)
-// The same in value-change mode, where every tick pays for the decode and about two
-// in three also pay a stall: half the walk (a cold instruction decode is about
-// 0.3 us), still the next 16 instructions' accesses, around a small loop's back edge.
+// The same in value-change mode, where every tick pays for the decode (with the
+// caches cold after the program ran, about 12-16 us of a tick's 30 us of handler
+// CPU in pigz and zstd, 2 ms apart): half the walk, still the next 16
+// instructions' accesses, around a small loop's back edge.
 constexpr int kForwardValueChange = 16;
 constexpr int kCandidates = 12;  // accesses of the block considered, at most
 constexpr uint64_t kPageSize = 4096;
@@ -70,8 +71,9 @@ enum class Pick { kNoAccess, kFiltered, kChosen };
 // back to a loop's head), and, on a random half of the ticks or when nothing
 // forward qualifies, back over the instructions that just ran (at most 8: the
 // access a timer interrupt skids past after a slow load or store, and the earlier
-// accesses of the block, which its next iteration repeats; the backward walk costs
-// about 20 instruction decodes, so it is not made on every tick; in value-change
+// accesses of the block, which its next iteration repeats; the backward walk
+// decodes the length at up to 32 offsets and up to 8 instructions in full, so it
+// is not made on every tick; in value-change
 // mode, whose ticks all pay for the decode, only when nothing forward qualifies,
 // and the forward walk is kForwardValueChange instructions long). Where the sample
 // lands in the block then does not decide which of its accesses can be watched:
