@@ -390,7 +390,8 @@ bool walk_back(const CpuRegisters& regs, const uint8_t* code, size_t code_len, V
   uint8_t length_at[255];
   std::memset(length_at, 0xff, code_len);
   auto length_of = [&](size_t offset) -> size_t {
-    if (length_at[offset] == 0xff) length_at[offset] = static_cast<uint8_t>(decode_length(code + offset, code_len - offset));
+    if (length_at[offset] == 0xff)
+      length_at[offset] = static_cast<uint8_t>(decode_length(code + offset, code_len - offset));
     return length_at[offset];
   };
   for (size_t s = 0; s < kStarts && s < code_len; ++s) {
