@@ -9,6 +9,8 @@
 
 #include <Zydis/Zydis.h>
 
+#include <cstring>
+
 #include "register_emulator.h"
 
 namespace racetrap {
@@ -383,10 +385,19 @@ bool walk_back(const CpuRegisters& regs, const uint8_t* code, size_t code_len, V
   uint8_t chain[kStarts][kMaxChain];
   size_t chain_len[kStarts] = {};
   bool ends_at_rip[kStarts] = {};
+  // The chains fall into step within a few instructions and then decode the same
+  // offsets: each offset's length is decoded once (0xff: not yet; 0: undecodable).
+  uint8_t length_at[255];
+  std::memset(length_at, 0xff, code_len);
+  auto length_of = [&](size_t offset) -> size_t {
+    if (length_at[offset] == 0xff)
+      length_at[offset] = static_cast<uint8_t>(decode_length(code + offset, code_len - offset));
+    return length_at[offset];
+  };
   for (size_t s = 0; s < kStarts && s < code_len; ++s) {
     size_t offset = s;
     size_t length = 0;
-    while (offset < code_len && (length = decode_length(code + offset, code_len - offset)) != 0) {
+    while (offset < code_len && (length = length_of(offset)) != 0) {
       if (chain_len[s] == kMaxChain) {  // keep the most recent boundaries
         for (size_t k = 1; k < kMaxChain; ++k) chain[s][k - 1] = chain[s][k];
         --chain_len[s];
