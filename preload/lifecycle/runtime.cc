@@ -142,7 +142,8 @@ __attribute__((constructor(101))) void racetrap_start() {
   set_log_prefix(rt);
   make_raw_path(rt);
   rt.raw_log.configure(rt.raw_path, rt.pid);
-  rt.sample_period_ns = static_cast<uint64_t>(rt.flags.sample_us) * 1000;
+  rt.sample_us = sample_period_us(rt.flags.sample_us, DetectionMode::kWatchpoints);
+  rt.sample_period_ns = static_cast<uint64_t>(rt.sample_us) * 1000;
   rt.board.configure(static_cast<int>(rt.flags.watchpoints),
                      rt.sample_period_ns * static_cast<uint64_t>(rt.flags.watch_lifetime),
                      static_cast<uint32_t>(rt.flags.watch_lifetime));
@@ -211,6 +212,9 @@ void watch_threads() {
           ? BreakpointSelfTest::not_run
           : run_breakpoint_self_test(static_cast<int>(rt.flags.verbosity), rt.flags.mode == "auto");
   rt.mode = choose_detection_mode(rt.flags.mode, self_test);
+  // The board (watchpoint mode only) keeps the watchpoint period it was configured with.
+  rt.sample_us = sample_period_us(rt.flags.sample_us, rt.mode);
+  rt.sample_period_ns = static_cast<uint64_t>(rt.sample_us) * 1000;
   rt.breakpoints_fire = self_test != BreakpointSelfTest::silent;
   if (self_test == BreakpointSelfTest::fires) rt.stats.self_test_traps.store(1, std::memory_order_relaxed);
   // The probe opened a breakpoint: threads open theirs at their first arm, so
@@ -229,12 +233,12 @@ void watch_threads() {
     if (rt.mode == DetectionMode::kValueChange) {
       std::snprintf(line, sizeof line,
                     "racetrap: watching pid %u: a sample every %lld us of CPU time, mode %s, stalls of up to %lld us",
-                    rt.pid, static_cast<long long>(rt.flags.sample_us), mode.c_str(),
+                    rt.pid, static_cast<long long>(rt.sample_us), mode.c_str(),
                     static_cast<long long>(rt.flags.stall_us));
     } else {
       std::snprintf(line, sizeof line,
                     "racetrap: watching pid %u: a sample every %lld us of CPU time, mode %s, %d watchpoints%s", rt.pid,
-                    static_cast<long long>(rt.flags.sample_us), mode.c_str(), rt.board.slots(),
+                    static_cast<long long>(rt.sample_us), mode.c_str(), rt.board.slots(),
                     modify_attributes_supported ? "" : " (re-arming by reopening: no MODIFY_ATTRIBUTES)");
     }
     write_stderr_line(line);

@@ -38,6 +38,9 @@ struct Runtime {
   SyncWords sync_words;  // hand-written synchronization learned from samples
   RawLogWriter raw_log;
   RunStats stats;
+  // The sampling period (sample_period_us of RACETRAP_SAMPLE_US and the mode): the
+  // watchpoint mode's until the mode is chosen, before any thread samples.
+  int64_t sample_us = kWatchpointSampleUs;
   uint64_t sample_period_ns = 0;
   char log_prefix[4096] = {};   // absolute RACETRAP_LOG_PATH, or "stderr"
   char raw_path[4160] = {};     // <log_prefix>.<pid>.raw

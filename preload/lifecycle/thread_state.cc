@@ -259,7 +259,7 @@ void begin_watching(ThreadState* t) {
   // a thread that never uses a sample period of CPU never pays for the perf event.
   // A thread that inherited its creator's clock has it already, ticking since its
   // clone.
-  const auto period_us = static_cast<uint64_t>(rt.flags.sample_us);
+  const auto period_us = static_cast<uint64_t>(rt.sample_us);
   if (ok && !t->clock_inherited && !t->first_tick.arm(period_us, t->os_tid)) ok = open_sample_clock(t);
   if (!ok) {
     for (auto& bp : t->breakpoints) bp.close();

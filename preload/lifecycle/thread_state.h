@@ -143,7 +143,7 @@ inline bool passes_clock_on(const ThreadState& t) {
 // inheritable. False when it could not be opened.
 inline bool open_sample_clock(ThreadState* t) {
   bool inherited = false;
-  const bool ok = t->sample_clock.open(static_cast<uint64_t>(runtime().flags.sample_us), t->clock_root, &inherited);
+  const bool ok = t->sample_clock.open(static_cast<uint64_t>(runtime().sample_us), t->clock_root, &inherited);
   t->clock_passed_on = inherited;
   return ok;
 }

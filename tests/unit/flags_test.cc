@@ -40,7 +40,7 @@ TEST(FlagsDefaults, EmptyEnvironmentGivesDefaultsWithoutWarnings) {
   EXPECT_TRUE(p.warnings.empty());
   EXPECT_EQ(describe_flags(p.flags), describe_flags(Flags{}));
   EXPECT_TRUE(p.flags.enable);
-  EXPECT_EQ(p.flags.sample_us, 2000);
+  EXPECT_EQ(p.flags.sample_us, 0);  // the mode's default (sample_period_us)
   EXPECT_EQ(p.flags.watchpoints, 4);
   EXPECT_EQ(p.flags.log_path, "racetrap");
   EXPECT_EQ(p.flags.seed, 0);

@@ -89,6 +89,14 @@ TEST(DetectionMode, AutoFallsBackOnlyWhenBreakpointsAreProvedBlind) {
             "watchpoints (RACETRAP_MODE=watchpoints)");
 }
 
+TEST(DetectionMode, SamplePeriodIsTheFlagOrTheModesDefault) {
+  EXPECT_EQ(sample_period_us(0, DetectionMode::kWatchpoints), 2000);
+  EXPECT_EQ(sample_period_us(0, DetectionMode::kValueChange), 4000);
+  EXPECT_EQ(sample_period_us(50, DetectionMode::kValueChange), 50);
+  EXPECT_EQ(sample_period_us(2000, DetectionMode::kValueChange), 2000);
+  EXPECT_EQ(sample_period_us(5, DetectionMode::kWatchpoints), 20);
+}
+
 TEST(PrivateMapping, ParsesMapsLines) {
   MapsLine m;
   const std::string priv = "7f0000001000-7f0000003000 rw-p 00000000 00:00 0 ";
