@@ -26,9 +26,10 @@ DetectionMode choose_detection_mode(const std::string& flag, BreakpointSelfTest 
 
 // The CPU time between two samples of one thread, in microseconds:
 // RACETRAP_SAMPLE_US (`flag`) when set (at least 20), else the mode's default. A
-// value-change sample costs about twice a watchpoint one (the sampled thread also
-// stalls), so that mode samples half as often: at 2000 us it cost the compressors
-// 4-10% of CPU, at 4000 us its detection figures still hold (bench/results).
+// value-change sample costs more CPU than a watchpoint one (the sampled thread also
+// stalls, up to RACETRAP_STALL_US), so that mode samples half as often: at 2000 us
+// it cost the compressors 4-10% of CPU, at 4000 us 2-5%, and its detection figures
+// still hold (bench/results/value-change-default-period-2026-11-29.md).
 constexpr int64_t kWatchpointSampleUs = 2000, kValueChangeSampleUs = 4000, kMinSampleUs = 20;
 inline int64_t sample_period_us(int64_t flag, DetectionMode mode) {
   if (flag == 0) return mode == DetectionMode::kValueChange ? kValueChangeSampleUs : kWatchpointSampleUs;
