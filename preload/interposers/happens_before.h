@@ -67,9 +67,10 @@ inline void sync_watches_early(Runtime& rt, ThreadState* t) { sync_watches(rt, t
 
 // An acquisition split around a blocking lock call by a thread that holds no
 // other lock (the hold it starts is the window an ABBA deadlock needs):
-// join_before_lock joins the object's clock and syncs the debug registers before
-// the call; joined_before_lock, after it, says whether that join still stands (no
-// release into the object came in between), else the caller acquires again.
+// join_before_lock joins the object's clock before the call (the caller then syncs
+// the debug registers, sync_watches_early); joined_before_lock, after it, says
+// whether that join still stands (no release into the object came in between),
+// else the caller acquires again.
 // Only for blocking locks, which fail only when misused: after a failed try or a
 // timed-out wait the early join would order the thread after releases it never
 // acquired.
