@@ -29,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const FlagInfo& f : table) {
     (void)f;
   }
-  if (parsed.sample_us < 0 || parsed.sample_us > 10000000) std::abort();
+  if (parsed.sample_us != 0 && (parsed.sample_us < 20 || parsed.sample_us > 10000000)) std::abort();
   if (parsed.watchpoints < 1 || parsed.watchpoints > 4) std::abort();
   if (parsed.verbosity < 0 || parsed.verbosity > 3) std::abort();
   if (parsed.exitcode < 0 || parsed.exitcode > 255) std::abort();

@@ -19,6 +19,19 @@ void* field_of(Flags& flags, const FlagInfo& info) {
   return nullptr;
 }
 
+// An Int flag's default, allowed whatever its range (a marker outside it, such as
+// RACETRAP_SAMPLE_US's 0, "the mode's period"), and its range as shown:
+// "20..10000000", with ", or 0" when the default lies outside it.
+int64_t int_default(const FlagInfo& info) {
+  Flags defaults;
+  return *static_cast<const int64_t*>(field_of(defaults, info));
+}
+std::string int_range(const FlagInfo& info) {
+  const int64_t def = int_default(info);
+  return def < info.min || def > info.max ? fmt::format("{}..{}, or {}", info.min, info.max, def)
+                                          : fmt::format("{}..{}", info.min, info.max);
+}
+
 std::string value_text(const Flags& flags, const FlagInfo& info) {
   void* p = field_of(const_cast<Flags&>(flags), info);
   switch (info.kind) {
@@ -111,8 +124,7 @@ std::string set_flag(Flags& flags, const FlagInfo& info, const char* text) {
       long long v = std::strtoll(text, &end, 10);
       if (*text == '\0' || end == text || *end != '\0' || errno == ERANGE)
         return "is not a whole number";
-      if (v < info.min || v > info.max)
-        return fmt::format("is outside {}..{}", info.min, info.max);
+      if ((v < info.min || v > info.max) && v != int_default(info)) return "is outside " + int_range(info);
       *static_cast<int64_t*>(p) = v;
       return {};
     }
@@ -177,7 +189,7 @@ Flags parse_flags(const std::function<const char*(const char*)>& lookup,
 std::string flags_markdown() {
   std::string out = "| variable | `racetrap run` option | default | meaning |\n|---|---|---|---|\n";
   for (const FlagInfo& f : flag_table()) {
-    std::string range = f.kind == FlagKind::Int ? fmt::format(" ({}..{})", f.min, f.max) : "";
+    std::string range = f.kind == FlagKind::Int ? " (" + int_range(f) + ")" : "";
     out += fmt::format("| `{}` | `{}` | `{}`{} | {} |\n", f.env_name, f.option_name(),
                        f.default_text, range, f.help);
   }

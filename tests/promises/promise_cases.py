@@ -198,10 +198,10 @@ def case_bad_values(d):
     # One rule: one start-up line naming the option or variable and the value
     # used, and the program runs.
     checks = [
-        ([RACETRAP, "run", "--sample-us=5", "--", INVERSION], clean_env(), "--sample-us='5'", "2000", 66),
+        ([RACETRAP, "run", "--sample-us=5", "--", INVERSION], clean_env(), "--sample-us='5'", "0", 66),
         ([RACETRAP, "run", "--format=bogus", "--", INVERSION], clean_env(), "--format='bogus'", "text", 66),
         ([RACETRAP, "run", "--", INVERSION], clean_env(RACETRAP_FORMAT="xml"), "RACETRAP_FORMAT='xml'", "text", 66),
-        ([RACETRAP, "run", "--", INVERSION], clean_env(RACETRAP_SAMPLE_US="abc"), "RACETRAP_SAMPLE_US='abc'", "2000",
+        ([RACETRAP, "run", "--", INVERSION], clean_env(RACETRAP_SAMPLE_US="abc"), "RACETRAP_SAMPLE_US='abc'", "0",
          66),
         ([INVERSION], clean_env(LD_PRELOAD=PRELOAD, RACETRAP_FORMAT="xml"), "RACETRAP_FORMAT='xml'", "text", 0),
         ([INVERSION], clean_env(LD_PRELOAD=PRELOAD, RACETRAP_WATCHPOINTS="9"), "RACETRAP_WATCHPOINTS='9'", "4", 0),
