@@ -55,22 +55,19 @@ inline void mark_deferrable(ThreadState* t) {
   t->deferrable = 1;
 }
 
-// An early join's (SyncClockTable::acquire_early) debug registers, brought up to
-// date before the lock call rather than after it: a watch published since the
-// thread last looked is armed (an ioctl, microseconds) before the hold the lock
-// starts, not inside it, where it would slow the program's critical section and
-// widen the window an ABBA deadlock needs. A watch published during the call is
-// armed at the thread's next acquire or tick, as one published just after it
-// would be; a trap is judged against the thread's clock when it comes, so a
-// register armed on a watch the lock then orders reports nothing.
-inline void sync_watches_early(Runtime& rt, ThreadState* t) { sync_watches(rt, t); }
-
 // An acquisition split around a blocking lock call by a thread that holds no
 // other lock (the hold it starts is the window an ABBA deadlock needs):
-// join_before_lock joins the object's clock before the call (the caller then syncs
-// the debug registers, sync_watches_early); joined_before_lock, after it, says
-// whether that join still stands (no release into the object came in between),
-// else the caller acquires again.
+// join_before_lock joins the object's clock before the call; joined_before_lock,
+// after it, says whether that join still stands (no release into the object came
+// in between), else the caller acquires again.
+// The caller brings the debug registers up to date (sync_watches) with the early
+// join, before the call: a watch published since the thread last looked is armed
+// (an ioctl, microseconds) before the hold the lock starts, not inside it, where
+// it would slow the program's critical section and widen the window an ABBA
+// deadlock needs. A watch published during the call is armed at the thread's next
+// acquire or tick, as one published just after it would be; a trap is judged
+// against the thread's clock when it comes, so a register armed on a watch the
+// lock then orders reports nothing.
 // Only for blocking locks, which fail only when misused: after a failed try or a
 // timed-out wait the early join would order the thread after releases it never
 // acquired.

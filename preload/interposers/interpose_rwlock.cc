@@ -89,7 +89,7 @@ int rwlock_lock_call(bool writer, bool blocking, void* ret, Fn real, pthread_rwl
     prefetch_nested_try(writer);
     write_version = join_before_lock(rt, t, l);
     if (writer) read_version = join_before_lock(rt, t, rwlock_read_key(l));
-    sync_watches_early(rt, t);
+    sync_watches(rt, t);
   }
   int rc;
   if constexpr (sizeof...(Args) == 0) {  // the plain rdlock/wrlock

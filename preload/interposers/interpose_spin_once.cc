@@ -32,16 +32,13 @@ const void* spin_key(pthread_spinlock_t* l) { return const_cast<const int*>(l); 
 // Until then the thread spins on reads of the lock word and tries when it reads
 // free, as libc's spin lock does; after, libc's spin lock goes on.
 int spin_adding_edges_when_stuck(ThreadState* t, SpinFn real_lock, SpinFn real_try, pthread_spinlock_t* l) {
-  const timespec deadline = deadline_after_ms(kStuckLockMs);
-  for (;;) {
+  const uint64_t deadline = monotonic_ns() + static_cast<uint64_t>(kStuckLockMs) * 1'000'000;
+  do {
     for (int spins = 0; spins < 4096; ++spins) {
       if (*l == 0 && real_try(l) == 0) return 0;
       __builtin_ia32_pause();
     }
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (now.tv_sec > deadline.tv_sec || (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec)) break;
-  }
+  } while (monotonic_ns() < deadline);
   take_pending_stacks(t);
   add_pending_edges(t);
   return real_lock(l);
@@ -68,7 +65,7 @@ int spin_lock_call(bool blocking, void* ret, SpinFn real, pthread_spinlock_t* l)
   uint64_t version = SyncClockTable::kNoVersion;
   if (early) {
     version = join_before_lock(rt, t, spin_key(l));
-    sync_watches_early(rt, t);
+    sync_watches(rt, t);
   }
   int rc;
   if (tried != EBUSY) rc = tried;

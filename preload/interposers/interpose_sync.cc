@@ -143,7 +143,7 @@ __attribute__((always_inline)) inline int lock_fast(Runtime& rt, ThreadState* t,
   if constexpr (kBlocking) {
     if (home != nullptr) {
       version = rt.sync_clocks.acquire_early_at(home, t->clock);
-      sync_watches_early(rt, t);
+      sync_watches(rt, t);
     }
   }
   const int rc = real(m);
@@ -194,7 +194,7 @@ __attribute__((noinline)) int lock_call_slow(Runtime& rt, ThreadState* t, bool b
   uint64_t version = SyncClockTable::kNoVersion;
   if (early) {
     version = join_before_lock(rt, t, m);
-    sync_watches_early(rt, t);
+    sync_watches(rt, t);
   } else if (nothing_held) {
     rt.sync_clocks.touch(sync_key(m));
   }
