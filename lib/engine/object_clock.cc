@@ -33,7 +33,12 @@ void ObjectClock::release_from(const VectorClock& thread_clock) {
   for (uint32_t i = n; i < size_ && !o.dst_later; ++i) o.dst_later = data()[i] != 0;
   if (!o.src_later && id_ != 0) return;  // unchanged (and it has an id)
   // Now equal to the thread's clock when the object held nothing more.
-  set_id(!o.dst_later && thread_clock.id() != 0 ? thread_clock.id() : new_clock_id());
+  if (!o.dst_later && thread_clock.id() != 0) {
+    set_id(thread_clock.id());
+    note_clock_change();
+  } else {
+    set_id(new_clock_id());
+  }
 }
 
 void ObjectClock::free_storage() {

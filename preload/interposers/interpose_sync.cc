@@ -122,6 +122,37 @@ __attribute__((always_inline)) inline bool lock_fast_path_open(const ThreadState
   return t->held_locks.count() == 0 && t->lock_snapshots_mapped;
 }
 
+// The rest of lock_fast's acquisition when the shortcut did not hold: the join
+// (unless `joined_early`: made before the call, and the object's content id still
+// `version`), the thread's debug registers, deferred samples allowed. `home`: the
+// object's home entry found before the call (nullptr: not looked up, or not there);
+// `generation`: read before it was. Notes the object when its clock then holds the
+// thread's content (the next lock's shortcut).
+__attribute__((noinline)) void lock_fast_join_after(Runtime& rt, ThreadState* t, pthread_mutex_t* m,
+                                                    bool early_tried, SyncClockTable::Entry* home,
+                                                    uint64_t version, uint64_t generation) {
+  if (home == nullptr && !early_tried) {
+    // Not looked up before the call (the shortcut was expected to hold).
+    generation = clock_generation();
+    home = rt.sync_clocks.home_entry(sync_key(m));
+  }
+  if (home == nullptr) {
+    acquire(rt, t, m);
+    return;
+  }
+  const uint64_t now = home->clock.version();
+  const bool joined_early = early_tried && now == version;
+  if (!joined_early) rt.sync_clocks.acquire_at(home, t->clock);
+  // The same content id: the unlock has nothing to release unless the thread's
+  // clock changes before it (HeldLocks::set_only_clock), and the next lock of this
+  // mutex needs no lookup while the generation stays.
+  const uint64_t mine = t->clock.id();
+  t->held_locks.set_only_clock(now == mine ? mine : 0);
+  if (now == mine && mine != 0) t->synced_objects.note(sync_key(m), generation);
+  if (joined_early) mark_deferrable(t);
+  else acquired_early(rt, t);
+}
+
 // `kBlocking` (pthread_mutex_lock): the join is made before the call and only
 // checked after it (SyncClockTable::acquire_early), so that the hold this lock
 // starts, the window a lock-order deadlock needs, holds no join; trylock, which
@@ -137,29 +168,35 @@ __attribute__((always_inline)) inline int lock_fast(Runtime& rt, ThreadState* t,
   // runtime, not yet deferrable) is dropped.
   t->held_locks.push_into_empty(reinterpret_cast<uint64_t>(m), reinterpret_cast<uint64_t>(ret) - 1,
                                 HeldMode::kMutex);
-  // Found before the hold (a first touch's page fault with it), used after it.
-  SyncClockTable::Entry* home = rt.sync_clocks.home_entry(sync_key(m));
+  // A mutex whose clock this thread saw hold its own content, at the generation
+  // that still holds (synced_objects.h), has nothing to join: the sync table is
+  // not read before the call (its entry's loads, a chain, delay the real lock's
+  // atomic instruction), and after the call one load of the generation confirms
+  // it (every release into the mutex before its real unlock moved the generation
+  // first, so the real lock orders that move before this read).
+  const uint64_t generation = clock_generation();
+  const bool known = t->synced_objects.knows(sync_key(m), generation);
+  // Otherwise found before the hold (a first touch's page fault with it), used after it.
+  SyncClockTable::Entry* home = known ? nullptr : rt.sync_clocks.home_entry(sync_key(m));
   uint64_t version = 0;
   if constexpr (kBlocking) {
-    if (home != nullptr) {
+    if (known) {
+      sync_watches(rt, t);
+    } else if (home != nullptr) {
       version = rt.sync_clocks.acquire_early_at(home, t->clock);
       sync_watches(rt, t);
     }
   }
   const int rc = real(m);
   if (locked(rc)) [[likely]] {
-    if (home != nullptr) [[likely]] {
-      const uint64_t now = home->clock.version();
-      const bool joined_early = kBlocking && now == version;
-      if (!joined_early) rt.sync_clocks.acquire_at(home, t->clock);
-      // The same content id: the unlock has nothing to release unless the thread's
-      // clock changes before it (HeldLocks::set_only_clock).
-      const uint64_t mine = t->clock.id();
-      t->held_locks.set_only_clock(now == mine ? mine : 0);
-      if (joined_early) mark_deferrable(t);
+    if (known && clock_generation() == generation) [[likely]] {
+      // Still the same content on both sides: the unlock has nothing to release
+      // unless the thread's clock changes before it.
+      t->held_locks.set_only_clock(t->clock.id());
+      if (kBlocking) mark_deferrable(t);
       else acquired_early(rt, t);
     } else {
-      acquire(rt, t, m);
+      lock_fast_join_after(rt, t, m, kBlocking && !known, home, version, generation);
     }
   } else {
     t->held_locks.release_only();
