@@ -28,7 +28,9 @@ constexpr uint32_t kMaxThreadSlots = 4096;
 // (a thread's or a synchronization object's) changes content, and never goes
 // back. Content ids are drawn from it, and a change that takes an id that exists
 // already (a join that makes one clock equal to another, an assignment, a clear)
-// moves it too (note_clock_change). So while it reads the same, no clock's
+// moves it too (note_clock_change), and a synchronization object's clock, which
+// other threads read, moves it again once its new id is visible (a reader that
+// read the generation before the old id still sees it move). So while it reads the same, no clock's
 // content has changed: a thread that saw an object's clock hold its own content
 // at generation g knows both still do while the generation is g (SyncedObjects).
 // Alone on its cache line: it is read on every lock and written only when clocks

@@ -179,6 +179,10 @@ __attribute__((always_inline)) inline int lock_fast(Runtime& rt, ThreadState* t,
   // Otherwise found before the hold (a first touch's page fault with it), used after it.
   SyncClockTable::Entry* home = known ? nullptr : rt.sync_clocks.home_entry(sync_key(m));
   uint64_t version = 0;
+  // Known: the unlock has nothing to release unless the thread's clock changes
+  // before it (written now, outside the hold; lock_fast_join_after writes it again
+  // when the generation moves during the call).
+  if (known) t->held_locks.set_only_clock(t->clock.id());
   if constexpr (kBlocking) {
     if (known) {
       sync_watches(rt, t);
@@ -190,9 +194,7 @@ __attribute__((always_inline)) inline int lock_fast(Runtime& rt, ThreadState* t,
   const int rc = real(m);
   if (locked(rc)) [[likely]] {
     if (known && clock_generation() == generation) [[likely]] {
-      // Still the same content on both sides: the unlock has nothing to release
-      // unless the thread's clock changes before it.
-      t->held_locks.set_only_clock(t->clock.id());
+      // Still the same content on both sides.
       if (kBlocking) mark_deferrable(t);
       else acquired_early(rt, t);
     } else {
@@ -359,9 +361,22 @@ __attribute__((noinline)) int unlock_slow(Runtime& rt, ThreadState* t, bool trac
   return rc;
 }
 
-// Unlock of the one lock the thread holds, taken once.
-__attribute__((always_inline)) inline bool unlock_fast_path_open(const ThreadState* t, const pthread_mutex_t* m) {
-  return t->held_locks.holds_only(reinterpret_cast<uint64_t>(m));
+// The calling thread when the unlock fast path may take its call (the unlock of the
+// one lock the thread holds, taken once, with no lock-order edge queued), else
+// nullptr. This runs inside the program's hold (another thread waiting for the
+// mutex waits for it), so it tests less than fast_path_thread: only lock_fast
+// records a lock that holds_only then finds, and lock_fast ran for the program's
+// call with lock tracking on; racetrap's own code never unlocks the program's
+// mutexes, and a lock-order edge is queued only by a further lock (which ends
+// holds_only), so neither the call site nor the tracking flags are looked at again.
+__attribute__((always_inline)) inline ThreadState* unlock_fast_path_thread(const Runtime& rt,
+                                                                           const pthread_mutex_t* m) {
+  ThreadState* t = current_thread();
+  if (t == nullptr || !rt.active) return nullptr;
+  const int busy = __atomic_load_n(&t->in_runtime, __ATOMIC_RELAXED) |
+                   __atomic_load_n(&t->in_signal_handler, __ATOMIC_RELAXED) | t->pending_edges.count();
+  if (busy != 0 || !t->held_locks.holds_only(reinterpret_cast<uint64_t>(m))) return nullptr;
+  return t;
 }
 
 // The unlock fast path: what unlock_slow does when the thread holds only `m`, once,
@@ -427,11 +442,10 @@ RACETRAP_INTERPOSE int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clo
 
 RACETRAP_INTERPOSE int pthread_mutex_unlock(pthread_mutex_t* m) {
   const MutexFn real = real_function(g_real_unlock, "pthread_mutex_unlock");
-  void* ret = __builtin_return_address(0);
   Runtime& rt = runtime();
-  ThreadState* t = fast_path_thread(rt, ret);
-  if (t != nullptr && unlock_fast_path_open(t, m)) [[likely]] return unlock_fast(rt, t, real, m);
-  return unlock_call(ret, real, m);
+  ThreadState* t = unlock_fast_path_thread(rt, m);
+  if (t != nullptr) [[likely]] return unlock_fast(rt, t, real, m);
+  return unlock_call(__builtin_return_address(0), real, m);
 }
 
 RACETRAP_INTERPOSE int pthread_mutex_destroy(pthread_mutex_t* m) {
