@@ -122,35 +122,38 @@ __attribute__((always_inline)) inline bool lock_fast_path_open(const ThreadState
   return t->held_locks.count() == 0 && t->lock_snapshots_mapped;
 }
 
-// The rest of lock_fast's acquisition when the shortcut did not hold: the join
-// (unless `joined_early`: made before the call, and the object's content id still
-// `version`), the thread's debug registers, deferred samples allowed. `home`: the
-// object's home entry found before the call (nullptr: not looked up, or not there);
-// `generation`: read before it was. Notes the object when its clock then holds the
-// thread's content (the next lock's shortcut).
-__attribute__((noinline)) void lock_fast_join_after(Runtime& rt, ThreadState* t, pthread_mutex_t* m,
-                                                    bool early_tried, SyncClockTable::Entry* home,
-                                                    uint64_t version, uint64_t generation) {
-  if (home == nullptr && !early_tried) {
-    // Not looked up before the call (the shortcut was expected to hold).
-    generation = clock_generation();
-    home = rt.sync_clocks.home_entry(sync_key(m));
-  }
-  if (home == nullptr) {
-    acquire(rt, t, m);
-    return;
-  }
+// The rest of lock_fast's acquisition when the object's home entry `home` (not
+// nullptr) was looked up: the join (unless `joined_early`: made before the call,
+// and the object's content id still `version`), the thread's debug registers,
+// deferred samples allowed. Notes the object when its clock then holds the
+// thread's content (`generation`: read before `home` was), for the next lock's
+// shortcut. Inline: it runs inside the hold the lock starts, where a call to code
+// not run yet in the process (its page's first touch) would lengthen the window a
+// lock-order deadlock needs.
+__attribute__((always_inline)) inline void lock_fast_join_at(Runtime& rt, ThreadState* t, pthread_mutex_t* m,
+                                                             SyncClockTable::Entry* home, bool early_tried,
+                                                             uint64_t version, uint64_t generation) {
   const uint64_t now = home->clock.version();
   const bool joined_early = early_tried && now == version;
   if (!joined_early) rt.sync_clocks.acquire_at(home, t->clock);
   // The same content id: the unlock has nothing to release unless the thread's
   // clock changes before it (HeldLocks::set_only_clock), and the next lock of this
-  // mutex needs no lookup while the generation stays.
+  // mutex needs no lookup while the generation stands.
   const uint64_t mine = t->clock.id();
   t->held_locks.set_only_clock(now == mine ? mine : 0);
   if (now == mine && mine != 0) t->synced_objects.note(sync_key(m), generation);
   if (joined_early) mark_deferrable(t);
   else acquired_early(rt, t);
+}
+
+// A known mutex (lock_fast's shortcut) whose call outlasted the generation: some
+// clock changed meanwhile, so the object's entry is looked up now, inside the hold
+// (seldom: the generation moves at samples and as their epochs spread).
+__attribute__((noinline)) void lock_fast_generation_moved(Runtime& rt, ThreadState* t, pthread_mutex_t* m) {
+  const uint64_t generation = clock_generation();
+  SyncClockTable::Entry* home = rt.sync_clocks.home_entry(sync_key(m));
+  if (home != nullptr) lock_fast_join_at(rt, t, m, home, /*early_tried=*/false, 0, generation);
+  else acquire(rt, t, m);
 }
 
 // `kBlocking` (pthread_mutex_lock): the join is made before the call and only
@@ -180,7 +183,7 @@ __attribute__((always_inline)) inline int lock_fast(Runtime& rt, ThreadState* t,
   SyncClockTable::Entry* home = known ? nullptr : rt.sync_clocks.home_entry(sync_key(m));
   uint64_t version = 0;
   // Known: the unlock has nothing to release unless the thread's clock changes
-  // before it (written now, outside the hold; lock_fast_join_after writes it again
+  // before it (written now, outside the hold; lock_fast_generation_moved writes it again
   // when the generation moves during the call).
   if (known) t->held_locks.set_only_clock(t->clock.id());
   if constexpr (kBlocking) {
@@ -193,12 +196,17 @@ __attribute__((always_inline)) inline int lock_fast(Runtime& rt, ThreadState* t,
   }
   const int rc = real(m);
   if (locked(rc)) [[likely]] {
-    if (known && clock_generation() == generation) [[likely]] {
-      // Still the same content on both sides.
-      if (kBlocking) mark_deferrable(t);
-      else acquired_early(rt, t);
+    if (known) [[likely]] {
+      if (clock_generation() == generation) [[likely]] {  // still the same content on both sides
+        if (kBlocking) mark_deferrable(t);
+        else acquired_early(rt, t);
+      } else {
+        lock_fast_generation_moved(rt, t, m);
+      }
+    } else if (home != nullptr) {
+      lock_fast_join_at(rt, t, m, home, kBlocking, version, generation);
     } else {
-      lock_fast_join_after(rt, t, m, kBlocking && !known, home, version, generation);
+      acquire(rt, t, m);
     }
   } else {
     t->held_locks.release_only();
