@@ -123,8 +123,8 @@ __attribute__((always_inline)) inline bool lock_fast_path_open(const ThreadState
 }
 
 // The rest of lock_fast's acquisition when the object's home entry `home` (not
-// nullptr) was looked up: the join (unless `joined_early`: made before the call,
-// and the object's content id still `version`), the thread's debug registers,
+// nullptr) was looked up: the join (unless the one made before the call, when
+// `early_tried`, still stands: the object's content id is still `version`), the thread's debug registers,
 // deferred samples allowed. Notes the object when its clock then holds the
 // thread's content (`generation`: read before `home` was), for the next lock's
 // shortcut. Inline: it runs inside the hold the lock starts, where a call to code
