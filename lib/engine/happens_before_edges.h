@@ -19,7 +19,11 @@
 // before its sample may look ordered after a release it did later, but no watch
 // asks about that), so thread clocks change about as often as threads are sampled,
 // and a release or acquire of a clock the object already holds is a comparison of
-// two ids (object_clock.h).
+// two ids (object_clock.h). Every such change also moves one process-wide clock
+// generation (vector_clock.h): between samples, once the epochs have spread, it
+// stands still, and a thread that noted an object's clock equal to its own at that
+// generation (synced_objects.h) locks and unlocks it without reading the object's
+// clock at all.
 // Ordinary context (the sync table allocates).
 #pragma once
 

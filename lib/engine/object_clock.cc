@@ -33,7 +33,11 @@ void ObjectClock::release_from(const VectorClock& thread_clock) {
   for (uint32_t i = n; i < size_ && !o.dst_later; ++i) o.dst_later = data()[i] != 0;
   if (!o.src_later && id_ != 0) return;  // unchanged (and it has an id)
   // Now equal to the thread's clock when the object held nothing more.
+  // The generation moves once more after the new id is visible: a thread that read
+  // the generation and then this clock (SyncedObjects) must not see the old
+  // content under a generation that then stands still.
   set_id(!o.dst_later && thread_clock.id() != 0 ? thread_clock.id() : new_clock_id());
+  note_clock_change();
 }
 
 void ObjectClock::free_storage() {

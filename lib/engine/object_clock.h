@@ -44,8 +44,10 @@ class ObjectClock {
   void release_from(const VectorClock& thread_clock);
   // Forgets every epoch (the object was destroyed); keeps the storage.
   void clear() {
+    const bool had = size_ != 0 || id() != 0;
     size_ = 0;
     set_id(0);
+    if (had) note_clock_change();
   }
   // Frees heap storage (the owning table is going away).
   void free_storage();

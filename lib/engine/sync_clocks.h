@@ -13,7 +13,8 @@
 // structure before the table), for good: the window only ever fills up.
 // The common case of both calls reads the object's line and writes nothing
 // (ObjectClock::same_as), so a lock handed between cores moves no cache line of
-// racetrap's.
+// racetrap's; the mutex fast path skips even that read while the clock
+// generation stands (synced_objects.h).
 #pragma once
 
 #include <atomic>

@@ -8,12 +8,7 @@
 
 namespace racetrap {
 
-namespace {
-constinit std::atomic<uint64_t> g_next_clock_id{1};
-static_assert(std::atomic<uint64_t>::is_always_lock_free, "new_clock_id is signal-safe");
-}  // namespace
-
-uint64_t new_clock_id() { return g_next_clock_id.fetch_add(1, std::memory_order_relaxed); }
+constinit ClockGeneration g_clock_generation;
 
 VectorClock::~VectorClock() { std::free(data_); }
 
@@ -50,6 +45,7 @@ void VectorClock::assign(const VectorClock& other) {
   grow(other.size_);
   if (other.size_ != 0) std::memcpy(data_, other.data_, other.size_ * sizeof(Epoch));
   size_ = other.size_;
+  if (id_ != other.id_) note_clock_change();
   id_ = other.id_;
 }
 

@@ -15,6 +15,7 @@
 // lock hand-off compares two ids instead of two clocks.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 
@@ -23,8 +24,30 @@ namespace racetrap {
 using Epoch = uint32_t;
 constexpr uint32_t kMaxThreadSlots = 4096;
 
-// signal-safe. A content id never returned before (one atomic counter per process).
-uint64_t new_clock_id();
+// The clock generation: one counter per process that moves whenever any clock
+// (a thread's or a synchronization object's) changes content, and never goes
+// back. Content ids are drawn from it, and a change that takes an id that exists
+// already (a join that makes one clock equal to another, an assignment, a clear)
+// moves it too (note_clock_change), and a synchronization object's clock, which
+// other threads read, moves it again once its new id is visible (a reader that
+// read the generation before the old id still sees it move). So while it reads the same, no clock's
+// content has changed: a thread that saw an object's clock hold its own content
+// at generation g knows both still do while the generation is g (SyncedObjects).
+// Alone on its cache line: it is read on every lock and written only when clocks
+// change (at samples, and as their epochs spread).
+struct alignas(64) ClockGeneration {
+  std::atomic<uint64_t> value{1};
+};
+extern ClockGeneration g_clock_generation __attribute__((visibility("hidden")));
+static_assert(std::atomic<uint64_t>::is_always_lock_free, "new_clock_id is signal-safe");
+
+// signal-safe. A content id never returned before; moves the generation.
+inline uint64_t new_clock_id() { return g_clock_generation.value.fetch_add(1, std::memory_order_acq_rel); }
+// signal-safe. A clock changed content without a new id: moves the generation.
+inline void note_clock_change() { g_clock_generation.value.fetch_add(1, std::memory_order_acq_rel); }
+// signal-safe. The generation now (acquire: a reader that sees a value sees the
+// clock changes made before it moved there).
+inline uint64_t clock_generation() { return g_clock_generation.value.load(std::memory_order_acquire); }
 
 // What a join found: which side held an epoch the other did not.
 struct JoinOutcome {
@@ -84,13 +107,19 @@ class VectorClock {
     JoinOutcome o = join_epochs(data_, other, n);
     if (!o.src_later) return;
     for (uint32_t i = n; i < size_ && !o.dst_later; ++i) o.dst_later = data_[i] != 0;
-    id_ = !o.dst_later && other_id != 0 ? other_id : new_clock_id();
+    if (!o.dst_later && other_id != 0) {
+      id_ = other_id;
+      note_clock_change();
+    } else {
+      id_ = new_clock_id();
+    }
   }
   // this = other (keeps this clock's capacity; takes its id).
   void assign(const VectorClock& other);
   // True when every epoch of other is <= ours.
   bool covers(const VectorClock& other) const;
   void clear() {
+    if (size_ != 0 || id_ != 0) note_clock_change();
     size_ = 0;
     id_ = 0;
   }

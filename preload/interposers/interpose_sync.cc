@@ -122,6 +122,40 @@ __attribute__((always_inline)) inline bool lock_fast_path_open(const ThreadState
   return t->held_locks.count() == 0 && t->lock_snapshots_mapped;
 }
 
+// The rest of lock_fast's acquisition when the object's home entry `home` (not
+// nullptr) was looked up: the join (unless the one made before the call, when
+// `early_tried`, still stands: the object's content id is still `version`), the thread's debug registers,
+// deferred samples allowed. Notes the object when its clock then holds the
+// thread's content (`generation`: read before `home` was), for the next lock's
+// shortcut. Inline: it runs inside the hold the lock starts, where a call to code
+// not run yet in the process (its page's first touch) would lengthen the window a
+// lock-order deadlock needs.
+__attribute__((always_inline)) inline void lock_fast_join_at(Runtime& rt, ThreadState* t, pthread_mutex_t* m,
+                                                             SyncClockTable::Entry* home, bool early_tried,
+                                                             uint64_t version, uint64_t generation) {
+  const uint64_t now = home->clock.version();
+  const bool joined_early = early_tried && now == version;
+  if (!joined_early) rt.sync_clocks.acquire_at(home, t->clock);
+  // The same content id: the unlock has nothing to release unless the thread's
+  // clock changes before it (HeldLocks::set_only_clock), and the next lock of this
+  // mutex needs no lookup while the generation stands.
+  const uint64_t mine = t->clock.id();
+  t->held_locks.set_only_clock(now == mine ? mine : 0);
+  if (now == mine && mine != 0) t->synced_objects.note(sync_key(m), generation);
+  if (joined_early) mark_deferrable(t);
+  else acquired_early(rt, t);
+}
+
+// A known mutex (lock_fast's shortcut) whose call outlasted the generation: some
+// clock changed meanwhile, so the object's entry is looked up now, inside the hold
+// (seldom: the generation moves at samples and as their epochs spread).
+__attribute__((noinline)) void lock_fast_generation_moved(Runtime& rt, ThreadState* t, pthread_mutex_t* m) {
+  const uint64_t generation = clock_generation();
+  SyncClockTable::Entry* home = rt.sync_clocks.home_entry(sync_key(m));
+  if (home != nullptr) lock_fast_join_at(rt, t, m, home, /*early_tried=*/false, 0, generation);
+  else acquire(rt, t, m);
+}
+
 // `kBlocking` (pthread_mutex_lock): the join is made before the call and only
 // checked after it (SyncClockTable::acquire_early), so that the hold this lock
 // starts, the window a lock-order deadlock needs, holds no join; trylock, which
@@ -137,27 +171,40 @@ __attribute__((always_inline)) inline int lock_fast(Runtime& rt, ThreadState* t,
   // runtime, not yet deferrable) is dropped.
   t->held_locks.push_into_empty(reinterpret_cast<uint64_t>(m), reinterpret_cast<uint64_t>(ret) - 1,
                                 HeldMode::kMutex);
-  // Found before the hold (a first touch's page fault with it), used after it.
-  SyncClockTable::Entry* home = rt.sync_clocks.home_entry(sync_key(m));
+  // A mutex whose clock this thread saw hold its own content, at the generation
+  // that still holds (synced_objects.h), has nothing to join: the sync table is
+  // not read before the call (its entry's loads, a chain, delay the real lock's
+  // atomic instruction), and after the call one load of the generation confirms
+  // it (every release into the mutex before its real unlock moved the generation
+  // first, so the real lock orders that move before this read).
+  const uint64_t generation = clock_generation();
+  const bool known = t->synced_objects.knows(sync_key(m), generation);
+  // Otherwise found before the hold (a first touch's page fault with it), used after it.
+  SyncClockTable::Entry* home = known ? nullptr : rt.sync_clocks.home_entry(sync_key(m));
   uint64_t version = 0;
+  // Known: the unlock has nothing to release unless the thread's clock changes
+  // before it (written now, outside the hold; lock_fast_generation_moved writes it again
+  // when the generation moves during the call).
+  if (known) t->held_locks.set_only_clock(t->clock.id());
   if constexpr (kBlocking) {
-    if (home != nullptr) {
+    if (known) {
+      sync_watches(rt, t);
+    } else if (home != nullptr) {
       version = rt.sync_clocks.acquire_early_at(home, t->clock);
       sync_watches(rt, t);
     }
   }
   const int rc = real(m);
   if (locked(rc)) [[likely]] {
-    if (home != nullptr) [[likely]] {
-      const uint64_t now = home->clock.version();
-      const bool joined_early = kBlocking && now == version;
-      if (!joined_early) rt.sync_clocks.acquire_at(home, t->clock);
-      // The same content id: the unlock has nothing to release unless the thread's
-      // clock changes before it (HeldLocks::set_only_clock).
-      const uint64_t mine = t->clock.id();
-      t->held_locks.set_only_clock(now == mine ? mine : 0);
-      if (joined_early) mark_deferrable(t);
-      else acquired_early(rt, t);
+    if (known) [[likely]] {
+      if (clock_generation() == generation) [[likely]] {  // still the same content on both sides
+        if (kBlocking) mark_deferrable(t);
+        else acquired_early(rt, t);
+      } else {
+        lock_fast_generation_moved(rt, t, m);
+      }
+    } else if (home != nullptr) {
+      lock_fast_join_at(rt, t, m, home, kBlocking, version, generation);
     } else {
       acquire(rt, t, m);
     }
@@ -322,9 +369,22 @@ __attribute__((noinline)) int unlock_slow(Runtime& rt, ThreadState* t, bool trac
   return rc;
 }
 
-// Unlock of the one lock the thread holds, taken once.
-__attribute__((always_inline)) inline bool unlock_fast_path_open(const ThreadState* t, const pthread_mutex_t* m) {
-  return t->held_locks.holds_only(reinterpret_cast<uint64_t>(m));
+// The calling thread when the unlock fast path may take its call (the unlock of the
+// one lock the thread holds, taken once, with no lock-order edge queued), else
+// nullptr. This runs inside the program's hold (another thread waiting for the
+// mutex waits for it), so it tests less than fast_path_thread: only lock_fast
+// records a lock that holds_only then finds, and lock_fast ran for the program's
+// call with lock tracking on; racetrap's own code never unlocks the program's
+// mutexes, and a lock-order edge is queued only by a further lock (which ends
+// holds_only), so neither the call site nor the tracking flags are looked at again.
+__attribute__((always_inline)) inline ThreadState* unlock_fast_path_thread(const Runtime& rt,
+                                                                           const pthread_mutex_t* m) {
+  ThreadState* t = current_thread();
+  if (t == nullptr || !rt.active) return nullptr;
+  const int busy = __atomic_load_n(&t->in_runtime, __ATOMIC_RELAXED) |
+                   __atomic_load_n(&t->in_signal_handler, __ATOMIC_RELAXED) | t->pending_edges.count();
+  if (busy != 0 || !t->held_locks.holds_only(reinterpret_cast<uint64_t>(m))) return nullptr;
+  return t;
 }
 
 // The unlock fast path: what unlock_slow does when the thread holds only `m`, once,
@@ -390,11 +450,10 @@ RACETRAP_INTERPOSE int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clo
 
 RACETRAP_INTERPOSE int pthread_mutex_unlock(pthread_mutex_t* m) {
   const MutexFn real = real_function(g_real_unlock, "pthread_mutex_unlock");
-  void* ret = __builtin_return_address(0);
   Runtime& rt = runtime();
-  ThreadState* t = fast_path_thread(rt, ret);
-  if (t != nullptr && unlock_fast_path_open(t, m)) [[likely]] return unlock_fast(rt, t, real, m);
-  return unlock_call(ret, real, m);
+  ThreadState* t = unlock_fast_path_thread(rt, m);
+  if (t != nullptr) [[likely]] return unlock_fast(rt, t, real, m);
+  return unlock_call(__builtin_return_address(0), real, m);
 }
 
 RACETRAP_INTERPOSE int pthread_mutex_destroy(pthread_mutex_t* m) {

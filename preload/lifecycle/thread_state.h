@@ -16,6 +16,7 @@
 #include "race_record.h"
 #include "random.h"
 #include "report_policy.h"
+#include "synced_objects.h"
 #include "runtime.h"
 #include "vector_clock.h"
 #include "watch_board.h"
@@ -71,6 +72,9 @@ struct ThreadState {
   // mutexes and rwlocks this thread holds, as far as the interposers saw them.
   // Read and written by the thread itself only, in ordinary context.
   HeldLocks held_locks;
+  // The mutexes whose clocks last held this thread's clock content, and when
+  // (the lock fast path's shortcut, synced_objects.h). The thread itself only.
+  SyncedObjects synced_objects;
   // New lock-order edges found while holding locks, added to the graph once the
   // thread holds none (lock_tracking.h).
   PendingLockEdges pending_edges;
