@@ -25,7 +25,7 @@ constexpr uintptr_t kFirstTickTag = 0x5254666972737454ull;
 
 }  // namespace
 
-bool FirstTickTimer::arm(uint64_t period_us, uint32_t os_tid) {
+bool FirstTickTimer::arm(uint64_t period_us, uint32_t os_tid, bool periodic) {
   ErrnoKeeper keep;
   sigevent ev;
   std::memset(&ev, 0, sizeof ev);
@@ -39,10 +39,13 @@ bool FirstTickTimer::arm(uint64_t period_us, uint32_t os_tid) {
   when.it_value.tv_sec = static_cast<time_t>(period_us / 1000000);
   when.it_value.tv_nsec = static_cast<long>(period_us % 1000000) * 1000;
   if (when.it_value.tv_sec == 0 && when.it_value.tv_nsec == 0) when.it_value.tv_nsec = 1000;
+  if (periodic) when.it_interval = when.it_value;
   if (syscall(SYS_timer_settime, id, 0, &when, nullptr) != 0) {
     syscall(SYS_timer_delete, id);
     return false;
   }
+  periodic_ = periodic;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
   id_ = id;
   return true;
 }

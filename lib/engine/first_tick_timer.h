@@ -8,6 +8,11 @@
 // tagged in si_value so the handler tells it from the program's own timers; the
 // handler then opens the perf clock (which samples from there on) and takes the
 // first sample itself, so every thread is sampled on the same schedule as before.
+// With RACETRAP_CLOCK=cpu-timer the timer is periodic and is the thread's only
+// sampling clock: no perf task clock, whose hrtimer the kernel starts and cancels
+// at every switch of its thread (bench/results/overhead-spawn-2026-11-29-spawn2.md);
+// the kernel checks CPU-time timers at the scheduler tick, so it fires at most once
+// per tick.
 // Contract: cancel, forget and is_first_tick are signal-safe (raw syscalls, no
 // allocation, errno preserved); arm runs in ordinary context.
 #pragma once
@@ -20,11 +25,11 @@ namespace racetrap {
 
 class FirstTickTimer {
  public:
-  // Arms a one-shot timer on the calling thread's CPU time (os_tid: its kernel
-  // thread id) that sends it SIGTRAP after period_us. False (nothing armed) when
-  // the kernel refuses (e.g. RLIMIT_SIGPENDING reached): the caller opens the perf
-  // clock at once instead.
-  bool arm(uint64_t period_us, uint32_t os_tid);
+  // Arms a timer on the calling thread's CPU time (os_tid: its kernel thread id)
+  // that sends it SIGTRAP after period_us, once, or every period_us when
+  // `periodic`. False (nothing armed) when the kernel refuses (e.g.
+  // RLIMIT_SIGPENDING reached): the caller opens the perf clock at once instead.
+  bool arm(uint64_t period_us, uint32_t os_tid, bool periodic = false);
   // signal-safe. Deletes the timer if it is still armed (a signal already queued
   // by it is then ignored by is_first_tick's caller: nothing is pending any more).
   void cancel();
@@ -32,10 +37,13 @@ class FirstTickTimer {
   // (timers are not inherited); drop the id without deleting anything.
   void forget() { id_ = kNone; }
   bool pending() const { return id_ != kNone; }
+  // signal-safe. Armed periodic: every tick is a sample, the timer stays.
+  bool periodic() const { return periodic_; }
 
  private:
   static constexpr int kNone = -1;
   int id_ = kNone;
+  bool periodic_ = false;
 };
 
 // signal-safe. True when this SIGTRAP was sent by a racetrap first-tick timer.

@@ -144,6 +144,7 @@ __attribute__((constructor(101))) void racetrap_start() {
   rt.raw_log.configure(rt.raw_path, rt.pid);
   rt.sample_us = sample_period_us(rt.flags.sample_us, DetectionMode::kWatchpoints);
   rt.sample_period_ns = static_cast<uint64_t>(rt.sample_us) * 1000;
+  rt.cpu_timer_clock = rt.flags.clock == "cpu-timer";
   rt.board.configure(static_cast<int>(rt.flags.watchpoints),
                      rt.sample_period_ns * static_cast<uint64_t>(rt.flags.watch_lifetime),
                      static_cast<uint32_t>(rt.flags.watch_lifetime));
@@ -232,13 +233,14 @@ void watch_threads() {
     const std::string mode = describe_detection_mode(rt.flags.mode, self_test);
     if (rt.mode == DetectionMode::kValueChange) {
       std::snprintf(line, sizeof line,
-                    "racetrap: watching pid %u: a sample every %lld us of CPU time, mode %s, stalls of up to %lld us",
-                    rt.pid, static_cast<long long>(rt.sample_us), mode.c_str(),
-                    static_cast<long long>(rt.flags.stall_us));
+                    "racetrap: watching pid %u: a sample every %lld us of CPU time%s, mode %s, stalls of up to %lld us",
+                    rt.pid, static_cast<long long>(rt.sample_us), rt.cpu_timer_clock ? " (clock cpu-timer)" : "",
+                    mode.c_str(), static_cast<long long>(rt.flags.stall_us));
     } else {
       std::snprintf(line, sizeof line,
-                    "racetrap: watching pid %u: a sample every %lld us of CPU time, mode %s, %d watchpoints%s", rt.pid,
-                    static_cast<long long>(rt.sample_us), mode.c_str(), rt.board.slots(),
+                    "racetrap: watching pid %u: a sample every %lld us of CPU time%s, mode %s, %d watchpoints%s", rt.pid,
+                    static_cast<long long>(rt.sample_us), rt.cpu_timer_clock ? " (clock cpu-timer)" : "",
+                    mode.c_str(), rt.board.slots(),
                     modify_attributes_supported ? "" : " (re-arming by reopening: no MODIFY_ATTRIBUTES)");
     }
     write_stderr_line(line);

@@ -42,6 +42,9 @@ struct Runtime {
   // watchpoint mode's until the mode is chosen, before any thread samples.
   int64_t sample_us = kWatchpointSampleUs;
   uint64_t sample_period_ns = 0;
+  // RACETRAP_CLOCK=cpu-timer: each thread samples on its periodic CPU-time timer
+  // (first_tick_timer.h), no perf task clock.
+  bool cpu_timer_clock = false;
   char log_prefix[4096] = {};   // absolute RACETRAP_LOG_PATH, or "stderr"
   char raw_path[4160] = {};     // <log_prefix>.<pid>.raw
   // Who each live thread slot belongs to, for the thread blocks of reports; a

@@ -146,16 +146,9 @@ bool writer_search_signal(siginfo_t* info, void* ucontext) {
   return ours;
 }
 
-// signal-safe. A thread's first tick, from its one-shot CPU-time timer
-// (first_tick_timer.h): the thread has used one sample period of CPU, so it now
-// gets its perf sampling clock (ticking from here on), and this tick is its first
-// sample. A tick that arrives after the thread stopped being watched (its timer
-// already cancelled) is dropped.
-void on_first_tick(void* ucontext) {
-  ThreadState* t = current_thread();
-  if (t == nullptr || !t->watching || !t->first_tick.pending()) return;
-  t->in_signal_handler = 1;
-  std::atomic_signal_fence(std::memory_order_seq_cst);
+// signal-safe. The one-shot first tick (perf clock): the timer is done, the
+// thread's perf clock opens here and this tick is its first sample.
+void on_one_shot_first_tick(ThreadState* t, void* ucontext) {
   t->first_tick.cancel();
   if (t->creating_thread) {
     // Inside pthread_create's clone: the interposer opens the clock once the new
@@ -165,6 +158,24 @@ void on_first_tick(void* ucontext) {
   } else {
     if (!t->sample_clock.is_open()) open_sample_clock(t);
     if (enough_stack(*t, ucontext)) on_sample_tick(*t, ucontext);
+  }
+}
+
+// signal-safe. A thread's first tick, from its one-shot CPU-time timer
+// (first_tick_timer.h): the thread has used one sample period of CPU, so it now
+// gets its perf sampling clock (ticking from here on), and this tick is its first
+// sample. A tick that arrives after the thread stopped being watched (its timer
+// already cancelled) is dropped. A periodic timer (RACETRAP_CLOCK=cpu-timer) is the
+// thread's sampling clock: every tick is a sample and the timer stays.
+void on_first_tick(void* ucontext) {
+  ThreadState* t = current_thread();
+  if (t == nullptr || !t->watching || !t->first_tick.pending()) return;
+  t->in_signal_handler = 1;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  if (t->first_tick.periodic()) {
+    if (enough_stack(*t, ucontext)) on_sample_tick(*t, ucontext);
+  } else {
+    on_one_shot_first_tick(t, ucontext);
   }
   std::atomic_signal_fence(std::memory_order_seq_cst);
   t->in_signal_handler = 0;

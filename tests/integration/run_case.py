@@ -26,6 +26,7 @@ NAME=VALUE environment overrides for the program (e.g. RACETRAP_SAMPLE_US=500).
                     the global mutexes A and B, a different one on each side.
 --min-seen N        (racy) some race in the report was seen at least N times
                     ("Seen N times": repeats of a recorded race are counted).
+--expect-stderr T   stderr contains T (e.g. the verbosity-1 start-up line's words).
 --value-change      run with RACETRAP_MODE=value-change (no debug-register trap
                     needed): stderr names the mode; (racy) every race is titled
                     `data race (value changed)` and names a `// RACE` line in its
@@ -255,6 +256,7 @@ def main():
                     help="racefree: the program keeps its accesses unwatched on purpose (benign-race or "
                          "ignore annotations): require samples only, not published watches")
     ap.add_argument("--value-change", action="store_true", help="force RACETRAP_MODE=value-change")
+    ap.add_argument("--expect-stderr", help="stderr contains this text (e.g. the verbosity-1 start-up line's)")
     ap.add_argument("mode", choices=["racy", "racefree"])
     ap.add_argument("preload")
     ap.add_argument("program")
@@ -360,6 +362,8 @@ def main():
                       dict(os.environ, RT_RUN_CASE_ATTEMPT=str(attempt + 1)))
     if args.value_change and "mode value-change" not in stderr:
         problems.append("stderr does not say 'mode value-change' (the verbosity-1 start-up line)")
+    if args.expect_stderr and args.expect_stderr not in stderr:
+        problems.append(f"stderr does not say {args.expect_stderr!r}")
 
     if args.mode == "racy":
         shown = stderr if args.racetrap else report_text
