@@ -27,13 +27,14 @@ DetectionMode choose_detection_mode(const std::string& flag, BreakpointSelfTest 
 // The CPU time between two samples of one thread, in microseconds:
 // RACETRAP_SAMPLE_US (`flag`) when set (at least 20), else the mode's default. A
 // value-change sample costs more CPU than a watchpoint one (the sampled thread also
-// stalls, up to RACETRAP_STALL_US), so that mode samples a quarter as often: at
-// 2000 us it cost the compressors 4-10% of CPU, at 4000 us 2-5%, at 8000 us 1-4%
-// (within the run-to-run spread of programs this short), and its detection figures
-// still hold there: every racy program 20/20, the write-write writer named 40/40
-// (bench/results/value-change-8ms-2026-11-29.md). A race in a loop the program runs
-// for a second meets ~125 samples per thread at that period.
-constexpr int64_t kWatchpointSampleUs = 2000, kValueChangeSampleUs = 8000, kMinSampleUs = 20;
+// stalls, up to RACETRAP_STALL_US), so that mode samples half as often: at 2000 us
+// it cost the compressors 4-10% of CPU, at 4000 us 2-5%, and its detection figures
+// still hold (bench/results/value-change-default-period-2026-11-29.md). 8000 us was
+// measured too and not taken: pigz's CPU ratio moved from 1.026 to 1.018 (zstd's
+// and xz's moves were inside their run-to-run spread), while races that a 1 s loop
+// meets rarely were found less often, racy_rare 20/20 -> 14/20 and racy_cold 6/20
+// -> 0/20 (bench/results/detection-value-change-periods-2026-11-29.md).
+constexpr int64_t kWatchpointSampleUs = 2000, kValueChangeSampleUs = 4000, kMinSampleUs = 20;
 inline int64_t sample_period_us(int64_t flag, DetectionMode mode) {
   if (flag == 0) return mode == DetectionMode::kValueChange ? kValueChangeSampleUs : kWatchpointSampleUs;
   return flag < kMinSampleUs ? kMinSampleUs : flag;

@@ -91,7 +91,7 @@ TEST(DetectionMode, AutoFallsBackOnlyWhenBreakpointsAreProvedBlind) {
 
 TEST(DetectionMode, SamplePeriodIsTheFlagOrTheModesDefault) {
   EXPECT_EQ(sample_period_us(0, DetectionMode::kWatchpoints), 2000);
-  EXPECT_EQ(sample_period_us(0, DetectionMode::kValueChange), 8000);
+  EXPECT_EQ(sample_period_us(0, DetectionMode::kValueChange), 4000);
   EXPECT_EQ(sample_period_us(50, DetectionMode::kValueChange), 50);
   EXPECT_EQ(sample_period_us(2000, DetectionMode::kValueChange), 2000);
   EXPECT_EQ(sample_period_us(5, DetectionMode::kWatchpoints), 20);
