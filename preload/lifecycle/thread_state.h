@@ -16,8 +16,8 @@
 #include "race_record.h"
 #include "random.h"
 #include "report_policy.h"
-#include "synced_objects.h"
 #include "runtime.h"
+#include "synced_objects.h"
 #include "vector_clock.h"
 #include "watch_board.h"
 
