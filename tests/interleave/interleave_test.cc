@@ -797,7 +797,7 @@ TEST(InterleaveScheduler, ThreadsGetDistinctSlotsAndUids) {
     for (ThreadId k : kids) t.create(k);
     for (ThreadId k : kids) t.join(k);
   });
-  for (int i = 0; i < 5; ++i) kids.push_back(s.add_child("k" + std::to_string(i), [](SimThread&) {}));
+  for (int i = 0; i < 5; ++i) kids.push_back(s.add_child(std::string("k").append(std::to_string(i)), [](SimThread&) {}));
   ASSERT_TRUE(s.run_to_completion());
   EXPECT_NO_SCHED_ERRORS(s);
   EXPECT_EQ(s.thread(main).uid(), 0u);

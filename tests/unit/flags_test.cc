@@ -215,7 +215,7 @@ TEST(FlagsDocs, MarkdownHasOneRowPerFlag) {
   EXPECT_EQ(lines, flag_table().size() + 2);  // header + separator + rows
   for (const FlagInfo& info : flag_table()) {
     EXPECT_NE(md.find(std::string("`") + info.env_name + "`"), std::string::npos);
-    EXPECT_NE(md.find("`" + info.option_name() + "`"), std::string::npos);
+    EXPECT_NE(md.find(std::string("`").append(info.option_name()).append("`")), std::string::npos);
   }
 }
 
