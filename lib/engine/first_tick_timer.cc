@@ -1,7 +1,7 @@
 // first_tick_timer.cc — the one-shot CPU-time timer that delivers a thread's first
 // sampling tick (first_tick_timer.h). Raw system calls: glibc's timer_create
 // wrapper may allocate for other notification kinds, and the kernel's timer id is
-// what timer_delete needs. Contract: cancel and is_first_tick are signal-safe.
+// what timer_delete needs. Contract: arm, cancel and is_first_tick are signal-safe.
 #include "first_tick_timer.h"
 
 #include <sys/syscall.h>
@@ -25,6 +25,7 @@ constexpr uintptr_t kFirstTickTag = 0x5254666972737454ull;
 
 }  // namespace
 
+// signal-safe.
 bool FirstTickTimer::arm(uint64_t period_us, uint32_t os_tid, bool periodic) {
   ErrnoKeeper keep;
   sigevent ev;

@@ -13,8 +13,9 @@
 // at every switch of its thread (bench/results/overhead-spawn-2026-11-29-spawn2.md);
 // the kernel checks CPU-time timers at the scheduler tick, so it fires at most once
 // per tick.
-// Contract: cancel, forget and is_first_tick are signal-safe (raw syscalls, no
-// allocation, errno preserved); arm runs in ordinary context.
+// Contract: arm, cancel, forget and is_first_tick are signal-safe (raw syscalls, no
+// allocation, errno preserved): with RACETRAP_CLOCK=auto a thread's handler re-arms
+// it (clock_switch.h).
 #pragma once
 
 #include <signal.h>
@@ -25,7 +26,7 @@ namespace racetrap {
 
 class FirstTickTimer {
  public:
-  // Arms a timer on the calling thread's CPU time (os_tid: its kernel thread id)
+  // signal-safe. Arms a timer on the calling thread's CPU time (os_tid: its kernel thread id)
   // that sends it SIGTRAP after period_us, once, or every period_us when
   // `periodic`. False (nothing armed) when the kernel refuses (e.g.
   // RLIMIT_SIGPENDING reached): the caller opens the perf clock at once instead.

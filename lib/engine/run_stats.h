@@ -29,6 +29,9 @@ struct RunStats {
   // before the accessing thread, and sync phases that ended without (the watch's
   // bytes were armed).
   std::atomic<uint64_t> sync_words_learned{0}, sync_releases{0}, sync_ordered{0}, sync_unordered{0};
+  // RACETRAP_CLOCK=auto (clock_choice.h): threads moved from their CPU-time timer to a
+  // perf clock of their own (they blocked rarely), and back (they blocked often).
+  std::atomic<uint64_t> clock_to_perf{0}, clock_to_timer{0};
   // Traps the start-up self-test received (1 where breakpoints fire, 0 where not).
   std::atomic<uint64_t> self_test_traps{0};
 };

@@ -72,6 +72,12 @@ std::vector<std::pair<std::string, uint64_t>> collect_stats(const RunStats& s, u
                                   {"sync_unordered", s.sync_unordered.load()},
                               });
   }
+  if (s.clock_to_perf.load() != 0 || s.clock_to_timer.load() != 0) {  // RACETRAP_CLOCK=auto moved threads
+    stats.insert(stats.end(), {
+                                  {"clock_to_perf", s.clock_to_perf.load()},
+                                  {"clock_to_timer", s.clock_to_timer.load()},
+                              });
+  }
   if (s.stalls.load() != 0) {  // value-change mode
     stats.insert(stats.end(), {
                                   {"stalls", s.stalls.load()},

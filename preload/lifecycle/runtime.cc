@@ -43,6 +43,24 @@ namespace {
 constinit ThreadRecord thread_record_storage[kMaxThreadSlots] = {};
 constinit std::atomic<uint32_t> thread_record_logged_storage[kMaxThreadSlots] = {};
 
+// The scheduler tick, in microseconds (the coarse clock's resolution is one
+// jiffy: 4000 at HZ=250); 0 when the kernel does not say.
+uint64_t scheduler_tick_us() {
+  timespec res{};
+  if (clock_getres(CLOCK_REALTIME_COARSE, &res) != 0) return 0;
+  return static_cast<uint64_t>(res.tv_sec) * 1000000u + static_cast<uint64_t>(res.tv_nsec) / 1000u;
+}
+
+// What the start-up line says about the sampling clock.
+const char* clock_description(const Runtime& rt) {
+  switch (rt.clock_policy) {
+    case ClockPolicy::kCpuTimer: return " (clock cpu-timer)";
+    case ClockPolicy::kByBehaviour: return " (clock auto: CPU-time timer, perf for threads that rarely block)";
+    case ClockPolicy::kPerf: break;
+  }
+  return "";
+}
+
 void set_log_prefix(Runtime& rt) {
   const std::string& path = rt.flags.log_path;
   std::string full = path;
@@ -144,7 +162,8 @@ __attribute__((constructor(101))) void racetrap_start() {
   rt.raw_log.configure(rt.raw_path, rt.pid);
   rt.sample_us = sample_period_us(rt.flags.sample_us, DetectionMode::kWatchpoints);
   rt.sample_period_ns = static_cast<uint64_t>(rt.sample_us) * 1000;
-  rt.cpu_timer_clock = rt.flags.clock == "cpu-timer";
+  // Until the second thread fixes it with the mode's period (watch_threads).
+  rt.clock_policy = clock_policy_for(rt.flags.clock.c_str(), static_cast<uint64_t>(rt.sample_us), scheduler_tick_us());
   rt.board.configure(static_cast<int>(rt.flags.watchpoints),
                      rt.sample_period_ns * static_cast<uint64_t>(rt.flags.watch_lifetime),
                      static_cast<uint32_t>(rt.flags.watch_lifetime));
@@ -216,6 +235,7 @@ void watch_threads() {
   // The board (watchpoint mode only) keeps the watchpoint period it was configured with.
   rt.sample_us = sample_period_us(rt.flags.sample_us, rt.mode);
   rt.sample_period_ns = static_cast<uint64_t>(rt.sample_us) * 1000;
+  rt.clock_policy = clock_policy_for(rt.flags.clock.c_str(), static_cast<uint64_t>(rt.sample_us), scheduler_tick_us());
   rt.breakpoints_fire = self_test != BreakpointSelfTest::silent;
   if (self_test == BreakpointSelfTest::fires) rt.stats.self_test_traps.store(1, std::memory_order_relaxed);
   // The probe opened a breakpoint: threads open theirs at their first arm, so
@@ -224,6 +244,7 @@ void watch_threads() {
   threads_watched_flag.store(true, std::memory_order_release);
   ThreadState* t = current_thread();
   if (t != nullptr) {
+    t->clock_root = rt.clock_policy == ClockPolicy::kPerf;  // its clock is passed on only with the perf policy
     begin_watching(t);
     if (!t->watching && rt.watches_threads())
       write_stderr_line("racetrap: cannot start sampling the main thread; it runs unwatched, the others are watched");
@@ -234,12 +255,12 @@ void watch_threads() {
     if (rt.mode == DetectionMode::kValueChange) {
       std::snprintf(line, sizeof line,
                     "racetrap: watching pid %u: a sample every %lld us of CPU time%s, mode %s, stalls of up to %lld us",
-                    rt.pid, static_cast<long long>(rt.sample_us), rt.cpu_timer_clock ? " (clock cpu-timer)" : "",
+                    rt.pid, static_cast<long long>(rt.sample_us), clock_description(rt),
                     mode.c_str(), static_cast<long long>(rt.flags.stall_us));
     } else {
       std::snprintf(line, sizeof line,
                     "racetrap: watching pid %u: a sample every %lld us of CPU time%s, mode %s, %d watchpoints%s", rt.pid,
-                    static_cast<long long>(rt.sample_us), rt.cpu_timer_clock ? " (clock cpu-timer)" : "",
+                    static_cast<long long>(rt.sample_us), clock_description(rt),
                     mode.c_str(), rt.board.slots(),
                     modify_attributes_supported ? "" : " (re-arming by reopening: no MODIFY_ATTRIBUTES)");
     }

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "clock_choice.h"
 #include "detection_mode.h"
 #include "flags.h"
 #include "memory_access.h"
@@ -42,9 +43,11 @@ struct Runtime {
   // watchpoint mode's until the mode is chosen, before any thread samples.
   int64_t sample_us = kWatchpointSampleUs;
   uint64_t sample_period_ns = 0;
-  // RACETRAP_CLOCK=cpu-timer: each thread samples on its periodic CPU-time timer
-  // (first_tick_timer.h), no perf task clock.
-  bool cpu_timer_clock = false;
+  // What samples each thread (RACETRAP_CLOCK, clock_choice.h), fixed with the
+  // period at the second thread (watch_threads).
+  ClockPolicy clock_policy = ClockPolicy::kPerf;
+  // Threads sample on a periodic CPU-time timer first (kCpuTimer, kByBehaviour).
+  bool starts_on_cpu_timer() const { return clock_policy != ClockPolicy::kPerf; }
   char log_prefix[4096] = {};   // absolute RACETRAP_LOG_PATH, or "stderr"
   char raw_path[4160] = {};     // <log_prefix>.<pid>.raw
   // Who each live thread slot belongs to, for the thread blocks of reports; a

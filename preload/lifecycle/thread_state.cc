@@ -225,7 +225,7 @@ ThreadState* create_thread_state(ThreadState* parent) {
   t->record = ThreadRecord{};  // zeroed: the name and creation stack are read from the raw stream
   t->record.uid = t->uid;
   t->record.parent_uid = parent != nullptr ? parent->uid : t->uid;
-  t->clock_root = parent == nullptr && !rt.cpu_timer_clock;  // a perf clock to pass on
+  t->clock_root = parent == nullptr && rt.clock_policy == ClockPolicy::kPerf;  // a perf clock to pass on
   return t;
 }
 
@@ -258,10 +258,14 @@ void begin_watching(ThreadState* t) {
   // The sampling clock is opened by the thread's first tick (first_tick_timer.h):
   // a thread that never uses a sample period of CPU never pays for the perf event.
   // A thread that inherited its creator's clock has it already, ticking since its
-  // clone. With RACETRAP_CLOCK=cpu-timer the timer is periodic and stays the
-  // thread's clock (the perf clock only where the timer cannot be armed).
+  // clone. With RACETRAP_CLOCK=cpu-timer, and auto at the default period, the
+  // timer is periodic and is the thread's clock (the perf clock only where the
+  // timer cannot be armed); under auto the thread's samples may move it to a perf
+  // clock of its own and back (clock_switch.h), measured from here: a new thread's
+  // counters start at zero, and the main thread's count its life so far.
   const auto period_us = static_cast<uint64_t>(rt.sample_us);
-  if (ok && !t->clock_inherited && !t->first_tick.arm(period_us, t->os_tid, rt.cpu_timer_clock))
+  t->usage_at_sample = ThreadUsage{};
+  if (ok && !t->clock_inherited && !t->first_tick.arm(period_us, t->os_tid, rt.starts_on_cpu_timer()))
     ok = open_sample_clock(t);
   if (!ok) {
     for (auto& bp : t->breakpoints) bp.close();

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "clock_choice.h"
 #include "first_tick_timer.h"
 #include "held_locks.h"
 #include "pending_lock_edges.h"
@@ -33,6 +34,10 @@ struct ThreadState {
   SampleClock sample_clock;  // opened by the first tick (first_tick), or at once when no timer could be armed
   FirstTickTimer first_tick;
   bool watching = false;  // this thread is sampled (clock or first-tick timer) and may arm breakpoints
+  // RACETRAP_CLOCK=auto: the thread's CPU time and voluntary switches at its last
+  // sample, from which the next one chooses its clock (clock_switch.h). Its own
+  // signal handlers and begin_watching only.
+  ThreadUsage usage_at_sample;
   // Sampling clocks passed on at thread creation (SampleClock::open): the main
   // thread's clock, once its first tick opens it, is inherited by every thread
   // created after that (and by the threads those create), so a new thread needs

@@ -15,6 +15,7 @@
 
 #include "breakpoint_self_test.h"
 #include "breakpoint_trap_probe.h"
+#include "clock_switch.h"
 #include "first_tick_timer.h"
 #include "perf_events.h"
 #include "sampler.h"
@@ -165,8 +166,9 @@ void on_one_shot_first_tick(ThreadState* t, void* ucontext) {
 // (first_tick_timer.h): the thread has used one sample period of CPU, so it now
 // gets its perf sampling clock (ticking from here on), and this tick is its first
 // sample. A tick that arrives after the thread stopped being watched (its timer
-// already cancelled) is dropped. A periodic timer (RACETRAP_CLOCK=cpu-timer) is the
-// thread's sampling clock: every tick is a sample and the timer stays.
+// already cancelled) is dropped. A periodic timer (RACETRAP_CLOCK=cpu-timer, or auto)
+// is the thread's sampling clock: every tick is a sample and the timer stays (under
+// auto until the thread moves to a perf clock: clock_switch.h).
 void on_first_tick(void* ucontext) {
   ThreadState* t = current_thread();
   if (t == nullptr || !t->watching || !t->first_tick.pending()) return;
@@ -174,6 +176,7 @@ void on_first_tick(void* ucontext) {
   std::atomic_signal_fence(std::memory_order_seq_cst);
   if (t->first_tick.periodic()) {
     if (enough_stack(*t, ucontext)) on_sample_tick(*t, ucontext);
+    reconsider_sample_clock(*t);
   } else {
     on_one_shot_first_tick(t, ucontext);
   }
@@ -224,6 +227,7 @@ void on_sigtrap(int sig, siginfo_t* info, void* ucontext) {
     const bool room = enough_stack(*t, ucontext);
     if (sig_data::kind(perf.data) == sig_data::kSampleTick) {
       if (!perf.async && room) on_sample_tick(*t, ucontext);
+      reconsider_sample_clock(*t);
     } else if (room) {
       on_watchpoint_trap(*t, ucontext, sig_data::slot(perf.data), sig_data::generation(perf.data), perf.async);
     } else {

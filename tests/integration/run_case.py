@@ -27,6 +27,7 @@ NAME=VALUE environment overrides for the program (e.g. RACETRAP_SAMPLE_US=500).
 --min-seen N        (racy) some race in the report was seen at least N times
                     ("Seen N times": repeats of a recorded race are counted).
 --expect-stderr T   stderr contains T (e.g. the verbosity-1 start-up line's words).
+--min-stat NAME=N   the stats line counts NAME at least N (repeatable).
 --value-change      run with RACETRAP_MODE=value-change (no debug-register trap
                     needed): stderr names the mode; (racy) every race is titled
                     `data race (value changed)` and names a `// RACE` line in its
@@ -257,6 +258,8 @@ def main():
                          "ignore annotations): require samples only, not published watches")
     ap.add_argument("--value-change", action="store_true", help="force RACETRAP_MODE=value-change")
     ap.add_argument("--expect-stderr", help="stderr contains this text (e.g. the verbosity-1 start-up line's)")
+    ap.add_argument("--min-stat", action="append", default=[],
+                    help="NAME=N: the stats line counts NAME at least N (repeatable)")
     ap.add_argument("mode", choices=["racy", "racefree"])
     ap.add_argument("preload")
     ap.add_argument("program")
@@ -364,6 +367,11 @@ def main():
         problems.append("stderr does not say 'mode value-change' (the verbosity-1 start-up line)")
     if args.expect_stderr and args.expect_stderr not in stderr:
         problems.append(f"stderr does not say {args.expect_stderr!r}")
+    for want in args.min_stat:
+        name, least = want.split("=", 1)
+        got = stats_counts(stderr).get(name, 0)
+        if got < int(least):
+            problems.append(f"the stats line counts {name}={got}, expected at least {least}")
 
     if args.mode == "racy":
         shown = stderr if args.racetrap else report_text

@@ -1,0 +1,46 @@
+// clock_choice.cc — the sampling clock chosen by a thread's behaviour
+// (clock_choice.h). Contract: signal-safe (raw system call, arithmetic).
+#include "clock_choice.h"
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "signal_safety.h"
+
+namespace racetrap {
+
+ClockPolicy clock_policy_for(const char* clock_flag, uint64_t period_us, uint64_t tick_us) {
+  if (std::strcmp(clock_flag, "perf") == 0) return ClockPolicy::kPerf;
+  if (std::strcmp(clock_flag, "cpu-timer") == 0) return ClockPolicy::kCpuTimer;
+  return tick_us != 0 && tick_us <= 2 * period_us ? ClockPolicy::kByBehaviour : ClockPolicy::kPerf;
+}
+
+// signal-safe.
+SampleClockKind choose_sample_clock(SampleClockKind current, ThreadUsage since, uint64_t period_us) {
+  if (since.cpu_us == 0 || period_us == 0) return current;
+  // blocks per period = voluntary_switches * period_us / cpu_us, compared without division.
+  const uint64_t weighted_blocks = since.voluntary_switches * period_us;
+  if (current == SampleClockKind::kCpuTimer)
+    return weighted_blocks * kToPerfPeriodsPerBlock <= since.cpu_us ? SampleClockKind::kPerf
+                                                                    : SampleClockKind::kCpuTimer;
+  return weighted_blocks >= kToTimerBlocksPerPeriod * since.cpu_us ? SampleClockKind::kCpuTimer
+                                                                  : SampleClockKind::kPerf;
+}
+
+// signal-safe.
+bool read_thread_usage(ThreadUsage* out) {
+  ErrnoKeeper keep;
+  rusage ru{};
+  if (syscall(SYS_getrusage, RUSAGE_THREAD, &ru) != 0) return false;
+  const auto us = [](const timeval& tv) {
+    return static_cast<uint64_t>(tv.tv_sec) * 1000000u + static_cast<uint64_t>(tv.tv_usec);
+  };
+  out->cpu_us = us(ru.ru_utime) + us(ru.ru_stime);
+  out->voluntary_switches = static_cast<uint64_t>(ru.ru_nvcsw);
+  return true;
+}
+
+}  // namespace racetrap

@@ -1,0 +1,72 @@
+// clock_choice.h — which sampling clock a thread should run on, chosen by how it
+// behaves (RACETRAP_CLOCK=auto). Two clocks can sample a thread's CPU time:
+// - a perf task clock samples at the exact period, but the kernel starts and
+//   cancels its hrtimer whenever the thread is switched in and out; on a VM whose
+//   timer-device writes exit to the host that is 5-8 us per write, two per block
+//   and wake (bench/results/overhead-spawn-2026-11-29-spawn2.md);
+// - a POSIX CPU-time timer costs nothing at switches, but the kernel checks it at
+//   the scheduler tick: at most one sample per tick.
+// A thread that blocks rarely per period of CPU (a CPU-bound worker) is worth the
+// perf clock; one that blocks often (a thread creating and joining threads, a
+// lock-heavy worker) or dies young is not. The choice is made at the thread's own
+// samples from its voluntary context switches and CPU time since the previous one.
+// Contract: everything here is signal-safe (a raw getrusage, arithmetic).
+#pragma once
+
+#include <cstdint>
+
+namespace racetrap {
+
+enum class SampleClockKind : uint8_t { kCpuTimer, kPerf };
+
+// What samples each thread of a process:
+// - kPerf: a perf task clock, opened at the thread's first tick (a one-shot
+//   CPU-time timer); the main thread's is inherited by the threads created after it;
+// - kCpuTimer: each thread's periodic CPU-time timer, nothing else;
+// - kByBehaviour: each thread starts on its CPU-time timer and moves to a perf
+//   clock of its own (not inherited) when it blocks rarely, and back when it
+//   blocks often (choose_sample_clock).
+enum class ClockPolicy : uint8_t { kPerf, kCpuTimer, kByBehaviour };
+
+// The policy for RACETRAP_CLOCK (`auto`, `perf`, `cpu-timer`) at a sample period of
+// period_us, where the scheduler tick is tick_us (0: unknown). `auto` chooses by
+// behaviour when the tick is at most two periods, so a thread on its timer samples
+// at least half as often as asked; at shorter periods (the tests' 50-500 us) a
+// timer would sample far less often than asked: the perf clock from the first tick.
+ClockPolicy clock_policy_for(const char* clock_flag, uint64_t period_us, uint64_t tick_us);
+
+// A thread's CPU time and voluntary context switches (blocks) so far.
+struct ThreadUsage {
+  uint64_t cpu_us = 0;
+  uint64_t voluntary_switches = 0;
+};
+
+// The thresholds, in voluntary switches per sample period of CPU time: a thread
+// on the CPU-time timer moves to the perf clock when it blocked at most once per
+// kToPerfPeriodsPerBlock periods since its last sample, and one on the perf clock
+// moves back when it blocked kToTimerBlocksPerPeriod times per period or more
+// (a factor of 4 between them, so a thread near one threshold does not flap).
+constexpr uint64_t kToPerfPeriodsPerBlock = 2;
+constexpr uint64_t kToTimerBlocksPerPeriod = 2;
+
+// signal-safe. The clock a thread on `current` should sample on from now, given
+// what it did since its previous sample (`since`: usage now minus usage then) and
+// the sample period. A span with no CPU time keeps the current clock.
+SampleClockKind choose_sample_clock(SampleClockKind current, ThreadUsage since, uint64_t period_us);
+
+// signal-safe. The calling thread's usage (getrusage RUSAGE_THREAD, a raw system
+// call); false when the kernel refuses.
+bool read_thread_usage(ThreadUsage* out);
+
+// The usage between `earlier` and `later` of one thread; a counter that went
+// backwards (a forked child's thread starts from zero) counts from zero.
+inline ThreadUsage usage_since(ThreadUsage earlier, ThreadUsage later) {
+  ThreadUsage d;
+  d.cpu_us = later.cpu_us >= earlier.cpu_us ? later.cpu_us - earlier.cpu_us : later.cpu_us;
+  d.voluntary_switches = later.voluntary_switches >= earlier.voluntary_switches
+                             ? later.voluntary_switches - earlier.voluntary_switches
+                             : later.voluntary_switches;
+  return d;
+}
+
+}  // namespace racetrap

@@ -1,0 +1,95 @@
+// clock_choice_test.cc — RACETRAP_CLOCK's policy and the by-behaviour choice
+// between a thread's CPU-time timer and a perf clock (clock_choice.h).
+#include "clock_choice.h"
+
+#include <gtest/gtest.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <ctime>
+
+namespace racetrap {
+namespace {
+
+constexpr auto kTimer = SampleClockKind::kCpuTimer;
+constexpr auto kPerf = SampleClockKind::kPerf;
+
+ThreadUsage usage(uint64_t cpu_us, uint64_t blocks) {
+  ThreadUsage u;
+  u.cpu_us = cpu_us;
+  u.voluntary_switches = blocks;
+  return u;
+}
+
+TEST(ClockPolicy, NamedClocksAreTakenAsGiven) {
+  EXPECT_EQ(clock_policy_for("perf", 2000, 4000), ClockPolicy::kPerf);
+  EXPECT_EQ(clock_policy_for("cpu-timer", 50, 4000), ClockPolicy::kCpuTimer);
+}
+
+TEST(ClockPolicy, AutoChoosesByBehaviourWhereTheTickIsAtMostTwoPeriods) {
+  EXPECT_EQ(clock_policy_for("auto", 2000, 4000), ClockPolicy::kByBehaviour);  // the default at HZ=250
+  EXPECT_EQ(clock_policy_for("auto", 4000, 4000), ClockPolicy::kByBehaviour);
+  EXPECT_EQ(clock_policy_for("auto", 2000, 1000), ClockPolicy::kByBehaviour);  // HZ=1000
+  EXPECT_EQ(clock_policy_for("auto", 1999, 4000), ClockPolicy::kPerf);
+  EXPECT_EQ(clock_policy_for("auto", 500, 4000), ClockPolicy::kPerf);          // the tests' short periods
+  EXPECT_EQ(clock_policy_for("auto", 2000, 10000), ClockPolicy::kPerf);        // HZ=100
+  EXPECT_EQ(clock_policy_for("auto", 2000, 0), ClockPolicy::kPerf);            // tick unknown
+}
+
+TEST(ChooseSampleClock, ThreadThatRarelyBlocksMovesToPerf) {
+  // 4 ms of CPU at a 2 ms period: no block, or one (one per two periods).
+  EXPECT_EQ(choose_sample_clock(kTimer, usage(4000, 0), 2000), kPerf);
+  EXPECT_EQ(choose_sample_clock(kTimer, usage(4000, 1), 2000), kPerf);
+  EXPECT_EQ(choose_sample_clock(kTimer, usage(4000, 2), 2000), kTimer);
+}
+
+TEST(ChooseSampleClock, ThreadThatBlocksOftenStaysOnItsTimer) {
+  // A creator joining a thread every 35 us of CPU: over a hundred blocks per tick.
+  EXPECT_EQ(choose_sample_clock(kTimer, usage(4000, 114), 2000), kTimer);
+}
+
+TEST(ChooseSampleClock, PerfThreadMovesBackOnlyWhenBlockingOften) {
+  // Between the two thresholds (a factor of 4) the thread keeps the clock it has.
+  EXPECT_EQ(choose_sample_clock(kPerf, usage(2000, 0), 2000), kPerf);
+  EXPECT_EQ(choose_sample_clock(kPerf, usage(2000, 1), 2000), kPerf);
+  EXPECT_EQ(choose_sample_clock(kTimer, usage(2000, 1), 2000), kTimer);
+  EXPECT_EQ(choose_sample_clock(kPerf, usage(2000, 2), 2000), kTimer);
+  EXPECT_EQ(choose_sample_clock(kPerf, usage(2000, 50), 2000), kTimer);
+}
+
+TEST(ChooseSampleClock, NoCpuTimeKeepsTheClock) {
+  EXPECT_EQ(choose_sample_clock(kTimer, usage(0, 0), 2000), kTimer);
+  EXPECT_EQ(choose_sample_clock(kPerf, usage(0, 9), 2000), kPerf);
+}
+
+TEST(UsageSince, CountersThatWentBackCountFromZero) {
+  const ThreadUsage d = usage_since(usage(5000, 10), usage(300, 2));  // a forked child's thread
+  EXPECT_EQ(d.cpu_us, 300u);
+  EXPECT_EQ(d.voluntary_switches, 2u);
+  const ThreadUsage e = usage_since(usage(5000, 10), usage(9000, 13));
+  EXPECT_EQ(e.cpu_us, 4000u);
+  EXPECT_EQ(e.voluntary_switches, 3u);
+}
+
+TEST(ReadThreadUsage, CountsTheCallingThreadsBlocksAndCpu) {
+  ThreadUsage before, after;
+  ASSERT_TRUE(read_thread_usage(&before));
+  for (int i = 0; i < 5; ++i) usleep(1000);  // five voluntary switches at least
+  const timespec start = [] {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts;
+  }();
+  for (;;) {  // 20 ms of this thread's CPU
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    if ((ts.tv_sec - start.tv_sec) * 1000000000L + (ts.tv_nsec - start.tv_nsec) >= 20000000L) break;
+  }
+  ASSERT_TRUE(read_thread_usage(&after));
+  const ThreadUsage d = usage_since(before, after);
+  EXPECT_GE(d.voluntary_switches, 5u);
+  EXPECT_GE(d.cpu_us, 19000u);
+}
+
+}  // namespace
+}  // namespace racetrap
