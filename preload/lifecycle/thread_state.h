@@ -31,7 +31,10 @@ struct ThreadState {
   VectorClock clock;  // reserved to kMaxThreadSlots: never reallocated
 
   BreakpointSlot breakpoints[kMaxWatchSlots];
-  SampleClock sample_clock;  // opened by the first tick (first_tick), or at once when no timer could be armed
+  // Opened by the first tick (first_tick), or at once when no timer could be armed;
+  // under RACETRAP_CLOCK=auto by a sample that sees the thread rarely block, and
+  // closed by one that sees it block often (clock_switch.h).
+  SampleClock sample_clock;
   FirstTickTimer first_tick;
   bool watching = false;  // this thread is sampled (clock or first-tick timer) and may arm breakpoints
   // RACETRAP_CLOCK=auto: the thread's CPU time and voluntary switches at its last
