@@ -29,6 +29,9 @@ struct RunStats {
   // before the accessing thread, and sync phases that ended without (the watch's
   // bytes were armed).
   std::atomic<uint64_t> sync_words_learned{0}, sync_releases{0}, sync_ordered{0}, sync_unordered{0};
+  // memcpy/memmove/memset calls that copied without fast-string instructions because
+  // the calling thread had a debug register armed (preload/interposers/interpose_string.cc).
+  std::atomic<uint64_t> string_ops_plain{0};
   // Traps the start-up self-test received (1 where breakpoints fire, 0 where not).
   std::atomic<uint64_t> self_test_traps{0};
 };

@@ -27,6 +27,7 @@ NAME=VALUE environment overrides for the program (e.g. RACETRAP_SAMPLE_US=500).
 --min-seen N        (racy) some race in the report was seen at least N times
                     ("Seen N times": repeats of a recorded race are counted).
 --expect-stderr T   stderr contains T (e.g. the verbosity-1 start-up line's words).
+--expect-stat NAME  the stats line's counter NAME is above 0 (repeatable).
 --value-change      run with RACETRAP_MODE=value-change (no debug-register trap
                     needed): stderr names the mode; (racy) every race is titled
                     `data race (value changed)` and names a `// RACE` line in its
@@ -252,6 +253,8 @@ def main():
                     help="racefree: other threads also armed watchpoints on the samples (arms > 0); not "
                          "for handoffs and queues, where every sample is already ordered before the other "
                          "threads' next access and is never armed")
+    ap.add_argument("--expect-stat", action="append", default=[],
+                    help="the stats line's counter NAME is above 0 (repeatable)")
     ap.add_argument("--samples-only", action="store_true",
                     help="racefree: the program keeps its accesses unwatched on purpose (benign-race or "
                          "ignore annotations): require samples only, not published watches")
@@ -311,6 +314,10 @@ def main():
     elif args.mode == "racy":
         if status != 0:
             problems.append(f"program exit status {status}, expected 0")
+        counts = stats_counts(stderr)
+        for name in args.expect_stat:
+            if counts.get(name, 0) == 0:
+                problems.append(f"{name}={counts.get(name, 0)}: expected above 0")
         if len(reports) != 1:
             problems.append(f"expected exactly one report file, found {len(reports)}: {reports}")
         if reports:
@@ -345,6 +352,7 @@ def main():
             needed = ("samples",) if args.samples_only else ("samples", looked)
             if args.expect_arms and not args.value_change:
                 needed += ("arms",)
+            needed += tuple(args.expect_stat)
             for name in needed:
                 if counts.get(name, 0) == 0:
                     problems.append(f"{name}={counts.get(name, 0)}: racetrap did not watch this run, "
