@@ -45,7 +45,10 @@ inline bool registers_armed() {
 
 extern "C" __attribute__((visibility("default"))) void* memcpy(void* __restrict dst, const void* __restrict src,
                                                                   size_t n) noexcept {
-  if (n >= racetrap::kStringInstructionsFrom && racetrap::registers_armed()) return racetrap::plain_memcpy(dst, src, n);
+  // plain_memmove: glibc's x86-64 memcpy gives memmove's result for overlapping
+  // ranges (and old binaries bound to memcpy@GLIBC_2.2.5 expect it), so a program
+  // that overlaps them by mistake behaves as it does without racetrap.
+  if (n >= racetrap::kStringInstructionsFrom && racetrap::registers_armed()) return racetrap::plain_memmove(dst, src, n);
   return libc_memcpy_chk(dst, src, n, n);
 }
 
