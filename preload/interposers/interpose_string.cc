@@ -9,6 +9,10 @@
 // before racetrap starts. The thread's registers are armed on watches of other
 // threads most of the time a program runs with others (a watch lives a few sampling
 // periods): in pigz -p 2 -9 this was 2.5% of its CPU time (23 ms of 905).
+// `racetrap run` also raises glibc's thresholds for the string instructions
+// (RACETRAP_FAST_COPY, GLIBC_TUNABLES), which covers glibc's copies inside itself
+// too; this covers a plain LD_PRELOAD run, and keeps rep movsb while no register
+// is armed.
 // signal-safe: racetrap's own handlers call these too.
 #include <cstddef>
 
