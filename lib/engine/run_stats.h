@@ -32,6 +32,9 @@ struct RunStats {
   // RACETRAP_CLOCK=auto (clock_choice.h): threads moved from their CPU-time timer to a
   // perf clock of their own (they blocked rarely), and back (they blocked often).
   std::atomic<uint64_t> clock_to_perf{0}, clock_to_timer{0};
+  // memcpy/memmove/memset calls that copied without fast-string instructions because
+  // the calling thread had a debug register armed (preload/interposers/interpose_string.cc).
+  std::atomic<uint64_t> string_ops_plain{0};
   // Traps the start-up self-test received (1 where breakpoints fire, 0 where not).
   std::atomic<uint64_t> self_test_traps{0};
 };

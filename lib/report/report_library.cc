@@ -78,6 +78,9 @@ std::vector<std::pair<std::string, uint64_t>> collect_stats(const RunStats& s, u
                                   {"clock_to_timer", s.clock_to_timer.load()},
                               });
   }
+  if (s.string_ops_plain.load() != 0) {  // copies made while a debug register was armed
+    stats.emplace_back("string_ops_plain", s.string_ops_plain.load());
+  }
   if (s.stalls.load() != 0) {  // value-change mode
     stats.insert(stats.end(), {
                                   {"stalls", s.stalls.load()},

@@ -13,6 +13,7 @@
 #include "own_code.h"
 #include "pc_diversity.h"
 #include "pc_tables.h"
+#include "plain_string_ops.h"
 #include "safe_format.h"
 #include "signal_context.h"
 #include "stack_capture.h"
@@ -207,8 +208,11 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
   // which no other thread of the program touches: a watch on it never traps and
   // only takes a board slot from the program's accesses. Nor can the program's
   // access after the call stand in for it (a deferred sample): before the mark an
-  // acquire may still be to come. Counted with the ticks inside racetrap.
-  if (!deferred && called_from_racetrap(regs.rip)) {
+  // acquire may still be to come. Counted with the ticks inside racetrap. The
+  // exception: the copies racetrap's memcpy, memmove and memset make for the
+  // program while a register is armed (plain_string_ops.h) touch the program's
+  // bytes, and are sampled as glibc's copies are.
+  if (!deferred && called_from_racetrap(regs.rip) && !in_plain_string_ops(regs.rip)) {
     rt.stats.samples_in_runtime.fetch_add(1, std::memory_order_relaxed);
     return;
   }

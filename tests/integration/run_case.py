@@ -27,7 +27,8 @@ NAME=VALUE environment overrides for the program (e.g. RACETRAP_SAMPLE_US=500).
 --min-seen N        (racy) some race in the report was seen at least N times
                     ("Seen N times": repeats of a recorded race are counted).
 --expect-stderr T   stderr contains T (e.g. the verbosity-1 start-up line's words).
---min-stat NAME=N   the stats line counts NAME at least N (repeatable).
+--min-stat NAME=N   the stats line counts NAME at least N (repeatable; race-free:
+                    a run short of it is retried as an unwatched one).
 --value-change      run with RACETRAP_MODE=value-change (no debug-register trap
                     needed): stderr names the mode; (racy) every race is titled
                     `data race (value changed)` and names a `// RACE` line in its
@@ -243,6 +244,15 @@ def watched_command(args, prog_args, workdir, settings, overrides):
     return env, cmd
 
 
+def min_stats(wants):
+    """--min-stat's NAME=N arguments as (name, N) pairs."""
+    pairs = []
+    for want in wants:
+        name, least = want.split("=", 1)
+        pairs.append((name, int(least)))
+    return pairs
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--timeout", type=float, default=60.0)
@@ -345,13 +355,14 @@ def main():
             # value-change mode publishes no watches and arms nothing: a sample that
             # looked stalls instead.
             looked = "stalls" if args.value_change else "watches_published"
-            needed = ("samples",) if args.samples_only else ("samples", looked)
+            needed = [("samples", 1)] if args.samples_only else [("samples", 1), (looked, 1)]
             if args.expect_arms and not args.value_change:
-                needed += ("arms",)
-            for name in needed:
-                if counts.get(name, 0) == 0:
-                    problems.append(f"{name}={counts.get(name, 0)}: racetrap did not watch this run, "
-                                    "so its silence proves nothing")
+                needed.append(("arms", 1))
+            needed += min_stats(args.min_stat)
+            for name, least in needed:
+                if counts.get(name, 0) < least:
+                    problems.append(f"{name}={counts.get(name, 0)} (at least {least} wanted): racetrap did not "
+                                    "watch this run, so its silence proves nothing")
         # A run starved of CPU by a loaded machine (its time is capped in wall
         # time) may take no sample: inconclusive, not a pass. Run it again, at
         # most three runs in all; the last one must be watched and report-free.
@@ -367,11 +378,11 @@ def main():
         problems.append("stderr does not say 'mode value-change' (the verbosity-1 start-up line)")
     if args.expect_stderr and args.expect_stderr not in stderr:
         problems.append(f"stderr does not say {args.expect_stderr!r}")
-    for want in args.min_stat:
-        name, least = want.split("=", 1)
-        got = stats_counts(stderr).get(name, 0)
-        if got < int(least):
-            problems.append(f"the stats line counts {name}={got}, expected at least {least}")
+    if args.mode == "racy":
+        for name, least in min_stats(args.min_stat):
+            got = stats_counts(stderr).get(name, 0)
+            if got < least:
+                problems.append(f"the stats line counts {name}={got}, expected at least {least}")
 
     if args.mode == "racy":
         shown = stderr if args.racetrap else report_text

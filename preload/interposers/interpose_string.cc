@@ -1,0 +1,67 @@
+// interpose_string.cc — the program's memcpy, memmove and memset of 2 KiB and more,
+// while the calling thread has a debug register armed, copy without fast-string
+// instructions (lib/engine/plain_string_ops.h says why: on the AMD hosts measured
+// an armed data breakpoint makes rep movsb / rep stosb, which glibc uses from about
+// 2 KiB up, 15-28 times slower). Every other call goes straight to glibc's own
+// implementation, reached through its checking entry points (__memcpy_chk and the
+// others with the length as the destination size: the same code, no check can
+// fail), so the preload needs no lookup and works from the process's first call,
+// before racetrap starts. The thread's registers are armed on watches of other
+// threads most of the time a program runs with others (a watch lives a few sampling
+// periods): in pigz -p 2 -9 this was 2.5% of its CPU time (23 ms of 905).
+// `racetrap run` also raises glibc's thresholds for the string instructions
+// (RACETRAP_FAST_COPY, GLIBC_TUNABLES), which covers glibc's copies inside itself
+// too; this covers a plain LD_PRELOAD run, and keeps rep movsb while no register
+// is armed.
+// signal-safe: racetrap's own handlers call these too.
+#include <cstddef>
+
+#include "plain_string_ops.h"
+#include "thread_state.h"
+
+// glibc's implementations under names the compiler does not treat as builtins (it
+// would fold a _chk call whose size equals its length back into memcpy: this file).
+extern "C" void* libc_memcpy_chk(void*, const void*, size_t, size_t) __asm__("__memcpy_chk");
+extern "C" void* libc_memmove_chk(void*, const void*, size_t, size_t) __asm__("__memmove_chk");
+extern "C" void* libc_memset_chk(void*, int, size_t, size_t) __asm__("__memset_chk");
+
+namespace racetrap {
+namespace {
+
+// glibc's threshold for rep movsb is 2 KiB and more (2112 bytes with FSRM); below it
+// copies with vector moves itself.
+constexpr size_t kStringInstructionsFrom = 2048;
+
+// Whether the calling thread has any debug register armed (its own state: the
+// flags are written by this thread only, in its handlers and interposers); counted
+// when it has (RACETRAP_STATS: string_ops_plain).
+inline bool registers_armed() {
+  const ThreadState* t = current_thread();
+  if (t == nullptr) return false;
+  bool armed = false;
+  for (const BreakpointSlot& bp : t->breakpoints) armed |= bp.armed();
+  if (armed) runtime().stats.string_ops_plain.fetch_add(1, std::memory_order_relaxed);
+  return armed;
+}
+
+}  // namespace
+}  // namespace racetrap
+
+extern "C" __attribute__((visibility("default"))) void* memcpy(void* __restrict dst, const void* __restrict src,
+                                                                  size_t n) noexcept {
+  // plain_memmove: glibc's x86-64 memcpy gives memmove's result for overlapping
+  // ranges (and old binaries bound to memcpy@GLIBC_2.2.5 expect it), so a program
+  // that overlaps them by mistake behaves as it does without racetrap.
+  if (n >= racetrap::kStringInstructionsFrom && racetrap::registers_armed()) return racetrap::plain_memmove(dst, src, n);
+  return libc_memcpy_chk(dst, src, n, n);
+}
+
+extern "C" __attribute__((visibility("default"))) void* memmove(void* dst, const void* src, size_t n) noexcept {
+  if (n >= racetrap::kStringInstructionsFrom && racetrap::registers_armed()) return racetrap::plain_memmove(dst, src, n);
+  return libc_memmove_chk(dst, src, n, n);
+}
+
+extern "C" __attribute__((visibility("default"))) void* memset(void* dst, int c, size_t n) noexcept {
+  if (n >= racetrap::kStringInstructionsFrom && racetrap::registers_armed()) return racetrap::plain_memset(dst, c, n);
+  return libc_memset_chk(dst, c, n, n);
+}
