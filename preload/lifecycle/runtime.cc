@@ -15,6 +15,7 @@
 #include <string>
 
 #include "breakpoint_self_test.h"
+#include "demand_paged_libraries.h"
 #include "exit_report.h"
 #include "interpose_thread.h"
 #include "lock_tracking.h"
@@ -217,6 +218,9 @@ void watch_threads() {
   rt.sample_us = sample_period_us(rt.flags.sample_us, rt.mode);
   rt.sample_period_ns = static_cast<uint64_t>(rt.sample_us) * 1000;
   rt.breakpoints_fire = self_test != BreakpointSelfTest::silent;
+  // Start-up is over: from here racetrap's libraries are resident page by page as
+  // the samples use them, not 64 KiB around each first touch.
+  const DemandPagingOutcome paging = page_own_libraries_on_demand(reinterpret_cast<const void*>(&watch_threads));
   if (self_test == BreakpointSelfTest::fires) rt.stats.self_test_traps.store(1, std::memory_order_relaxed);
   // The probe opened a breakpoint: threads open theirs at their first arm, so
   // short-lived threads that never arm one do not pay for four events.
@@ -243,6 +247,16 @@ void watch_threads() {
                     mode.c_str(), rt.board.slots(),
                     modify_attributes_supported ? "" : " (re-arming by reopening: no MODIFY_ATTRIBUTES)");
     }
+    write_stderr_line(line);
+  }
+  if (rt.flags.verbosity >= 2) {
+    char line[256];
+    if (paging.registered)
+      std::snprintf(line, sizeof line, "racetrap: %d libraries paged on demand, %ld resident pages dropped",
+                    paging.libraries, paging.pages_dropped);
+    else
+      std::snprintf(line, sizeof line, "racetrap: libraries paged as usual (fault-around): %s",
+                    paging.error != 0 ? std::strerror(paging.error) : "nothing to register");
     write_stderr_line(line);
   }
 }
