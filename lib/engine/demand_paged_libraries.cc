@@ -39,6 +39,11 @@ constexpr uint64_t kPageFileOrShared = 1ull << 61;
 // The userfaultfd the registration lives on (-1: none).
 int uffd_holder = -1;
 
+// racetrap's registered ranges, for drop_own_library_pages.
+constexpr int kMaxOwnRanges = 32;
+std::pair<uintptr_t, uintptr_t> own_ranges[kMaxOwnRanges];
+int own_range_count = 0;
+
 struct LoadedObject {
   uintptr_t base = 0;
   const ElfW(Phdr)* phdr = nullptr;
@@ -48,6 +53,7 @@ struct LoadedObject {
   bool own = false;      // racetrap's library or one only it needs
   bool program = false;  // the program's: its executable, what that needs, anything else loaded
   bool text_relocations = false;
+  bool special = false;  // the vDSO: the kernel's, not a file mapping
 };
 
 void read_dynamic(LoadedObject& object) {
@@ -85,6 +91,8 @@ int collect_object(dl_phdr_info* info, size_t, void* data) {
   object.base = info->dlpi_addr;
   object.phdr = info->dlpi_phdr;
   object.phnum = info->dlpi_phnum;
+  // The executable's name is empty and every loaded file's a path.
+  object.special = info->dlpi_name != nullptr && info->dlpi_name[0] != '\0' && std::strchr(info->dlpi_name, '/') == nullptr;
   read_dynamic(object);
   for (int i = 0; i < object.phnum; ++i) {
     const ElfW(Phdr)& ph = object.phdr[i];
@@ -136,19 +144,40 @@ std::vector<std::pair<uintptr_t, uintptr_t>> read_only_ranges(const LoadedObject
   return ranges;
 }
 
-// Drops the pages of [start, end) that are clean page-cache pages or not mapped;
-// a page written since it was mapped (anonymous now) stays. The count dropped.
-long drop_clean_pages(int pagemap, uintptr_t start, uintptr_t end) {
-  const size_t pages = (end - start) / kPage;
-  std::vector<uint64_t> entries(pages);
-  const ssize_t want = static_cast<ssize_t>(pages * sizeof(uint64_t));
+// The unwind tables of `object` (.eh_frame_hdr, .eh_frame and what follows them in
+// their read-only segment: .gcc_except_table) as whole pages, or an empty range.
+std::pair<uintptr_t, uintptr_t> unwind_table_range(const LoadedObject& object) {
+  uintptr_t tables = 0;
+  for (int i = 0; i < object.phnum; ++i)
+    if (object.phdr[i].p_type == PT_GNU_EH_FRAME) tables = object.base + object.phdr[i].p_vaddr;
+  if (tables == 0) return {0, 0};
+  for (auto [start, end] : read_only_ranges(object))
+    if (tables >= start && tables < end) return {tables & ~(kPage - 1), end};
+  return {0, 0};
+}
+
+// The pagemap entries of [start, end) (empty when they cannot be read).
+std::vector<uint64_t> read_pagemap(int pagemap, uintptr_t start, uintptr_t end) {
+  std::vector<uint64_t> entries((end - start) / kPage);
+  const ssize_t want = static_cast<ssize_t>(entries.size() * sizeof(uint64_t));
   if (pread(pagemap, entries.data(), static_cast<size_t>(want), static_cast<off_t>(start / kPage * 8)) != want)
-    return 0;
+    entries.clear();
+  return entries;
+}
+
+// Drops the pages of [start, end) that are clean page-cache pages or not mapped,
+// and, given `before` (entries read earlier), were not resident then; a page
+// written since it was mapped (anonymous now) stays. The count dropped.
+long drop_clean_pages(int pagemap, uintptr_t start, uintptr_t end, const std::vector<uint64_t>* before = nullptr) {
+  const std::vector<uint64_t> entries = read_pagemap(pagemap, start, end);
+  const size_t pages = entries.size();
+  if (pages == 0 || (before != nullptr && before->size() != pages)) return 0;
   long dropped = 0;
   size_t run = 0;  // first page of the current run of droppable pages
   for (size_t i = 0; i <= pages; ++i) {
     const bool droppable = i < pages && (entries[i] & kPageSwapped) == 0 &&
-                           ((entries[i] & kPagePresent) == 0 || (entries[i] & kPageFileOrShared) != 0);
+                           ((entries[i] & kPagePresent) == 0 || (entries[i] & kPageFileOrShared) != 0) &&
+                           (before == nullptr || ((*before)[i] & kPagePresent) == 0);
     if (droppable) continue;
     if (i > run) {
       long present = 0;
@@ -207,7 +236,53 @@ int open_write_protect_uffd(int* error) {
   return fd;
 }
 
+// The loaded objects, marked. Own: racetrap's library (the object containing
+// `own_address`) and what it needs. The program's: its executable and every other
+// object not needed by racetrap's library (what it dlopened), and all they need.
+// Empty when `own_address` is in no object.
+std::vector<LoadedObject> loaded_objects(const void* own_address) {
+  std::vector<LoadedObject> objects;
+  Collect collect{&objects, reinterpret_cast<uintptr_t>(own_address)};
+  dl_iterate_phdr(collect_object, &collect);
+  if (collect.own_index < 0) return {};
+  objects[static_cast<size_t>(collect.own_index)].own = true;
+  mark_needed(objects, &LoadedObject::own);
+  for (size_t i = 0; i < objects.size(); ++i)
+    if (!objects[i].own) objects[i].program = true;
+  mark_needed(objects, &LoadedObject::program);
+  return objects;
+}
+
 }  // namespace
+
+void ProgramPages::note(const void* own_address) {
+  ranges_.clear();
+  before_.clear();
+  const int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (pagemap < 0) return;
+  for (const LoadedObject& object : loaded_objects(own_address)) {
+    if (!object.program || object.special) continue;
+    for (auto range : read_only_ranges(object)) {
+      std::vector<uint64_t> entries = read_pagemap(pagemap, range.first, range.second);
+      if (entries.empty()) continue;
+      ranges_.push_back(range);
+      before_.push_back(std::move(entries));
+    }
+  }
+  close(pagemap);
+}
+
+long ProgramPages::drop_new() {
+  const int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (pagemap < 0) return 0;
+  long dropped = 0;
+  for (size_t i = 0; i < ranges_.size(); ++i)
+    dropped += drop_clean_pages(pagemap, ranges_[i].first, ranges_[i].second, &before_[i]);
+  close(pagemap);
+  ranges_.clear();
+  before_.clear();
+  return dropped;
+}
 
 DemandPagingOutcome page_own_libraries_on_demand(const void* own_address) {
   DemandPagingOutcome outcome;
@@ -216,18 +291,9 @@ DemandPagingOutcome page_own_libraries_on_demand(const void* own_address) {
     outcome.error = EPERM;
     return outcome;
   }
-  std::vector<LoadedObject> objects;
-  Collect collect{&objects, reinterpret_cast<uintptr_t>(own_address)};
-  dl_iterate_phdr(collect_object, &collect);
-  if (collect.own_index < 0) return outcome;
-  // Own: racetrap's library and what it needs. The program's: its executable and
-  // every other object not needed by racetrap's library (what it dlopened), and all
-  // they need. Only what is own and not the program's is registered.
-  objects[static_cast<size_t>(collect.own_index)].own = true;
-  mark_needed(objects, &LoadedObject::own);
-  for (size_t i = 0; i < objects.size(); ++i)
-    if (!objects[i].own) objects[i].program = true;
-  mark_needed(objects, &LoadedObject::program);
+  // Only what is own and not the program's is registered whole.
+  std::vector<LoadedObject> objects = loaded_objects(own_address);
+  if (objects.empty()) return outcome;
 
   int error = 0;
   const int fd = open_write_protect_uffd(&error);
@@ -237,7 +303,24 @@ DemandPagingOutcome page_own_libraries_on_demand(const void* own_address) {
   }
   const int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
   for (const LoadedObject& object : objects) {
-    if (!object.own || object.program || object.text_relocations) continue;
+    if (object.special) continue;
+    if (object.program) {
+      // The program's objects: only their unwind tables, which racetrap's stack
+      // captures read and the program reads only when it throws or takes a
+      // backtrace; what is resident now stays.
+      const auto [start, end] = unwind_table_range(object);
+      if (start >= end) continue;
+      uffdio_register reg{};
+      reg.range.start = start;
+      reg.range.len = end - start;
+      reg.mode = UFFDIO_REGISTER_MODE_WP;
+      if (ioctl(fd, UFFDIO_REGISTER, &reg) == 0)
+        ++outcome.unwind_tables;
+      else if (outcome.error == 0)
+        outcome.error = errno;
+      continue;
+    }
+    if (!object.own || object.text_relocations) continue;
     bool any = false;
     for (auto [start, end] : read_only_ranges(object)) {
       uffdio_register reg{};
@@ -249,12 +332,13 @@ DemandPagingOutcome page_own_libraries_on_demand(const void* own_address) {
         continue;
       }
       any = true;
+      if (own_range_count < kMaxOwnRanges) own_ranges[own_range_count++] = {start, end};
       if (pagemap >= 0) outcome.pages_dropped += drop_clean_pages(pagemap, start, end);
     }
     if (any) ++outcome.libraries;
   }
   if (pagemap >= 0) close(pagemap);
-  if (outcome.libraries == 0) {
+  if (outcome.libraries == 0 && outcome.unwind_tables == 0) {
     close(fd);
     return outcome;
   }
@@ -262,6 +346,16 @@ DemandPagingOutcome page_own_libraries_on_demand(const void* own_address) {
   uffd_holder = fd;
   owned_fds::own(fd, &uffd_holder);
   return outcome;
+}
+
+long drop_own_library_pages() {
+  if (uffd_holder < 0 || own_range_count == 0) return 0;
+  const int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (pagemap < 0) return 0;
+  long dropped = 0;
+  for (int i = 0; i < own_range_count; ++i) dropped += drop_clean_pages(pagemap, own_ranges[i].first, own_ranges[i].second);
+  close(pagemap);
+  return dropped;
 }
 
 }  // namespace racetrap

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <algorithm>
 #include <atomic>
 #include <new>
 #include <string>
@@ -51,7 +52,11 @@ void set_log_prefix(Runtime& rt) {
     char cwd[4096];
     if (getcwd(cwd, sizeof cwd) != nullptr) full = std::string(cwd) + "/" + path;
   }
-  std::snprintf(rt.log_prefix, sizeof rt.log_prefix, "%s", full.c_str());
+  // Copied, not snprintf'd: libc's printf code would be mapped into every process
+  // for one string (64 KiB of it, by the kernel's fault-around).
+  const size_t len = std::min(full.size(), sizeof rt.log_prefix - 1);
+  std::memcpy(rt.log_prefix, full.data(), len);
+  rt.log_prefix[len] = '\0';
 }
 
 // The writable segments of libc and the dynamic loader hold their own state
@@ -200,6 +205,13 @@ void ensure_stack_capture() {
 void watch_threads() {
   Runtime& rt = runtime();
   if (!rt.active || threads_watched()) return;
+  // Start-up is over: from here racetrap's libraries are resident page by page as
+  // they are used (the stack capture's set-up, the self-test, the samples), not
+  // 64 KiB around each first touch; what the set-up below maps of the program's
+  // libraries, and the program had not, is dropped at the end.
+  ProgramPages program_pages;
+  program_pages.note(reinterpret_cast<const void*>(&watch_threads));
+  DemandPagingOutcome paging = page_own_libraries_on_demand(reinterpret_cast<const void*>(&watch_threads));
   // Before a second thread runs: its interposers' first calls, often inside a
   // lock's hold, find their libc functions looked up (real_function.h).
   resolve_real_functions();
@@ -218,9 +230,6 @@ void watch_threads() {
   rt.sample_us = sample_period_us(rt.flags.sample_us, rt.mode);
   rt.sample_period_ns = static_cast<uint64_t>(rt.sample_us) * 1000;
   rt.breakpoints_fire = self_test != BreakpointSelfTest::silent;
-  // Start-up is over: from here racetrap's libraries are resident page by page as
-  // the samples use them, not 64 KiB around each first touch.
-  const DemandPagingOutcome paging = page_own_libraries_on_demand(reinterpret_cast<const void*>(&watch_threads));
   if (self_test == BreakpointSelfTest::fires) rt.stats.self_test_traps.store(1, std::memory_order_relaxed);
   // The probe opened a breakpoint: threads open theirs at their first arm, so
   // short-lived threads that never arm one do not pay for four events.
@@ -232,6 +241,10 @@ void watch_threads() {
     if (!t->watching && rt.watches_threads())
       write_stderr_line("racetrap: cannot start sampling the main thread; it runs unwatched, the others are watched");
   }
+  // What the set-up above touched once (libunwind's, the self-test's, the mode's
+  // code) leaves the peak; the samples fault in what they use.
+  paging.pages_dropped += drop_own_library_pages();
+  const long program_pages_dropped = program_pages.drop_new();
   if (rt.flags.verbosity >= 1 && rt.watches_threads()) {
     char line[512];
     const std::string mode = describe_detection_mode(rt.flags.mode, self_test);
@@ -252,8 +265,10 @@ void watch_threads() {
   if (rt.flags.verbosity >= 2) {
     char line[256];
     if (paging.registered)
-      std::snprintf(line, sizeof line, "racetrap: %d libraries paged on demand, %ld resident pages dropped",
-                    paging.libraries, paging.pages_dropped);
+      std::snprintf(line, sizeof line,
+                    "racetrap: %d libraries and %d unwind tables paged on demand, %ld resident pages dropped, "
+                    "%ld of the program's mapped by the set-up",
+                    paging.libraries, paging.unwind_tables, paging.pages_dropped, program_pages_dropped);
     else
       std::snprintf(line, sizeof line, "racetrap: libraries paged as usual (fault-around): %s",
                     paging.error != 0 ? std::strerror(paging.error) : "nothing to register");
@@ -279,8 +294,21 @@ void write_stderr_line(const char* text) {
 }
 
 void make_raw_path(Runtime& rt) {
-  std::snprintf(rt.raw_path, sizeof rt.raw_path, "%s.%u.raw",
-                std::strcmp(rt.log_prefix, "stderr") == 0 ? "racetrap" : rt.log_prefix, rt.pid);
+  // <prefix>.<pid>.raw, built by hand for the same reason as the log prefix.
+  const char* prefix = std::strcmp(rt.log_prefix, "stderr") == 0 ? "racetrap" : rt.log_prefix;
+  char pid[16];
+  int digits = 0;
+  uint32_t v = rt.pid;
+  do pid[digits++] = static_cast<char>('0' + v % 10); while ((v /= 10) != 0);
+  size_t used = 0;
+  const auto put = [&](char c) {
+    if (used < sizeof rt.raw_path - 1) rt.raw_path[used++] = c;
+  };
+  for (const char* c = prefix; *c != '\0'; ++c) put(*c);
+  put('.');
+  while (digits > 0) put(pid[--digits]);
+  for (const char* c = ".raw"; *c != '\0'; ++c) put(*c);
+  rt.raw_path[used] = '\0';
 }
 
 }  // namespace racetrap
