@@ -256,18 +256,24 @@ std::vector<LoadedObject> loaded_objects(const void* own_address) {
 }  // namespace
 
 void ProgramPages::note(const void* own_address) {
+  std::vector<std::pair<uintptr_t, uintptr_t>> ranges;
+  for (const LoadedObject& object : loaded_objects(own_address)) {
+    if (!object.program || object.special) continue;
+    for (auto range : read_only_ranges(object)) ranges.push_back(range);
+  }
+  note_ranges(ranges);
+}
+
+void ProgramPages::note_ranges(const std::vector<std::pair<uintptr_t, uintptr_t>>& ranges) {
   ranges_.clear();
   before_.clear();
   const int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
   if (pagemap < 0) return;
-  for (const LoadedObject& object : loaded_objects(own_address)) {
-    if (!object.program || object.special) continue;
-    for (auto range : read_only_ranges(object)) {
-      std::vector<uint64_t> entries = read_pagemap(pagemap, range.first, range.second);
-      if (entries.empty()) continue;
-      ranges_.push_back(range);
-      before_.push_back(std::move(entries));
-    }
+  for (auto range : ranges) {
+    std::vector<uint64_t> entries = read_pagemap(pagemap, range.first, range.second);
+    if (entries.empty()) continue;
+    ranges_.push_back(range);
+    before_.push_back(std::move(entries));
   }
   close(pagemap);
 }

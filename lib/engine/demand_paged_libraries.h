@@ -57,6 +57,9 @@ DemandPagingOutcome page_own_libraries_on_demand(const void* own_address);
 class ProgramPages {
  public:
   void note(const void* own_address);
+  // The same for the given page-aligned [start, end) ranges instead of the
+  // program's objects (tests).
+  void note_ranges(const std::vector<std::pair<uintptr_t, uintptr_t>>& ranges);
   long drop_new();  // the count dropped
 
  private:
