@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -38,11 +39,6 @@ constexpr uint64_t kPageFileOrShared = 1ull << 61;
 
 // The userfaultfd the registration lives on (-1: none).
 int uffd_holder = -1;
-
-// racetrap's registered ranges, for drop_own_library_pages.
-constexpr int kMaxOwnRanges = 32;
-std::pair<uintptr_t, uintptr_t> own_ranges[kMaxOwnRanges];
-int own_range_count = 0;
 
 struct LoadedObject {
   uintptr_t base = 0;
@@ -121,7 +117,9 @@ void mark_needed(std::vector<LoadedObject>& objects, bool LoadedObject::*mark) {
 }
 
 // The whole pages of `object`'s read-only segments that share no page with a
-// writable one (whose relocated data is anonymous memory), as [start, end) pairs.
+// writable one (whose relocated data is anonymous memory), as [start, end) pairs,
+// adjacent segments as one range (one registration: each costs a system call that
+// takes the process's memory map lock).
 std::vector<std::pair<uintptr_t, uintptr_t>> read_only_ranges(const LoadedObject& object) {
   std::vector<std::pair<uintptr_t, uintptr_t>> ranges;
   for (int i = 0; i < object.phnum; ++i) {
@@ -141,7 +139,15 @@ std::vector<std::pair<uintptr_t, uintptr_t>> read_only_ranges(const LoadedObject
     }
     if (start < end) ranges.emplace_back(start, end);
   }
-  return ranges;
+  std::sort(ranges.begin(), ranges.end());
+  std::vector<std::pair<uintptr_t, uintptr_t>> merged;
+  for (auto range : ranges) {
+    if (!merged.empty() && merged.back().second == range.first)
+      merged.back().second = range.second;
+    else
+      merged.push_back(range);
+  }
+  return merged;
 }
 
 // The unwind tables of `object` (.eh_frame_hdr, .eh_frame and what follows them in
@@ -338,7 +344,6 @@ DemandPagingOutcome page_own_libraries_on_demand(const void* own_address) {
         continue;
       }
       any = true;
-      if (own_range_count < kMaxOwnRanges) own_ranges[own_range_count++] = {start, end};
       if (pagemap >= 0) outcome.pages_dropped += drop_clean_pages(pagemap, start, end);
     }
     if (any) ++outcome.libraries;
@@ -352,16 +357,6 @@ DemandPagingOutcome page_own_libraries_on_demand(const void* own_address) {
   uffd_holder = fd;
   owned_fds::own(fd, &uffd_holder);
   return outcome;
-}
-
-long drop_own_library_pages() {
-  if (uffd_holder < 0 || own_range_count == 0) return 0;
-  const int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-  if (pagemap < 0) return 0;
-  long dropped = 0;
-  for (int i = 0; i < own_range_count; ++i) dropped += drop_clean_pages(pagemap, own_ranges[i].first, own_ranges[i].second);
-  close(pagemap);
-  return dropped;
 }
 
 }  // namespace racetrap

@@ -67,9 +67,4 @@ class ProgramPages {
   std::vector<std::vector<uint64_t>> before_;  // pagemap entries at note(), per range
 };
 
-// Drops again the resident pages of racetrap's registered ranges (clean ones only):
-// what a one-off stage (the second thread's set-up) touched leaves the peak. The
-// count dropped; 0 when nothing is registered.
-long drop_own_library_pages();
-
 }  // namespace racetrap

@@ -205,13 +205,10 @@ void ensure_stack_capture() {
 void watch_threads() {
   Runtime& rt = runtime();
   if (!rt.active || threads_watched()) return;
-  // Start-up is over: from here racetrap's libraries are resident page by page as
-  // they are used (the stack capture's set-up, the self-test, the samples), not
-  // 64 KiB around each first touch; what the set-up below maps of the program's
-  // libraries, and the program had not, is dropped at the end.
+  // What the set-up below maps of the program's libraries, and the program had not,
+  // is dropped at its end.
   ProgramPages program_pages;
   program_pages.note(reinterpret_cast<const void*>(&watch_threads));
-  DemandPagingOutcome paging = page_own_libraries_on_demand(reinterpret_cast<const void*>(&watch_threads));
   // Before a second thread runs: its interposers' first calls, often inside a
   // lock's hold, find their libc functions looked up (real_function.h).
   resolve_real_functions();
@@ -241,9 +238,11 @@ void watch_threads() {
     if (!t->watching && rt.watches_threads())
       write_stderr_line("racetrap: cannot start sampling the main thread; it runs unwatched, the others are watched");
   }
-  // What the set-up above touched once (libunwind's, the self-test's, the mode's
-  // code) leaves the peak; the samples fault in what they use.
-  paging.pages_dropped += drop_own_library_pages();
+  // The set-up is over (it ran with the kernel's fault-around: fewer faults): from
+  // here racetrap's libraries are resident page by page as the samples use them, not
+  // 64 KiB around each first touch; what the set-up touched once (libunwind's, the
+  // self-test's, the mode's code) leaves the peak.
+  const DemandPagingOutcome paging = page_own_libraries_on_demand(reinterpret_cast<const void*>(&watch_threads));
   const long program_pages_dropped = program_pages.drop_new();
   if (rt.flags.verbosity >= 1 && rt.watches_threads()) {
     char line[512];
