@@ -19,9 +19,26 @@ uint64_t lock_cycle_identity(const LockCycleRecord& cycle) {
   return h == 0 ? 1 : h;
 }
 
+// Home slots that keep neighbours together, so a program's locks and their edges
+// occupy a few pages of the tables (each page touched is resident for the rest of
+// the process) instead of one page per lock or edge: the locks of one 4 KiB page of
+// memory (16-byte units: no two locks share one) have one 256-slot region of the
+// node table, placed by the page's hash; the edges between two blocks of 16 node
+// ids have one 256-slot region of the edge table. Keys of one region never collide
+// with each other; regions collide as hashed keys would.
+uint32_t LockOrderGraph::node_home(uint64_t lock) {
+  return static_cast<uint32_t>((mix64(lock >> 12) & ~uint64_t{255}) | ((lock >> 4) & 255)) & (kNodeSlots - 1);
+}
+
+uint32_t LockOrderGraph::edge_home(uint64_t key) {
+  const uint64_t from = (key >> 32) - 1, to = (key & 0xffffffffu) - 1;
+  const uint64_t blocks = mix64(((from >> 4) << 32) | (to >> 4));
+  return static_cast<uint32_t>((blocks & ~uint64_t{255}) | ((from & 15) << 4) | (to & 15)) & (kEdgeSlots - 1);
+}
+
 uint32_t LockOrderGraph::find_node(uint64_t lock) const {
   if (lock == kEmpty || lock == kTombstone) return 0;
-  uint32_t i = static_cast<uint32_t>(mix64(lock)) & (kNodeSlots - 1);
+  uint32_t i = node_home(lock);
   for (uint32_t probes = 0; probes < kNodeSlots; ++probes, i = (i + 1) & (kNodeSlots - 1)) {
     uint64_t k = node_keys_[i].load(std::memory_order_acquire);
     if (k == lock) return i + 1;
@@ -32,7 +49,7 @@ uint32_t LockOrderGraph::find_node(uint64_t lock) const {
 
 bool LockOrderGraph::has_edge(uint32_t from, uint32_t to) const {
   const uint64_t key = edge_key(from, to);
-  uint32_t i = static_cast<uint32_t>(mix64(key)) & (kEdgeSlots - 1);
+  uint32_t i = edge_home(key);
   for (uint32_t probes = 0; probes < kEdgeSlots; ++probes, i = (i + 1) & (kEdgeSlots - 1)) {
     uint64_t k = edge_keys_[i].load(std::memory_order_acquire);
     if (k == key) return true;
@@ -44,7 +61,7 @@ bool LockOrderGraph::has_edge(uint32_t from, uint32_t to) const {
 // Under lock_. The node of `lock`, created when `create` and there is room.
 uint32_t LockOrderGraph::node_locked(uint64_t lock, bool create) {
   if (lock == kEmpty || lock == kTombstone) return 0;
-  uint32_t i = static_cast<uint32_t>(mix64(lock)) & (kNodeSlots - 1);
+  uint32_t i = node_home(lock);
   int64_t tomb = -1;
   for (uint32_t probes = 0; probes < kNodeSlots; ++probes, i = (i + 1) & (kNodeSlots - 1)) {
     uint64_t k = node_keys_[i].load(std::memory_order_relaxed);
@@ -71,7 +88,7 @@ uint32_t LockOrderGraph::node_locked(uint64_t lock, bool create) {
 // (kEdgeSlots when there is none).
 uint32_t LockOrderGraph::find_edge_slot(uint64_t key, bool* found) const {
   *found = false;
-  uint32_t i = static_cast<uint32_t>(mix64(key)) & (kEdgeSlots - 1);
+  uint32_t i = edge_home(key);
   int64_t tomb = -1;
   for (uint32_t probes = 0; probes < kEdgeSlots; ++probes, i = (i + 1) & (kEdgeSlots - 1)) {
     uint64_t k = edge_keys_[i].load(std::memory_order_relaxed);

@@ -93,6 +93,8 @@ class LockOrderGraph {
   };
 
   static uint64_t edge_key(uint32_t from, uint32_t to) { return (static_cast<uint64_t>(from) << 32) | to; }
+  static uint32_t node_home(uint64_t lock);
+  static uint32_t edge_home(uint64_t key);
   uint32_t node_locked(uint64_t lock, bool create);
   uint32_t find_edge_slot(uint64_t key, bool* found) const;
   void unlink(uint32_t* head, uint32_t index, bool out);

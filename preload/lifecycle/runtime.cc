@@ -10,11 +10,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <algorithm>
 #include <atomic>
 #include <new>
 #include <string>
 
 #include "breakpoint_self_test.h"
+#include "demand_paged_libraries.h"
 #include "exit_report.h"
 #include "interpose_thread.h"
 #include "lock_tracking.h"
@@ -68,7 +70,11 @@ void set_log_prefix(Runtime& rt) {
     char cwd[4096];
     if (getcwd(cwd, sizeof cwd) != nullptr) full = std::string(cwd) + "/" + path;
   }
-  std::snprintf(rt.log_prefix, sizeof rt.log_prefix, "%s", full.c_str());
+  // Copied, not snprintf'd: libc's printf code would be mapped into every process
+  // for one string (64 KiB of it, by the kernel's fault-around).
+  const size_t len = std::min(full.size(), sizeof rt.log_prefix - 1);
+  std::memcpy(rt.log_prefix, full.data(), len);
+  rt.log_prefix[len] = '\0';
 }
 
 // The writable segments of libc and the dynamic loader hold their own state
@@ -218,6 +224,10 @@ void ensure_stack_capture() {
 void watch_threads() {
   Runtime& rt = runtime();
   if (!rt.active || threads_watched()) return;
+  // What the set-up below maps of the program's libraries, and the program had not,
+  // is dropped at its end.
+  ProgramPages program_pages;
+  program_pages.note(reinterpret_cast<const void*>(&watch_threads));
   // Before a second thread runs: its interposers' first calls, often inside a
   // lock's hold, find their libc functions looked up (real_function.h).
   resolve_real_functions();
@@ -249,6 +259,12 @@ void watch_threads() {
     if (!t->watching && rt.watches_threads())
       write_stderr_line("racetrap: cannot start sampling the main thread; it runs unwatched, the others are watched");
   }
+  // The set-up is over (it ran with the kernel's fault-around: fewer faults): from
+  // here racetrap's libraries are resident page by page as the samples use them, not
+  // 64 KiB around each first touch; what the set-up touched once (libunwind's, the
+  // self-test's, the mode's code) leaves the peak.
+  const DemandPagingOutcome paging = page_own_libraries_on_demand(reinterpret_cast<const void*>(&watch_threads));
+  const long program_pages_dropped = program_pages.drop_new();
   if (rt.flags.verbosity >= 1 && rt.watches_threads()) {
     char line[512];
     const std::string mode = describe_detection_mode(rt.flags.mode, self_test);
@@ -264,6 +280,18 @@ void watch_threads() {
                     mode.c_str(), rt.board.slots(),
                     modify_attributes_supported ? "" : " (re-arming by reopening: no MODIFY_ATTRIBUTES)");
     }
+    write_stderr_line(line);
+  }
+  if (rt.flags.verbosity >= 2) {
+    char line[256];
+    if (paging.registered)
+      std::snprintf(line, sizeof line,
+                    "racetrap: %d libraries and %d unwind tables paged on demand, %ld resident pages dropped, "
+                    "%ld of the program's mapped by the set-up",
+                    paging.libraries, paging.unwind_tables, paging.pages_dropped, program_pages_dropped);
+    else
+      std::snprintf(line, sizeof line, "racetrap: libraries paged as usual (fault-around): %s",
+                    paging.error != 0 ? std::strerror(paging.error) : "nothing to register");
     write_stderr_line(line);
   }
 }
@@ -286,8 +314,21 @@ void write_stderr_line(const char* text) {
 }
 
 void make_raw_path(Runtime& rt) {
-  std::snprintf(rt.raw_path, sizeof rt.raw_path, "%s.%u.raw",
-                std::strcmp(rt.log_prefix, "stderr") == 0 ? "racetrap" : rt.log_prefix, rt.pid);
+  // <prefix>.<pid>.raw, built by hand for the same reason as the log prefix.
+  const char* prefix = std::strcmp(rt.log_prefix, "stderr") == 0 ? "racetrap" : rt.log_prefix;
+  char pid[16];
+  int digits = 0;
+  uint32_t v = rt.pid;
+  do pid[digits++] = static_cast<char>('0' + v % 10); while ((v /= 10) != 0);
+  size_t used = 0;
+  const auto put = [&](char c) {
+    if (used < sizeof rt.raw_path - 1) rt.raw_path[used++] = c;
+  };
+  for (const char* c = prefix; *c != '\0'; ++c) put(*c);
+  put('.');
+  while (digits > 0) put(pid[--digits]);
+  for (const char* c = ".raw"; *c != '\0'; ++c) put(*c);
+  rt.raw_path[used] = '\0';
 }
 
 }  // namespace racetrap
