@@ -100,6 +100,25 @@ TEST(DecoderVector, SseAndAvxMoves) {
   ExpectAccess({0xc5, 0xfe, 0x7f, 0x00}, vRax, 32, AccessKind::kWrite);  // vmovdqu %ymm0,(%rax)
 }
 
+// A masked access touches only the elements its mask selects (glibc's memcmp and
+// strlen stay inside a string with them): never sampled as the whole vector.
+TEST(DecoderVector, MaskedAccessesAreNotSampled) {
+  ExpectAccess({0x62, 0xf1, 0x7f, 0x28, 0x6f, 0x16}, vRsi, 32, AccessKind::kRead);  // vmovdqu8 (%rsi),%ymm2
+  MemoryAccess m;
+  EXPECT_EQ(At({0x62, 0xf1, 0x7f, 0xaa, 0x6f, 0x16}, &m),
+            DecodeStatus::kNoMemoryOperand);  // vmovdqu8 (%rsi),%ymm2{%k2}{z}
+  EXPECT_EQ(At({0x62, 0xf1, 0x7f, 0x29, 0x7f, 0x17}, &m),
+            DecodeStatus::kNoMemoryOperand);  // vmovdqu8 %ymm2,(%rdi){%k1}
+  EXPECT_EQ(At({0xc4, 0xe2, 0x75, 0x2c, 0x16}, &m),
+            DecodeStatus::kNoMemoryOperand);  // vmaskmovps (%rsi),%ymm1,%ymm2
+  EXPECT_EQ(At({0xc4, 0xe2, 0x75, 0x8e, 0x17}, &m),
+            DecodeStatus::kNoMemoryOperand);  // vpmaskmovd %ymm2,%ymm1,(%rdi)
+  // With lookahead the next plain access is taken instead: mov (%rax),%rcx after the masked load.
+  ASSERT_EQ(At({0x62, 0xf1, 0x7f, 0xaa, 0x6f, 0x16, 0x48, 0x8b, 0x08}, &m, 1), DecodeStatus::kAccess);
+  EXPECT_EQ(m.address, vRax);
+  EXPECT_EQ(m.pc, kRip + 6);
+}
+
 TEST(DecoderRipRelative, UsesTheEndOfTheInstruction) {
   // mov 0x1000(%rip),%rax — 7 bytes
   ExpectAccess({0x48, 0x8b, 0x05, 0x00, 0x10, 0x00, 0x00}, kRip + 7 + 0x1000, 8,
