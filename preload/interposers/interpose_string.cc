@@ -34,13 +34,14 @@ constexpr size_t kStringInstructionsFrom = 2048;
 
 // Whether the calling thread has any debug register armed (its own state: the
 // flags are written by this thread only, in its handlers and interposers); counted
-// when it has (RACETRAP_STATS: string_ops_plain).
+// when it has in the thread's own counter (RACETRAP_STATS: string_ops_plain), not
+// in the process-wide one every thread's copies would contend for.
 inline bool registers_armed() {
-  const ThreadState* t = current_thread();
+  ThreadState* t = current_thread();
   if (t == nullptr) return false;
   bool armed = false;
   for (const BreakpointSlot& bp : t->breakpoints) armed |= bp.armed();
-  if (armed) runtime().stats.string_ops_plain.fetch_add(1, std::memory_order_relaxed);
+  if (armed) t->string_ops_plain = t->string_ops_plain + 1;
   return armed;
 }
 

@@ -14,6 +14,7 @@
 
 #include "report_library.h"
 #include "run_findings.h"
+#include "thread_state.h"
 
 namespace racetrap {
 namespace {
@@ -61,6 +62,7 @@ void finish_report(Runtime& rt) {
     problem = dlerror();
   }
 
+  if (ThreadState* t = current_thread()) fold_thread_counts(t);
   ExitReportRequest request;
   request.flags = &rt.flags;
   request.stats = &rt.stats;

@@ -276,8 +276,15 @@ void begin_watching(ThreadState* t) {
   t->watching = true;
 }
 
+void fold_thread_counts(ThreadState* t) {
+  const uint64_t copies = t->string_ops_plain;
+  t->string_ops_plain = 0;
+  if (copies != 0) runtime().stats.string_ops_plain.fetch_add(copies, std::memory_order_relaxed);
+}
+
 void detach_thread_state(ThreadState* t) {
   enter_runtime(t);
+  fold_thread_counts(t);
   t->first_tick.cancel();  // before the clock: a first tick arriving meanwhile opens nothing after the close
   if (t->clock_passed_on) {
     // The threads that inherited this clock tick only while it is open.

@@ -52,6 +52,11 @@ struct ThreadState {
   // 1 while this thread is inside pthread_create's clone: a first tick then does
   // not open the clock (whether the new thread inherited it would be unknown),
   // it leaves that to the interposer (clock_open_deferred).
+  // memcpy/memmove/memset calls this thread made without fast-string instructions
+  // (preload/interposers/interpose_string.cc); its own count, added to
+  // RunStats::string_ops_plain by fold_thread_counts. volatile: its own signal
+  // handlers copy too (a count lost to one is only a count).
+  volatile uint64_t string_ops_plain = 0;
   volatile int creating_thread = 0;
   volatile int clock_open_deferred = 0;
   uint32_t threads_created = 0;  // by this thread, for how its creation stacks are taken (interpose_thread.cc)
@@ -170,6 +175,9 @@ void attach_thread_state(ThreadState* t);
 void begin_watching(ThreadState* t);
 // At thread exit: stops watching, unbinds the state. The state stays for join.
 void detach_thread_state(ThreadState* t);
+// Adds the counts `t` kept itself to the process's RunStats (at its exit, and for
+// the thread that writes the exit report).
+void fold_thread_counts(ThreadState* t);
 // At thread exit, before its stack can be reused (glibc caches stacks for the
 // next thread): retires every watch on the board on the thread's stack or TLS,
 // so an old sample there never pairs with the next owner's accesses.
