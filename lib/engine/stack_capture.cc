@@ -14,6 +14,9 @@ namespace {
 // Set while this thread is inside libunwind in ordinary context: a signal handler
 // on the same thread must not unwind then (libunwind is not re-entrant).
 __attribute__((tls_model("initial-exec"))) thread_local int capturing_in_thread = 0;
+// Captures made through capture_current_stack_lazily by this thread, up to
+// kCursorWalksPerThread.
+__attribute__((tls_model("initial-exec"))) thread_local uint32_t lazy_captures_in_thread = 0;
 
 }  // namespace
 
@@ -80,6 +83,12 @@ __attribute__((always_inline)) inline void capture_current(int skip, StackRecord
 void capture_current_stack(int skip, StackRecord* out) { capture_current(skip, out, true); }
 
 void capture_current_stack_uncached(int skip, StackRecord* out) { capture_current(skip, out, false); }
+
+void capture_current_stack_lazily(int skip, StackRecord* out) {
+  const bool cached = lazy_captures_in_thread >= kCursorWalksPerThread;
+  if (!cached) ++lazy_captures_in_thread;
+  capture_current(skip, out, cached);
+}
 
 bool unwind_to_caller(void* ucontext, bool (*is_own_code)(uint64_t), CpuRegisters* regs, uint32_t* known,
                       StackRecord* stack) {

@@ -26,6 +26,13 @@ void capture_current_stack(int skip, StackRecord* out);
 // more per call, no memory of its own). For a thread's first few captures, so a
 // thread that captures seldom never pays the cache's memory.
 void capture_current_stack_uncached(int skip, StackRecord* out);
+// The same frames, the way for a capture that may be a thread's only one (creation
+// stacks, lock-order and misuse stacks): the calling thread's first
+// kCursorWalksPerThread captures made through here walk with a cursor, later ones
+// use the frame cache, so a thread that captures a few times never pays the
+// cache's memory and one that captures often pays it once.
+constexpr uint32_t kCursorWalksPerThread = 16;
+void capture_current_stack_lazily(int skip, StackRecord* out);
 
 // signal-safe. True while the calling thread is inside capture_current_stack:
 // a handler interrupting it must not unwind (libunwind is not re-entrant).

@@ -24,9 +24,6 @@ namespace racetrap {
 namespace {
 
 constexpr int kExited = 1, kDetached = 2;
-// Threads a thread creates before its creation stacks are taken with libunwind's
-// frame cache (see pthread_create).
-constexpr uint32_t kUncachedCreationStacks = 16;
 
 // Joinable threads by handle, until joined.
 SpinLock handles_lock;
@@ -165,12 +162,7 @@ RACETRAP_INTERPOSE int pthread_create(pthread_t* thread, const pthread_attr_t* a
   // libunwind's frame cache (256 KiB set up in the creating thread at its first
   // use): a program that starts a handful of threads never pays that memory, one
   // that starts many pays it once and then a fraction of the time per thread.
-  ThreadState* creator = scope.thread();
-  if (creator == nullptr || creator->threads_created < kUncachedCreationStacks)
-    capture_current_stack_uncached(1, &child->record.creation);
-  else
-    capture_current_stack(1, &child->record.creation);
-  if (creator != nullptr) ++creator->threads_created;
+  capture_current_stack_lazily(1, &child->record.creation);
   rt.thread_records[child->slot] = child->record;
   rt.thread_record_logged[child->slot].store(0, std::memory_order_release);
   int detach_state = PTHREAD_CREATE_JOINABLE;
@@ -181,7 +173,7 @@ RACETRAP_INTERPOSE int pthread_create(pthread_t* thread, const pthread_attr_t* a
   child->start_arg = arg;
   child->stack_size = stack_size_of(attr);
   if (rt.flags.detect_deadlocks) prepare_lock_snapshots(child);  // here, not in the child's first lock
-  ThreadState* self = creator;
+  ThreadState* self = scope.thread();
   int rc;
   {
     // The new thread inherits the program's view of SIGTRAP through the kernel

@@ -59,20 +59,12 @@ void trim_to_call_site(uint64_t ret, StackRecord* out) {
   }
 }
 
-// A thread's first call stacks are walked with a cursor: libunwind's frame cache
-// (256 KiB written at its first use in a thread) is set up only in a thread that
-// unwinds here often (a program with a few nested locks or one misuse never pays it).
-constexpr uint32_t kUncachedCallStacks = 16;
-
-// The stack of the current call with the interposer's own frames cut off.
-void capture_call_stack(ThreadState* t, uint64_t ret, StackRecord* out) {
+// The stack of the current call with the interposer's own frames cut off; a
+// thread's first ones walked with a cursor (capture_current_stack_lazily): libunwind's
+// frame cache is set up only in a thread that unwinds here often.
+void capture_call_stack(uint64_t ret, StackRecord* out) {
   ensure_stack_capture();  // a single-threaded program's first report: libunwind starts here
-  if (t->call_stacks_captured < kUncachedCallStacks) {
-    ++t->call_stacks_captured;
-    capture_current_stack_uncached(0, out);
-  } else {
-    capture_current_stack(0, out);
-  }
+  capture_current_stack_lazily(0, out);
   trim_to_call_site(ret, out);
 }
 
@@ -199,7 +191,7 @@ void report_misuse(ThreadState* t, MisuseRecord& record, uint64_t ret) {
   record.thread_uid = t->uid;
   record.os_tid = t->os_tid;
   if (ret != 0) {
-    capture_call_stack(t, ret, &record.stack);
+    capture_call_stack(ret, &record.stack);
   } else {
     record.stack.frame_count = record.earlier_pc != 0 ? 1 : 0;
     record.stack.frames[0] = record.earlier_pc;
@@ -321,7 +313,7 @@ __attribute__((noinline)) void take_pending_stacks(ThreadState* t) {
     entry.snapshot = slot;
     if (slot >= 0) continue;
     // No snapshot (none left in this hold, or an unknown stack): unwind here.
-    if (!captured) capture_call_stack(t, entry.call_site, &stack);
+    if (!captured) capture_call_stack(entry.call_site, &stack);
     captured = true;
     entry.edge.stack = stack;
   }

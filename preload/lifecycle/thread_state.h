@@ -59,8 +59,6 @@ struct ThreadState {
   volatile uint64_t string_ops_plain = 0;
   volatile int creating_thread = 0;
   volatile int clock_open_deferred = 0;
-  uint32_t threads_created = 0;  // by this thread, for how its creation stacks are taken (interpose_thread.cc)
-  uint32_t call_stacks_captured = 0;  // lock-order and misuse stacks unwound in place (lock_tracking.cc)
 
   uint64_t board_version_seen = 0;
   uint64_t done_generation[kMaxWatchSlots] = {};  // one-shot: watches already trapped on
