@@ -156,11 +156,77 @@ __attribute__((noinline)) void lock_fast_generation_moved(Runtime& rt, ThreadSta
   else acquire(rt, t, m);
 }
 
-// `kBlocking` (pthread_mutex_lock): the join is made before the call and only
+// The rest of the blocking lock fast path after its real call returned `rc`,
+// when it was not the common case (lock_fast_call): read back from the thread's
+// state (ThreadState::lock_call, the held-lock entry for the mutex and the call
+// site), so the common case keeps nothing in registers across the call.
+__attribute__((noinline)) int lock_fast_after(int rc) {
+  Runtime& rt = runtime();
+  ThreadState* t = current_thread();
+  const ThreadState::LockCall& call = t->lock_call;
+  auto* m = reinterpret_cast<pthread_mutex_t*>(t->held_locks[0].address);
+  if (locked(rc)) {
+    if (call.known_generation != 0) {
+      lock_fast_generation_moved(rt, t, m);
+    } else if (call.home != nullptr) {
+      lock_fast_join_at(rt, t, m, call.home, /*early_tried=*/true, call.version, call.generation);
+    } else {
+      acquire(rt, t, m);
+    }
+  } else {
+    const uint64_t ret = t->held_locks[0].pc + 1;
+    t->held_locks.release_only();
+    if (rc == EINVAL) report_invalid_mutex(t, m, rc, ret);
+  }
+  leave_runtime(t);
+  return rc;
+}
+
+// The real lock, and what runs after it inside the hold it starts in the common
+// case: a mutex whose clock held the thread's content at the generation that still
+// stands (the load of the generation confirms it: every release into the mutex
+// before its real unlock moved the generation first, so the real lock orders that
+// move before this read). The thread is read again from TLS and the rest from its
+// state: no callee-saved register is restored inside the hold.
+__attribute__((always_inline)) inline int lock_fast_call(MutexFn real, pthread_mutex_t* m) {
+  const int rc = real(m);
+  ThreadState* t = current_thread();
+  if (rc == 0 && clock_generation() == t->lock_call.known_generation) [[likely]] {
+    mark_deferrable(t);
+    leave_runtime(t);
+    return 0;
+  }
+  return lock_fast_after(rc);
+}
+
+// lock_fast for a mutex not known to hold the thread's content (`generation`: the
+// clock generation lock_fast read): its home entry is found and joined before the
+// hold (a first touch's page fault with it), and checked after it.
+__attribute__((noinline)) int lock_fast_unknown(Runtime& rt, ThreadState* t, MutexFn real, pthread_mutex_t* m,
+                                                uint64_t generation) {
+  ThreadState::LockCall& call = t->lock_call;
+  call.known_generation = 0;
+  call.generation = generation;
+  call.home = rt.sync_clocks.home_entry(sync_key(m));
+  if (call.home != nullptr) {
+    call.version = rt.sync_clocks.acquire_early_at(call.home, t->clock);
+    sync_watches(rt, t);
+  }
+  return lock_fast_call(real, m);
+}
+
+// lock_fast when the board changed since the thread last armed: its debug registers
+// are brought up to date before the call (an arm's ioctl runs before the hold, not in it).
+__attribute__((noinline)) int lock_fast_arming(ThreadState* t, MutexFn real, pthread_mutex_t* m) {
+  sync_debug_registers(*t);
+  return lock_fast_call(real, m);
+}
+
+// pthread_mutex_lock's fast path. The join is made before the call and only
 // checked after it (SyncClockTable::acquire_early), so that the hold this lock
-// starts, the window a lock-order deadlock needs, holds no join; trylock, which
-// may fail, joins after its call.
-template <bool kBlocking>
+// starts, the window a lock-order deadlock needs, holds no join. The common case (a
+// known mutex, the board unchanged) is inline and calls only the real lock: the
+// interposer then saves no register it would restore inside the hold.
 __attribute__((always_inline)) inline int lock_fast(Runtime& rt, ThreadState* t, void* ret, MutexFn real,
                                                     pthread_mutex_t* m) {
   fast_enter(t);
@@ -173,38 +239,38 @@ __attribute__((always_inline)) inline int lock_fast(Runtime& rt, ThreadState* t,
                                 HeldMode::kMutex);
   // A mutex whose clock this thread saw hold its own content, at the generation
   // that still holds (synced_objects.h), has nothing to join: the sync table is
-  // not read before the call (its entry's loads, a chain, delay the real lock's
-  // atomic instruction), and after the call one load of the generation confirms
-  // it (every release into the mutex before its real unlock moved the generation
-  // first, so the real lock orders that move before this read).
+  // not read (its entry's loads, a chain, delay the real lock's atomic instruction).
+  const uint64_t generation = clock_generation();
+  if (!t->synced_objects.knows(sync_key(m), generation)) [[unlikely]]
+    return lock_fast_unknown(rt, t, real, m, generation);
+  t->lock_call.known_generation = generation;
+  // The unlock has nothing to release unless the thread's clock changes before it
+  // (written now, outside the hold; lock_fast_generation_moved writes it again when
+  // the generation moves during the call).
+  t->held_locks.set_only_clock(t->clock.id());
+  if (rt.board.version() != t->board_version_seen) [[unlikely]] return lock_fast_arming(t, real, m);
+  return lock_fast_call(real, m);
+}
+
+// pthread_mutex_trylock's fast path: a trylock, which may fail, joins after its
+// call (after a failed try an early join would order the thread after releases it
+// never acquired).
+__attribute__((always_inline)) inline int trylock_fast(Runtime& rt, ThreadState* t, void* ret, MutexFn real,
+                                                       pthread_mutex_t* m) {
+  fast_enter(t);
+  t->held_locks.push_into_empty(reinterpret_cast<uint64_t>(m), reinterpret_cast<uint64_t>(ret) - 1,
+                                HeldMode::kMutex);
   const uint64_t generation = clock_generation();
   const bool known = t->synced_objects.knows(sync_key(m), generation);
-  // Otherwise found before the hold (a first touch's page fault with it), used after it.
   SyncClockTable::Entry* home = known ? nullptr : rt.sync_clocks.home_entry(sync_key(m));
-  uint64_t version = 0;
-  // Known: the unlock has nothing to release unless the thread's clock changes
-  // before it (written now, outside the hold; lock_fast_generation_moved writes it again
-  // when the generation moves during the call).
   if (known) t->held_locks.set_only_clock(t->clock.id());
-  if constexpr (kBlocking) {
-    if (known) {
-      sync_watches(rt, t);
-    } else if (home != nullptr) {
-      version = rt.sync_clocks.acquire_early_at(home, t->clock);
-      sync_watches(rt, t);
-    }
-  }
   const int rc = real(m);
   if (locked(rc)) [[likely]] {
     if (known) [[likely]] {
-      if (clock_generation() == generation) [[likely]] {  // still the same content on both sides
-        if (kBlocking) mark_deferrable(t);
-        else acquired_early(rt, t);
-      } else {
-        lock_fast_generation_moved(rt, t, m);
-      }
+      if (clock_generation() == generation) [[likely]] acquired_early(rt, t);
+      else lock_fast_generation_moved(rt, t, m);
     } else if (home != nullptr) {
-      lock_fast_join_at(rt, t, m, home, kBlocking, version, generation);
+      lock_fast_join_at(rt, t, m, home, /*early_tried=*/false, 0, generation);
     } else {
       acquire(rt, t, m);
     }
@@ -295,15 +361,16 @@ int lock_call(bool blocking, void* ret, Fn real, pthread_mutex_t* m, Args... arg
 // deadlock needs the mutex held before this thread arrives, it is then seen busy.
 // A non-zero word (held, or a priority-protect mutex's ceiling) is tried instead.
 __attribute__((always_inline)) inline int lock_nested_try(ThreadState* t, MutexFn real, pthread_mutex_t* m) {
-  fast_enter(t);  // stays inside racetrap until lock_nested_after is done
+  fast_enter(t);  // stays inside racetrap until lock_nested is done
   __builtin_prefetch(m, 1);  // the real lock writes the line: fetch it for writing once
   if (__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0) [[likely]] return real(m);
   return real_function(g_real_trylock, "pthread_mutex_trylock")(m);
 }
 
-// The bookkeeping of a nested lock after lock_nested_try returned `tried`.
-__attribute__((noinline)) int lock_nested_after(Runtime& rt, ThreadState* t, void* ret, MutexFn real,
-                                                pthread_mutex_t* m, int tried) {
+// A nested lock: lock_nested_try, then the bookkeeping. Its own function, so that
+// pthread_mutex_lock's fast path keeps no register across its real call.
+__attribute__((noinline)) int lock_nested(Runtime& rt, ThreadState* t, void* ret, MutexFn real, pthread_mutex_t* m) {
+  const int tried = lock_nested_try(t, real, m);
   const int rc = lock_call_slow(rt, t, true, ret, tried == EBUSY ? kNotTried : tried, real, m);
   leave_runtime(t);
   return rc;
@@ -369,38 +436,50 @@ __attribute__((noinline)) int unlock_slow(Runtime& rt, ThreadState* t, bool trac
   return rc;
 }
 
-// The calling thread when the unlock fast path may take its call (the unlock of the
-// one lock the thread holds, taken once, with no lock-order edge queued), else
-// nullptr. This runs inside the program's hold (another thread waiting for the
-// mutex waits for it), so it tests less than fast_path_thread: only lock_fast
-// records a lock that holds_only then finds, and lock_fast ran for the program's
-// call with lock tracking on; racetrap's own code never unlocks the program's
-// mutexes, and a lock-order edge is queued only by a further lock (which ends
-// holds_only), so neither the call site nor the tracking flags are looked at again.
-__attribute__((always_inline)) inline ThreadState* unlock_fast_path_thread(const Runtime& rt,
-                                                                           const pthread_mutex_t* m) {
-  ThreadState* t = current_thread();
-  if (t == nullptr || !rt.active) return nullptr;
+// Whether the unlock fast path may take the call: the unlock of the one lock the
+// thread holds, taken once, with no lock-order edge queued, by the program's code.
+// This runs inside the program's hold (another thread waiting for the mutex waits
+// for it), so it tests less than fast_path_thread: only lock_fast and trylock_fast
+// record a lock that holds_only then finds, and they ran for the program's call
+// with racetrap active (which it stays) and lock tracking on; racetrap's own code
+// never unlocks the program's mutexes, and a lock-order edge is queued only by a
+// further lock (which ends holds_only), so neither the call site nor the tracking
+// flags nor the runtime are looked at again.
+__attribute__((always_inline)) inline bool unlock_fast_path_open(const ThreadState* t, const pthread_mutex_t* m) {
+  if (t == nullptr || !t->held_locks.holds_only(reinterpret_cast<uint64_t>(m))) return false;
   const int busy = __atomic_load_n(&t->in_runtime, __ATOMIC_RELAXED) |
                    __atomic_load_n(&t->in_signal_handler, __ATOMIC_RELAXED) | t->pending_edges.count();
-  if (busy != 0 || !t->held_locks.holds_only(reinterpret_cast<uint64_t>(m))) return nullptr;
-  return t;
+  return busy == 0;
 }
 
-// The unlock fast path: what unlock_slow does when the thread holds only `m`, once,
-// and has no lock-order edge queued (nothing to check, nothing to add after).
-__attribute__((always_inline)) inline int unlock_fast(Runtime& rt, ThreadState* t, MutexFn real,
-                                                      pthread_mutex_t* m) {
+// The unlock fast path when the thread's clock changed since the acquisition (a
+// sample ticked it): what it knows now is released into the mutex's clock.
+__attribute__((noinline)) int unlock_fast_releasing(ThreadState* t, MutexFn real, pthread_mutex_t* m) {
   fast_enter(t);
-  // A clock unchanged since the acquisition, whose content the lock's clock held
-  // then, has nothing to add to it: the table is not looked at (its lookup, a chain
-  // of dependent loads, delays the real unlock's atomic instruction).
-  const bool unchanged = t->held_locks.only_clock_unchanged(t->clock.id());
   t->held_locks.release_only();
-  if (!unchanged && !unlock_will_fail(m, t)) release(rt, t, m);
+  if (!unlock_will_fail(m, t)) release(runtime(), t, m);
   mark_deferrable(t);
   const int rc = real(m);
   leave_runtime(t);
+  return rc;
+}
+
+// The unlock fast path: what unlock_slow does when the thread holds only `m`, once,
+// and has no lock-order edge queued (nothing to check, nothing to add after). A
+// clock unchanged since the acquisition, whose content the lock's clock held then,
+// has nothing to add to it: the table is not looked at (its lookup, a chain of
+// dependent loads, delays the real unlock's atomic instruction), and before the
+// real call only the thread's own words are written. Deferred samples are allowed
+// at once (no acquire is to come), before the in-runtime mark. The thread is read
+// again from TLS after the call: no callee-saved register is kept across it.
+__attribute__((always_inline)) inline int unlock_fast(ThreadState* t, MutexFn real, pthread_mutex_t* m) {
+  if (!t->held_locks.only_clock_unchanged(t->clock.id())) return unlock_fast_releasing(t, real, m);
+  t->held_locks.release_only();
+  t->deferrable = 1;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  enter_runtime(t);
+  const int rc = real(m);
+  leave_runtime(current_thread());
   return rc;
 }
 
@@ -412,18 +491,25 @@ __attribute__((noinline)) int unlock_call(void* ret, MutexFn real, pthread_mutex
   return unlock_slow(rt, t, lock_tracking_on(rt, ret), ret, real, m);
 }
 
+// pthread_mutex_lock before its real function was looked up (out of line: the
+// lookup is a call, which would make the interposer keep registers across it).
+__attribute__((noinline)) int lock_first_call(void* ret, pthread_mutex_t* m) {
+  return lock_call(true, ret, real_function(g_real_lock, "pthread_mutex_lock"), m);
+}
+
 constexpr const char* kCondVersion = "GLIBC_2.3.2";  // the current pthread_cond_* ABI
 
 }  // namespace
 
 RACETRAP_INTERPOSE int pthread_mutex_lock(pthread_mutex_t* m) {
-  const MutexFn real = real_function(g_real_lock, "pthread_mutex_lock");
   void* ret = __builtin_return_address(0);
+  const MutexFn real = g_real_lock.load(std::memory_order_relaxed);
+  if (real == nullptr) [[unlikely]] return lock_first_call(ret, m);
   Runtime& rt = runtime();
   ThreadState* t = fast_path_thread(rt, ret);
   if (t != nullptr) [[likely]] {
-    if (lock_fast_path_open(t)) [[likely]] return lock_fast<true>(rt, t, ret, real, m);
-    if (t->held_locks.count() != 0) return lock_nested_after(rt, t, ret, real, m, lock_nested_try(t, real, m));
+    if (lock_fast_path_open(t)) [[likely]] return lock_fast(rt, t, ret, real, m);
+    if (t->held_locks.count() != 0) return lock_nested(rt, t, ret, real, m);
   }
   return lock_call(true, ret, real, m);
 }
@@ -433,7 +519,7 @@ RACETRAP_INTERPOSE int pthread_mutex_trylock(pthread_mutex_t* m) {
   void* ret = __builtin_return_address(0);
   Runtime& rt = runtime();
   ThreadState* t = fast_path_thread(rt, ret);
-  if (t != nullptr && lock_fast_path_open(t)) [[likely]] return lock_fast<false>(rt, t, ret, real, m);
+  if (t != nullptr && lock_fast_path_open(t)) [[likely]] return trylock_fast(rt, t, ret, real, m);
   return lock_call(false, ret, real, m);
 }
 
@@ -449,10 +535,11 @@ RACETRAP_INTERPOSE int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clo
 }
 
 RACETRAP_INTERPOSE int pthread_mutex_unlock(pthread_mutex_t* m) {
-  const MutexFn real = real_function(g_real_unlock, "pthread_mutex_unlock");
-  Runtime& rt = runtime();
-  ThreadState* t = unlock_fast_path_thread(rt, m);
-  if (t != nullptr) [[likely]] return unlock_fast(rt, t, real, m);
+  const MutexFn real = g_real_unlock.load(std::memory_order_relaxed);
+  if (real == nullptr) [[unlikely]]
+    return unlock_call(__builtin_return_address(0), real_function(g_real_unlock, "pthread_mutex_unlock"), m);
+  ThreadState* t = current_thread();
+  if (unlock_fast_path_open(t, m)) [[likely]] return unlock_fast(t, real, m);
   return unlock_call(__builtin_return_address(0), real, m);
 }
 

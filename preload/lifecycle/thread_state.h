@@ -72,6 +72,18 @@ struct ThreadState {
   int in_runtime = 0;  // > 0 inside racetrap's own code: samples and traps are ignored (see enter_runtime)
   int in_signal_handler = 0;  // 1 while racetrap's SIGTRAP handler runs on this thread
   int deferrable = 0;  // inside an interposer with no acquire left: see mark_deferrable
+  // The blocking mutex lock's fast path across its real call (interpose_sync.cc:
+  // lock_fast), so that nothing of the interposer's is kept in registers across the
+  // call and the work after it, inside the program's hold, is a few instructions.
+  // The thread itself only, in ordinary context.
+  struct LockCall {
+    // The clock generation at which the mutex's clock held this thread's content
+    // (nothing to join), or 0 when it was not known to.
+    uint64_t known_generation = 0;
+    uint64_t generation = 0;  // the generation read before the call (not known: for SyncedObjects)
+    SyncClockTable::Entry* home = nullptr;  // not known: the mutex's sync-table entry, if any
+    uint64_t version = 0;  // with home: its content id when the early join was made
+  } lock_call;
 
   // Dynamic annotations (annotations.cc): > 0 between AnnotateIgnoreReadsBegin/End
   // (resp. Writes) in this thread: its reads (writes) are neither sampled nor
