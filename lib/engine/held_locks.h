@@ -115,13 +115,15 @@ class HeldLocks {
     --count_;
   }
 
-  HeldLock items_[kMaxHeldLocks];
+  // The words the mutex fast paths read and write come first, next to the first
+  // entry (the only one they use): one cache line of the thread's own.
   int count_ = 0;
   int untracked_ = 0;
   // push_into_empty's lock while nothing else changed the array since (holds_only),
   // else 0.
   uint64_t only_ = 0;
   uint64_t only_clock_ = 0;  // see set_only_clock; set again by each push_into_empty
+  HeldLock items_[kMaxHeldLocks];
 };
 
 }  // namespace racetrap

@@ -152,6 +152,9 @@ void SyncClockTable::reset_after_fork() {
     s.lock.reset();
     new (&s.clocks) std::unordered_map<uintptr_t, ObjectClock>();
   }
+  // Every object clock changed content (now empty): what a thread noted at the
+  // generation before (SyncedObjects) no longer holds.
+  note_clock_change();
 }
 
 }  // namespace racetrap

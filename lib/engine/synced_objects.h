@@ -12,6 +12,10 @@
 // shortcut; a generation that moved costs one ordinary lookup (which notes the
 // object again).
 //
+// The same notes serve the release side (ThreadState::released_objects): an
+// object whose clock held at least the thread's content at generation g, seen by
+// a release that changed nothing, needs no release while the generation reads g.
+//
 // A few entries, direct-mapped by address (a later object evicts an earlier one
 // of the same index). Only its own thread reads or writes it, from ordinary
 // context (the lock interposers). Zero bytes are empty (no object has address 0,

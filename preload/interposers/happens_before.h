@@ -94,8 +94,19 @@ inline void acquire(Runtime& rt, ThreadState* t, const void* object) {
 inline void acquire(ThreadState* t, const void* object) { acquire(runtime(), t, object); }
 
 // What the thread did so far happens-before whoever acquires `object` later.
+// A release at generation g after which the generation still reads g changed no
+// clock: the object's clock held everything the thread's did, and both still do
+// while the generation stands (every change of any clock's content moves it,
+// vector_clock.h). Such an object is noted (ThreadState::released_objects), and
+// its next releases look neither at the sync table nor at the object's line: a
+// thread unlocking a mutex it holds with others, a reader leaving an rwlock whose
+// read clock holds other readers' epochs too (there the table's release would
+// take the entry's lock, a line every reader writes), a signal or a post.
 inline void release(Runtime& rt, ThreadState* t, const void* object) {
+  const uint64_t generation = clock_generation();
+  if (t->released_objects.knows(sync_key(object), generation)) return;
   release_edge(rt.sync_clocks, sync_key(object), t->clock);
+  t->released_objects.note(sync_key(object), generation);
 }
 inline void release(ThreadState* t, const void* object) { release(runtime(), t, object); }
 

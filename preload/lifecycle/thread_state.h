@@ -99,6 +99,10 @@ struct ThreadState {
   // The mutexes whose clocks last held this thread's clock content, and when
   // (the lock fast path's shortcut, synced_objects.h). The thread itself only.
   SyncedObjects synced_objects;
+  // The objects whose clocks already held everything this thread's clock holds,
+  // and when: a release into one at a generation that still stands adds nothing
+  // (happens_before.h: release). The thread itself only.
+  SyncedObjects released_objects;
   // New lock-order edges found while holding locks, added to the graph once the
   // thread holds none (lock_tracking.h).
   PendingLockEdges pending_edges;
