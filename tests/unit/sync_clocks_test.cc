@@ -185,6 +185,45 @@ TEST(SyncClockTable, ResetAfterForkEmptiesTheTableAndTheMap) {
   }
 }
 
+// A forked child forgets every object clock: the generation moves, so what a
+// thread noted before (SyncedObjects, the lock and release shortcuts) no longer holds.
+TEST(SyncClockTable, ResetAfterForkMovesTheGeneration) {
+  SyncClockTable t;
+  VectorClock a;
+  a.set(0, 3);
+  t.release(0x7f0000002000, a);
+  const uint64_t before = clock_generation();
+  t.reset_after_fork();
+  EXPECT_NE(clock_generation(), before);
+}
+
+// The release shortcut (happens_before.h: release) notes an object after a release
+// that left the generation where it was: such a release added nothing, because the
+// object's clock held every epoch of the thread's; one that adds epochs moves it.
+TEST(SyncClockTable, AReleaseOfEpochsTheObjectHoldsLeavesTheGeneration) {
+  SyncClockTable t;
+  const uintptr_t k = 0x7f0000003040;
+  VectorClock reader1, reader2;
+  reader1.set(0, 2);
+  reader1.set(1, 3);
+  reader2.set(0, 1);
+  reader2.set(1, 5);
+  t.release(k, reader1);
+  t.release(k, reader2);  // the object's clock now holds both: {2, 5}, equal to neither
+  uint64_t before = clock_generation();
+  t.release(k, reader1);
+  t.release(k, reader2);
+  EXPECT_EQ(clock_generation(), before);
+  reader1.tick(0);  // a sample of reader1: its next release adds an epoch
+  before = clock_generation();
+  t.release(k, reader1);
+  EXPECT_NE(clock_generation(), before);
+  VectorClock acquirer;
+  t.acquire(k, acquirer);
+  EXPECT_EQ(acquirer.get(0), 3u);
+  EXPECT_EQ(acquirer.get(1), 5u);
+}
+
 // Many threads insert the same fresh objects at once: each object must get exactly
 // one entry (every release lands in the same clock).
 TEST(SyncClockTable, ConcurrentFirstReleasesShareOneEntry) {
