@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "happens_before.h"
+#include "lock_fast_path.h"
 #include "lock_misuse.h"
 #include "lock_tracking.h"
 #include "real_function.h"
@@ -114,11 +115,74 @@ using LockFn = int (*)(pthread_rwlock_t*);
 using TimedFn = int (*)(pthread_rwlock_t*, const struct timespec*);
 using ClockFn = int (*)(pthread_rwlock_t*, clockid_t, const struct timespec*);
 
+// The fast path of a plain rdlock or wrlock by a thread that holds no lock, with no
+// lock-order edge queued (lock_fast_path.h): what rwlock_lock_call does then,
+// without its lock-tracking calls, which have nothing to do in that state (no edge
+// to add, no self-deadlock to check, no stack to take). The held-lock entry is
+// written before the call, as the mutex fast path does (interpose_sync.cc:
+// lock_fast), so that the unlock can take rwlock_unlock_fast; a failed call takes
+// it back.
+__attribute__((noinline)) int rwlock_lock_fast(Runtime& rt, ThreadState* t, void* ret, LockFn real,
+                                               pthread_rwlock_t* l, bool writer) {
+  fast_enter(t);
+  t->held_locks.push_into_empty(reinterpret_cast<uint64_t>(l), reinterpret_cast<uint64_t>(ret) - 1,
+                                writer ? HeldMode::kWrite : HeldMode::kRead);
+  prefetch_nested_try(writer);
+  // Joined before the call (happens_before.h): the write clock, and for a writer
+  // the read clock too, as rwlock_acquire does.
+  const uint64_t write_version = join_before_lock(rt, t, l);
+  const uint64_t read_version = writer ? join_before_lock(rt, t, rwlock_read_key(l)) : 0;
+  sync_watches(rt, t);
+  const int rc = real(l);
+  if (rc == 0) {
+    if (joined_before_lock(rt, l, write_version) &&
+        (!writer || joined_before_lock(rt, rwlock_read_key(l), read_version)))
+      mark_deferrable(t);
+    else
+      rwlock_acquire(t, l, writer);
+  } else {
+    t->held_locks.release_only();
+  }
+  leave_runtime(t);
+  return rc;
+}
+
+// pthread_rwlock_rdlock and pthread_rwlock_wrlock.
+__attribute__((always_inline)) inline int rwlock_lock(bool writer, void* ret, LockFn real, pthread_rwlock_t* l) {
+  Runtime& rt = runtime();
+  ThreadState* t = fast_path_thread(rt, ret);
+  if (t != nullptr && lock_fast_path_open(t)) [[likely]] return rwlock_lock_fast(rt, t, ret, real, l, writer);
+  return rwlock_lock_call(writer, true, ret, real, l);
+}
+
+// Whether the calling thread `t` holds `l` for writing. Only the writer itself can
+// see its own tid here: no other thread writes the field while this one holds the
+// lock for writing.
+bool holds_for_writing(const pthread_rwlock_t* l, const ThreadState* t) {
+  const int writer = __atomic_load_n(&l->__data.__cur_writer, __ATOMIC_RELAXED);
+  return writer != 0 && static_cast<uint32_t>(writer) == t->os_tid;
+}
+
+// The unlock of the one lock the thread holds, taken once by rwlock_lock_fast, with
+// no lock-order edge queued (lock_fast_path.h): nothing to check, nothing to add
+// after; the release (a reader's into the read clock, a writer's into the write
+// clock) skips the sync table when it would change nothing (happens_before.h).
+__attribute__((noinline)) int rwlock_unlock_fast(ThreadState* t, LockFn real, pthread_rwlock_t* l) {
+  fast_enter(t);
+  const bool is_writer = holds_for_writing(l, t);
+  t->held_locks.release_only();
+  rwlock_release(t, l, is_writer);
+  mark_deferrable(t);
+  const int rc = real(l);
+  leave_runtime(t);
+  return rc;
+}
+
 }  // namespace
 
 RACETRAP_INTERPOSE int pthread_rwlock_rdlock(pthread_rwlock_t* l) {
   static auto real = next_function<LockFn>("pthread_rwlock_rdlock");
-  return rwlock_lock_call(false, true, __builtin_return_address(0), real, l);
+  return rwlock_lock(false, __builtin_return_address(0), real, l);
 }
 
 RACETRAP_INTERPOSE int pthread_rwlock_tryrdlock(pthread_rwlock_t* l) {
@@ -139,7 +203,7 @@ RACETRAP_INTERPOSE int pthread_rwlock_clockrdlock(pthread_rwlock_t* l, clockid_t
 
 RACETRAP_INTERPOSE int pthread_rwlock_wrlock(pthread_rwlock_t* l) {
   static auto real = next_function<LockFn>("pthread_rwlock_wrlock");
-  return rwlock_lock_call(true, true, __builtin_return_address(0), real, l);
+  return rwlock_lock(true, __builtin_return_address(0), real, l);
 }
 
 RACETRAP_INTERPOSE int pthread_rwlock_trywrlock(pthread_rwlock_t* l) {
@@ -160,13 +224,12 @@ RACETRAP_INTERPOSE int pthread_rwlock_clockwrlock(pthread_rwlock_t* l, clockid_t
 
 RACETRAP_INTERPOSE int pthread_rwlock_unlock(pthread_rwlock_t* l) {
   static auto real = next_function<LockFn>("pthread_rwlock_unlock");
-  ThreadState* t = watched_thread();
+  ThreadState* t = current_thread();
+  if (unlock_fast_path_open(t, l)) [[likely]] return rwlock_unlock_fast(t, real, l);
+  t = watched_thread();
   if (t == nullptr) return real(l);
   RuntimeScope scope;
-  // Only the writer itself can see its own tid here: no other thread writes the
-  // field while this one holds the lock for writing.
-  const int writer = __atomic_load_n(&l->__data.__cur_writer, __ATOMIC_RELAXED);
-  const bool is_writer = writer != 0 && static_cast<uint32_t>(writer) == t->os_tid;
+  const bool is_writer = holds_for_writing(l, t);
   void* ret = __builtin_return_address(0);
   const bool track = lock_tracking_on(ret);
   // Held by this thread as far as the interposers saw (or write-locked by it

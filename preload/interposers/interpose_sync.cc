@@ -18,6 +18,7 @@
 #include <ctime>
 
 #include "happens_before.h"
+#include "lock_fast_path.h"
 #include "lock_misuse.h"
 #include "lock_tracking.h"
 #include "real_function.h"
@@ -94,33 +95,6 @@ Fn real_function(std::atomic<Fn>& cache, const char* name) {
 }
 using MutexFn = int (*)(pthread_mutex_t*);
 constinit std::atomic<MutexFn> g_real_lock{nullptr}, g_real_trylock{nullptr}, g_real_unlock{nullptr};
-
-// The calling thread when the fast path may take its call, else nullptr: watched
-// (watched_thread's tests), the program's call (`ret`) with lock tracking on,
-// no lock-order edge queued.
-__attribute__((always_inline)) inline ThreadState* fast_path_thread(const Runtime& rt, void* ret) {
-  ThreadState* t = current_thread();
-  if (t == nullptr || !rt.active) return nullptr;
-  // One test for three words (each read on its own: see watched_thread).
-  const int busy = __atomic_load_n(&t->in_runtime, __ATOMIC_RELAXED) |
-                   __atomic_load_n(&t->in_signal_handler, __ATOMIC_RELAXED) | t->pending_edges.count();
-  if (busy != 0 || !lock_tracking_on(rt, ret)) return nullptr;
-  return t;
-}
-
-// RuntimeScope for the fast paths, which know the thread was outside racetrap
-// (in_runtime == 0) and whose real call cannot throw.
-__attribute__((always_inline)) inline void fast_enter(ThreadState* t) {
-  t->deferrable = 0;
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  enter_runtime(t);
-}
-
-// Lock or trylock by a thread that holds no lock and has its lock-order snapshot
-// storage prepared (never, with deadlock detection off).
-__attribute__((always_inline)) inline bool lock_fast_path_open(const ThreadState* t) {
-  return t->held_locks.count() == 0 && t->lock_snapshots_mapped;
-}
 
 // The rest of lock_fast's acquisition when the object's home entry `home` (not
 // nullptr) was looked up: the join (unless the one made before the call, when
@@ -434,22 +408,6 @@ __attribute__((noinline)) int unlock_slow(Runtime& rt, ThreadState* t, bool trac
   // what it returned (once per call site: a stack capture the first time only).
   if (check.suspect) after_mutex_unlock(t, m, check, rc, reinterpret_cast<uint64_t>(ret));
   return rc;
-}
-
-// Whether the unlock fast path may take the call: the unlock of the one lock the
-// thread holds, taken once, with no lock-order edge queued, by the program's code.
-// This runs inside the program's hold (another thread waiting for the mutex waits
-// for it), so it tests less than fast_path_thread: only lock_fast and trylock_fast
-// record a lock that holds_only then finds, and they ran for the program's call
-// with racetrap active (which it stays) and lock tracking on; racetrap's own code
-// never unlocks the program's mutexes, and a lock-order edge is queued only by a
-// further lock (which ends holds_only), so neither the call site nor the tracking
-// flags nor the runtime are looked at again.
-__attribute__((always_inline)) inline bool unlock_fast_path_open(const ThreadState* t, const pthread_mutex_t* m) {
-  if (t == nullptr || !t->held_locks.holds_only(reinterpret_cast<uint64_t>(m))) return false;
-  const int busy = __atomic_load_n(&t->in_runtime, __ATOMIC_RELAXED) |
-                   __atomic_load_n(&t->in_signal_handler, __ATOMIC_RELAXED) | t->pending_edges.count();
-  return busy == 0;
 }
 
 // The unlock fast path when the thread's clock changed since the acquisition (a

@@ -1,0 +1,60 @@
+// lock_fast_path.h — the tests and the in-runtime mark the lock interposers' fast
+// paths share (mutexes: interpose_sync.cc, rwlocks: interpose_rwlock.cc): the
+// common case, a watched thread's own call with lock tracking on, holding no lock
+// (or, at the unlock, only the one it releases) and with no lock-order edge queued,
+// has no edge or misuse to check and takes one straight line.
+// Ordinary context (interposers).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "lock_tracking.h"
+#include "thread_state.h"
+
+namespace racetrap {
+
+// The calling thread when a lock's fast path may take its call, else nullptr:
+// watched (watched_thread's tests), the program's call (`ret`) with lock tracking
+// on, no lock-order edge queued.
+__attribute__((always_inline)) inline ThreadState* fast_path_thread(const Runtime& rt, void* ret) {
+  ThreadState* t = current_thread();
+  if (t == nullptr || !rt.active) return nullptr;
+  // One test for three words (each read on its own: see watched_thread).
+  const int busy = __atomic_load_n(&t->in_runtime, __ATOMIC_RELAXED) |
+                   __atomic_load_n(&t->in_signal_handler, __ATOMIC_RELAXED) | t->pending_edges.count();
+  if (busy != 0 || !lock_tracking_on(rt, ret)) return nullptr;
+  return t;
+}
+
+// RuntimeScope for the fast paths, which know the thread was outside racetrap
+// (in_runtime == 0) and whose real call cannot throw.
+__attribute__((always_inline)) inline void fast_enter(ThreadState* t) {
+  t->deferrable = 0;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  enter_runtime(t);
+}
+
+// A lock by a thread that holds no lock and has its lock-order snapshot storage
+// prepared (never, with deadlock detection off).
+__attribute__((always_inline)) inline bool lock_fast_path_open(const ThreadState* t) {
+  return t->held_locks.count() == 0 && t->lock_snapshots_mapped;
+}
+
+// Whether an unlock's fast path may take the call: the unlock of the one lock the
+// thread holds, taken once, with no lock-order edge queued, by the program's code.
+// This runs inside the program's hold (another thread waiting for the lock waits
+// for it), so it tests less than fast_path_thread: only the lock fast paths record
+// a lock that holds_only then finds (HeldLocks::push_into_empty), and they ran for
+// the program's call with racetrap active (which it stays) and lock tracking on;
+// racetrap's own code never unlocks the program's locks, and a lock-order edge is
+// queued only by a further lock (which ends holds_only), so neither the call site
+// nor the tracking flags nor the runtime are looked at again.
+__attribute__((always_inline)) inline bool unlock_fast_path_open(const ThreadState* t, const void* lock) {
+  if (t == nullptr || !t->held_locks.holds_only(reinterpret_cast<uint64_t>(lock))) return false;
+  const int busy = __atomic_load_n(&t->in_runtime, __ATOMIC_RELAXED) |
+                   __atomic_load_n(&t->in_signal_handler, __ATOMIC_RELAXED) | t->pending_edges.count();
+  return busy == 0;
+}
+
+}  // namespace racetrap
