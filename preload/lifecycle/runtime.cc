@@ -148,6 +148,7 @@ bool modify_attributes_supported = true;
 
 __attribute__((constructor(101))) void racetrap_start() {
   Runtime& rt = *new (g_runtime_storage) Runtime;
+  rt.log_prefix[0] = rt.raw_path[0] = '\0';  // filled in below once enabled (runtime.h)
   rt.thread_records = thread_record_storage;
   rt.thread_record_logged = thread_record_logged_storage;
   rt.flags = parse_flags([](const char* name) { return std::getenv(name); },
