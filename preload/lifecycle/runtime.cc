@@ -295,6 +295,8 @@ void watch_threads() {
                     paging.error != 0 ? std::strerror(paging.error) : "nothing to register");
     write_stderr_line(line);
   }
+  // Last: what the code above mapped of racetrap's libraries leaves the peak too.
+  (void)drop_own_pages_again();
 }
 
 bool in_own_process() {
