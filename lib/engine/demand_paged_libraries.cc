@@ -40,6 +40,12 @@ constexpr uint64_t kPageFileOrShared = 1ull << 61;
 // The userfaultfd the registration lives on (-1: none).
 int uffd_holder = -1;
 
+// The read-only ranges of racetrap's own libraries that were registered, for
+// drop_own_pages_again. Written once, by page_own_libraries_on_demand.
+constexpr size_t kMaxOwnRanges = 32;
+std::pair<uintptr_t, uintptr_t> own_ranges[kMaxOwnRanges];
+size_t own_range_count = 0;
+
 struct LoadedObject {
   uintptr_t base = 0;
   const ElfW(Phdr)* phdr = nullptr;
@@ -344,6 +350,7 @@ DemandPagingOutcome page_own_libraries_on_demand(const void* own_address) {
         continue;
       }
       any = true;
+      if (own_range_count < kMaxOwnRanges) own_ranges[own_range_count++] = {start, end};
       if (pagemap >= 0) outcome.pages_dropped += drop_clean_pages(pagemap, start, end);
     }
     if (any) ++outcome.libraries;
@@ -357,6 +364,17 @@ DemandPagingOutcome page_own_libraries_on_demand(const void* own_address) {
   uffd_holder = fd;
   owned_fds::own(fd, &uffd_holder);
   return outcome;
+}
+
+long drop_own_pages_again() {
+  if (uffd_holder < 0 || own_range_count == 0) return 0;
+  const int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (pagemap < 0) return 0;
+  long dropped = 0;
+  for (size_t i = 0; i < own_range_count; ++i)
+    dropped += drop_clean_pages(pagemap, own_ranges[i].first, own_ranges[i].second);
+  close(pagemap);
+  return dropped;
 }
 
 }  // namespace racetrap

@@ -47,6 +47,14 @@ struct DemandPagingOutcome {
 // inherits none of it (the kernel drops the registration at fork) and is left as is.
 DemandPagingOutcome page_own_libraries_on_demand(const void* own_address);
 
+// Drops again the clean pages of the read-only ranges page_own_libraries_on_demand
+// registered for racetrap's own libraries: the code that ran after that drop (the
+// rest of the registration, the program pages' drop, the end of the set-up) mapped
+// pages of its own that nothing runs again. Meant as the set-up's last call; what
+// it runs itself after its own madvise (a page or two) stays. The count dropped
+// (0 when nothing was registered).
+long drop_own_pages_again();
+
 // The program's read-only file pages (its objects' code and read-only data) that
 // a one-off stage of racetrap's makes resident: note() before the stage, drop_new()
 // after it drops the clean pages that were not resident at note() (the program had

@@ -19,6 +19,9 @@ namespace racetrap {
 // same name in $TMPDIR (or /tmp). path() is the one actually used.
 class RawLogWriter {
  public:
+  // The path buffers are left unwritten beyond their first byte: in the runtime's
+  // zeroed static storage, 9 KiB written with zeros would be 3 resident pages.
+  RawLogWriter() { path_[0] = wanted_[0] = tmp_dir_[0] = '\0'; }
   // `path` is the full raw-stream path (e.g. "/dir/racetrap.1234.raw"), copied.
   // `pid` goes into the header.
   void configure(const char* path, uint32_t pid);
@@ -66,9 +69,9 @@ class RawLogWriter {
   bool ensure_open();
   int create_file();
   bool append_chunk(ChunkType type, const void* payload, uint32_t length);
-  char path_[4200] = {};
-  char wanted_[4200] = {};   // the configured path
-  char tmp_dir_[512] = {};   // fallback directory
+  char path_[4200];
+  char wanted_[4200];   // the configured path
+  char tmp_dir_[512];   // fallback directory
   bool moved_to_tmp_ = false;
   uint32_t pid_ = 0;
   int fd_ = -1;

@@ -90,6 +90,17 @@ void capture_current_stack_lazily(int skip, StackRecord* out) {
   capture_current(skip, out, cached);
 }
 
+int local_find_proc_info(uint64_t ip, void* proc_info, int need_unwind_info) {
+  unw_addr_space_t local = unw_local_addr_space;
+  return unw_get_accessors(local)->find_proc_info(local, ip, static_cast<unw_proc_info_t*>(proc_info),
+                                                   need_unwind_info, nullptr);
+}
+
+void local_put_unwind_info(void* proc_info) {
+  unw_addr_space_t local = unw_local_addr_space;
+  unw_get_accessors(local)->put_unwind_info(local, static_cast<unw_proc_info_t*>(proc_info), nullptr);
+}
+
 bool unwind_to_caller(void* ucontext, bool (*is_own_code)(uint64_t), CpuRegisters* regs, uint32_t* known,
                       StackRecord* stack) {
   if (stack_capture_busy()) return false;

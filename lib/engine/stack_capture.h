@@ -34,6 +34,15 @@ void capture_current_stack_uncached(int skip, StackRecord* out);
 constexpr uint32_t kCursorWalksPerThread = 16;
 void capture_current_stack_lazily(int skip, StackRecord* out);
 
+// The local unwinder's unwind-information lookup for `ip` (its address space's
+// find_proc_info; `proc_info` is a unw_proc_info_t) and its release, for
+// stack_snapshot_unwind.cc's address space: the tables are found by the same
+// library, caches and code the samples' captures already use, so the generic
+// libunwind's own local address space (its caches, its table search) stays unused.
+// Ordinary context.
+int local_find_proc_info(uint64_t ip, void* proc_info, int need_unwind_info);
+void local_put_unwind_info(void* proc_info);
+
 // signal-safe. True while the calling thread is inside capture_current_stack:
 // a handler interrupting it must not unwind (libunwind is not re-entrant).
 bool stack_capture_busy();

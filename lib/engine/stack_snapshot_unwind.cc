@@ -1,9 +1,11 @@
 // stack_snapshot_unwind.cc — unwinding a StackSnapshot (see stack_snapshot.h)
 // through a libunwind address space of its own: registers and stack memory come
 // from the snapshot, every other address (code, .eh_frame) is read in place, and
-// the unwind tables are found the way local unwinding finds them.
+// the unwind tables are found by the local unwinder (stack_capture.h), so only the
+// stepping is the generic library's.
 #include <libunwind.h>  // the generic interface (no UNW_LOCAL_ONLY): unw_init_remote
 
+#include "stack_capture.h"
 #include "stack_snapshot.h"
 
 namespace racetrap {
@@ -12,14 +14,10 @@ namespace {
 const StackSnapshot* as_snapshot(void* arg) { return static_cast<const StackSnapshot*>(arg); }
 
 int find_proc_info(unw_addr_space_t, unw_word_t ip, unw_proc_info_t* pi, int need_unwind_info, void*) {
-  unw_addr_space_t local = unw_local_addr_space;
-  return unw_get_accessors(local)->find_proc_info(local, ip, pi, need_unwind_info, nullptr);
+  return local_find_proc_info(ip, pi, need_unwind_info);
 }
 
-void put_unwind_info(unw_addr_space_t, unw_proc_info_t* pi, void*) {
-  unw_addr_space_t local = unw_local_addr_space;
-  unw_get_accessors(local)->put_unwind_info(local, pi, nullptr);
-}
+void put_unwind_info(unw_addr_space_t, unw_proc_info_t* pi, void*) { local_put_unwind_info(pi); }
 
 int get_dyn_info_list_addr(unw_addr_space_t, unw_word_t*, void*) { return -UNW_ENOINFO; }
 

@@ -3,10 +3,13 @@
 // instructions (lib/engine/plain_string_ops.h says why: on the AMD hosts measured
 // an armed data breakpoint makes rep movsb / rep stosb, which glibc uses from about
 // 2 KiB up, 15-28 times slower). Every other call goes straight to glibc's own
-// implementation, reached through its checking entry points (__memcpy_chk and the
-// others with the length as the destination size: the same code, no check can
-// fail), so the preload needs no lookup and works from the process's first call,
-// before racetrap starts. The thread's registers are armed on watches of other
+// implementation, looked up (dlsym RTLD_NEXT: the ifunc's choice, the code the
+// program would run) by this file's constructor, the library's first; a call before
+// it (another library's constructor) copies with racetrap's plain loops. Not
+// through glibc's checking entry points (__memcpy_chk and the others): binding them
+// at load runs their ifunc resolvers, which sit among glibc's debugging functions,
+// and the kernel mapped 44 KiB of libc around them for the process's life. The
+// thread's registers are armed on watches of other
 // threads most of the time a program runs with others (a watch lives a few sampling
 // periods): in pigz -p 2 -9 this was 2.5% of its CPU time (23 ms of 905).
 // `racetrap run` also raises glibc's thresholds for the string instructions
@@ -14,19 +17,29 @@
 // too; this covers a plain LD_PRELOAD run, and keeps rep movsb while no register
 // is armed.
 // signal-safe: racetrap's own handlers call these too.
+#include <dlfcn.h>
+
 #include <cstddef>
 
 #include "plain_string_ops.h"
 #include "thread_state.h"
 
-// glibc's implementations under names the compiler does not treat as builtins (it
-// would fold a _chk call whose size equals its length back into memcpy: this file).
-extern "C" void* libc_memcpy_chk(void*, const void*, size_t, size_t) __asm__("__memcpy_chk");
-extern "C" void* libc_memmove_chk(void*, const void*, size_t, size_t) __asm__("__memmove_chk");
-extern "C" void* libc_memset_chk(void*, int, size_t, size_t) __asm__("__memset_chk");
-
 namespace racetrap {
 namespace {
+
+using CopyFn = void* (*)(void*, const void*, size_t);
+using SetFn = void* (*)(void*, int, size_t);
+// glibc's memcpy, memmove and memset, set once by look_up_libc_string_ops before
+// any thread but the first exists (nullptr until then: the plain loops).
+CopyFn libc_memcpy = nullptr;
+CopyFn libc_memmove = nullptr;
+SetFn libc_memset = nullptr;
+
+__attribute__((constructor(101))) void look_up_libc_string_ops() {
+  libc_memcpy = reinterpret_cast<CopyFn>(dlsym(RTLD_NEXT, "memcpy"));
+  libc_memmove = reinterpret_cast<CopyFn>(dlsym(RTLD_NEXT, "memmove"));
+  libc_memset = reinterpret_cast<SetFn>(dlsym(RTLD_NEXT, "memset"));
+}
 
 // glibc's threshold for rep movsb is 2 KiB and more (2112 bytes with FSRM); below it
 // copies with vector moves itself.
@@ -53,16 +66,19 @@ extern "C" __attribute__((visibility("default"))) void* memcpy(void* __restrict 
   // plain_memmove: glibc's x86-64 memcpy gives memmove's result for overlapping
   // ranges (and old binaries bound to memcpy@GLIBC_2.2.5 expect it), so a program
   // that overlaps them by mistake behaves as it does without racetrap.
-  if (n >= racetrap::kStringInstructionsFrom && racetrap::registers_armed()) return racetrap::plain_memmove(dst, src, n);
-  return libc_memcpy_chk(dst, src, n, n);
+  if (racetrap::libc_memcpy == nullptr || (n >= racetrap::kStringInstructionsFrom && racetrap::registers_armed()))
+    return racetrap::plain_memmove(dst, src, n);
+  return racetrap::libc_memcpy(dst, src, n);
 }
 
 extern "C" __attribute__((visibility("default"))) void* memmove(void* dst, const void* src, size_t n) noexcept {
-  if (n >= racetrap::kStringInstructionsFrom && racetrap::registers_armed()) return racetrap::plain_memmove(dst, src, n);
-  return libc_memmove_chk(dst, src, n, n);
+  if (racetrap::libc_memmove == nullptr || (n >= racetrap::kStringInstructionsFrom && racetrap::registers_armed()))
+    return racetrap::plain_memmove(dst, src, n);
+  return racetrap::libc_memmove(dst, src, n);
 }
 
 extern "C" __attribute__((visibility("default"))) void* memset(void* dst, int c, size_t n) noexcept {
-  if (n >= racetrap::kStringInstructionsFrom && racetrap::registers_armed()) return racetrap::plain_memset(dst, c, n);
-  return libc_memset_chk(dst, c, n, n);
+  if (racetrap::libc_memset == nullptr || (n >= racetrap::kStringInstructionsFrom && racetrap::registers_armed()))
+    return racetrap::plain_memset(dst, c, n);
+  return racetrap::libc_memset(dst, c, n);
 }

@@ -148,6 +148,7 @@ bool modify_attributes_supported = true;
 
 __attribute__((constructor(101))) void racetrap_start() {
   Runtime& rt = *new (g_runtime_storage) Runtime;
+  rt.log_prefix[0] = rt.raw_path[0] = '\0';  // filled in below once enabled (runtime.h)
   rt.thread_records = thread_record_storage;
   rt.thread_record_logged = thread_record_logged_storage;
   rt.flags = parse_flags([](const char* name) { return std::getenv(name); },
@@ -294,6 +295,8 @@ void watch_threads() {
                     paging.error != 0 ? std::strerror(paging.error) : "nothing to register");
     write_stderr_line(line);
   }
+  // Last: what the code above mapped of racetrap's libraries leaves the peak too.
+  (void)drop_own_pages_again();
 }
 
 bool in_own_process() {

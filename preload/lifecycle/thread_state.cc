@@ -231,7 +231,12 @@ ThreadState* create_thread_state(ThreadState* parent) {
 
 
 void attach_thread_state(ThreadState* t) {
-  t->os_tid = own_tid();
+  // Before the second thread (the main thread, at start-up) by a system call: the
+  // descriptor's layout (tid_offset) is read from libc's read-only data, and that
+  // one read made the kernel map 28 KiB of libc around it for the process's life.
+  // begin_watching reads it in the second-thread set-up, whose pages of the
+  // program's libraries are dropped after it; the threads' starts then use the copy.
+  t->os_tid = threads_watched() ? own_tid() : static_cast<uint32_t>(syscall(SYS_gettid));
   t->record.os_tid = t->os_tid;
   t->handle = pthread_self();
   if (!threads_watched()) {
@@ -248,6 +253,7 @@ void attach_thread_state(ThreadState* t) {
 
 void begin_watching(ThreadState* t) {
   Runtime& rt = runtime();
+  (void)tid_offset();  // cached here (see attach_thread_state)
   record_address_ranges(t);
   record_ranges_for_reports(t);
   if (!rt.active || !rt.watches_threads()) return;
