@@ -9,7 +9,6 @@
 // the signals). Runs without the preload.
 //
 //   sample_clock_cost none|timer|perf ws_kib iterations [touch_kib]
-#define _GNU_SOURCE
 #include <linux/perf_event.h>
 #include <signal.h>
 #include <stdint.h>
