@@ -94,6 +94,13 @@ bool admit_sample(const PcCounts& c, Random& random) {
   return random.below(quiet) < kFreeWatches;
 }
 
+bool admit_tick(const PcCounts& line, Random& random) {
+  const uint32_t quiet = quiet_watches(line);
+  if (quiet < kFreeLineWatches) return true;
+  const uint32_t keep = quiet / kLineFloor > kFreeLineWatches ? quiet / kLineFloor : kFreeLineWatches;
+  return random.below(quiet) < keep;
+}
+
 uint64_t RacePairSet::key(uint64_t a, uint64_t b) {
   const uint64_t lo = a < b ? a : b, hi = a < b ? b : a;
   uint64_t k = (lo * 0x9e3779b97f4a7c15ull) ^ (hi + 0x632be59bd9b4e019ull + (lo << 6) + (lo >> 2));

@@ -17,6 +17,16 @@
 //   probability kFreeWatches / quiet, so it yields to PCs not yet watched but is
 //   never excluded for good; a PC that already produced a reported race counts as
 //   quiet (that pair is known).
+// * admit_tick(): the same idea one step earlier and coarser, before a tick decodes
+//   anything: the counters of the 64-byte line of code the tick landed on (a
+//   second PcTable keyed by code_line()), bumped for each watch published from an
+//   access on that line and each conflict on one. A line whose watches were
+//   published kFreeLineWatches times or more without a conflict keeps its ticks
+//   with probability kFreeLineWatches / quiet, never less than 1 / kLineFloor; the
+//   others return before the decode, the board, the stack and the other threads'
+//   arms (most of a sample's cost, in the handler and in the program's caches
+//   afterwards). Code sampled rarely, and lines whose watches conflict, keep every
+//   tick (the spirit of LiteRace's adaptive sampling: cold code at full rate).
 // * RacePairSet: unordered pairs of PCs already reported as a race, so a repeat is
 //   neither re-recorded nor keeps its PC on the board; it is only counted, per
 //   pair, so the report can say how often the race was seen (the trap writes a
@@ -90,6 +100,16 @@ constexpr uint32_t kConflictCredit = 16;
 uint32_t quiet_watches(const PcCounts& c);
 // The sampling decision: true to offer the sample to the board. signal-safe.
 bool admit_sample(const PcCounts& c, Random& random);
+
+// admit_tick's line: 64 bytes of code (a loop's body or a small function's), so
+// a cold function next to a hot one keeps its own counters.
+constexpr unsigned kCodeLineBits = 6;
+constexpr uint32_t kFreeLineWatches = 4;
+constexpr uint32_t kLineFloor = 16;
+inline uint64_t code_line(uint64_t pc) { return pc >> kCodeLineBits << kCodeLineBits; }
+// Whether a tick on a line with these counters goes on to decoding (see the file
+// comment). signal-safe.
+bool admit_tick(const PcCounts& line, Random& random);
 
 // A reported PC pair and how often its race repeated after it was recorded.
 struct RepeatedPair {

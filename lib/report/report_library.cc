@@ -78,6 +78,9 @@ std::vector<std::pair<std::string, uint64_t>> collect_stats(const RunStats& s, u
                                   {"clock_to_timer", s.clock_to_timer.load()},
                               });
   }
+  if (s.samples_thinned.load() != 0) {  // ticks on quiet code lines dropped before decoding
+    stats.emplace_back("samples_thinned", s.samples_thinned.load());
+  }
   if (s.string_ops_plain.load() != 0) {  // copies made while a debug register was armed
     stats.emplace_back("string_ops_plain", s.string_ops_plain.load());
   }

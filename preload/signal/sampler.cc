@@ -216,6 +216,14 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
     rt.stats.samples_in_runtime.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  // A tick on a line of code whose watches keep finding nothing stops here, before
+  // the decode (pc_diversity.h, admit_tick): the tick's duties above (aging the
+  // board's watches, this thread's registers) are done. Value-change mode has its
+  // own per-PC admission of stalls.
+  if (!deferred && !value_change && !admit_tick(sampled_lines().counts(code_line(regs.rip)), t.random)) {
+    rt.stats.samples_thinned.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   const Pick pick = deferred ? (worth_watching(access, access_context(t, rt, &is_benign_race_address))
                                     ? Pick::kChosen
                                     : Pick::kFiltered)
@@ -272,6 +280,7 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
     rt.stats.watches_published.fetch_add(1, std::memory_order_relaxed);
     if (quiet) rt.stats.watches_retired_quiet.fetch_add(1, std::memory_order_relaxed);
     sampled_pcs().note_published(access.pc);
+    if (!deferred) sampled_lines().note_published(code_line(access.pc));
   }
   if (rt.flags.verbosity >= 3) trace_sample(t, access, written ? "published" : "not chosen");
 }

@@ -140,6 +140,7 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
     rt.stats.conflicts.fetch_add(1, std::memory_order_relaxed);
     rt.board.note_trap(static_cast<int>(slot), generation);
     sampled_pcs().note_conflict(w.access.pc);
+    sampled_lines().note_conflict(code_line(w.access.pc));
   }
   if (verdict != TrapVerdict::kRace) return;
   if (released_after_early_arm(t, slot, generation, w)) return;  // the word may order it: watch the word first

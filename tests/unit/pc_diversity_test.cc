@@ -125,6 +125,40 @@ TEST(Admission, DeterministicForASeed) {
   for (int i = 0; i < 1000; ++i) EXPECT_EQ(admit_sample({200, 3, 0}, a), admit_sample({200, 3, 0}, b));
 }
 
+double ticks_admitted(const PcCounts& line, uint64_t seed) {
+  Random r(seed);
+  int n = 0;
+  for (int i = 0; i < 100000; ++i) n += admit_tick(line, r);
+  return n / 100000.0;
+}
+
+TEST(TickAdmission, ALineKeepsEveryTickUntilItsWatchesAreQuiet) {
+  Random r(11);
+  for (uint32_t p = 0; p < kFreeLineWatches; ++p) EXPECT_TRUE(admit_tick(PcCounts{p, 0, 0}, r));
+  EXPECT_EQ(ticks_admitted({0, 0, 0}, 3), 1.0);  // never sampled: cold code at full rate
+}
+
+TEST(TickAdmission, AQuietLineThinsInProportionDownToTheFloor) {
+  EXPECT_NEAR(ticks_admitted({8, 0, 0}, 3), double(kFreeLineWatches) / 8, 0.01);
+  EXPECT_NEAR(ticks_admitted({32, 0, 0}, 3), double(kFreeLineWatches) / 32, 0.01);
+  // Never below one tick in kLineFloor, however long the line stays quiet.
+  EXPECT_NEAR(ticks_admitted({100000, 0, 0}, 3), 1.0 / kLineFloor, 0.005);
+}
+
+TEST(TickAdmission, ConflictsKeepALineAtFullRate) {
+  EXPECT_EQ(ticks_admitted({40, 3, 0}, 5), 1.0);  // 3 conflicts buy back 48 quiet watches
+}
+
+TEST(TickAdmission, LinesAre64BytesOfCode) {
+  EXPECT_EQ(code_line(0x401000), code_line(0x40103f));
+  EXPECT_NE(code_line(0x40103f), code_line(0x401040));
+  // A hot function and the cold one linked right after it keep separate counters.
+  auto table = std::make_unique<PcTable>();
+  for (int i = 0; i < 100; ++i) table->note_published(code_line(0x401010));
+  EXPECT_EQ(table->counts(code_line(0x401050)).published, 0u);
+  EXPECT_EQ(table->counts(code_line(0x401030)).published, 100u);
+}
+
 TEST(RacePairSet, UnorderedPairsAreRecordedOnce) {
   auto pairs = std::make_unique<RacePairSet>();
   EXPECT_FALSE(pairs->contains(0x10, 0x20));
