@@ -196,6 +196,22 @@ __attribute__((noinline)) int lock_fast_arming(ThreadState* t, MutexFn real, pth
   return lock_fast_call(real, m);
 }
 
+// What the lock and trylock fast paths do first: enter racetrap and write the
+// held-lock entry before the call, not inside the hold it starts (what runs between
+// the real lock and the real unlock is what another thread waiting for the mutex
+// waits for); a call that fails takes it back. Nothing reads it in between: a sample
+// while the thread is inside the call (in runtime, not yet deferrable) is dropped.
+// Returns whether the mutex's clock held the thread's content at the clock
+// generation that still stands, read into `generation`.
+__attribute__((always_inline)) inline bool begin_fast_lock(ThreadState* t, void* ret, pthread_mutex_t* m,
+                                                           uint64_t& generation) {
+  fast_enter(t);
+  t->held_locks.push_into_empty(reinterpret_cast<uint64_t>(m), reinterpret_cast<uint64_t>(ret) - 1,
+                                HeldMode::kMutex);
+  generation = clock_generation();
+  return t->synced_objects.knows(sync_key(m), generation);
+}
+
 // pthread_mutex_lock's fast path. The join is made before the call and only
 // checked after it (SyncClockTable::acquire_early), so that the hold this lock
 // starts, the window a lock-order deadlock needs, holds no join. The common case (a
@@ -203,20 +219,11 @@ __attribute__((noinline)) int lock_fast_arming(ThreadState* t, MutexFn real, pth
 // interposer then saves no register it would restore inside the hold.
 __attribute__((always_inline)) inline int lock_fast(Runtime& rt, ThreadState* t, void* ret, MutexFn real,
                                                     pthread_mutex_t* m) {
-  fast_enter(t);
-  // The held-lock entry is written before the call, not inside the hold it starts
-  // (what runs between the real lock and the real unlock is what another thread
-  // waiting for the mutex waits for); a call that fails takes it back. Nothing
-  // reads it in between: a sample while the thread is inside this call (in
-  // runtime, not yet deferrable) is dropped.
-  t->held_locks.push_into_empty(reinterpret_cast<uint64_t>(m), reinterpret_cast<uint64_t>(ret) - 1,
-                                HeldMode::kMutex);
   // A mutex whose clock this thread saw hold its own content, at the generation
   // that still holds (synced_objects.h), has nothing to join: the sync table is
   // not read (its entry's loads, a chain, delay the real lock's atomic instruction).
-  const uint64_t generation = clock_generation();
-  if (!t->synced_objects.knows(sync_key(m), generation)) [[unlikely]]
-    return lock_fast_unknown(rt, t, real, m, generation);
+  uint64_t generation;
+  if (!begin_fast_lock(t, ret, m, generation)) [[unlikely]] return lock_fast_unknown(rt, t, real, m, generation);
   t->lock_call.known_generation = generation;
   // The unlock has nothing to release unless the thread's clock changes before it
   // (written now, outside the hold; lock_fast_generation_moved writes it again when
@@ -231,11 +238,8 @@ __attribute__((always_inline)) inline int lock_fast(Runtime& rt, ThreadState* t,
 // never acquired).
 __attribute__((always_inline)) inline int trylock_fast(Runtime& rt, ThreadState* t, void* ret, MutexFn real,
                                                        pthread_mutex_t* m) {
-  fast_enter(t);
-  t->held_locks.push_into_empty(reinterpret_cast<uint64_t>(m), reinterpret_cast<uint64_t>(ret) - 1,
-                                HeldMode::kMutex);
-  const uint64_t generation = clock_generation();
-  const bool known = t->synced_objects.knows(sync_key(m), generation);
+  uint64_t generation;
+  const bool known = begin_fast_lock(t, ret, m, generation);
   SyncClockTable::Entry* home = known ? nullptr : rt.sync_clocks.home_entry(sync_key(m));
   if (known) t->held_locks.set_only_clock(t->clock.id());
   const int rc = real(m);

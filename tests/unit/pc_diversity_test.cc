@@ -96,12 +96,16 @@ TEST(Admission, NewPcsAlwaysAdmitted) {
   for (uint32_t p = 0; p < kFreeWatches; ++p) EXPECT_TRUE(admit_sample(PcCounts{p, 0, 0}, r));
 }
 
-double admitted_fraction(const PcCounts& c, uint64_t seed) {
+// The fraction of 100 000 decisions of `admit` (admit_sample or admit_tick) that
+// admit a PC or line with counters `c`.
+double admitted_by(bool (*admit)(const PcCounts&, Random&), const PcCounts& c, uint64_t seed) {
   Random r(seed);
   int n = 0;
-  for (int i = 0; i < 100000; ++i) n += admit_sample(c, r);
+  for (int i = 0; i < 100000; ++i) n += admit(c, r);
   return n / 100000.0;
 }
+
+double admitted_fraction(const PcCounts& c, uint64_t seed) { return admitted_by(admit_sample, c, seed); }
 
 TEST(Admission, QuietPcYieldsInProportion) {
   EXPECT_NEAR(admitted_fraction({400, 0, 0}, 3), double(kFreeWatches) / 400, 0.003);
@@ -125,12 +129,7 @@ TEST(Admission, DeterministicForASeed) {
   for (int i = 0; i < 1000; ++i) EXPECT_EQ(admit_sample({200, 3, 0}, a), admit_sample({200, 3, 0}, b));
 }
 
-double ticks_admitted(const PcCounts& line, uint64_t seed) {
-  Random r(seed);
-  int n = 0;
-  for (int i = 0; i < 100000; ++i) n += admit_tick(line, r);
-  return n / 100000.0;
-}
+double ticks_admitted(const PcCounts& line, uint64_t seed) { return admitted_by(admit_tick, line, seed); }
 
 TEST(TickAdmission, ALineKeepsEveryTickUntilItsWatchesAreQuiet) {
   Random r(11);
