@@ -7,8 +7,8 @@
 // unchanged), a StackSnapshot is taken; once the thread holds no lock, the
 // snapshot is unwound and the edge added (preload/lock_tracking.cc).
 // Fixed arrays, no allocation here (the snapshot storage, already faulted in, is
-// given by the owner at the thread's first new edge); only its own thread reads or
-// writes it.
+// lent by the owner at a new edge and taken back once the edges are added); only its
+// own thread reads or writes it.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// lock_snapshot_pool.cc — the one spare pair of pre-faulted lock-order snapshots
+// lock_snapshot_pool.cc — the spare pairs of pre-faulted lock-order snapshots
 // (lock_snapshot_pool.h).
 #include "lock_snapshot_pool.h"
 
@@ -15,8 +15,11 @@ namespace {
 constexpr int kPair = PendingLockEdges::kSnapshots;
 static_assert(std::is_trivially_destructible_v<StackSnapshot>);
 
-// Written by every stock and claim, so its page is resident before any claim reads it.
-constinit std::atomic<StackSnapshot*> g_spare{nullptr};
+// Two spares: threads started together find their first new edges together, and a
+// claim that finds none unwinds inside the program's hold. Written by every stock
+// and claim, so their page is resident before any claim reads them.
+constexpr int kSpares = 2;
+constinit std::atomic<StackSnapshot*> g_spares[kSpares] = {};
 
 // Allocated and freed through the plain operator new/delete, which the thread states
 // use too: the array forms sit in a page of libracetrap.so's code that nothing else
@@ -43,25 +46,32 @@ void fault_in(StackSnapshot* pair) {
 
 // signal-safe
 StackSnapshot* claim_lock_snapshots() {
-  if (g_spare.load(std::memory_order_relaxed) == nullptr) return nullptr;
-  return g_spare.exchange(nullptr, std::memory_order_acquire);
+  for (auto& spare : g_spares) {
+    if (spare.load(std::memory_order_relaxed) == nullptr) continue;
+    if (StackSnapshot* pair = spare.exchange(nullptr, std::memory_order_acquire)) return pair;
+  }
+  return nullptr;
 }
 
 void stock_lock_snapshots() {
-  if (g_spare.load(std::memory_order_relaxed) != nullptr) return;
-  StackSnapshot* pair = allocate_pair();
-  if (pair == nullptr) return;
-  fault_in(pair);
-  StackSnapshot* expected = nullptr;
-  if (!g_spare.compare_exchange_strong(expected, pair, std::memory_order_release, std::memory_order_relaxed))
-    free_pair(pair);  // another thread stocked one meanwhile
+  for (auto& spare : g_spares) {
+    if (spare.load(std::memory_order_relaxed) != nullptr) continue;
+    StackSnapshot* pair = allocate_pair();
+    if (pair == nullptr) return;
+    fault_in(pair);
+    StackSnapshot* expected = nullptr;
+    if (!spare.compare_exchange_strong(expected, pair, std::memory_order_release, std::memory_order_relaxed))
+      free_pair(pair);  // another thread stocked this one meanwhile
+  }
 }
 
 void return_lock_snapshots(StackSnapshot* pair) {
   if (pair == nullptr) return;
-  StackSnapshot* expected = nullptr;
-  if (!g_spare.compare_exchange_strong(expected, pair, std::memory_order_release, std::memory_order_relaxed))
-    free_pair(pair);
+  for (auto& spare : g_spares) {
+    StackSnapshot* expected = nullptr;
+    if (spare.compare_exchange_strong(expected, pair, std::memory_order_release, std::memory_order_relaxed)) return;
+  }
+  free_pair(pair);
 }
 
 }  // namespace racetrap
