@@ -6,8 +6,9 @@
 // right after that call, still inside the interposer (the program's frames
 // unchanged), a StackSnapshot is taken; once the thread holds no lock, the
 // snapshot is unwound and the edge added (preload/lock_tracking.cc).
-// Fixed arrays, no allocation here (the snapshot storage is given by the owner before
-// the thread's first lock); only its own thread reads or writes it.
+// Fixed arrays, no allocation here (the snapshot storage, already faulted in, is
+// lent by the owner at a new edge and taken back once the edges are added); only its
+// own thread reads or writes it.
 #pragma once
 
 #include <cstdint>

@@ -172,7 +172,7 @@ RACETRAP_INTERPOSE int pthread_create(pthread_t* thread, const pthread_attr_t* a
   child->start_routine = fn;
   child->start_arg = arg;
   child->stack_size = stack_size_of(attr);
-  if (rt.flags.detect_deadlocks) prepare_lock_snapshots(child);  // here, not in the child's first lock
+  if (rt.flags.detect_deadlocks) prepare_lock_tracking(child);  // here, not in the child's first lock
   ThreadState* self = scope.thread();
   int rc;
   {

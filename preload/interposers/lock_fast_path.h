@@ -35,10 +35,9 @@ __attribute__((always_inline)) inline void fast_enter(ThreadState* t) {
   enter_runtime(t);
 }
 
-// A lock by a thread that holds no lock and has its lock-order snapshot storage
-// prepared (never, with deadlock detection off).
+// A lock by a thread that holds no lock and has its lock-order queue prepared (never, with deadlock detection off).
 __attribute__((always_inline)) inline bool lock_fast_path_open(const ThreadState* t) {
-  return t->held_locks.count() == 0 && t->lock_snapshots_mapped;
+  return t->held_locks.count() == 0 && t->lock_tracking_prepared;
 }
 
 // Whether an unlock's fast path may take the call: the unlock of the one lock the

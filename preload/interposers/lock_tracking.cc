@@ -28,6 +28,7 @@
 #include <cerrno>
 
 #include "lock_order_graph.h"
+#include "lock_snapshot_pool.h"
 #include "spin_lock.h"
 #include "stack_capture.h"
 #include "stack_snapshot.h"
@@ -298,6 +299,8 @@ void before_cond_wait(ThreadState* t, pthread_mutex_t* m, uint64_t ret) {
 __attribute__((noinline)) void take_pending_stacks(ThreadState* t) {
   PendingLockEdges& pending = t->pending_edges;
   if (pending.stacks_pending() == 0) return;
+  // A new edge in this hold: the thread's snapshot pair comes from the pool's spares.
+  if (pending.snapshots() == nullptr) pending.set_snapshots(claim_lock_snapshots());
   int slot = pending.take_snapshot_slot();
   if (slot >= 0 && !take_stack_snapshot(t->stack.begin, t->stack.end, &pending.snapshots()[slot])) {
     pending.give_back_snapshot_slot();
@@ -335,20 +338,25 @@ void add_pending_edges(ThreadState* t) {
     g_graph.add_edge(entry.edge, write_cycle, &rt);
   }
   pending.clear();
+  // Outside any hold: the thread's pair goes back to the pool (its next new edge
+  // claims a spare again), so only threads between a new edge and its addition
+  // keep one; and a spare is ready for the next claim.
+  if (t->held_locks.count() == 0) {
+    return_lock_snapshots(pending.snapshots());
+    pending.set_snapshots(nullptr);
+    stock_lock_snapshots();
+  }
 }
 
-void prepare_lock_snapshots(ThreadState* t) {
-  // Touched page by page: the pages are faulted in now, not inside a lock's hold.
-  // The queue's own pages too: its first edge is written between two locks.
-  auto touch = [](void* p, size_t size) {
-    auto* bytes = static_cast<volatile unsigned char*>(p);
-    for (size_t i = 0; i < size; i += 4096) bytes[i] = bytes[i];
-    bytes[size - 1] = bytes[size - 1];
-  };
-  touch(t->lock_snapshot_storage, sizeof t->lock_snapshot_storage);
-  touch(&t->pending_edges, sizeof t->pending_edges);
-  t->pending_edges.set_snapshots(t->lock_snapshot_storage);
-  t->lock_snapshots_mapped = true;
+void prepare_lock_tracking(ThreadState* t) {
+  // The queue's pages are faulted in now, page by page: its first edge is written
+  // inside a hold. Its snapshot pair is lent at a new edge from the pool's spares,
+  // which are stocked here.
+  auto* bytes = reinterpret_cast<volatile unsigned char*>(&t->pending_edges);
+  for (size_t i = 0; i < sizeof t->pending_edges; i += 4096) bytes[i] = bytes[i];
+  bytes[sizeof t->pending_edges - 1] = bytes[sizeof t->pending_edges - 1];
+  stock_lock_snapshots();
+  t->lock_tracking_prepared = true;
 }
 
 void lock_tracking_after_fork_child() {

@@ -116,12 +116,12 @@ inline timespec deadline_after_ms(int ms) {
   return t;
 }
 
-// Gives the thread's queue (PendingLockEdges) its snapshot storage and faults both
-// in: by the creator for a new thread (its first lock then maps and faults nothing),
-// by the thread's first lock for the main thread.
-void prepare_lock_snapshots(ThreadState* t);
+// Faults the thread's queue (PendingLockEdges) in and stocks the snapshot pool
+// (lock_snapshot_pool.h): by the creator for a new thread (its first lock then maps
+// and faults nothing), by the thread's first lock for the main thread.
+void prepare_lock_tracking(ThreadState* t);
 inline void before_lock(const Runtime& rt, ThreadState* t) {
-  if (!t->lock_snapshots_mapped && t->held_locks.count() == 0 && rt.flags.detect_deadlocks) prepare_lock_snapshots(t);
+  if (!t->lock_tracking_prepared && t->held_locks.count() == 0 && rt.flags.detect_deadlocks) prepare_lock_tracking(t);
 }
 
 // In a forked child (atfork handler): resets the graph's lock.

@@ -13,6 +13,7 @@
 #include <new>
 
 #include "happens_before_edges.h"
+#include "lock_snapshot_pool.h"
 #include "stack_capture.h"
 #include "thread_record_log.h"
 
@@ -319,6 +320,7 @@ void retire_watches_on_thread_memory(const ThreadState* t) {
 
 void destroy_thread_state(ThreadState* t) {
   runtime().registry.release(t->slot, t->clock.get(t->slot));
+  return_lock_snapshots(t->pending_edges.snapshots());
   delete t;
 }
 

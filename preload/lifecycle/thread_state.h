@@ -106,10 +106,9 @@ struct ThreadState {
   // New lock-order edges found while holding locks, added to the graph once the
   // thread holds none (lock_tracking.h).
   PendingLockEdges pending_edges;
-  bool lock_snapshots_mapped = false;  // pending_edges was given lock_snapshot_storage, its pages faulted in
-  // pending_edges' snapshots. Part of the state, so a new thread's first lock maps
-  // nothing: the creator faults the pages in (prepare_lock_snapshots).
-  StackSnapshot lock_snapshot_storage[PendingLockEdges::kSnapshots];
+  // pending_edges' pages faulted in and the snapshot pool stocked (prepare_lock_tracking);
+  // its snapshot pair is claimed from the pool at the thread's first new edge.
+  bool lock_tracking_prepared = false;
 
   // Value-change mode, writer search (writer_search.h): while step_budget > 0
   // (or a claimed write awaits its step, step_confirm) this thread single-steps
