@@ -30,15 +30,16 @@ namespace {
 using CopyFn = void* (*)(void*, const void*, size_t);
 using SetFn = void* (*)(void*, int, size_t);
 // glibc's memcpy, memmove and memset, set once by look_up_libc_string_ops before
-// any thread but the first exists (nullptr until then: the plain loops).
-CopyFn libc_memcpy = nullptr;
-CopyFn libc_memmove = nullptr;
-SetFn libc_memset = nullptr;
+// any thread but the first exists; racetrap's plain loops until then (and if a
+// lookup fails), so a call never needs to test them.
+constinit CopyFn libc_memcpy = plain_memmove;
+constinit CopyFn libc_memmove = plain_memmove;
+constinit SetFn libc_memset = plain_memset;
 
 __attribute__((constructor(101))) void look_up_libc_string_ops() {
-  libc_memcpy = reinterpret_cast<CopyFn>(dlsym(RTLD_NEXT, "memcpy"));
-  libc_memmove = reinterpret_cast<CopyFn>(dlsym(RTLD_NEXT, "memmove"));
-  libc_memset = reinterpret_cast<SetFn>(dlsym(RTLD_NEXT, "memset"));
+  if (auto* f = reinterpret_cast<CopyFn>(dlsym(RTLD_NEXT, "memcpy"))) libc_memcpy = f;
+  if (auto* f = reinterpret_cast<CopyFn>(dlsym(RTLD_NEXT, "memmove"))) libc_memmove = f;
+  if (auto* f = reinterpret_cast<SetFn>(dlsym(RTLD_NEXT, "memset"))) libc_memset = f;
 }
 
 // glibc's threshold for rep movsb is 2 KiB and more (2112 bytes with FSRM); below it
@@ -66,19 +67,19 @@ extern "C" __attribute__((visibility("default"))) void* memcpy(void* __restrict 
   // plain_memmove: glibc's x86-64 memcpy gives memmove's result for overlapping
   // ranges (and old binaries bound to memcpy@GLIBC_2.2.5 expect it), so a program
   // that overlaps them by mistake behaves as it does without racetrap.
-  if (racetrap::libc_memcpy == nullptr || (n >= racetrap::kStringInstructionsFrom && racetrap::registers_armed()))
+  if (n >= racetrap::kStringInstructionsFrom && racetrap::registers_armed())
     return racetrap::plain_memmove(dst, src, n);
   return racetrap::libc_memcpy(dst, src, n);
 }
 
 extern "C" __attribute__((visibility("default"))) void* memmove(void* dst, const void* src, size_t n) noexcept {
-  if (racetrap::libc_memmove == nullptr || (n >= racetrap::kStringInstructionsFrom && racetrap::registers_armed()))
+  if (n >= racetrap::kStringInstructionsFrom && racetrap::registers_armed())
     return racetrap::plain_memmove(dst, src, n);
   return racetrap::libc_memmove(dst, src, n);
 }
 
 extern "C" __attribute__((visibility("default"))) void* memset(void* dst, int c, size_t n) noexcept {
-  if (racetrap::libc_memset == nullptr || (n >= racetrap::kStringInstructionsFrom && racetrap::registers_armed()))
+  if (n >= racetrap::kStringInstructionsFrom && racetrap::registers_armed())
     return racetrap::plain_memset(dst, c, n);
   return racetrap::libc_memset(dst, c, n);
 }
