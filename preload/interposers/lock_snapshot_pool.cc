@@ -7,6 +7,7 @@
 #include <new>
 #include <type_traits>
 
+#include "fault_in.h"
 #include "pending_lock_edges.h"
 
 namespace racetrap {
@@ -34,14 +35,6 @@ StackSnapshot* allocate_pair() {
 
 void free_pair(StackSnapshot* pair) { ::operator delete(pair); }  // trivially destructible
 
-void fault_in(StackSnapshot* pair) {
-  // Page by page: the pages are faulted in now, not inside a lock's hold.
-  auto* bytes = reinterpret_cast<volatile unsigned char*>(pair);
-  constexpr size_t size = sizeof(StackSnapshot) * kPair;
-  for (size_t i = 0; i < size; i += 4096) bytes[i] = bytes[i];
-  bytes[size - 1] = bytes[size - 1];
-}
-
 }  // namespace
 
 // signal-safe
@@ -58,7 +51,7 @@ void stock_lock_snapshots() {
     if (spare.load(std::memory_order_relaxed) != nullptr) continue;
     StackSnapshot* pair = allocate_pair();
     if (pair == nullptr) return;
-    fault_in(pair);
+    fault_in(pair, sizeof(StackSnapshot) * kPair);  // now, not inside a lock's hold
     StackSnapshot* expected = nullptr;
     if (!spare.compare_exchange_strong(expected, pair, std::memory_order_release, std::memory_order_relaxed))
       free_pair(pair);  // another thread stocked this one meanwhile

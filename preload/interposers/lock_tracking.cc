@@ -27,6 +27,7 @@
 #include <atomic>
 #include <cerrno>
 
+#include "fault_in.h"
 #include "lock_order_graph.h"
 #include "lock_snapshot_pool.h"
 #include "spin_lock.h"
@@ -352,9 +353,7 @@ void prepare_lock_tracking(ThreadState* t) {
   // The queue's pages are faulted in now, page by page: its first edge is written
   // inside a hold. Its snapshot pair is lent at a new edge from the pool's spares,
   // which are stocked here.
-  auto* bytes = reinterpret_cast<volatile unsigned char*>(&t->pending_edges);
-  for (size_t i = 0; i < sizeof t->pending_edges; i += 4096) bytes[i] = bytes[i];
-  bytes[sizeof t->pending_edges - 1] = bytes[sizeof t->pending_edges - 1];
+  fault_in(&t->pending_edges, sizeof t->pending_edges);
   stock_lock_snapshots();
   t->lock_tracking_prepared = true;
 }
