@@ -1,4 +1,5 @@
 """Shared helpers of bench/micro, bench/overhead and bench/detection (python3 only)."""
+import datetime
 import os
 import platform
 import random
@@ -10,6 +11,15 @@ import tempfile
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.dirname(BENCH_DIR)
+
+
+def results_path(kind, suffix, words=()):
+    """bench/results/<kind>-[<word>-...]<date><suffix>, creating the directory: the words
+    (e.g. a mode) and BENCH_TAG keep two runs of one day from overwriting each other."""
+    results = os.path.join(BENCH_DIR, "results")
+    os.makedirs(results, exist_ok=True)
+    tag = "".join(w + "-" for w in (*words, os.environ.get("BENCH_TAG", "")) if w)
+    return os.path.join(results, "%s-%s%s%s" % (kind, tag, datetime.date.today().isoformat(), suffix))
 
 
 def log(*args):
