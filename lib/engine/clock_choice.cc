@@ -18,6 +18,11 @@ ClockPolicy clock_policy_for(const char* clock_flag, uint64_t period_us, uint64_
   return tick_us != 0 && tick_us <= 2 * period_us ? ClockPolicy::kByBehaviour : ClockPolicy::kPerf;
 }
 
+uint64_t perf_top_up_period_us(uint64_t period_us, uint64_t tick_us) {
+  if (tick_us <= period_us || period_us == 0) return 0;
+  return period_us * tick_us / (tick_us - period_us);
+}
+
 // signal-safe.
 SampleClockKind choose_sample_clock(SampleClockKind current, ThreadUsage since, uint64_t period_us) {
   if (since.cpu_us == 0 || period_us == 0) return current;

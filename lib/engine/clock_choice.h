@@ -23,9 +23,10 @@ enum class SampleClockKind : uint8_t { kCpuTimer, kPerf };
 // - kPerf: a perf task clock, opened at the thread's first tick (a one-shot
 //   CPU-time timer); the main thread's is inherited by the threads created after it;
 // - kCpuTimer: each thread's periodic CPU-time timer, nothing else;
-// - kByBehaviour: each thread starts on its CPU-time timer and moves to a perf
-//   clock of its own (not inherited) when it blocks rarely, and back when it
-//   blocks often (choose_sample_clock).
+// - kByBehaviour: each thread starts on its CPU-time timer and adds a perf clock
+//   of its own (not inherited) when it blocks rarely, closing it again when it
+//   blocks often (choose_sample_clock); the timer stays, so the perf clock only
+//   tops the samples up to one per period (perf_top_up_period_us).
 enum class ClockPolicy : uint8_t { kPerf, kCpuTimer, kByBehaviour };
 
 // The policy for RACETRAP_CLOCK (`auto`, `perf`, `cpu-timer`) at a sample period of
@@ -53,6 +54,17 @@ constexpr uint64_t kToTimerBlocksPerPeriod = 2;
 // what it did since its previous sample (`since`: usage now minus usage then) and
 // the sample period. A span with no CPU time keeps the current clock.
 SampleClockKind choose_sample_clock(SampleClockKind current, ThreadUsage since, uint64_t period_us);
+
+// The period of the perf clock a thread on its CPU-time timer adds under
+// kByBehaviour. The timer, checked at the scheduler tick, samples a running thread
+// at most once per tick, and a tick's sample costs the thread next to nothing (the
+// interrupt happens anyway); a perf clock sample brings an interrupt of its own
+// (15.7 us on the VM measured: bench/sample_clock_cost). So the timer stays and the
+// perf clock samples only what the ticks leave: 1/period - 1/tick samples per
+// microsecond, a period of period * tick / (tick - period) (4 ms for the default
+// 2 ms at HZ=250, half the perf clock's interrupts of a CPU-bound thread). 0 when
+// the ticks alone sample every period (tick_us <= period_us) or the tick is unknown.
+uint64_t perf_top_up_period_us(uint64_t period_us, uint64_t tick_us);
 
 // signal-safe. The calling thread's usage (getrusage RUSAGE_THREAD, a raw system
 // call); false when the kernel refuses.

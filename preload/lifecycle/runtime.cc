@@ -53,11 +53,20 @@ uint64_t scheduler_tick_us() {
   return static_cast<uint64_t>(res.tv_sec) * 1000000u + static_cast<uint64_t>(res.tv_nsec) / 1000u;
 }
 
+// The sampling clock's policy for RACETRAP_CLOCK at the current period, and the
+// period of the perf clock that tops a timer up under auto.
+void set_clock_policy(Runtime& rt) {
+  const uint64_t tick_us = scheduler_tick_us();
+  const auto period_us = static_cast<uint64_t>(rt.sample_us);
+  rt.clock_policy = clock_policy_for(rt.flags.clock.c_str(), period_us, tick_us);
+  rt.perf_top_up_us = perf_top_up_period_us(period_us, tick_us);
+}
+
 // What the start-up line says about the sampling clock.
 const char* clock_description(const Runtime& rt) {
   switch (rt.clock_policy) {
     case ClockPolicy::kCpuTimer: return " (clock cpu-timer)";
-    case ClockPolicy::kByBehaviour: return " (clock auto: CPU-time timer, perf for threads that rarely block)";
+    case ClockPolicy::kByBehaviour: return " (clock auto: CPU-time timer, perf added for threads that rarely block)";
     case ClockPolicy::kPerf: break;
   }
   return "";
@@ -170,7 +179,7 @@ __attribute__((constructor(101))) void racetrap_start() {
   rt.sample_us = sample_period_us(rt.flags.sample_us, DetectionMode::kWatchpoints);
   rt.sample_period_ns = static_cast<uint64_t>(rt.sample_us) * 1000;
   // Until the second thread fixes it with the mode's period (watch_threads).
-  rt.clock_policy = clock_policy_for(rt.flags.clock.c_str(), static_cast<uint64_t>(rt.sample_us), scheduler_tick_us());
+  set_clock_policy(rt);
   rt.board.configure(static_cast<int>(rt.flags.watchpoints),
                      rt.sample_period_ns * static_cast<uint64_t>(rt.flags.watch_lifetime),
                      static_cast<uint32_t>(rt.flags.watch_lifetime));
@@ -246,7 +255,7 @@ void watch_threads() {
   // The board (watchpoint mode only) keeps the watchpoint period it was configured with.
   rt.sample_us = sample_period_us(rt.flags.sample_us, rt.mode);
   rt.sample_period_ns = static_cast<uint64_t>(rt.sample_us) * 1000;
-  rt.clock_policy = clock_policy_for(rt.flags.clock.c_str(), static_cast<uint64_t>(rt.sample_us), scheduler_tick_us());
+  set_clock_policy(rt);
   rt.breakpoints_fire = self_test != BreakpointSelfTest::silent;
   if (self_test == BreakpointSelfTest::fires) rt.stats.self_test_traps.store(1, std::memory_order_relaxed);
   // The probe opened a breakpoint: threads open theirs at their first arm, so

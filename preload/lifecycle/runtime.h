@@ -46,6 +46,9 @@ struct Runtime {
   // What samples each thread (RACETRAP_CLOCK, clock_choice.h), fixed with the
   // period at the second thread (watch_threads).
   ClockPolicy clock_policy = ClockPolicy::kPerf;
+  // Under kByBehaviour, the period of the perf clock a thread that rarely blocks adds
+  // to its timer (perf_top_up_period_us; 0: the timer alone samples every period).
+  uint64_t perf_top_up_us = 0;
   // Threads sample on a periodic CPU-time timer first (kCpuTimer, kByBehaviour).
   bool starts_on_cpu_timer() const { return clock_policy != ClockPolicy::kPerf; }
   // Written by racetrap_start before any use (set_log_prefix, make_raw_path); not

@@ -22,13 +22,16 @@ void reconsider_sample_clock(ThreadState& t) {
   const SampleClockKind current = t.sample_clock.is_open() ? SampleClockKind::kPerf : SampleClockKind::kCpuTimer;
   if (choose_sample_clock(current, since, period_us) == current) return;
   if (current == SampleClockKind::kCpuTimer) {
-    // A timer tick still queued after the deletion is dropped (pending() is false).
-    if (!open_sample_clock(&t)) return;
-    t.first_tick.cancel();
+    // The timer stays: it samples at the scheduler ticks, next to nothing each, and
+    // the perf clock samples between them (perf_top_up_period_us). Where the ticks
+    // alone sample every period, nothing is added.
+    if (rt.perf_top_up_us == 0) return;
+    const uint64_t perf_us = t.first_tick.pending() ? rt.perf_top_up_us : period_us;
+    if (!t.sample_clock.open(perf_us)) return;
     rt.stats.clock_to_perf.fetch_add(1, std::memory_order_relaxed);
   } else {
     // A perf tick still queued after the close is one more sample.
-    if (!t.first_tick.arm(period_us, t.os_tid, /*periodic=*/true)) return;
+    if (!t.first_tick.pending() && !t.first_tick.arm(period_us, t.os_tid, /*periodic=*/true)) return;
     t.sample_clock.close();
     rt.stats.clock_to_timer.fetch_add(1, std::memory_order_relaxed);
   }

@@ -91,5 +91,20 @@ TEST(ReadThreadUsage, CountsTheCallingThreadsBlocksAndCpu) {
   EXPECT_GE(d.cpu_us, 19000u);
 }
 
+TEST(PerfTopUpPeriod, PerfSamplesWhatTheTicksLeave) {
+  // The default 2 ms at HZ=250: the ticks give one sample per 4 ms, a perf clock at
+  // 4 ms the other; together one per 2 ms.
+  EXPECT_EQ(perf_top_up_period_us(2000, 4000), 4000u);
+  EXPECT_EQ(perf_top_up_period_us(3000, 4000), 12000u);  // 1/3000 = 1/4000 + 1/12000
+  EXPECT_EQ(perf_top_up_period_us(2000, 3333), 5000u);   // HZ=300 (3333 us), rounded down
+}
+
+TEST(PerfTopUpPeriod, NoneWhereTheTicksSampleEveryPeriod) {
+  EXPECT_EQ(perf_top_up_period_us(4000, 4000), 0u);
+  EXPECT_EQ(perf_top_up_period_us(2000, 1000), 0u);  // HZ=1000
+  EXPECT_EQ(perf_top_up_period_us(2000, 0), 0u);     // tick unknown
+  EXPECT_EQ(perf_top_up_period_us(0, 4000), 0u);
+}
+
 }  // namespace
 }  // namespace racetrap
