@@ -40,11 +40,10 @@ enum class OwnerRelease { kReleased, kNotReleased, kUnknown };
 // yet is no evidence: the conflict waits until the owner's handler running now,
 // or else the next one it begins, has finished (owner_progress.h: that handler, or
 // one before it, was the release's, had there been one). Its register still
-// waiting for the word
-// then means the owner had not released it before the conflict; a register that
-// left the word without recording a release (a new watch in the slot, a trap
-// racetrap could not act on), or an owner that runs no handler within the wait
-// (it blocks), leaves it unknown. The wait ends at once when the release is
+// waiting for the word then means the owner had not released it before the
+// conflict; a register that left the word without recording a release (a new
+// watch in the slot, a trap racetrap could not act on), or an owner that runs no
+// handler within the wait (it blocks), leaves it unknown. The wait ends at once when the release is
 // recorded, and lasts about one sampling period of the owner's CPU time when it
 // is not: only conflicts on watches that carry a word the owner has not released
 // yet wait (a race verdict, or the store's trap in flight).
