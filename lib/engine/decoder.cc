@@ -759,4 +759,55 @@ int sync_words_near(uint64_t start_pc, const uint8_t* code, size_t code_len, uin
   return found;
 }
 
+int pointer_stores_ahead(const CpuRegisters& regs, uint64_t start_pc, const uint8_t* code, size_t code_len,
+                         uint64_t code_pc, PointerStore* out, int max) {
+  constexpr int kMaxLoopHeads = 4;
+  // rax, rcx, rdx, rsi, rdi, r8-r11: what a call may leave changed (SysV ABI).
+  constexpr uint32_t kCallerSaved = (1u << kRax) | (1u << kRcx) | (1u << kRdx) | (1u << kRsi) | (1u << kRdi) |
+                                    (1u << kR8) | (1u << kR9) | (1u << kR10) | (1u << kR11);
+  constexpr uint32_t kFrameRegs = (1u << kRsp) | (1u << kRbp);
+  uint64_t heads_taken[kMaxLoopHeads] = {};
+  int heads = 0;
+  int found = 0;
+  uint32_t written = 0;
+  uint64_t pc = start_pc;
+  for (int n = 0; n < kMaxStoreWalk && found < max; ++n) {
+    if (pc < code_pc || pc >= code_pc + code_len) break;
+    DecodedInsn d;
+    if (!decode_one(code + (pc - code_pc), code_len - (pc - code_pc), &d)) break;
+    const uint64_t next = pc + d.insn.length;
+    if (!is_masked_access_insn(d.insn) && !is_atomic(d)) {
+      for (int i = 0; i < d.insn.operand_count; ++i) {
+        const ZydisDecodedOperand& op = d.ops[i];
+        if (!is_access_operand(op) || op.visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN) continue;
+        if ((op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) == 0 || (op.actions & ZYDIS_OPERAND_ACTION_MASK_READ) != 0)
+          continue;
+        const uint32_t base = gpr_bit(op.mem.base);
+        if (base == 0 || op.mem.index != ZYDIS_REGISTER_NONE || (base & (written | kFrameRegs)) != 0) continue;
+        if (op.mem.segment == ZYDIS_REGISTER_FS || op.mem.segment == ZYDIS_REGISTER_GS) continue;
+        uint64_t address = 0;
+        if (!operand_address(d, op, regs, pc, /*after=*/false, &address)) continue;
+        out[found++] = PointerStore{address, operand_bytes(op), pc};
+        break;
+      }
+    }
+    written |= written_gprs(d);
+    const auto category = d.insn.meta.category;
+    if (category == ZYDIS_CATEGORY_CALL) written |= kCallerSaved;
+    if (category == ZYDIS_CATEGORY_RET) break;
+    pc = next;
+    if ((category == ZYDIS_CATEGORY_COND_BR || category == ZYDIS_CATEGORY_UNCOND_BR) &&
+        d.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && d.ops[0].imm.is_relative) {
+      const uint64_t target = next + static_cast<uint64_t>(d.ops[0].imm.value.s);
+      bool seen = false;
+      for (int h = 0; h < heads; ++h) seen |= heads_taken[h] == target;
+      if (target < next && !seen && heads < kMaxLoopHeads) {
+        heads_taken[heads++] = target;
+        pc = target;  // the loop's head, once
+      }
+    }
+  }
+  return found;
+}
+
 }  // namespace racetrap

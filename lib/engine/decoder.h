@@ -132,4 +132,24 @@ struct StaticAtomicWord {
 int sync_words_near(uint64_t start_pc, const uint8_t* code, size_t code_len, uint64_t code_pc,
                       StaticAtomicWord* out, int max);
 
+// A plain store (written, not read) through a pointer the thread holds now: the
+// operand's base register, with no index, not written by anything the walk passed
+// before it. `address` is its effective address with the registers given.
+struct PointerStore {
+  uint64_t address = 0;
+  uint32_t size = 0;
+  uint64_t pc = 0;
+};
+
+// The plain stores the thread is about to make through pointers it holds (a flag
+// set or cleared, an unlock store, a field filled in): walks the code from
+// `start_pc` as sync_words_near does (address order, each backward branch's target
+// once, until a return), for at most kMaxStoreWalk instructions, following which
+// general registers have been written since `start_pc` (a call clobbers the
+// caller-saved ones); `regs` are the thread's registers at `start_pc`. Stack
+// (rsp/rbp-based) stores are skipped. Returns how many were stored in out.
+constexpr int kMaxStoreWalk = 64;
+int pointer_stores_ahead(const CpuRegisters& regs, uint64_t start_pc, const uint8_t* code, size_t code_len,
+                         uint64_t code_pc, PointerStore* out, int max);
+
 }  // namespace racetrap

@@ -26,8 +26,8 @@ struct RunStats {
       writers_found{0};
   // Hand-written synchronization (sync_words.h): words learned, traps of a watch
   // owner's release through its word, accesses of a word that ordered a watch
-  // before the accessing thread, and sync phases that ended without (the watch's
-  // bytes were armed).
+  // before the accessing thread, and watches a thread gave up, or conflicts left
+  // without a verdict, because whether the word ordered them could not be told.
   std::atomic<uint64_t> sync_words_learned{0}, sync_releases{0}, sync_ordered{0}, sync_unordered{0};
   // RACETRAP_CLOCK=auto (clock_choice.h): threads moved from their CPU-time timer to a
   // perf clock of their own (they blocked rarely), and back (they blocked often).

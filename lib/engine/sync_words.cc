@@ -78,6 +78,12 @@ int SyncWords::associate(uint64_t pc, uint64_t address) const {
   return below >= 0 ? below : above;
 }
 
+bool SyncWords::nearer(uint64_t candidate, uint64_t word, uint64_t address) {
+  if (distance(candidate, address) > kNearAddress) return false;
+  if (candidate <= address) return word > address || candidate > word;
+  return word > address && candidate < word;
+}
+
 void SyncWords::release(int i, const VectorClock& clock) {
   Epoch* epochs = clock_of(i);
   if (epochs == nullptr) return;

@@ -59,6 +59,9 @@ class SyncWords {
   // `address`, the highest at or below it (a header flag or lock before the data),
   // else the lowest above it. -1 when none.
   int associate(uint64_t pc, uint64_t address) const;
+  // Whether associate() would take a word at `candidate` rather than one at `word`
+  // for an access to `address` (both learned near the access's code).
+  static bool nearer(uint64_t candidate, uint64_t word, uint64_t address);
   uint64_t address(int i) const { return entries_[i].address.load(std::memory_order_acquire); }
   uint32_t size(int i) const { return entries_[i].size.load(std::memory_order_relaxed); }
 

@@ -14,6 +14,7 @@
 
 #include "happens_before_edges.h"
 #include "lock_snapshot_pool.h"
+#include "owner_progress.h"
 #include "stack_capture.h"
 #include "thread_record_log.h"
 
@@ -300,6 +301,7 @@ void detach_thread_state(ThreadState* t) {
   }
   t->sample_clock.close();
   for (auto& bp : t->breakpoints) bp.close();
+  forget_release_watches(t->slot);  // no release of this thread's is to come
   t->watching = false;
   tls_current = nullptr;
   remove_own_altstack(t);

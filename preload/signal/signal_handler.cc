@@ -17,10 +17,12 @@
 #include "breakpoint_trap_probe.h"
 #include "clock_switch.h"
 #include "first_tick_timer.h"
+#include "owner_progress.h"
 #include "perf_events.h"
 #include "sampler.h"
 #include "signal_safety.h"
 #include "sigtrap_mask.h"
+#include "sync_word_edges.h"
 #include "thread_state.h"
 #include "watchpoint_trap.h"
 #include "writer_search.h"
@@ -173,6 +175,7 @@ void on_first_tick(void* ucontext) {
   ThreadState* t = current_thread();
   if (t == nullptr || !t->watching || !t->first_tick.pending()) return;
   t->in_signal_handler = 1;
+  note_handler_entry(t->slot);
   std::atomic_signal_fence(std::memory_order_seq_cst);
   if (t->first_tick.periodic()) {
     if (enough_stack(*t, ucontext)) on_sample_tick(*t, ucontext);
@@ -181,6 +184,7 @@ void on_first_tick(void* ucontext) {
     on_one_shot_first_tick(t, ucontext);
   }
   std::atomic_signal_fence(std::memory_order_seq_cst);
+  note_handler_exit(t->slot);
   t->in_signal_handler = 0;
 }
 
@@ -223,6 +227,7 @@ void on_sigtrap(int sig, siginfo_t* info, void* ucontext) {
     // pthread calls made by what the handler uses (libunwind takes mutexes) are
     // not the program's synchronization: the interposers pass them straight through.
     t->in_signal_handler = 1;
+    note_handler_entry(t->slot);  // owner_progress.h: others may wait for this handler
     std::atomic_signal_fence(std::memory_order_seq_cst);
     const bool room = enough_stack(*t, ucontext);
     if (sig_data::kind(perf.data) == sig_data::kSampleTick) {
@@ -235,9 +240,11 @@ void on_sigtrap(int sig, siginfo_t* info, void* ucontext) {
       if (slot < static_cast<unsigned>(kMaxWatchSlots)) {  // one-shot all the same
         t->breakpoints[slot].disarm();
         t->done_generation[slot] = sig_data::generation(perf.data);
+        drop_sync_word_phase(*t, slot);  // a release it cannot record: nothing may wait for it
       }
     }
     std::atomic_signal_fence(std::memory_order_seq_cst);
+    note_handler_exit(t->slot);
     t->in_signal_handler = 0;
   }
 }

@@ -4,6 +4,7 @@
 #include <sched.h>
 
 #include "decoder.h"
+#include "owner_progress.h"
 #include "safe_format.h"
 #include "signal_context.h"
 #include "thread_state.h"
@@ -20,27 +21,49 @@ constexpr size_t kCodeAfter = 48;
 bool learning(const Runtime& rt) { return rt.flags.sync_words && !rt.flags.report_atomics; }
 bool enabled(const Runtime& rt) { return learning(rt) && rt.mode == DetectionMode::kWatchpoints; }
 
-void end_phase(ThreadState& t, int slot) { t.sync_generation[slot] = 0; }
+// The least a conflict waits for the owner's next handler (owner_release).
+constexpr uint64_t kOwnerWaitNs = 10 * 1000 * 1000;
 
-// How long a conflict waits for the owner's release of the word to be recorded:
-// the owner's store to the word is visible to other threads at once, but its
-// register's trap, which records the release, reaches its handler some tens of
-// microseconds later; a thread that saw the store (the lock free, the flag set)
-// can touch the data within that time. Only conflicts on watches that carry a word
-// the owner has not released yet wait (rare: a race verdict, or the store's trap
-// in flight).
-constexpr uint64_t kReleaseGraceNs = 200 * 1000;
+// The register of board slot `slot` leaves the word (whatever phase it was in).
+void end_phase(ThreadState& t, int slot) {
+  end_release_watch(t.slot, slot, t.sync_generation[slot]);
+  t.sync_generation[slot] = 0;
+}
 
-// Whether the owner of `w` released its word after its sample: now, or within
-// kReleaseGraceNs (its release trap may be on its way).
-bool owner_released(const Runtime& rt, const Watch& w) {
-  if (rt.sync_words.released_since(w.sync_word, w.owner_slot, w.owner_epoch)) return true;
-  const uint64_t until = monotonic_ns() + kReleaseGraceNs;
-  while (monotonic_ns() < until) {
+// Whether the owner of a watch had written its word since its sample (a release)
+// before this thread's conflicting access, as far as racetrap can tell.
+enum class OwnerRelease { kReleased, kNotReleased, kUnknown };
+
+// The owner's store to the word is seen by other threads at once, but the trap
+// that records it reaches the owner's handler later, by as long as the owner waits
+// for a CPU (tens of milliseconds on a loaded machine). So a release not recorded
+// yet is no evidence: the conflict waits until the owner's handler running now,
+// or else the next one it begins, has finished (owner_progress.h: that handler, or
+// one before it, was the release's, had there been one). Its register still
+// waiting for the word then means the owner had not released it before the
+// conflict; a register that left the word without recording a release (a new
+// watch in the slot, a trap racetrap could not act on), or an owner that runs no
+// handler within the wait (it blocks), leaves it unknown. The wait ends at once when the release is
+// recorded, and lasts about one sampling period of the owner's CPU time when it
+// is not: only conflicts on watches that carry a word the owner has not released
+// yet wait (a race verdict, or the store's trap in flight).
+OwnerRelease owner_release(const Runtime& rt, const Watch& w, unsigned slot, uint64_t generation) {
+  const auto released = [&] { return rt.sync_words.released_since(w.sync_word, w.owner_slot, w.owner_epoch); };
+  if (released()) return OwnerRelease::kReleased;
+  const uint64_t seen = handler_sequence(w.owner_slot);
+  const uint64_t finished = seen + ((seen & 1) != 0 ? 1 : 2);  // a handler begun after `seen` has finished
+  const uint64_t wait_ns = rt.sample_period_ns * 4 > kOwnerWaitNs ? rt.sample_period_ns * 4 : kOwnerWaitNs;
+  const uint64_t until = monotonic_ns() + wait_ns;
+  for (;;) {
+    if (handler_sequence(w.owner_slot) >= finished) {
+      if (released()) return OwnerRelease::kReleased;
+      if (release_watch(w.owner_slot, static_cast<int>(slot)) != generation) return OwnerRelease::kUnknown;
+      return OwnerRelease::kNotReleased;
+    }
+    if (released()) return OwnerRelease::kReleased;
+    if (monotonic_ns() >= until) return OwnerRelease::kUnknown;
     sched_yield();  // the owner may be waiting for this core
-    if (rt.sync_words.released_since(w.sync_word, w.owner_slot, w.owner_epoch)) return true;
   }
-  return false;
 }
 
 // The sampling ticks this thread spent on its own work: those whose sample landed
@@ -128,6 +151,43 @@ void learn_sync_words_in_code(ThreadState& t, uint64_t pc) {
   }
 }
 
+bool nearer_store_ahead(ThreadState& t, const CpuRegisters& regs, const Watch& w) {
+  Runtime& rt = runtime();
+  if (w.sync_word < 0 || !enabled(rt)) return false;
+  const uint64_t word = rt.sync_words.address(w.sync_word);
+  const uint32_t word_size = rt.sync_words.size(w.sync_word);
+  if (word == 0) return false;
+  // The code around the trap, in the thread's state (as learn_sync_words_in_code):
+  // a loop's head may lie before the pc.
+  constexpr size_t kHalf = sizeof t.code_scan / 2;
+  uint8_t* const code = t.code_scan;
+  const uint64_t pc = regs.rip;
+  const uint64_t from = pc - kHalf;
+  size_t before = copy_from_memory(from, code, kHalf);
+  uint64_t code_pc = from;
+  uint8_t* start = code;
+  if (before != kHalf) {
+    before = 0;
+    code_pc = pc;
+    start = code + kHalf;
+  }
+  const size_t after = copy_from_memory(pc, code + kHalf, kHalf);
+  if (after == 0) return false;
+  PointerStore stores[4];
+  const int n = pointer_stores_ahead(regs, pc, start, before + after, code_pc, stores, 4);
+  const auto overlaps = [](uint64_t a, uint64_t a_len, uint64_t b, uint64_t b_len) {
+    return a < b + b_len && b < a + a_len;
+  };
+  for (int i = 0; i < n; ++i) {
+    const PointerStore& s = stores[i];
+    if (overlaps(s.address, s.size, w.access.address, w.access.size) ||
+        overlaps(s.address, s.size, w.bp_address, w.bp_size) || overlaps(s.address, s.size, word, word_size))
+      continue;
+    if (SyncWords::nearer(s.address, word, w.access.address)) return true;
+  }
+  return false;
+}
+
 void associate_sync_word(Watch& w) {
   w.sync_word = -1;
   Runtime& rt = runtime();
@@ -146,23 +206,43 @@ bool sync_word_orders_trap(ThreadState& t, unsigned slot, uint64_t generation, c
   if (slot >= static_cast<unsigned>(kMaxWatchSlots) || t.sync_after_wait[slot] != generation || w.sync_word < 0)
     return false;
   Runtime& rt = runtime();
-  if (!owner_released(rt, w)) return false;
-  rt.sync_words.acquire(w.sync_word, t.clock);
-  rt.stats.sync_ordered.fetch_add(1, std::memory_order_relaxed);
-  return true;
+  const OwnerRelease r = owner_release(rt, w, slot, generation);
+  switch (r) {
+    case OwnerRelease::kNotReleased:
+      return false;
+    case OwnerRelease::kReleased:
+      rt.sync_words.acquire(w.sync_word, t.clock);
+      rt.stats.sync_ordered.fetch_add(1, std::memory_order_relaxed);
+      return true;
+    case OwnerRelease::kUnknown:
+      break;
+  }
+  rt.stats.sync_unordered.fetch_add(1, std::memory_order_relaxed);
+  return true;  // the word may have ordered it: no verdict (the caller's trap ended the watch here)
 }
 
 bool released_after_early_arm(ThreadState& t, unsigned slot, uint64_t generation, const Watch& w) {
   if (slot >= static_cast<unsigned>(kMaxWatchSlots) || t.sync_early[slot] != generation || w.sync_word < 0)
     return false;
   Runtime& rt = runtime();
-  if (!owner_released(rt, w)) return false;
+  const OwnerRelease released = owner_release(rt, w, slot, generation);
+  if (released == OwnerRelease::kNotReleased) return false;
+  t.sync_early[slot] = 0;
+  if (released == OwnerRelease::kUnknown) {
+    // Whether the word ordered the pair cannot be told: no verdict, and this
+    // thread is done with the watch (its trap already said so).
+    rt.stats.sync_unordered.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
   // Whether this thread acquired the word since the owner's release is unknown:
   // start the word's phase at the next sync of the registers instead.
-  t.sync_early[slot] = 0;
   t.done_generation[slot] = 0;
   t.board_version_seen = 0;
   return true;
+}
+
+void drop_sync_word_phase(ThreadState& t, unsigned slot) {
+  if (slot < static_cast<unsigned>(kMaxWatchSlots)) end_phase(t, static_cast<int>(slot));
 }
 
 bool learned_after_publication(const Watch& w) {
@@ -176,6 +256,7 @@ void watch_own_release(ThreadState& t, int slot, uint64_t generation, const Watc
   BreakpointSlot& bp = t.breakpoints[slot];
   if (bp.arm(w.sync_bp_address, w.sync_bp_size, BreakpointType::kWrite, generation)) {
     t.sync_generation[slot] = generation;
+    note_release_watch(t.slot, slot, generation);  // other threads may wait on it (owner_release)
   } else {
     end_phase(t, slot);
   }
@@ -187,12 +268,20 @@ bool keep_on_sync_word(ThreadState& t, int slot, uint64_t generation, const Watc
     if (t.sync_generation[slot] == generation) {
       if (w.owner_uid == t.uid) return true;  // waits for the owner's release write
       // Another thread's watch: a whole sampling period without an access of the
-      // word (this thread does not take the lock): watch the data instead.
-      // Ticks spent waiting on a learned word (another flag of a ring, a lock
+      // word. Ticks spent waiting on a learned word (another flag of a ring, a lock
       // held by a preempted thread) are not that.
       if (working_ticks(t) <= t.sync_armed_tick[slot] + 1 && want_arm) return true;
+      // The owner released the word before this phase began, so the word may order
+      // any later access of the watch's bytes by this thread: its own access of the
+      // word that would say so (a ring's flag touched once a round, a lock taken
+      // after a long stretch of other work) could come after the register left
+      // the word and go unseen. The watch is done here: its bytes are not armed.
       runtime().stats.sync_unordered.fetch_add(1, std::memory_order_relaxed);
       t.sync_settled[slot] = generation;
+      t.done_generation[slot] = generation;
+      end_phase(t, slot);
+      bp.disarm();
+      return true;
     }
     end_phase(t, slot);
     bp.disarm();  // the caller re-arms it on the watch's bytes, or leaves it

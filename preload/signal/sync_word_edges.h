@@ -18,16 +18,23 @@
 //     the two accesses are ordered by the program's own synchronization.
 // While the owner has not released the word since its sample, the word cannot
 // order the watched access yet: another thread arms the watch's bytes at once (a
-// conflict then is a race, unless the owner released the word before the trap:
+// conflict then is a race only if the owner had not released the word before it:
 // released_after_early_arm), and goes to the word once the owner released it.
-// Otherwise the register goes to the watch's bytes:
-//   - when the thread does not touch the word within one of its sampling periods
-//     (it skips the lock): a conflict is judged by the vector clocks as before;
-//   - when it touched the word before the owner released it (it spins on the lock
-//     or the flag, or read a flag the owner set before it wrote the data): a
-//     conflict is a race only while the owner still has not released the word
-//     (sync_word_orders_trap): a protected access comes after the owner's release,
-//     a payload written after its flag is read before the owner's next release.
+// When the thread touched the word before the owner released it (it spins on the
+// lock or the flag, or read a flag the owner set before it wrote the data), the
+// register goes to the watch's bytes, and a conflict is a race only if the owner
+// had still not released the word (sync_word_orders_trap): a protected access comes
+// after the owner's release, a payload written after its flag is read before the
+// owner's next release. Whether the owner had released it is known from its own
+// handlers, not from how long the record of its release takes to appear
+// (owner_progress.h); when it cannot be known there is no verdict. A thread that
+// does not touch the word within one of its sampling periods of its own work is
+// done with the watch: the owner released the word before that phase began, so an
+// access of the watch's bytes after it may be ordered by an access of the word
+// that the register, once moved to the bytes, could not see (a ring's flag is
+// touched once a round). A lock-skipping thread is found the other way round:
+// its own samples' watches, whose word it never releases, conflict with the
+// protected accesses of the threads that take the lock.
 #pragma once
 
 #include <cstdint>
@@ -80,9 +87,23 @@ bool sync_word_orders_trap(ThreadState& t, unsigned slot, uint64_t generation, c
 // owner has not released it, the verdict stands: nothing ordered the pair.
 bool released_after_early_arm(ThreadState& t, unsigned slot, uint64_t generation, const Watch& w);
 
+// At a race verdict on a watch that carries a word: true when the code this thread
+// runs next stores through a pointer it holds (its registers `regs`, at the trap) to
+// memory that would be associated with the watched bytes before the watch's word
+// (nearer to them). The watch's word was a guess (sync_words.h, associate): in a
+// ring of buffers, or objects that each have their own flag or lock, a buffer whose
+// own flag is not learned yet gets a neighbour's, whose release orders nothing
+// here; the thread about to set or clear the buffer's own flag shows which word
+// the pair depends on. No verdict can be given then.
+bool nearer_store_ahead(ThreadState& t, const CpuRegisters& regs, const Watch& w);
+
 // Whether a watch carries no sync word though one would be associated with it now
 // (learned after it was published).
 bool learned_after_publication(const Watch& w);
+
+// A trap of register `slot` the handler cannot act on (no stack left): the
+// register's phase on a word ends without a release recorded.
+void drop_sync_word_phase(ThreadState& t, unsigned slot);
 
 // A trap of register `slot`: true when it was on a sync word (handled here).
 bool on_sync_word_trap(ThreadState& t, unsigned slot, uint64_t generation, bool async);

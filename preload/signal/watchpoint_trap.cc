@@ -143,6 +143,11 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
     sampled_lines().note_conflict(code_line(w.access.pc));
   }
   if (verdict != TrapVerdict::kRace) return;
+  if (nearer_store_ahead(t, regs, w)) {  // the watch's word was the wrong guess: no verdict
+    rt.stats.sync_unordered.fetch_add(1, std::memory_order_relaxed);
+    rt.board.retire(static_cast<int>(slot), generation);
+    return;
+  }
   if (released_after_early_arm(t, slot, generation, w)) return;  // the word may order it: watch the word first
   if (sync_word_orders_trap(t, slot, generation, w)) return;  // ordered by a learned word
   if (w.sync_word < 0 && rt.flags.sync_words) {

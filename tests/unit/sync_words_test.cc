@@ -70,6 +70,95 @@ TEST(SyncWordsNear, FindsTheLockOfTheLoopFromInsideIt) {
   EXPECT_EQ(sync_words_near(kBase + 0xf, kLockLoop.data(), kLockLoop.size(), kBase, words, 4), 0);
 }
 
+// The loops of bench/recall/free/flag_ring.c (gcc -O1): a ring of buffers, each
+// `struct slot { int full; long data[1000]; }` (8008 bytes), handed over by its
+// own flag. The thread that touches a buffer's data holds the buffer's address in
+// a register, and the store it makes next through that register is the buffer's
+// own flag, whichever flag racetrap has learned.
+constexpr uint64_t kProducerPc = 0x12a7;
+// 12a7: mov %rax,%rdx; 12aa: xor %r12,%rdx; 12ad: mov %rdx,0x8(%rbx,%rax,8) (the fill);
+// 12b2: add $1,%rax; 12b6: cmp $0x3e8,%rax; 12bc: jne 12a7; 12be: movl $1,(%rbx) (full = 1);
+// 12c4: add $1,%r12; 12c8: lea -1(%r12),%r13d; 12cd: and $7,%r13d; 12d1: mov %r13d,%ebx (the next
+// buffer); 12d4: imul $0x1f48,%rbx,%rbx; 12db: add %r14,%rbx; 12de: jmp 1295 (its spin-wait)
+const std::vector<uint8_t> kProducerFill = {
+    0x48, 0x89, 0xc2, 0x4c, 0x31, 0xe2, 0x48, 0x89, 0x54, 0xc3, 0x08, 0x48, 0x83, 0xc0, 0x01, 0x48,
+    0x3d, 0xe8, 0x03, 0x00, 0x00, 0x75, 0xe9, 0xc7, 0x03, 0x01, 0x00, 0x00, 0x00, 0x49, 0x83, 0xc4,
+    0x01, 0x45, 0x8d, 0x6c, 0x24, 0xff, 0x41, 0x83, 0xe5, 0x07, 0x44, 0x89, 0xeb, 0x48, 0x69, 0xdb,
+    0x48, 0x1f, 0x00, 0x00, 0x4c, 0x01, 0xf3, 0xeb, 0xb5};
+constexpr uint64_t kConsumerPc = 0x11ad;
+// 11ad: add (%rax),%rdx (the read); 11b0: add $8,%rax; 11b4: cmp %rcx,%rax; 11b7: jne 11ad;
+// 11b9: movl $0,(%rsi) (full = 0); 11bf: add $1,%r9d; 11c3: mov %r9d,%edi; 11c6: and $7,%edi;
+// 11c9: mov %edi,%ecx; 11cb: imul $0x1f48,%rcx,%rcx; 11d2: lea (%rcx,%r8,1),%rsi (the next
+// buffer); 11d6: mov (%rsi),%eax (its spin-wait); 11d8: cmp $1,%eax; 11db: je 1194; 11dd: pause;
+// 11df: jmp 11d6
+const std::vector<uint8_t> kConsumerRead = {
+    0x48, 0x03, 0x10, 0x48, 0x83, 0xc0, 0x08, 0x48, 0x39, 0xc8, 0x75, 0xf4, 0xc7, 0x06, 0x00, 0x00,
+    0x00, 0x00, 0x41, 0x83, 0xc1, 0x01, 0x44, 0x89, 0xcf, 0x83, 0xe7, 0x07, 0x89, 0xf9, 0x48, 0x69,
+    0xc9, 0x48, 0x1f, 0x00, 0x00, 0x4a, 0x8d, 0x34, 0x01, 0x8b, 0x06, 0x83, 0xf8, 0x01, 0x74, 0xb7,
+    0xf3, 0x90, 0xeb, 0xf5};
+constexpr uint64_t kRing = 0x604060, kSlotBytes = 8008;
+
+TEST(PointerStoresAhead, TheProducerSetsTheFlagOfTheBufferItFills) {
+  CpuRegisters regs;
+  const uint64_t buffer = kRing + 3 * kSlotBytes;
+  regs.gpr[kRbx] = buffer;
+  regs.gpr[kRax] = 500;  // in the middle of the fill
+  // From the instruction after the fill's store (where its trap leaves the thread).
+  PointerStore stores[4];
+  const int n = pointer_stores_ahead(regs, kProducerPc + 0xb, kProducerFill.data(), kProducerFill.size(),
+                                     kProducerPc, stores, 4);
+  // The fill's own store is indexed, and the next buffer's address is computed
+  // after the flag store: only the flag of this buffer.
+  ASSERT_EQ(n, 1);
+  EXPECT_EQ(stores[0].address, buffer);
+  EXPECT_EQ(stores[0].size, 4u);
+  EXPECT_EQ(stores[0].pc, kProducerPc + 0x17);
+}
+
+TEST(PointerStoresAhead, TheConsumerClearsTheFlagOfTheBufferItReads) {
+  CpuRegisters regs;
+  const uint64_t buffer = kRing + 6 * kSlotBytes;
+  regs.gpr[kRsi] = buffer;
+  regs.gpr[kRax] = buffer + 8 + 8 * 200;
+  regs.gpr[kRcx] = buffer + 8 + 8 * 1000;
+  PointerStore stores[4];
+  const int n = pointer_stores_ahead(regs, kConsumerPc + 3, kConsumerRead.data(), kConsumerRead.size(),
+                                     kConsumerPc, stores, 4);
+  ASSERT_EQ(n, 1);
+  EXPECT_EQ(stores[0].address, buffer);
+  EXPECT_EQ(stores[0].pc, kConsumerPc + 0xc);
+}
+
+TEST(PointerStoresAhead, AStoreThroughARegisterWrittenOnTheWayIsNotKnown) {
+  // 0: mov %rdi,%rsi; 3: movl $0,(%rsi); 9: ret — rsi changes before the store.
+  const std::vector<uint8_t> code = {0x48, 0x89, 0xfe, 0xc7, 0x06, 0x00, 0x00, 0x00, 0x00, 0xc3};
+  CpuRegisters regs;
+  regs.gpr[kRsi] = 0x5000;
+  regs.gpr[kRdi] = 0x6000;
+  PointerStore stores[4];
+  EXPECT_EQ(pointer_stores_ahead(regs, kBase, code.data(), code.size(), kBase, stores, 4), 0);
+}
+
+// A buffer of the ring whose own flag is not learned yet is associated with a
+// neighbour's flag; its own flag, the store the thread makes next, is nearer.
+TEST(SyncWordsTable, TheBuffersOwnFlagIsNearerThanANeighboursFlag) {
+  const uint64_t own = kRing + 3 * kSlotBytes, below = kRing + 2 * kSlotBytes, above = kRing + 4 * kSlotBytes;
+  const uint64_t data = own + 8 + 8 * 500;
+  EXPECT_TRUE(SyncWords::nearer(own, below, data));
+  EXPECT_TRUE(SyncWords::nearer(own, above, data));
+  EXPECT_FALSE(SyncWords::nearer(below, own, data));
+  EXPECT_FALSE(SyncWords::nearer(above, own, data));
+  EXPECT_FALSE(SyncWords::nearer(own + SyncWords::kNearAddress * 2, above, data));  // too far to count
+  // The ring's words learned so far: the neighbour below is associated, which the
+  // thread's store to the buffer's own flag shows to be the wrong guess.
+  SyncWords words;
+  words.configure();
+  const int neighbour = words.learn(below, 4, kConsumerPc + 0x29, kLearnedSpinWait);
+  ASSERT_GE(neighbour, 0);
+  EXPECT_EQ(words.associate(kConsumerPc, data), neighbour);
+  EXPECT_TRUE(SyncWords::nearer(own, words.address(neighbour), data));
+}
+
 TEST(SyncWordsTable, LearnFindAssociate) {
   SyncWords words;
   words.configure();
