@@ -51,6 +51,12 @@ OwnerRelease owner_release(const Runtime& rt, const Watch& w, unsigned slot, uin
   const auto released = [&] { return rt.sync_words.released_since(w.sync_word, w.owner_slot, w.owner_epoch); };
   if (released()) return OwnerRelease::kReleased;
   const uint64_t seen = handler_sequence(w.owner_slot);
+  // An owner outside its handlers whose register is not waiting for the word has
+  // no release of this watch to come (the handler that published the watch noted
+  // the wait before it finished): nothing to wait for. The loads are ordered: a
+  // release the owner recorded before it left the word is seen by the second look.
+  if ((seen & 1) == 0 && release_watch(w.owner_slot, static_cast<int>(slot)) != generation)
+    return released() ? OwnerRelease::kReleased : OwnerRelease::kUnknown;
   const uint64_t finished = seen + ((seen & 1) != 0 ? 1 : 2);  // a handler begun after `seen` has finished
   const uint64_t wait_ns = rt.sample_period_ns * 4 > kOwnerWaitNs ? rt.sample_period_ns * 4 : kOwnerWaitNs;
   const uint64_t until = monotonic_ns() + wait_ns;
