@@ -89,6 +89,7 @@ TEST_F(FirstTickTimerTest, CancelledTimerNeverFires) {
 // tick comes after one period of that thread's CPU time, to that thread, while the
 // arming thread sleeps.
 TEST_F(FirstTickTimerTest, ArmedByAnotherThreadOnItsClock) {
+  my_first_ticks = 0;  // this thread's ticks from the tests before
   FirstTickTimer timer;
   std::atomic<int> tid{0};
   std::atomic<bool> armed{false};
