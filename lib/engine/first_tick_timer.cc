@@ -26,7 +26,7 @@ constexpr uintptr_t kFirstTickTag = 0x5254666972737454ull;
 }  // namespace
 
 // signal-safe.
-bool FirstTickTimer::arm(uint64_t period_us, uint32_t os_tid, bool periodic) {
+bool FirstTickTimer::arm_on(clockid_t cpu_clock, uint64_t period_us, uint32_t os_tid, bool periodic) {
   ErrnoKeeper keep;
   sigevent ev;
   std::memset(&ev, 0, sizeof ev);
@@ -35,19 +35,23 @@ bool FirstTickTimer::arm(uint64_t period_us, uint32_t os_tid, bool periodic) {
   ev.sigev_value.sival_ptr = reinterpret_cast<void*>(kFirstTickTag);
   ev._sigev_un._tid = static_cast<pid_t>(os_tid);
   int id = kNone;
-  if (syscall(SYS_timer_create, CLOCK_THREAD_CPUTIME_ID, &ev, &id) != 0) return false;
+  if (syscall(SYS_timer_create, cpu_clock, &ev, &id) != 0) return false;
   itimerspec when{};
   when.it_value.tv_sec = static_cast<time_t>(period_us / 1000000);
   when.it_value.tv_nsec = static_cast<long>(period_us % 1000000) * 1000;
   if (when.it_value.tv_sec == 0 && when.it_value.tv_nsec == 0) when.it_value.tv_nsec = 1000;
   if (periodic) when.it_interval = when.it_value;
+  // Known before it can fire (its tick may come on another thread than the one
+  // arming it, or interrupt this one right after the call).
+  periodic_ = periodic;
+  id_ = id;
+  std::atomic_thread_fence(std::memory_order_release);
   if (syscall(SYS_timer_settime, id, 0, &when, nullptr) != 0) {
+    id_ = kNone;
+    std::atomic_signal_fence(std::memory_order_seq_cst);
     syscall(SYS_timer_delete, id);
     return false;
   }
-  periodic_ = periodic;
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  id_ = id;
   return true;
 }
 

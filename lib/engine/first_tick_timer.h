@@ -19,6 +19,7 @@
 #pragma once
 
 #include <signal.h>
+#include <time.h>
 
 #include <cstdint>
 
@@ -30,7 +31,13 @@ class FirstTickTimer {
   // that sends it SIGTRAP after period_us, once, or every period_us when
   // `periodic`. False (nothing armed) when the kernel refuses (e.g.
   // RLIMIT_SIGPENDING reached): the caller opens the perf clock at once instead.
-  bool arm(uint64_t period_us, uint32_t os_tid, bool periodic = false);
+  bool arm(uint64_t period_us, uint32_t os_tid, bool periodic = false) {
+    return arm_on(CLOCK_THREAD_CPUTIME_ID, period_us, os_tid, periodic);
+  }
+  // signal-safe. The same on `cpu_clock`, the CPU-time clock of thread os_tid of
+  // this process (pthread_getcpuclockid): another thread, its creator, arms it
+  // for it. The timer's id is stored before it is armed, so its first tick finds it.
+  bool arm_on(clockid_t cpu_clock, uint64_t period_us, uint32_t os_tid, bool periodic);
   // signal-safe. Deletes the timer if it is still armed (a signal already queued
   // by it is then ignored by is_first_tick's caller: nothing is pending any more).
   void cancel();

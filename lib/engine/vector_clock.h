@@ -123,6 +123,20 @@ class VectorClock {
     size_ = 0;
     id_ = 0;
   }
+  // Gives this clock's storage to `into`, which has none, and leaves both as a new
+  // clock is (no epochs, no id): a clock that goes away and one that is new change
+  // no clock's content, so no change is noted. For a thread's state kept for the
+  // next thread (preload/lifecycle/thread_state_pool.h), whose clock keeps its
+  // reserved epochs.
+  void move_storage_to(VectorClock& into) {
+    into.data_ = data_;
+    into.capacity_ = capacity_;
+    into.size_ = 0;
+    into.id_ = 0;
+    data_ = nullptr;
+    capacity_ = size_ = 0;
+    id_ = 0;
+  }
 
  private:
   void grow(uint32_t slots);

@@ -23,7 +23,10 @@
 namespace racetrap {
 namespace {
 
-constexpr int kExited = 1, kDetached = 2;
+// A state is freed once all three happened: its thread exited, it was joined or
+// detached, and its creator is done with it (the creator arms the new thread's
+// timer after the clone, when the thread may have run, exited and been joined).
+constexpr int kExited = 1, kDetached = 2, kCreatorDone = 4, kAllDone = kExited | kDetached | kCreatorDone;
 
 // Joinable threads by handle, until joined.
 SpinLock handles_lock;
@@ -41,10 +44,10 @@ ThreadState* take_handle(pthread_t th) {
   return t;
 }
 
-// Whoever comes second of "thread exited" and "thread detached" frees the state.
+// Whoever comes last of the three (kAllDone) frees the state.
 void mark(ThreadState* t, int bit) {
   int before = t->lifecycle.fetch_or(bit, std::memory_order_acq_rel);
-  if ((before | bit) == (kExited | kDetached) && before != (kExited | kDetached)) destroy_thread_state(t);
+  if ((before | bit) == kAllDone && before != kAllDone) destroy_thread_state(t);
 }
 
 void thread_exiting(void* p) {
@@ -76,10 +79,21 @@ void* thread_start(void* p) {
   adopt_sigtrap_mask();  // the creator's view of SIGTRAP, inherited for real (see pthread_create)
   attach_thread_state(state);
   // The watches already on the board, armed now rather than at the thread's first
-  // acquire, which may be a lock (inside the hold it starts).
+  // acquire, which may be a lock (inside the hold it starts). An empty board (a
+  // program whose threads have not been sampled yet, or whose watches have all
+  // expired) has nothing to arm: the version read first is noted as seen, so a
+  // watch published meanwhile is armed at the thread's next sync.
   if (state->watching) {
-    RuntimeScope scope(state);
-    sync_debug_registers(*state);
+    const WatchBoard& board = runtime().board;
+    const uint64_t version = board.version();
+    bool any = false;
+    for (int i = 0; i < board.slots(); ++i) any |= board.generation(i) != 0;
+    if (any) {
+      RuntimeScope scope(state);
+      sync_debug_registers(*state);
+    } else {
+      state->board_version_seen = version;
+    }
   }
   pthread_setspecific(exit_key(), state);
   void* result = state->start_routine(state->start_arg);
@@ -92,6 +106,10 @@ void* thread_start(void* p) {
   return result;
 }
 
+// The default attributes' stack size, read from glibc once and again after the
+// program changes the defaults (pthread_setattr_default_np below); 0: not read yet.
+std::atomic<size_t> default_stack_size{0};
+
 // The size of the stack pthread_create gives a thread created with `attr`
 // (the default attributes' for nullptr); 0 when glibc does not say.
 size_t stack_size_of(const pthread_attr_t* attr) {
@@ -100,10 +118,13 @@ size_t stack_size_of(const pthread_attr_t* attr) {
     pthread_attr_getstacksize(attr, &size);
     return size;
   }
+  size = default_stack_size.load(std::memory_order_acquire);
+  if (size != 0) return size;
   pthread_attr_t defaults;
   if (pthread_getattr_default_np(&defaults) != 0) return 0;
   pthread_attr_getstacksize(&defaults, &size);
   pthread_attr_destroy(&defaults);
+  default_stack_size.store(size, std::memory_order_release);
   return size;
 }
 
@@ -167,7 +188,7 @@ RACETRAP_INTERPOSE int pthread_create(pthread_t* thread, const pthread_attr_t* a
   rt.thread_record_logged[child->slot].store(0, std::memory_order_release);
   int detach_state = PTHREAD_CREATE_JOINABLE;
   if (attr != nullptr) pthread_attr_getdetachstate(attr, &detach_state);
-  if (detach_state == PTHREAD_CREATE_DETACHED) child->lifecycle.store(kDetached);
+  child->lifecycle.store(detach_state == PTHREAD_CREATE_DETACHED ? kDetached : 0);
   exit_key();
   child->start_routine = fn;
   child->start_arg = arg;
@@ -175,6 +196,7 @@ RACETRAP_INTERPOSE int pthread_create(pthread_t* thread, const pthread_attr_t* a
   if (rt.flags.detect_deadlocks) prepare_lock_tracking(child);  // here, not in the child's first lock
   ThreadState* self = scope.thread();
   int rc;
+  bool creates_timer = false;
   {
     // The new thread inherits the program's view of SIGTRAP through the kernel
     // mask (thread_start adopts it; an unwatched thread keeps it blocked for real).
@@ -186,6 +208,7 @@ RACETRAP_INTERPOSE int pthread_create(pthread_t* thread, const pthread_attr_t* a
       std::atomic_signal_fence(std::memory_order_seq_cst);
       child->clock_inherited = passes_clock_on(*self);
     }
+    creates_timer = creator_arms_first_tick(child);
     rc = real(thread, attr, thread_start, child);
     if (self != nullptr) {
       std::atomic_signal_fence(std::memory_order_seq_cst);
@@ -201,10 +224,24 @@ RACETRAP_INTERPOSE int pthread_create(pthread_t* thread, const pthread_attr_t* a
     destroy_thread_state(child);
     return rc;
   }
+  // The new thread's first-tick timer, armed here while the thread starts: its two
+  // system calls are not on its way to the program's code (on another CPU they run
+  // while it starts; a thread that starts on this CPU after the call finds it done).
+  if (creates_timer) arm_first_tick_for(child, *thread);
   if (detach_state != PTHREAD_CREATE_DETACHED) {
     SpinGuard guard(handles_lock);
     handles()[*thread] = child;
   }
+  mark(child, kCreatorDone);  // the state is no longer this thread's to touch
+  return rc;
+}
+
+// The program's new default attributes: the next thread created with none reads
+// its stack size again.
+RACETRAP_INTERPOSE int pthread_setattr_default_np(const pthread_attr_t* attr) {
+  static auto real = next_function<int (*)(const pthread_attr_t*)>("pthread_setattr_default_np");
+  const int rc = real(attr);
+  default_stack_size.store(0, std::memory_order_release);
   return rc;
 }
 

@@ -71,6 +71,7 @@ constexpr auto kRealFunctions = std::to_array<RealFunctionName>({
     {"pthread_rwlock_trywrlock", nullptr},
     {"pthread_rwlock_unlock", nullptr},
     {"pthread_rwlock_wrlock", nullptr},
+    {"pthread_setattr_default_np", nullptr},
     {"pthread_sigmask", nullptr},
     {"pthread_spin_destroy", nullptr},
     {"pthread_spin_lock", nullptr},

@@ -140,6 +140,7 @@ void after_fork_in_child() {
   t->clock.set(t->slot, own);
   rt.registry.reset_after_fork(t->slot, own);
   t->first_tick.forget();  // the parent's timer is not the child's (timers are not inherited)
+  t->first_tick_handoff.store(kSelf, std::memory_order_relaxed);  // and no creator arms one here
   t->clock_inherited = false;  // nor are sampling clocks (inherit_thread: threads only)
   t->creating_thread = 0;
   t->clock_open_deferred = 0;

@@ -17,6 +17,7 @@
 #include "owner_progress.h"
 #include "stack_capture.h"
 #include "thread_record_log.h"
+#include "thread_state_pool.h"
 
 // glibc: the stack pointer at process entry (the top of the main thread's frames).
 extern "C" void* __libc_stack_end;
@@ -68,16 +69,30 @@ long tid_offset() {
   return offset;
 }
 
-// The calling thread's kernel id: glibc stored it in the descriptor at the clone
-// (a system call less at every thread start).
-uint32_t own_tid() {
+// The kernel id of the thread `handle`: glibc stored it in the descriptor at the
+// clone, before pthread_create returned. 0 when glibc does not say where.
+uint32_t tid_of(pthread_t handle) {
   const long offset = tid_offset();
-  if (offset >= 0) {
-    int tid = 0;
-    std::memcpy(&tid, reinterpret_cast<const char*>(pthread_self()) + offset, sizeof tid);
-    if (tid > 0) return static_cast<uint32_t>(tid);
-  }
-  return static_cast<uint32_t>(syscall(SYS_gettid));
+  if (offset < 0) return 0;
+  int tid = 0;
+  std::memcpy(&tid, reinterpret_cast<const char*>(handle) + offset, sizeof tid);
+  return tid > 0 ? static_cast<uint32_t>(tid) : 0;
+}
+
+// The calling thread's kernel id, from its descriptor (a system call less at every
+// thread start).
+uint32_t own_tid() {
+  const uint32_t tid = tid_of(pthread_self());
+  return tid != 0 ? tid : static_cast<uint32_t>(syscall(SYS_gettid));
+}
+
+// The thread `t` (the caller) stops needing its first-tick timer (its exit, or it
+// cannot be watched): deleted here, or by its creator when that one is still
+// making it (FirstTickHandoff).
+void give_up_first_tick(ThreadState* t) {
+  int expected = kByCreator;
+  if (t->first_tick_handoff.compare_exchange_strong(expected, kGivenUp, std::memory_order_acq_rel)) return;
+  t->first_tick.cancel();
 }
 
 // The exact static TLS block of the thread whose thread pointer is `tp`, for
@@ -211,14 +226,17 @@ ThreadState* create_thread_state(ThreadState* parent) {
   ThreadSlotLease lease = rt.registry.lease();
   if (!lease.ok) return nullptr;
   note_thread_slot_used(rt, lease.slot);
-  auto* t = new (std::nothrow) ThreadState;
+  ThreadState* t = take_spare_thread_state();  // a finished thread's, made new
   if (t == nullptr) {
-    rt.registry.release(lease.slot, lease.first_epoch);
-    return nullptr;
+    t = new (std::nothrow) ThreadState;
+    if (t == nullptr) {
+      rt.registry.release(lease.slot, lease.first_epoch);
+      return nullptr;
+    }
+    t->clock.reserve(kMaxThreadSlots);
   }
   t->uid = lease.uid;
   t->slot = lease.slot;
-  t->clock.reserve(kMaxThreadSlots);
   // What the parent does next is not before the child.
   create_edge(t->clock, t->slot, lease.first_epoch, parent != nullptr ? &parent->clock : nullptr,
               parent != nullptr ? parent->slot : 0);
@@ -271,13 +289,21 @@ void begin_watching(ThreadState* t) {
   // timer cannot be armed); under auto the thread's samples may move it to a perf
   // clock of its own and back (clock_switch.h), measured from here: a new thread's
   // counters start at zero, and the main thread's count its life so far.
+  // A new thread's timer is usually armed by its creator, right after the clone
+  // (arm_first_tick_for): kByCreator or kArmed here leave it to that.
   const auto period_us = static_cast<uint64_t>(rt.sample_us);
   t->usage_at_sample = ThreadUsage{};
-  if (ok && !t->clock_inherited && !t->first_tick.arm(period_us, t->os_tid, rt.starts_on_cpu_timer()))
-    ok = open_sample_clock(t);
+  if (ok && !t->clock_inherited) {
+    const int handoff = t->first_tick_handoff.load(std::memory_order_acquire);
+    if (handoff == kSelf) {
+      if (!t->first_tick.arm(period_us, t->os_tid, rt.starts_on_cpu_timer())) ok = open_sample_clock(t);
+    } else if (handoff == kFailed) {
+      ok = open_sample_clock(t);
+    }
+  }
   if (!ok) {
     for (auto& bp : t->breakpoints) bp.close();
-    t->first_tick.cancel();
+    give_up_first_tick(t);
     t->sample_clock.close();
     return;  // this thread runs unwatched (an inherited clock's ticks are ignored); others still do
   }
@@ -290,10 +316,35 @@ void fold_thread_counts(ThreadState* t) {
   if (copies != 0) runtime().stats.string_ops_plain.fetch_add(copies, std::memory_order_relaxed);
 }
 
+bool creator_arms_first_tick(ThreadState* child) {
+  Runtime& rt = runtime();
+  const bool by_creator = rt.active && rt.watches_threads() && threads_watched() && !child->clock_inherited &&
+                          tid_offset() >= 0;
+  child->first_tick_handoff.store(by_creator ? kByCreator : kSelf, std::memory_order_relaxed);
+  return by_creator;
+}
+
+void arm_first_tick_for(ThreadState* child, pthread_t handle) {
+  Runtime& rt = runtime();
+  const uint32_t tid = tid_of(handle);
+  clockid_t clock;
+  const bool ok = tid != 0 && pthread_getcpuclockid(handle, &clock) == 0 &&
+                  child->first_tick.arm_on(clock, static_cast<uint64_t>(rt.sample_us), tid, rt.starts_on_cpu_timer());
+  int expected = kByCreator;
+  if (child->first_tick_handoff.compare_exchange_strong(expected, ok ? kArmed : kFailed, std::memory_order_acq_rel))
+    return;
+  // The thread stopped being watched meanwhile (kGivenUp): the timer is this one's to delete.
+  if (ok) child->first_tick.cancel();
+}
+
 void detach_thread_state(ThreadState* t) {
   enter_runtime(t);
   fold_thread_counts(t);
-  t->first_tick.cancel();  // before the clock: a first tick arriving meanwhile opens nothing after the close
+  // Not watched from here on: a first tick arriving meanwhile (on_first_tick) neither
+  // samples nor opens a clock after the close.
+  t->watching = false;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  give_up_first_tick(t);
   if (t->clock_passed_on) {
     // The threads that inherited this clock tick only while it is open.
     t->sample_clock.keep_open_for_inheritors();
@@ -302,7 +353,6 @@ void detach_thread_state(ThreadState* t) {
   t->sample_clock.close();
   for (auto& bp : t->breakpoints) bp.close();
   forget_release_watches(t->slot);  // no release of this thread's is to come
-  t->watching = false;
   tls_current = nullptr;
   remove_own_altstack(t);
   leave_runtime(t);
@@ -323,7 +373,7 @@ void retire_watches_on_thread_memory(const ThreadState* t) {
 void destroy_thread_state(ThreadState* t) {
   runtime().registry.release(t->slot, t->clock.get(t->slot));
   return_lock_snapshots(t->pending_edges.snapshots());
-  delete t;
+  keep_or_free_thread_state(t);
 }
 
 }  // namespace racetrap

@@ -36,6 +36,10 @@ struct ThreadState {
   // closed by one that sees it block often (clock_switch.h).
   SampleClock sample_clock;
   FirstTickTimer first_tick;
+  // Who arms a new thread's first-tick timer (FirstTickHandoff): its creator, right
+  // after the clone, while the thread starts on its own (arm_first_tick_for), so
+  // the timer's system calls are not on the new thread's way to the program's code.
+  std::atomic<int> first_tick_handoff{0};
   bool watching = false;  // this thread is sampled (clock or first-tick timer) and may arm breakpoints
   // RACETRAP_CLOCK=auto: the thread's CPU time and voluntary switches at its last
   // sample, from which the next one chooses its clock (clock_switch.h). Its own
@@ -164,6 +168,22 @@ inline ThreadState* current_thread() { return tls_current; }
 // Ordinary context. A state for a new thread created by `parent` (nullptr for the
 // main thread): leases a slot and sets up the clock. nullptr when no slot is left.
 ThreadState* create_thread_state(ThreadState* parent);
+
+// ThreadState::first_tick_handoff. kSelf: the thread arms its own timer at its
+// start (begin_watching). kByCreator: its creator arms it after the clone; then
+// kArmed (first_tick holds the timer: the thread's from here on), kFailed (no
+// timer: the thread opens its perf clock at its start if it has not started yet),
+// or kGivenUp (the thread stopped being watched first: the creator deletes the
+// timer it made, whoever gets there second does the cleanup).
+enum FirstTickHandoff : int { kSelf = 0, kByCreator = 1, kArmed = 2, kFailed = 3, kGivenUp = 4 };
+// Ordinary context, in the creator before the clone: whether the new thread's
+// first-tick timer is the creator's to arm (sets first_tick_handoff).
+bool creator_arms_first_tick(ThreadState* child);
+// Ordinary context, in the creator right after a successful clone of `handle`:
+// arms the new thread's timer on its CPU-time clock. The caller keeps `child`
+// from being freed meanwhile (the thread may already have exited and been joined:
+// interpose_thread.cc, kCreatorDone).
+void arm_first_tick_for(ThreadState* child, pthread_t handle);
 // signal-safe. Whether a thread `t` creates now starts with `t`'s sampling clock
 // (inherited at the clone: see ThreadState::clock_root).
 inline bool passes_clock_on(const ThreadState& t) {

@@ -4,7 +4,8 @@
 usage: run_fork_case.py [--timeout S] RACETRAP PROGRAM SOURCE ENDING [SECONDS]
 
 The parent's threads race, are joined, the parent forks, the child's threads race
-on the same line and the child ends with ENDING (exit, _exit or exec). Both the
+on the same line and the child ends with ENDING (exit, _exit or exec; thread: the
+fork is made by a second thread, which races in the child with one of its own). Both the
 parent's and the child's text report (RACETRAP_LOG_PATH.<pid>; `racetrap run`
 renders the raw stream a child that called _exit left) must hold a data race
 whose two stacks name a `// RACE` line of SOURCE. `racetrap run` exits 66.
@@ -50,7 +51,7 @@ def main():
     ap.add_argument("racetrap")
     ap.add_argument("program")
     ap.add_argument("source")
-    ap.add_argument("ending", choices=["exit", "_exit", "exec"])
+    ap.add_argument("ending", choices=["exit", "_exit", "exec", "thread"])
     ap.add_argument("seconds", nargs="?", default="0.5")
     args = ap.parse_args()
 

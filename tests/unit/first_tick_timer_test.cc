@@ -3,12 +3,14 @@
 // time, tagged as racetrap's, and a cancelled timer never fires.
 #include "first_tick_timer.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 #include <time.h>
 
 #include <atomic>
 #include <cstring>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -17,12 +19,15 @@ namespace {
 
 std::atomic<int> first_ticks{0};
 std::atomic<int> other_traps{0};
+thread_local int my_first_ticks = 0;  // the ticks this thread received
 
 void on_trap(int, siginfo_t* info, void*) {
-  if (is_first_tick(info))
+  if (is_first_tick(info)) {
     first_ticks.fetch_add(1);
-  else
+    ++my_first_ticks;
+  } else {
     other_traps.fetch_add(1);
+  }
 }
 
 // Thread CPU time, in microseconds.
@@ -78,6 +83,41 @@ TEST_F(FirstTickTimerTest, CancelledTimerNeverFires) {
   spin_cpu(60000);
   EXPECT_EQ(first_ticks.load(), 0);
   timer.cancel();  // twice is harmless
+}
+
+// A creator arms its new thread's timer (arm_on, the thread's CPU-time clock): the
+// tick comes after one period of that thread's CPU time, to that thread, while the
+// arming thread sleeps.
+TEST_F(FirstTickTimerTest, ArmedByAnotherThreadOnItsClock) {
+  my_first_ticks = 0;  // this thread's ticks from the tests before
+  FirstTickTimer timer;
+  std::atomic<int> tid{0};
+  std::atomic<bool> armed{false};
+  int worker_ticks = -1;
+  std::thread worker([&] {
+    tid = static_cast<int>(gettid());
+    while (!armed.load()) {
+    }
+    // Until the tick, up to 2 s of CPU (a loaded guest's ticks come late), then
+    // long enough for a second one to show if the timer were periodic.
+    for (int i = 0; i < 200 && my_first_ticks == 0; ++i) spin_cpu(10000);
+    spin_cpu(20000);
+    worker_ticks = my_first_ticks;
+  });
+  while (tid.load() == 0) {
+  }
+  clockid_t clock;
+  ASSERT_EQ(pthread_getcpuclockid(worker.native_handle(), &clock), 0);
+  const bool ok = timer.arm_on(clock, 2000, static_cast<uint32_t>(tid.load()), /*periodic=*/false);
+  armed = true;
+  usleep(1000);  // the arming thread's own CPU time does not count
+  worker.join();
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(worker_ticks, 1) << "the worker's own tick, once";
+  EXPECT_EQ(first_ticks.load(), 1);
+  EXPECT_EQ(my_first_ticks, 0) << "nothing for the arming thread";
+  timer.cancel();
+  EXPECT_FALSE(timer.pending());
 }
 
 // A program's own POSIX timer on SIGTRAP is not mistaken for racetrap's.
