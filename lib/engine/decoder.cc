@@ -714,12 +714,36 @@ bool is_lock_word_insn(const uint8_t* code, size_t code_len) {
   }
 }
 
+namespace {
+
+// Where a walk of the code in address order goes on after `d` (ending at `next`):
+// the target of a backward relative branch the first time the walk meets it (a
+// loop's head, walked once; at most kMax of them), else the next instruction.
+struct LoopHeads {
+  static constexpr int kMax = 4;
+  uint64_t taken[kMax] = {};
+  int count = 0;
+
+  uint64_t next_pc(const DecodedInsn& d, uint64_t next) {
+    const auto category = d.insn.meta.category;
+    if ((category != ZYDIS_CATEGORY_COND_BR && category != ZYDIS_CATEGORY_UNCOND_BR) ||
+        d.ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE || !d.ops[0].imm.is_relative)
+      return next;
+    const uint64_t target = next + static_cast<uint64_t>(d.ops[0].imm.value.s);
+    bool seen = false;
+    for (int h = 0; h < count; ++h) seen |= taken[h] == target;
+    if (target >= next || seen || count >= kMax) return next;
+    taken[count++] = target;
+    return target;
+  }
+};
+
+}  // namespace
+
 int sync_words_near(uint64_t start_pc, const uint8_t* code, size_t code_len, uint64_t code_pc,
                       StaticAtomicWord* out, int max) {
   constexpr int kMaxWalk = 160;
-  constexpr int kMaxLoopHeads = 4;
-  uint64_t heads_taken[kMaxLoopHeads] = {};
-  int heads = 0;
+  LoopHeads loops;
   int found = 0;
   uint64_t pc = start_pc;
   for (int n = 0; n < kMaxWalk && found < max; ++n) {
@@ -743,31 +767,18 @@ int sync_words_near(uint64_t start_pc, const uint8_t* code, size_t code_len, uin
       break;
     }
     if (d.insn.meta.category == ZYDIS_CATEGORY_RET) break;
-    pc = next;
-    const auto category = d.insn.meta.category;
-    if ((category == ZYDIS_CATEGORY_COND_BR || category == ZYDIS_CATEGORY_UNCOND_BR) &&
-        d.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && d.ops[0].imm.is_relative) {
-      const uint64_t target = next + static_cast<uint64_t>(d.ops[0].imm.value.s);
-      bool seen = false;
-      for (int h = 0; h < heads; ++h) seen |= heads_taken[h] == target;
-      if (target < next && !seen && heads < kMaxLoopHeads) {
-        heads_taken[heads++] = target;
-        pc = target;  // the loop's head, once
-      }
-    }
+    pc = loops.next_pc(d, next);
   }
   return found;
 }
 
 int pointer_stores_ahead(const CpuRegisters& regs, uint64_t start_pc, const uint8_t* code, size_t code_len,
                          uint64_t code_pc, PointerStore* out, int max) {
-  constexpr int kMaxLoopHeads = 4;
   // rax, rcx, rdx, rsi, rdi, r8-r11: what a call may leave changed (SysV ABI).
   constexpr uint32_t kCallerSaved = (1u << kRax) | (1u << kRcx) | (1u << kRdx) | (1u << kRsi) | (1u << kRdi) |
                                     (1u << kR8) | (1u << kR9) | (1u << kR10) | (1u << kR11);
   constexpr uint32_t kFrameRegs = (1u << kRsp) | (1u << kRbp);
-  uint64_t heads_taken[kMaxLoopHeads] = {};
-  int heads = 0;
+  LoopHeads loops;
   int found = 0;
   uint32_t written = 0;
   uint64_t pc = start_pc;
@@ -795,17 +806,7 @@ int pointer_stores_ahead(const CpuRegisters& regs, uint64_t start_pc, const uint
     const auto category = d.insn.meta.category;
     if (category == ZYDIS_CATEGORY_CALL) written |= kCallerSaved;
     if (category == ZYDIS_CATEGORY_RET) break;
-    pc = next;
-    if ((category == ZYDIS_CATEGORY_COND_BR || category == ZYDIS_CATEGORY_UNCOND_BR) &&
-        d.ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && d.ops[0].imm.is_relative) {
-      const uint64_t target = next + static_cast<uint64_t>(d.ops[0].imm.value.s);
-      bool seen = false;
-      for (int h = 0; h < heads; ++h) seen |= heads_taken[h] == target;
-      if (target < next && !seen && heads < kMaxLoopHeads) {
-        heads_taken[heads++] = target;
-        pc = target;  // the loop's head, once
-      }
-    }
+    pc = loops.next_pc(d, next);
   }
   return found;
 }

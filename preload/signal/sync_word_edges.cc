@@ -124,28 +124,43 @@ void learn_sync_word_at_trap(ThreadState& t, const MemoryAccess& access, uint64_
   learn_sync_word(t, access, interrupted_pc);
 }
 
+namespace {
+
+// The code around `pc`, copied into the thread's state (not onto the handler's
+// stack: the program's sigaltstack may be small): the bytes before pc and from pc
+// on, each half read on its own (a page of either may be unmapped); only from pc on
+// when the bytes before it cannot be read. len 0 when none at pc can.
+struct CodeWindow {
+  const uint8_t* start = nullptr;
+  size_t len = 0;
+  uint64_t code_pc = 0;  // the address of start[0]
+};
+CodeWindow copy_code_around(ThreadState& t, uint64_t pc) {
+  constexpr size_t kHalf = sizeof t.code_scan / 2;
+  uint8_t* const code = t.code_scan;
+  CodeWindow w;
+  size_t before = copy_from_memory(pc - kHalf, code, kHalf);
+  w.code_pc = pc - kHalf;
+  w.start = code;
+  if (before != kHalf) {
+    before = 0;
+    w.code_pc = pc;
+    w.start = code + kHalf;
+  }
+  const size_t after = copy_from_memory(pc, code + kHalf, kHalf);
+  w.len = after == 0 ? 0 : before + after;
+  return w;
+}
+
+}  // namespace
+
 void learn_sync_words_in_code(ThreadState& t, uint64_t pc) {
   Runtime& rt = runtime();
   if (!learning(rt)) return;
-  // In the thread's state, not on the handler's stack (the program's sigaltstack
-  // may be small).
-  constexpr size_t kHalf = sizeof t.code_scan / 2;
-  uint8_t* const code = t.code_scan;
-  // The bytes before pc and from pc on, each half read on its own (a page of
-  // either may be unmapped).
-  const uint64_t from = pc - kHalf;
-  size_t before = copy_from_memory(from, code, kHalf);
-  uint64_t code_pc = from;
-  uint8_t* start = code;
-  if (before != kHalf) {
-    before = 0;
-    code_pc = pc;
-    start = code + kHalf;
-  }
-  const size_t after = copy_from_memory(pc, code + kHalf, kHalf);
-  if (after == 0) return;
+  const CodeWindow code = copy_code_around(t, pc);
+  if (code.len == 0) return;
   StaticAtomicWord words[4];
-  const int n = sync_words_near(pc, start, before + after, code_pc, words, 4);
+  const int n = sync_words_near(pc, code.start, code.len, code.code_pc, words, 4);
   for (int i = 0; i < n; ++i) {
     MemoryAccess a;
     a.pc = words[i].pc;
@@ -163,24 +178,11 @@ bool nearer_store_ahead(ThreadState& t, const CpuRegisters& regs, const Watch& w
   const uint64_t word = rt.sync_words.address(w.sync_word);
   const uint32_t word_size = rt.sync_words.size(w.sync_word);
   if (word == 0) return false;
-  // The code around the trap, in the thread's state (as learn_sync_words_in_code):
-  // a loop's head may lie before the pc.
-  constexpr size_t kHalf = sizeof t.code_scan / 2;
-  uint8_t* const code = t.code_scan;
-  const uint64_t pc = regs.rip;
-  const uint64_t from = pc - kHalf;
-  size_t before = copy_from_memory(from, code, kHalf);
-  uint64_t code_pc = from;
-  uint8_t* start = code;
-  if (before != kHalf) {
-    before = 0;
-    code_pc = pc;
-    start = code + kHalf;
-  }
-  const size_t after = copy_from_memory(pc, code + kHalf, kHalf);
-  if (after == 0) return false;
+  // The code around the trap: a loop's head may lie before the pc.
+  const CodeWindow code = copy_code_around(t, regs.rip);
+  if (code.len == 0) return false;
   PointerStore stores[4];
-  const int n = pointer_stores_ahead(regs, pc, start, before + after, code_pc, stores, 4);
+  const int n = pointer_stores_ahead(regs, regs.rip, code.start, code.len, code.code_pc, stores, 4);
   const auto overlaps = [](uint64_t a, uint64_t a_len, uint64_t b, uint64_t b_len) {
     return a < b + b_len && b < a + a_len;
   };
