@@ -63,6 +63,24 @@ uint32_t note_running(uint32_t slot, uint64_t now, uint64_t period_ns) {
   return running;
 }
 
+// The value of the sampled access's bytes (the watch's block) into *value; false
+// when they cannot be read. The access is the thread's own, just made or about to
+// be, so the kernel's check and a plain read serve (copy_word_from_memory), unless
+// one of this thread's armed debug registers covers the bytes: a plain read would
+// trap (asynchronously, which ends the thread's watch of the slot, and with it the
+// verdict its own access is about to give), so those are read by the kernel; so
+// is a deferred sample's, whose interrupted code may be re-pointing a register.
+bool read_sampled_value(const ThreadState& t, const WatchBoard& board, bool deferred, uint64_t address,
+                        uint32_t size, uint64_t* value) {
+  bool covered = deferred;
+  for (int i = 0; i < kMaxWatchSlots && !covered; ++i) {
+    const BreakpointSlot& bp = t.breakpoints[i];
+    covered = bp.armed() && board.may_cover(i, bp.armed_generation(), address, size);
+  }
+  const size_t got = covered ? copy_from_memory(address, value, size) : copy_word_from_memory(address, value, size);
+  return got == size;
+}
+
 enum class Pick { kNoAccess, kFiltered, kChosen };
 
 // The access to watch for this sample, chosen among the accesses around the
@@ -263,7 +281,7 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
   if (deferred) w.sync_word = -1;
   else associate_sync_word(w);
   w.value = 0;
-  if (copy_from_memory(w.bp_address, &w.value, w.bp_size) != w.bp_size) {
+  if (!read_sampled_value(t, rt.board, deferred, w.bp_address, w.bp_size, &w.value)) {
     rt.stats.samples_filtered.fetch_add(1, std::memory_order_relaxed);  // not mapped: it would fault
     return;
   }
