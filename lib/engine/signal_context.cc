@@ -56,7 +56,9 @@ size_t copy_from_memory(uint64_t address, void* out, size_t len) {
 
 size_t copy_word_from_memory(uint64_t address, void* out, size_t len) {
   const uint64_t block = address & ~7ull;
-  if (len == 0 || len > 8 || address + len > block + 8 || execute_only_possible() != 0)
+  // A null signal set is the call's "no change": the first page is left to the
+  // kernel's copy (it is never mapped for the program).
+  if (len == 0 || len > 8 || address + len > block + 8 || block < 4096 || execute_only_possible() != 0)
     return copy_from_memory(address, out, len);
   ErrnoKeeper keep;
   // The kernel's sigset_t is 8 bytes: the aligned block, read with copy_from_user.

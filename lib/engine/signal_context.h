@@ -28,7 +28,7 @@ size_t copy_from_memory(uint64_t address, void* out, size_t len);
 // accessed or is about to access: between the kernel's read and the copy another
 // thread could unmap the page only by racing with this thread's own access.
 // Falls back to copy_from_memory where protection keys may make readable pages
-// unreadable to user code, and for bytes across an 8-byte boundary.
+// unreadable to user code, for bytes across an 8-byte boundary and in the first page.
 size_t copy_word_from_memory(uint64_t address, void* out, size_t len);
 
 // The process id copy_from_memory reads from, so a read is one system call, not

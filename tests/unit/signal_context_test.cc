@@ -49,7 +49,8 @@ TEST(CopyWordFromMemory, ReadsNothingWherePlainReadsFault) {
   EXPECT_EQ(copy_word_from_memory(reinterpret_cast<uint64_t>(none) + 8, &value, 4), 0u);
   ASSERT_EQ(munmap(none, page), 0);  // unmapped now
   EXPECT_EQ(copy_word_from_memory(reinterpret_cast<uint64_t>(none), &value, 8), 0u);
-  EXPECT_EQ(copy_word_from_memory(0, &value, 8), 0u);
+  EXPECT_EQ(copy_word_from_memory(0, &value, 8), 0u);  // a null set would be a valid call
+  EXPECT_EQ(copy_word_from_memory(8, &value, 4), 0u);
   EXPECT_EQ(value, 42u);
 }
 
