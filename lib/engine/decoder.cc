@@ -624,6 +624,20 @@ int decode_path_accesses(const CpuRegisters& regs, const uint8_t* code, size_t c
   return n;
 }
 
+// signal-safe
+int decode_path_accesses_until(const CpuRegisters& regs, const uint8_t* code, size_t code_len, uint64_t code_pc,
+                               int max_insns, MemoryAccess* out, int max_out, const AccessFilter& filter,
+                               int max_usable) {
+  int n = 0, usable = 0;
+  if (max_out <= 0) return 0;
+  walk_forward(regs, code, code_len, code_pc, max_insns, [&](const MemoryAccess& access) {
+    out[n++] = access;
+    if (filter.usable != nullptr && filter.usable(access, filter.arg)) ++usable;
+    return n < max_out && (max_usable <= 0 || usable < max_usable);
+  });
+  return n;
+}
+
 }  // namespace racetrap
 
 namespace racetrap {

@@ -87,6 +87,21 @@ int decode_block_accesses(const CpuRegisters& regs, const uint8_t* before, size_
 int decode_path_accesses(const CpuRegisters& regs, const uint8_t* code, size_t code_len, uint64_t code_pc,
                          int max_insns, MemoryAccess* out, int max_out);
 
+// Which listed accesses count toward a walk's stop (decode_path_accesses_until):
+// usable(access, arg).
+struct AccessFilter {
+  bool (*usable)(const MemoryAccess& access, const void* arg) = nullptr;
+  const void* arg = nullptr;
+};
+
+// decode_path_accesses that also stops once `max_usable` of the listed accesses
+// pass `filter`: each instruction decoded costs about 1,500 instructions of
+// Zydis's full decode, so a caller that chooses among the first few usable
+// accesses need not decode the rest of the path.
+int decode_path_accesses_until(const CpuRegisters& regs, const uint8_t* code, size_t code_len, uint64_t code_pc,
+                               int max_insns, MemoryAccess* out, int max_out, const AccessFilter& filter,
+                               int max_usable);
+
 }  // namespace racetrap
 
 namespace racetrap {

@@ -3,6 +3,8 @@
 #include "signal_context.h"
 
 #include <cpuid.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -50,6 +52,20 @@ size_t copy_from_memory(uint64_t address, void* out, size_t len) {
   const uint32_t pid = own_pid.load(std::memory_order_relaxed);
   ssize_t n = process_vm_readv(pid != 0 ? static_cast<pid_t>(pid) : getpid(), &local, 1, &remote, 1, 0);
   return n > 0 ? static_cast<size_t>(n) : 0;
+}
+
+size_t copy_word_from_memory(uint64_t address, void* out, size_t len) {
+  const uint64_t block = address & ~7ull;
+  // A null signal set is the call's "no change": the first page is left to the
+  // kernel's copy (it is never mapped for the program).
+  if (len == 0 || len > 8 || address + len > block + 8 || block < 4096 || execute_only_possible() != 0)
+    return copy_from_memory(address, out, len);
+  ErrnoKeeper keep;
+  // The kernel's sigset_t is 8 bytes: the aligned block, read with copy_from_user.
+  if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, reinterpret_cast<const void*>(block), nullptr, 8) != 0)
+    return copy_from_memory(address, out, len);
+  std::memcpy(out, reinterpret_cast<const void*>(address), len);
+  return len;
 }
 
 int execute_only_possible() {

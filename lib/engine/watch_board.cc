@@ -148,6 +148,19 @@ uint64_t WatchBoard::read(int i, Watch* out, bool with_stack) const {
   return kBusy;
 }
 
+bool WatchBoard::may_cover(int i, uint64_t gen, uint64_t address, uint32_t size) const {
+  const Slot& s = slots_data_[i];
+  const uint64_t before = s.sequence.load(std::memory_order_acquire);
+  if ((before & 1) != 0 || s.generation.load(std::memory_order_relaxed) != gen) return true;
+  const uint64_t bp_address = s.watch.bp_address, sync_address = s.watch.sync_bp_address;
+  const uint32_t bp_size = s.watch.bp_size, sync_size = s.watch.sync_bp_size;
+  const bool has_word = s.watch.sync_word >= 0;
+  std::atomic_thread_fence(std::memory_order_acquire);
+  if (s.sequence.load(std::memory_order_relaxed) != before) return true;
+  const auto overlaps = [&](uint64_t a, uint32_t n) { return a < address + size && address < a + n; };
+  return overlaps(bp_address, bp_size) || (has_word && overlaps(sync_address, sync_size));
+}
+
 void WatchBoard::retire(int i, uint64_t gen) {
   if (generation(i) != gen) return;
   Slot& s = slots_data_[i];

@@ -98,6 +98,12 @@ class WatchBoard {
   static constexpr uint64_t kBusy = ~0ull;
   uint64_t read(int i, Watch* out, bool with_stack) const;
 
+  // Whether a debug register armed for slot i's watch of `generation` may cover
+  // any of the bytes [address, address + size): the watch's own block or its
+  // synchronization word's. True too when the slot no longer holds that watch or a
+  // writer holds it (what the register covers is then not known here).
+  bool may_cover(int i, uint64_t generation, uint64_t address, uint32_t size) const;
+
   // Just the generation of slot i (0 = empty).
   uint64_t generation(int i) const { return slots_data_[i].generation.load(std::memory_order_acquire); }
 

@@ -813,6 +813,28 @@ int Path(const std::vector<uint8_t>& code, const CpuRegisters& regs, MemoryAcces
 
 }  // namespace path
 
+TEST(DecoderPath, StopsAtTheUsableAccessesAskedFor) {
+  //   +0x00 mov %rax,(%rsp); +0x04 mov %rax,0x100(%rip); +0x0b mov %rax,0x200(%rip)
+  //   +0x12 mov %rax,0x300(%rip); +0x19 ret
+  const std::vector<uint8_t> code = {0x48, 0x89, 0x04, 0x24, 0x48, 0x89, 0x05, 0x00, 0x01, 0x00, 0x00,
+                                     0x48, 0x89, 0x05, 0x00, 0x02, 0x00, 0x00, 0x48, 0x89, 0x05, 0x00,
+                                     0x03, 0x00, 0x00, 0xc3};
+  const CpuRegisters regs = Regs();
+  const AccessFilter not_stack{[](const MemoryAccess& a, const void*) { return !a.stack_relative; }, nullptr};
+  MemoryAccess m[8];
+  // Two usable accesses: the stack store before them is listed, the third global store is not decoded.
+  ASSERT_EQ(decode_path_accesses_until(regs, code.data(), code.size(), kRip, 32, m, 8, not_stack, 2), 3);
+  EXPECT_TRUE(m[0].stack_relative);
+  EXPECT_EQ(m[1].pc, kRip + 0x04);
+  EXPECT_EQ(m[2].pc, kRip + 0x0b);
+  // No stop asked for (0), or no filter: the whole path, as decode_path_accesses lists it.
+  EXPECT_EQ(decode_path_accesses_until(regs, code.data(), code.size(), kRip, 32, m, 8, not_stack, 0), 4);
+  EXPECT_EQ(decode_path_accesses_until(regs, code.data(), code.size(), kRip, 32, m, 8, AccessFilter{}, 2), 4);
+  EXPECT_EQ(path::Path(code, regs, m), 4);
+  // max_out still bounds the list.
+  EXPECT_EQ(decode_path_accesses_until(regs, code.data(), code.size(), kRip, 32, m, 1, not_stack, 2), 1);
+}
+
 TEST(DecoderPath, ARegisterOnlyLoopIsFollowedToItsExit) {
   // A hash loop with no memory access, then the store of its result into an array
   // element whose index register the loop leaves alone:

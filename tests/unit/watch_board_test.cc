@@ -314,6 +314,39 @@ TEST(WatchBoard, RetireNeedsTheMatchingGeneration) {
   EXPECT_EQ(b.generation(s2), gen2);
 }
 
+TEST(WatchBoard, MayCoverTheWatchedBlockAndItsSyncWord) {
+  WatchBoard b;
+  b.configure(4, kForever);
+  Random rng(5);
+  Watch w = watch_for(0x1000, 4, 1, 100);
+  w.sync_word = 0;
+  w.sync_bp_address = 0x2008;
+  w.sync_bp_size = 8;
+  const int s = b.publish(w, 100, rng);
+  ASSERT_GE(s, 0);
+  const uint64_t gen = b.generation(s);
+  EXPECT_TRUE(b.may_cover(s, gen, 0x1000, 1));
+  EXPECT_TRUE(b.may_cover(s, gen, 0x0ffc, 8));   // overlaps the block's first bytes
+  EXPECT_TRUE(b.may_cover(s, gen, 0x1003, 1));
+  EXPECT_FALSE(b.may_cover(s, gen, 0x1004, 4));  // just past it
+  EXPECT_FALSE(b.may_cover(s, gen, 0x0ff8, 8));  // just before it
+  EXPECT_TRUE(b.may_cover(s, gen, 0x200c, 2));   // the sync word's block
+  EXPECT_FALSE(b.may_cover(s, gen, 0x2010, 8));
+  // Not known: the slot holds another watch (or none) now.
+  EXPECT_TRUE(b.may_cover(s, gen + 1, 0x5000, 8));
+  b.retire(s, gen);
+  EXPECT_TRUE(b.may_cover(s, gen, 0x5000, 8));
+  // Without a sync word its stale range covers nothing.
+  Watch plain = watch_for(0x3000, 8, 2, 100);
+  plain.sync_word = -1;
+  plain.sync_bp_address = 0x4000;
+  plain.sync_bp_size = 8;
+  const int p = b.publish(plain, 100, rng);
+  ASSERT_GE(p, 0);
+  EXPECT_FALSE(b.may_cover(p, b.generation(p), 0x4000, 8));
+  EXPECT_TRUE(b.may_cover(p, b.generation(p), 0x3004, 4));
+}
+
 TEST(WatchBoard, RetireRangeOverlapping) {
   WatchBoard b;
   b.configure(4, kForever);
