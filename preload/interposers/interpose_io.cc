@@ -3,14 +3,13 @@
 // 64-bit-offset and unlocked forms).
 //
 // An enabled data breakpoint slows the kernel's copies to and from user memory
-// (copy_to_user / copy_from_user, rep movsb) and its clearing of the fresh pages a
-// copy faults in, as it slows rep movsb in user mode (interpose_string.cc), whatever
-// address it watches: on the AMD host measured a read() from the page cache costs
-// ~250 us more CPU per MiB while the reading thread has a register armed, 3.5 times
-// an unarmed read (bench/armed_switch read). A thread has registers armed on other
-// threads' watches most of the time it runs, so a program that reads its input in
-// large blocks paid that on most of it (zstd -T2 reading 32 MiB with fread: the
-// kernel's page clearing 46 ms a run armed, 19 ms with this, 7 ms never armed).
+// (copy_to_user / copy_from_user, rep movsb), as it slows rep movsb in user mode
+// (interpose_string.cc), whatever address it watches: on the AMD host measured a
+// read() from the page cache costs ~250 us more CPU per MiB while the reading thread
+// has a register armed, 3.8 times an unarmed read (bench/armed_switch read). A thread
+// has registers armed on other threads' watches most of the time it runs, so a
+// program that reads its input in large blocks paid that on most of it (pigz -p 2
+// reading 32 MiB: the kernel's copies 13.4 ms a run, 7.3 ms with this).
 // The registers watch the thread's own user-mode accesses (exclude_kernel), and the
 // thread makes none inside read/write/pread/pwrite, so switching them off for the
 // call loses no detection: PERF_EVENT_IOC_DISABLE before, ENABLE after (~2.2 us a

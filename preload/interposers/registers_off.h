@@ -3,7 +3,7 @@
 //
 // An enabled data breakpoint costs its thread outside its own traps, whatever
 // address it watches (bench/armed_switch, bench/results): the kernel's copies to
-// and from user memory and its clearing of fresh pages run ~3.5 times slower.
+// and from user memory run ~3.8 times slower.
 // Switching a register off (PERF_EVENT_IOC_DISABLE) and on again (ENABLE)
 // costs ~2.2 us for the pair on the host measured; each register keeps its watch
 // (BreakpointSlot::suspend/resume). A sampling tick taken inside the call that
