@@ -264,6 +264,20 @@ bool BreakpointSlot::disarm() {
   return ok;
 }
 
+// signal-safe.
+bool BreakpointSlot::suspend() {
+  if (!armed_ || fd_ < 0) return false;
+  ErrnoKeeper keep;
+  return ioctl(fd_, PERF_EVENT_IOC_DISABLE, 0) == 0;
+}
+
+// signal-safe.
+void BreakpointSlot::resume() {
+  if (!armed_ || fd_ < 0) return;
+  ErrnoKeeper keep;
+  ioctl(fd_, PERF_EVENT_IOC_ENABLE, 0);
+}
+
 bool SampleClock::open(uint64_t period_us, bool inherited_by_new_threads, bool* inherited) {
   perf_event_attr attr = task_clock_attr(period_us, false);
   if (inherited_by_new_threads) {

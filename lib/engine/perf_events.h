@@ -106,6 +106,15 @@ class BreakpointSlot {
   // close_range/dup2 racetrap could not intercept) is dropped: the slot stays
   // unarmed and racetrap quietly stops watching with it.
 
+  // signal-safe. Switch an armed register off and on again without changing
+  // its watch (PERF_EVENT_IOC_DISABLE / ENABLE, ~1 us each): across a system call
+  // whose kernel copies an enabled register slows (interpose_io.cc). suspend()
+  // says whether it switched the register off; resume() switches it on only when
+  // it is still armed (a signal handler inside the call may have disarmed or
+  // re-pointed it; re-pointing enables it already, and enabling twice is harmless).
+  bool suspend();
+  void resume();
+
   bool armed() const { return armed_; }
   uint64_t armed_generation() const { return generation_; }
 

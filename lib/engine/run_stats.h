@@ -35,6 +35,9 @@ struct RunStats {
   // memcpy/memmove/memset calls that copied without fast-string instructions because
   // the calling thread had a debug register armed (preload/interposers/interpose_string.cc).
   std::atomic<uint64_t> string_ops_plain{0};
+  // Large read/write-family calls made with the calling thread's armed debug registers
+  // switched off for the call (preload/interposers/interpose_io.cc).
+  std::atomic<uint64_t> io_calls_unarmed{0};
   // Ticks dropped before decoding because their line of code had published many
   // watches and none conflicted (pc_diversity.h, admit_tick).
   std::atomic<uint64_t> samples_thinned{0};
