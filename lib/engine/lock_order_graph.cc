@@ -21,18 +21,20 @@ uint64_t lock_cycle_identity(const LockCycleRecord& cycle) {
 
 // Home slots that keep neighbours together, so a program's locks and their edges
 // occupy a few pages of the tables (each page touched is resident for the rest of
-// the process) instead of one page per lock or edge: the locks of one 4 KiB page of
-// memory (16-byte units: no two locks share one) have one 256-slot region of the
-// node table, placed by the page's hash; the edges between two blocks of 16 node
-// ids have one 256-slot region of the edge table. Keys of one region never collide
-// with each other; regions collide as hashed keys would.
+// the process) instead of one page per lock or edge: the locks of one 64 KiB of
+// memory have one 256-slot region of the node table, placed by its hash, at their
+// offset in their 4 KiB page (16-byte units: locks of one page never collide; locks
+// at one offset of different pages probe on, as hashed keys would); the edges
+// between two regions' nodes (blocks of 256 node ids) have one 256-slot region of
+// the edge table, at the low 4 bits of both ids. A program's few locks, allocated
+// near each other, fill a page of each table, not one per 4 KiB of memory they are in.
 uint32_t LockOrderGraph::node_home(uint64_t lock) {
-  return static_cast<uint32_t>((mix64(lock >> 12) & ~uint64_t{255}) | ((lock >> 4) & 255)) & (kNodeSlots - 1);
+  return static_cast<uint32_t>((mix64(lock >> 16) & ~uint64_t{255}) | ((lock >> 4) & 255)) & (kNodeSlots - 1);
 }
 
 uint32_t LockOrderGraph::edge_home(uint64_t key) {
   const uint64_t from = (key >> 32) - 1, to = (key & 0xffffffffu) - 1;
-  const uint64_t blocks = mix64(((from >> 4) << 32) | (to >> 4));
+  const uint64_t blocks = mix64(((from >> 8) << 32) | (to >> 8));
   return static_cast<uint32_t>((blocks & ~uint64_t{255}) | ((from & 15) << 4) | (to & 15)) & (kEdgeSlots - 1);
 }
 

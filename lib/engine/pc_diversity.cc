@@ -8,45 +8,35 @@ uint32_t PcTable::hash(uint64_t pc) {
   return static_cast<uint32_t>(h >> 40);
 }
 
-uint32_t PcTable::page_window_start(uint64_t pc) {
-  constexpr uint32_t kPages = kEntries / kPageEntries;
-  const uint32_t page = hash(pc >> kCodeRegionBits) & (kPages - 1);
-  return page * kPageEntries + (hash(pc) & (kPageEntries - 1));
-}
-
-// kProbe entries from `start`: the index is base + ((start + i) & wrap_mask). *full
-// is set when every one of them holds another pc (the window can take no more).
-PcTable::Entry* PcTable::find_in(uint64_t pc, bool insert, uint32_t start, uint32_t wrap_mask, uint32_t base,
-                                 bool* full) {
-  *full = false;
-  for (uint32_t i = 0; i < kProbe; ++i) {
-    Entry& e = entries_[base + ((start + i) & wrap_mask)];
-    uint64_t key = e.pc.load(std::memory_order_acquire);
-    if (key == pc) return &e;
-    if (key != 0) continue;
-    if (!insert) return nullptr;  // keys are never removed: a free slot ends the chain
-    if (e.pc.compare_exchange_strong(key, pc, std::memory_order_acq_rel)) {
-      used_.fetch_add(1, std::memory_order_relaxed);
-      return &e;
-    }
-    if (key == pc) return &e;  // another thread claimed it for the same pc
-  }
-  *full = true;
-  return nullptr;
-}
-
+// The index is probed from pc's home slot; an entry is taken for a new pc (its pc
+// written first) and then published in the first free slot with a CAS, so a reader
+// that finds the slot sees the pc. A thread that loses the CAS to the same pc uses
+// the winner's entry (its own is lost: the cost of staying lock-free).
 PcTable::Entry* PcTable::find(uint64_t pc, bool insert) {
   if (pc == 0) return nullptr;
-  // A pc goes to the second window only once the first is full, and slots are never
-  // freed: a free slot in the first window means the pc is in neither.
-  const uint32_t home = page_window_start(pc);
-  bool full = false;
-  const uint32_t page_base = home & ~(kPageEntries - 1);
-  if (Entry* e = find_in(pc, insert, home, kPageEntries - 1, page_base, &full)) return e;
-  if (!full) return nullptr;
-  // The second window anywhere but the first one's page (whose windows fill together).
-  const uint32_t spill = page_base + kPageEntries + hash(pc) % (kEntries - kPageEntries - kProbe);
-  return find_in(pc, insert, spill, kEntries - 1, 0, &full);
+  uint32_t slot = hash(pc) % kIndexSlots;
+  uint16_t mine = 0;  // an entry this call took for pc (number + 1), not yet in the index
+  for (uint32_t i = 0; i < kProbe; ++i, slot = slot + 1 == kIndexSlots ? 0 : slot + 1) {
+    uint16_t n = index_[slot].load(std::memory_order_acquire);
+    if (n == 0) {
+      if (!insert) return nullptr;  // keys are never removed: a free slot ends the chain
+      if (mine == 0) {
+        if (taken_.load(std::memory_order_relaxed) >= kEntries) return nullptr;
+        const uint32_t got = taken_.fetch_add(1, std::memory_order_relaxed);
+        if (got >= kEntries) return nullptr;
+        mine = static_cast<uint16_t>(got + 1);
+        entries_[got].pc.store(pc, std::memory_order_relaxed);
+      }
+      if (index_[slot].compare_exchange_strong(n, mine, std::memory_order_acq_rel, std::memory_order_acquire)) {
+        used_.fetch_add(1, std::memory_order_relaxed);
+        return &entries_[mine - 1];
+      }
+      // n is now the entry another thread put here: look at it as at any other.
+    }
+    Entry& e = entries_[n - 1];
+    if (e.pc.load(std::memory_order_relaxed) == pc) return &e;
+  }
+  return nullptr;
 }
 
 int PcTable::page_of(uint64_t pc) const {
@@ -64,7 +54,7 @@ PcCounts PcTable::counts(uint64_t pc) const {
   return c;
 }
 
-bool PcTable::bump(uint64_t pc, std::atomic<uint32_t> Entry::*counter) {
+bool PcTable::bump32(uint64_t pc, std::atomic<uint32_t> Entry::*counter) {
   Entry* e = find(pc, /*insert=*/true);
   if (e == nullptr) return false;
   std::atomic<uint32_t>& c = e->*counter;
@@ -72,13 +62,25 @@ bool PcTable::bump(uint64_t pc, std::atomic<uint32_t> Entry::*counter) {
   return true;
 }
 
+bool PcTable::bump16(uint64_t pc, std::atomic<uint16_t> Entry::*counter) {
+  Entry* e = find(pc, /*insert=*/true);
+  if (e == nullptr) return false;
+  std::atomic<uint16_t>& c = e->*counter;
+  uint16_t v = c.load(std::memory_order_relaxed);
+  while (v != 0xffff && !c.compare_exchange_weak(v, static_cast<uint16_t>(v + 1), std::memory_order_relaxed)) {
+  }
+  return true;
+}
+
 void PcTable::clear() {
+  for (auto& slot : index_) slot.store(0, std::memory_order_relaxed);
   for (Entry& e : entries_) {
     e.pc.store(0, std::memory_order_relaxed);
     e.published.store(0, std::memory_order_relaxed);
     e.conflicts.store(0, std::memory_order_relaxed);
     e.races.store(0, std::memory_order_relaxed);
   }
+  taken_.store(0, std::memory_order_relaxed);
   used_.store(0, std::memory_order_relaxed);
 }
 

@@ -4,14 +4,15 @@
 // detectors: races hide in code that runs rarely).
 //
 // * PcTable: per-PC counters (watches published from the PC, conflicts = traps on
-//   those watches, races reported from it). Bounded memory: a fixed open-addressing
-//   table of kEntries slots with a short linear probe; a PC that finds no slot is
-//   treated as never seen. Lock-free: a slot's key is claimed with one CAS, counters
-//   are relaxed atomics (a lost update only skews a heuristic). A PC's first probe
-//   stays in one page of the table chosen by its 16 KiB of code, so a program whose
-//   samples come from a few code regions writes a few pages of the table, not all
-//   of them (resident memory); when that window is full, a second one anywhere in
-//   the table.
+//   those watches, races reported from it). Bounded memory: kEntries counter entries
+//   handed out in first-use order, found through a hashed index of entry numbers
+//   with a short linear probe; a PC that finds no slot is treated as never seen.
+//   Lock-free: an entry is taken with one fetch_add and published in the index with
+//   one CAS, counters are relaxed atomics (a lost update only skews a heuristic).
+//   Resident memory: the index is 8 KiB (two pages), and the counters of a
+//   program's first 256 PCs share one page, the next 256 the next page, wherever
+//   in its code they are (a program sampled all over its code writes a page of
+//   counters per 256 PCs, not a page per code region).
 // * admit(): whether a sample at a PC should go on to the board. A PC whose watches
 //   were published `kFreeWatches` times or more without a conflict is admitted with
 //   probability kFreeWatches / quiet, so it yields to PCs not yet watched but is
@@ -51,44 +52,47 @@ struct PcCounts {
 
 class PcTable {
  public:
-  static constexpr uint32_t kEntries = 4096;  // power of two
-  static constexpr uint32_t kProbe = 8;
-  static constexpr uint32_t kPageEntries = 128;  // entries in one 4 KiB page of the table
-  static constexpr unsigned kCodeRegionBits = 14;  // PCs in one 16 KiB of code share a page
+  static constexpr uint32_t kEntries = 4096;     // counter entries (one per PC)
+  static constexpr uint32_t kPageEntries = 256;  // entries in one 4 KiB page of counters
+  static constexpr uint32_t kProbe = 16;         // index slots tried from a PC's home slot
 
   // Counters of `pc` (all zero when it was never recorded or found no slot).
   PcCounts counts(uint64_t pc) const;
-  // Each records one event for `pc`, claiming a slot for it when needed; false when
-  // the probe window is full of other PCs (the event is dropped).
-  bool note_published(uint64_t pc) { return bump(pc, &Entry::published); }
-  bool note_conflict(uint64_t pc) { return bump(pc, &Entry::conflicts); }
-  bool note_race(uint64_t pc) { return bump(pc, &Entry::races); }
-  // PCs holding a slot (for tests and stats).
+  // Each records one event for `pc`, claiming an entry for it when needed; false
+  // when it has none and none can be had (the event is dropped).
+  bool note_published(uint64_t pc) { return bump32(pc, &Entry::published); }
+  bool note_conflict(uint64_t pc) { return bump16(pc, &Entry::conflicts); }
+  bool note_race(uint64_t pc) { return bump16(pc, &Entry::races); }
+  // PCs holding an entry (for tests and stats).
   uint32_t used() const { return used_.load(std::memory_order_relaxed); }
-  // The 4 KiB page of the table (0 .. kEntries / kPageEntries - 1) holding `pc`'s
-  // counters; -1 when it has none. For tests.
+  // The 4 KiB page of the counters (0 .. kEntries / kPageEntries - 1) holding
+  // `pc`'s; -1 when it has none. For tests.
   int page_of(uint64_t pc) const;
   // Not signal-safe with concurrent users; for start-up and tests.
   void clear();
 
  private:
-  struct alignas(32) Entry {
-    std::atomic<uint64_t> pc{0};  // 0 = free
+  // 16 bytes: the two rarer counters saturate at 65535 (both only ever compared
+  // with small numbers: kConflictCredit, a few searches per PC).
+  struct alignas(16) Entry {
+    std::atomic<uint64_t> pc{0};  // 0 = not yet written
     std::atomic<uint32_t> published{0};
-    std::atomic<uint32_t> conflicts{0};
-    std::atomic<uint32_t> races{0};
+    std::atomic<uint16_t> conflicts{0};
+    std::atomic<uint16_t> races{0};
   };
   static_assert(sizeof(Entry) * kPageEntries == 4096);
+  // The index fills two pages together with the two counts before it.
+  static constexpr uint32_t kIndexSlots = (8192 - 2 * sizeof(uint32_t)) / sizeof(uint16_t);
+  static_assert(kEntries < 0xffff, "an index slot holds an entry number + 1");
   static uint32_t hash(uint64_t pc);
-  // The first probe window: kProbe entries of the page chosen by pc's code region
-  // (wrapping inside that page); the second (find): kProbe entries outside that page.
-  static uint32_t page_window_start(uint64_t pc);
-  Entry* find_in(uint64_t pc, bool insert, uint32_t start, uint32_t wrap_mask, uint32_t base, bool* full);
   Entry* find(uint64_t pc, bool insert);
-  bool bump(uint64_t pc, std::atomic<uint32_t> Entry::*counter);
+  bool bump32(uint64_t pc, std::atomic<uint32_t> Entry::*counter);
+  bool bump16(uint64_t pc, std::atomic<uint16_t> Entry::*counter);
 
+  alignas(4096) std::atomic<uint32_t> taken_{0};  // entries handed out (some may be lost to a race)
+  std::atomic<uint32_t> used_{0};                 // entries in the index
+  std::atomic<uint16_t> index_[kIndexSlots] = {};  // entry number + 1; 0 = free
   alignas(4096) Entry entries_[kEntries];
-  std::atomic<uint32_t> used_{0};
 };
 
 // How many watches a PC gets before it must start yielding, and how many quiet

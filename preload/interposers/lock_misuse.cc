@@ -72,18 +72,25 @@ void mark_initialized(uint64_t key, bool yes) {
 
 // Condition variables being waited on: the mutex the waiters use (low 48 bits)
 // and how many wait (high 16 bits), in one word so that a waiter's check and
-// registration are one atomic step. Lock-free open addressing by condition.
+// registration are one atomic step. Lock-free open addressing by condition; a
+// condition's probe starts in the table page chosen by the 4 KiB page of memory it
+// is in, at its offset there, so the conditions of a few pages of the program's
+// memory share a few pages of the table (resident memory), not one page each.
 constexpr uint32_t kCondSlots = 1024;
+constexpr uint32_t kCondSlotsPerPage = 4096 / 16;
 constexpr uint64_t kAddressMask = (uint64_t{1} << 48) - 1, kOneWaiter = uint64_t{1} << 48;
 struct CondWaiters {
   std::atomic<uint64_t> cond{0};
   std::atomic<uint64_t> state{0};  // waiters << 48 | mutex
 };
-CondWaiters g_cond_waiters[kCondSlots];
+static_assert(sizeof(CondWaiters) * kCondSlotsPerPage == 4096);
+alignas(4096) CondWaiters g_cond_waiters[kCondSlots];
 
 CondWaiters* cond_slot(const pthread_cond_t* c, bool insert) {
   const uint64_t key = reinterpret_cast<uint64_t>(c);
-  uint32_t i = static_cast<uint32_t>(mix64(key)) & (kCondSlots - 1);
+  uint32_t i = static_cast<uint32_t>((mix64(key >> 12) & ~uint64_t{kCondSlotsPerPage - 1}) |
+                                     ((key >> 4) & (kCondSlotsPerPage - 1))) &
+               (kCondSlots - 1);
   for (uint32_t probes = 0; probes < kCondSlots; ++probes, i = (i + 1) & (kCondSlots - 1)) {
     uint64_t v = g_cond_waiters[i].cond.load(std::memory_order_acquire);
     if (v == key) return &g_cond_waiters[i];

@@ -21,6 +21,11 @@ static_assert(std::is_trivially_destructible_v<StackSnapshot>);
 // and claim, so their page is resident before any claim reads them.
 constexpr int kSpares = 2;
 constinit std::atomic<StackSnapshot*> g_spares[kSpares] = {};
+// Set by the process's first claim (its first new lock-order edge). Until then no
+// spare is stocked: a program that never takes a lock while holding another (most
+// of them) never pays the spares' 33 KiB of resident heap, and a program that does
+// unwinds its first new edge's stack in place, once, inside that hold.
+constinit std::atomic<bool> g_claimed{false};
 
 // Allocated and freed through the plain operator new/delete, which the thread states
 // use too: the array forms sit in a page of libracetrap.so's code that nothing else
@@ -39,6 +44,7 @@ void free_pair(StackSnapshot* pair) { ::operator delete(pair); }  // trivially d
 
 // signal-safe
 StackSnapshot* claim_lock_snapshots() {
+  if (!g_claimed.load(std::memory_order_relaxed)) g_claimed.store(true, std::memory_order_relaxed);
   for (auto& spare : g_spares) {
     if (spare.load(std::memory_order_relaxed) == nullptr) continue;
     if (StackSnapshot* pair = spare.exchange(nullptr, std::memory_order_acquire)) return pair;
@@ -47,6 +53,7 @@ StackSnapshot* claim_lock_snapshots() {
 }
 
 void stock_lock_snapshots() {
+  if (!g_claimed.load(std::memory_order_relaxed)) return;  // no new edge yet: nothing will claim
   for (auto& spare : g_spares) {
     if (spare.load(std::memory_order_relaxed) != nullptr) continue;
     StackSnapshot* pair = allocate_pair();

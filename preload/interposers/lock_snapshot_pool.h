@@ -7,11 +7,12 @@
 // A thread claims a pair at a new edge, inside the program's hold, so the claim must
 // neither allocate nor fault: the pool keeps two spare pairs, allocated and faulted in
 // beforehand in ordinary context (when a thread is created or first locks, and once a
-// thread that claimed holds no lock). The pair comes back once the thread's edges are
-// added (it holds no lock then) or its state is destroyed: only threads between a new
-// edge and its addition hold one. A claim that finds no spare (three threads finding new
-// edges at once) gets none: that edge's stack is unwound in place (lock_tracking.cc's
-// fallback).
+// thread that claimed holds no lock), from the process's first claim on: before it
+// (a program that never nests locks) none are kept. The pair comes back once the
+// thread's edges are added (it holds no lock then) or its state is destroyed: only
+// threads between a new edge and its addition hold one. A claim that finds no spare
+// (the process's first, three threads finding new edges at once) gets none: that
+// edge's stack is unwound in place (lock_tracking.cc's fallback).
 #pragma once
 
 #include "stack_snapshot.h"
@@ -23,7 +24,7 @@ namespace racetrap {
 StackSnapshot* claim_lock_snapshots();
 
 // Ordinary context, no lock of the program held: allocates and faults in the spare
-// pairs missing (nothing when allocation fails).
+// pairs missing (nothing when allocation fails, or before the process's first claim).
 void stock_lock_snapshots();
 
 // A pair a thread no longer needs (nullptr: nothing): a spare if one is missing,

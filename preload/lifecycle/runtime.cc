@@ -239,6 +239,12 @@ void watch_threads() {
   // is dropped at its end.
   ProgramPages program_pages;
   program_pages.note(reinterpret_cast<const void*>(&watch_threads));
+  // From here racetrap's libraries are resident page by page as they are used, not
+  // 64 KiB around each first touch, and what start-up mapped of them is dropped: a
+  // program whose memory is near its peak when it starts its first thread (sort,
+  // after reading its input) no longer has the start-up's and this set-up's
+  // fault-around windows (libunwind's, the self-test's, the mode's code) on top.
+  const DemandPagingOutcome paging = page_own_libraries_on_demand(reinterpret_cast<const void*>(&watch_threads));
   // Before a second thread runs: its interposers' first calls, often inside a
   // lock's hold, find their libc functions looked up (real_function.h).
   resolve_real_functions();
@@ -270,11 +276,6 @@ void watch_threads() {
     if (!t->watching && rt.watches_threads())
       write_stderr_line("racetrap: cannot start sampling the main thread; it runs unwatched, the others are watched");
   }
-  // The set-up is over (it ran with the kernel's fault-around: fewer faults): from
-  // here racetrap's libraries are resident page by page as the samples use them, not
-  // 64 KiB around each first touch; what the set-up touched once (libunwind's, the
-  // self-test's, the mode's code) leaves the peak.
-  const DemandPagingOutcome paging = page_own_libraries_on_demand(reinterpret_cast<const void*>(&watch_threads));
   const long program_pages_dropped = program_pages.drop_new();
   if (rt.flags.verbosity >= 1 && rt.watches_threads()) {
     char line[512];

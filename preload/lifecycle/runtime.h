@@ -51,11 +51,6 @@ struct Runtime {
   uint64_t perf_top_up_us = 0;
   // Threads sample on a periodic CPU-time timer first (kCpuTimer, kByBehaviour).
   bool starts_on_cpu_timer() const { return clock_policy != ClockPolicy::kPerf; }
-  // Written by racetrap_start before any use (set_log_prefix, make_raw_path); not
-  // zero-filled at construction, which would make 8 KiB of the runtime's zeroed
-  // static storage resident for two short strings.
-  char log_prefix[4096];  // absolute RACETRAP_LOG_PATH, or "stderr"
-  char raw_path[4160];    // <log_prefix>.<pid>.raw
   // Who each live thread slot belongs to, for the thread blocks of reports; a
   // record is appended to the raw log the first time a race involves it. Both point
   // at kMaxThreadSlots-long static arrays (runtime.cc) that are never zeroed at
@@ -66,6 +61,12 @@ struct Runtime {
   AddressRange libc_data[4];    // writable segments of libc and ld.so: their own state
   int libc_data_count = 0;
   uint32_t pid = 0;
+  // Written by racetrap_start before any use (set_log_prefix, make_raw_path); not
+  // zero-filled at construction, which would make 8 KiB of the runtime's zeroed
+  // static storage resident for two short strings. Last, after every small member,
+  // so only the pages of their heads are resident.
+  char log_prefix[4096];  // absolute RACETRAP_LOG_PATH, or "stderr"
+  char raw_path[4160];    // <log_prefix>.<pid>.raw
 };
 
 // The one Runtime (runtime.cc): storage built by the library constructor, never

@@ -42,41 +42,52 @@ TEST(PcTable, BoundedMemoryDropsWhatDoesNotFit) {
   EXPECT_EQ(admitted, 3 * PcTable::kEntries);  // each was published once: below kFreeWatches
 }
 
-// Resident memory: a program's samples come from a few code regions, and the
-// counters of one 16 KiB of code share one page of the table.
-TEST(PcTable, PcsOfOneCodeRegionShareOnePage) {
+// Resident memory: counters are handed out in first-use order, so a program's
+// first 256 PCs share one page of counters wherever in its code (or its
+// libraries) they are, and the next 256 the next page.
+TEST(PcTable, PcsShareCounterPagesInFirstUseOrder) {
   auto table = std::make_unique<PcTable>();
-  const uint64_t region = 0x7f0000404000;  // 16 KiB aligned
   std::vector<int> pages;
-  for (uint64_t i = 0; i < 64; ++i) {
-    const uint64_t pc = region + i * 97;  // spread over the region, odd offsets
-    ASSERT_TRUE(table->note_published(pc));
+  for (uint64_t i = 0; i < 2 * PcTable::kPageEntries; ++i) {
+    // Far apart: a different 16 KiB of code (and 1 MiB region) for each pc.
+    const uint64_t pc = 0x7f0000400000 + i * ((1 << 20) + 16 * 1024 + 97);
+    ASSERT_TRUE(table->note_published(pc)) << i;
     pages.push_back(table->page_of(pc));
   }
-  EXPECT_GE(pages[0], 0);
-  EXPECT_EQ(std::count(pages.begin(), pages.end(), pages[0]), 64);
-  // Four regions: at most four pages.
-  std::vector<int> four;
-  for (uint64_t r = 1; r <= 4; ++r)
-    for (uint64_t i = 0; i < 16; ++i) {
-      const uint64_t pc = region + (r << 20) + i * 64;
-      ASSERT_TRUE(table->note_published(pc));
-      four.push_back(table->page_of(pc));
-    }
-  std::sort(four.begin(), four.end());
-  EXPECT_LE(std::unique(four.begin(), four.end()) - four.begin(), 4);
-  EXPECT_EQ(table->page_of(region + 1), -1);  // never recorded
+  EXPECT_EQ(std::count(pages.begin(), pages.end(), 0), static_cast<long>(PcTable::kPageEntries));
+  EXPECT_EQ(std::count(pages.begin(), pages.end(), 1), static_cast<long>(PcTable::kPageEntries));
+  EXPECT_EQ(table->page_of(0x7f0000400001), -1);  // never recorded
 }
 
-// A region with more PCs than its page holds still gets them all counted: once a
-// PC's window in its page is full it goes to a second window elsewhere.
-TEST(PcTable, AFullPageSpillsOver) {
+// Many PCs of one small stretch of code are all counted (no per-region limit).
+TEST(PcTable, ManyPcsOfOneRegionAllCounted) {
   auto table = std::make_unique<PcTable>();
   const uint64_t region = 0x555555558000;
   const uint64_t n = 3 * PcTable::kPageEntries;
   for (uint64_t i = 0; i < n; ++i) EXPECT_TRUE(table->note_published(region + i * 4)) << i;
   EXPECT_EQ(table->used(), n);
   for (uint64_t i = 0; i < n; ++i) EXPECT_EQ(table->counts(region + i * 4).published, 1u) << i;
+}
+
+// The two 16-bit counters stop at their largest value instead of wrapping to 0.
+TEST(PcTable, SmallCountersSaturate) {
+  auto table = std::make_unique<PcTable>();
+  for (uint32_t i = 0; i < 70000; ++i) ASSERT_TRUE(table->note_conflict(0x401000));
+  EXPECT_EQ(table->counts(0x401000).conflicts, 0xffffu);
+  EXPECT_EQ(quiet_watches(table->counts(0x401000)), 0u);
+}
+
+TEST(PcTable, ConcurrentInsertsOfManyPcsFindTheirOwn) {
+  auto table = std::make_unique<PcTable>();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&] {
+      for (int round = 0; round < 50; ++round)
+        for (uint64_t k = 1; k <= 200; ++k) table->note_published(0x10000 + k * 8);
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(table->used(), 200u);
+  for (uint64_t k = 1; k <= 200; ++k) EXPECT_EQ(table->counts(0x10000 + k * 8).published, 200u) << k;
 }
 
 TEST(PcTable, ConcurrentInsertsOfOnePcShareOneSlot) {
