@@ -10,6 +10,7 @@
 
 #include <cstdint>
 
+#include "breakpoint_hits.h"
 #include "breakpoint_type.h"
 
 namespace racetrap {
@@ -108,6 +109,8 @@ class BreakpointSlot {
 
   bool armed() const { return armed_; }
   uint64_t armed_generation() const { return generation_; }
+  // Where the last successful arm pointed it (what it fires on while armed).
+  const ArmedBreakpoint& armed_range() const { return range_; }
 
   // Forces the close+reopen path (for kernels without MODIFY_ATTRIBUTES, and for
   // measuring it).
@@ -124,6 +127,7 @@ class BreakpointSlot {
   unsigned slot_index_ = 0;
   bool armed_ = false;
   uint64_t generation_ = 0;
+  ArmedBreakpoint range_;
   static inline bool use_modify_ = true;
   static inline bool open_lazily_ = false;
 };
