@@ -75,4 +75,29 @@ void on_breakpoint_signal(ThreadState& t, void* ucontext, unsigned slot, uint64_
   }
 }
 
+void on_tick_signal(ThreadState& t, void* ucontext) {
+  uint32_t waiting = 0;  // registers on a word for this thread's own release (write-only)
+  for (int i = 0; i < kMaxWatchSlots; ++i) {
+    const BreakpointSlot& bp = t.breakpoints[i];
+    if (t.sync_generation[i] != 0 && bp.armed() && bp.armed_generation() == t.sync_generation[i] &&
+        bp.armed_range().type == BreakpointType::kWrite)
+      waiting |= 1u << i;
+  }
+  if (waiting == 0) return;
+  const CpuRegisters regs = registers_from_ucontext(ucontext);
+  const size_t before = copy_code_before(regs.rip, t.code);
+  if (before == 0) return;
+  for (unsigned i = 0; i < static_cast<unsigned>(kMaxWatchSlots); ++i) {
+    if ((waiting & (1u << i)) == 0) continue;
+    const BreakpointSlot& bp = t.breakpoints[i];
+    MemoryAccess access;
+    if (decode_access_ending_at(regs, t.code, before, bp.armed_range().address, bp.armed_range().length,
+                                &access) != DecodeStatus::kAccess ||
+        !breakpoint_fires_on(bp.armed_range(), access))
+      continue;
+    runtime().stats.traps_merged.fetch_add(1, std::memory_order_relaxed);
+    on_watchpoint_trap(t, ucontext, i, bp.armed_generation(), /*async=*/false);
+  }
+}
+
 }  // namespace racetrap

@@ -28,4 +28,15 @@ struct ThreadState;
 void on_breakpoint_signal(ThreadState& t, void* ucontext, unsigned slot, uint64_t generation, bool async,
                           bool room);
 
+// A sampling tick (of either clock) delivered at once (not late): before the
+// sample, a register of the thread still waiting for its release write of a
+// synchronization word whose write is the instruction that ended at the tick's pc
+// is handled as that release. A CPU-time timer's SIGTRAP is queued even while
+// another is pending, so one generated in the same return to the program as a
+// breakpoint's, and queued ahead of it, makes the kernel drop the breakpoint's;
+// the tick then arrives right after the store. Costs nothing unless a release is
+// awaited (a decode then). A store that was not executed but jumped past would be
+// taken for a release too: that can hide a race, never report one.
+void on_tick_signal(ThreadState& t, void* ucontext);
+
 }  // namespace racetrap
