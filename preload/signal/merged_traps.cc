@@ -22,11 +22,16 @@ struct MergedTraps {
 
 MergedTraps merged_with(ThreadState& t, const void* ucontext, unsigned slot, bool async) {
   MergedTraps merged;
-  uint32_t others = 0;
-  for (int i = 0; i < kMaxWatchSlots; ++i)
-    if (static_cast<unsigned>(i) != slot && t.breakpoints[i].armed()) others |= 1u << i;
-  if (others == 0) return merged;  // the common case: nothing else could have fired
+  // Only a register whose bytes lie within one access's reach of the delivered
+  // one's can have fired with it: usually none, and then nothing is decoded.
   const ArmedBreakpoint& delivered = t.breakpoints[slot].armed_range();
+  uint32_t others = 0;
+  for (int i = 0; i < kMaxWatchSlots; ++i) {
+    const BreakpointSlot& bp = t.breakpoints[i];
+    if (static_cast<unsigned>(i) != slot && bp.armed() && breakpoint_may_share_hit(delivered, bp.armed_range()))
+      others |= 1u << i;
+  }
+  if (others == 0) return merged;
   // The instruction that made the access ends at the pc of a trap delivered at once.
   MemoryAccess access;
   bool known = false;
@@ -39,8 +44,7 @@ MergedTraps merged_with(ThreadState& t, const void* ucontext, unsigned slot, boo
   for (int i = 0; i < kMaxWatchSlots; ++i) {
     if ((others & (1u << i)) == 0) continue;
     const BreakpointSlot& bp = t.breakpoints[i];
-    if (known ? breakpoint_fires_on(bp.armed_range(), access)
-              : breakpoint_may_share_hit(delivered, bp.armed_range())) {
+    if (!known || breakpoint_fires_on(bp.armed_range(), access)) {
       (known ? merged.fired : merged.maybe) |= 1u << i;
       merged.generation[i] = bp.armed_generation();
     }
