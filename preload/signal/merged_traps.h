@@ -28,7 +28,7 @@ struct ThreadState;
 void on_breakpoint_signal(ThreadState& t, void* ucontext, unsigned slot, uint64_t generation, bool async,
                           bool room);
 
-// A CPU-time timer's sampling tick (first_tick_timer.h): before the
+// A sampling tick (of either clock) delivered at once (not late): before the
 // sample, a register of the thread still waiting for its release write of a
 // synchronization word whose write is the instruction that ended at the tick's pc
 // is handled as that release. A CPU-time timer's SIGTRAP is queued even while

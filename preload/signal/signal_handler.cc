@@ -236,10 +236,10 @@ void on_sigtrap(int sig, siginfo_t* info, void* ucontext) {
     std::atomic_signal_fence(std::memory_order_seq_cst);
     const bool room = enough_stack(*t, ucontext);
     if (sig_data::kind(perf.data) == sig_data::kSampleTick) {
-      // No on_tick_signal: the perf clock (exclude_kernel) raises a tick only from an
-      // interrupt of the program's own code, never in a debug exception's return,
-      // so its signal cannot displace a breakpoint's.
-      if (!perf.async && room) on_sample_tick(*t, ucontext);
+      if (!perf.async && room) {
+        on_tick_signal(*t, ucontext);
+        on_sample_tick(*t, ucontext);
+      }
       reconsider_sample_clock(*t);
     } else {  // a debug register's trap, and any merged into it (merged_traps.h)
       on_breakpoint_signal(*t, ucontext, sig_data::slot(perf.data), sig_data::generation(perf.data), perf.async, room);
