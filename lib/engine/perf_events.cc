@@ -223,6 +223,7 @@ bool BreakpointSlot::arm(uint64_t addr, uint32_t len, BreakpointType type, uint6
     if (fd_ < 0) return armed_ = false;
     armed_ = true;
     generation_ = generation;
+    range_ = ArmedBreakpoint{addr, len, type};
     return true;
   }
   if (fd_ < 0) return false;
@@ -245,6 +246,7 @@ bool BreakpointSlot::arm(uint64_t addr, uint32_t len, BreakpointType type, uint6
   }
   armed_ = true;
   generation_ = generation;
+  range_ = ArmedBreakpoint{addr, len, type};
   return true;
 }
 

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 
+#include "breakpoint_hits.h"
 #include "breakpoint_type.h"
 
 namespace racetrap {
@@ -117,6 +118,8 @@ class BreakpointSlot {
 
   bool armed() const { return armed_; }
   uint64_t armed_generation() const { return generation_; }
+  // Where the last successful arm pointed it (what it fires on while armed).
+  const ArmedBreakpoint& armed_range() const { return range_; }
 
   // Forces the close+reopen path (for kernels without MODIFY_ATTRIBUTES, and for
   // measuring it).
@@ -133,6 +136,7 @@ class BreakpointSlot {
   unsigned slot_index_ = 0;
   bool armed_ = false;
   uint64_t generation_ = 0;
+  ArmedBreakpoint range_;
   static inline bool use_modify_ = true;
   static inline bool open_lazily_ = false;
 };

@@ -41,6 +41,9 @@ struct RunStats {
   // Ticks dropped before decoding because their line of code had published many
   // watches and none conflicted (pc_diversity.h, admit_tick).
   std::atomic<uint64_t> samples_thinned{0};
+  // Traps of debug registers whose SIGTRAP was merged into another register's (one
+  // access fired both; preload/signal/merged_traps.h), handled with it.
+  std::atomic<uint64_t> traps_merged{0};
   // Traps the start-up self-test received (1 where breakpoints fire, 0 where not).
   std::atomic<uint64_t> self_test_traps{0};
 };

@@ -89,4 +89,14 @@ size_t copy_code_near(uint64_t interrupted_pc, uint64_t address, void* out, size
   return copy_from_memory(address, out, len);
 }
 
+size_t copy_code_before(uint64_t pc, uint8_t* out) {
+  constexpr size_t kMaxInstructionLength = 15;
+  constexpr uint64_t kPageSize = 4096;
+  size_t want = kMaxInstructionLength;
+  if (copy_code_near(pc, pc - want, out, want) == want) return want;
+  want = pc - (pc & ~(kPageSize - 1));  // the previous page is unmapped: stay in this one
+  if (want == 0 || want > kMaxInstructionLength) return 0;
+  return copy_code_near(pc, pc - want, out, want) == want ? want : 0;
+}
+
 }  // namespace racetrap

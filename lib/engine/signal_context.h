@@ -47,4 +47,9 @@ int execute_only_possible();
 // copy_from_memory (process_vm_readv), about a microsecond in a VM.
 size_t copy_code_near(uint64_t interrupted_pc, uint64_t address, void* out, size_t len);
 
+// The code bytes that end right before `pc` (at most 15: one instruction), without
+// faulting; fewer when the page before pc's is unmapped, 0 when none can be read.
+// At a data-breakpoint trap they hold the instruction that made the access.
+size_t copy_code_before(uint64_t pc, uint8_t* out);
+
 }  // namespace racetrap

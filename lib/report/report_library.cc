@@ -81,6 +81,9 @@ std::vector<std::pair<std::string, uint64_t>> collect_stats(const RunStats& s, u
   if (s.samples_thinned.load() != 0) {  // ticks on quiet code lines dropped before decoding
     stats.emplace_back("samples_thinned", s.samples_thinned.load());
   }
+  if (s.traps_merged.load() != 0) {  // one access fired several debug registers: one SIGTRAP arrived
+    stats.emplace_back("traps_merged", s.traps_merged.load());
+  }
   if (s.string_ops_plain.load() != 0) {  // copies made while a debug register was armed
     stats.emplace_back("string_ops_plain", s.string_ops_plain.load());
   }

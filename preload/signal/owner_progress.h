@@ -9,7 +9,8 @@
 // after the access and its SIGTRAP is delivered before the thread runs another
 // instruction of its own, and racetrap's handler runs with every signal blocked. So
 // the first of racetrap's handlers that a thread begins after one of its accesses
-// trapped is that trap's; once a handler begun after some moment has finished, every
+// trapped is that trap's (or, when the kernel dropped that trap's SIGTRAP for
+// another sent with it, the other's, which handles it too: merged_traps.h); once a handler begun after some moment has finished, every
 // trap the thread took before that moment has been handled.
 #pragma once
 

@@ -17,14 +17,13 @@
 #include "breakpoint_trap_probe.h"
 #include "clock_switch.h"
 #include "first_tick_timer.h"
+#include "merged_traps.h"
 #include "owner_progress.h"
 #include "perf_events.h"
 #include "sampler.h"
 #include "signal_safety.h"
 #include "sigtrap_mask.h"
-#include "sync_word_edges.h"
 #include "thread_state.h"
-#include "watchpoint_trap.h"
 #include "writer_search.h"
 
 namespace racetrap {
@@ -160,7 +159,10 @@ void on_one_shot_first_tick(ThreadState* t, void* ucontext) {
     t->clock_open_deferred = 1;
   } else {
     if (!t->sample_clock.is_open()) open_sample_clock(t);
-    if (enough_stack(*t, ucontext)) on_sample_tick(*t, ucontext);
+    if (enough_stack(*t, ucontext)) {
+      on_tick_signal(*t, ucontext);
+      on_sample_tick(*t, ucontext);
+    }
   }
 }
 
@@ -178,7 +180,10 @@ void on_first_tick(void* ucontext) {
   note_handler_entry(t->slot);
   std::atomic_signal_fence(std::memory_order_seq_cst);
   if (t->first_tick.periodic()) {
-    if (enough_stack(*t, ucontext)) on_sample_tick(*t, ucontext);
+    if (enough_stack(*t, ucontext)) {
+      on_tick_signal(*t, ucontext);  // a release trap this tick's signal displaced (merged_traps.h)
+      on_sample_tick(*t, ucontext);
+    }
     reconsider_sample_clock(*t);
   } else {
     on_one_shot_first_tick(t, ucontext);
@@ -231,17 +236,13 @@ void on_sigtrap(int sig, siginfo_t* info, void* ucontext) {
     std::atomic_signal_fence(std::memory_order_seq_cst);
     const bool room = enough_stack(*t, ucontext);
     if (sig_data::kind(perf.data) == sig_data::kSampleTick) {
-      if (!perf.async && room) on_sample_tick(*t, ucontext);
-      reconsider_sample_clock(*t);
-    } else if (room) {
-      on_watchpoint_trap(*t, ucontext, sig_data::slot(perf.data), sig_data::generation(perf.data), perf.async);
-    } else {
-      const unsigned slot = sig_data::slot(perf.data);
-      if (slot < static_cast<unsigned>(kMaxWatchSlots)) {  // one-shot all the same
-        t->breakpoints[slot].disarm();
-        t->done_generation[slot] = sig_data::generation(perf.data);
-        drop_sync_word_phase(*t, slot);  // a release it cannot record: nothing may wait for it
+      if (!perf.async && room) {
+        on_tick_signal(*t, ucontext);
+        on_sample_tick(*t, ucontext);
       }
+      reconsider_sample_clock(*t);
+    } else {  // a debug register's trap, and any merged into it (merged_traps.h)
+      on_breakpoint_signal(*t, ucontext, sig_data::slot(perf.data), sig_data::generation(perf.data), perf.async, room);
     }
     std::atomic_signal_fence(std::memory_order_seq_cst);
     note_handler_exit(t->slot);

@@ -33,16 +33,6 @@ namespace racetrap {
 namespace {
 
 constexpr size_t kMaxInstructionLength = 15;
-constexpr uint64_t kPageSize = 4096;
-
-// The bytes of code that end right before `pc` (at most 15), without faulting.
-size_t copy_code_before(uint64_t pc, uint8_t* out) {
-  size_t want = kMaxInstructionLength;
-  if (copy_code_near(pc, pc - want, out, want) == want) return want;
-  want = pc - (pc & ~(kPageSize - 1));  // the previous page is unmapped: stay in this one
-  if (want == 0 || want > kMaxInstructionLength) return 0;
-  return copy_code_near(pc, pc - want, out, want) == want ? want : 0;
-}
 
 // The access that made the register fire: normally the instruction that ends at
 // rip (data breakpoints trap after the access); for a repeated string instruction
