@@ -14,6 +14,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "signal_safety.h"
+
 namespace racetrap {
 namespace {
 
@@ -28,12 +30,6 @@ struct alignas(64) ProbeWords {
   alignas(64) volatile uint64_t beside;
 };
 ProbeWords probe_words;
-
-uint64_t now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 bool silence_injected() {
   const char* v = std::getenv("RACETRAP_TEST_SILENT_BREAKPOINTS");
@@ -50,7 +46,7 @@ void note_probe_trap(uint64_t data) {
 
 TrapProbeResult fire_probe_trap() {
   TrapProbeResult result;
-  const uint64_t start = now_ns();
+  const uint64_t start = monotonic_ns();
   // The probe needs the eager open (a disarmed event re-pointed by arm()), as
   // threads had before lazy opening; restore whatever the caller had set.
   const bool lazy = BreakpointSlot::open_lazily();
@@ -59,7 +55,7 @@ TrapProbeResult fire_probe_trap() {
   if (!slot.open(kProbeSlot)) {
     result.error = errno;
     BreakpointSlot::set_open_lazily(lazy);
-    result.elapsed_ns = now_ns() - start;
+    result.elapsed_ns = monotonic_ns() - start;
     return result;
   }
   BreakpointSlot::set_open_lazily(lazy);
@@ -89,7 +85,7 @@ TrapProbeResult fire_probe_trap() {
   expected_data.store(0, std::memory_order_release);
   slot.close();
   pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
-  result.elapsed_ns = now_ns() - start;
+  result.elapsed_ns = monotonic_ns() - start;
   return result;
 }
 

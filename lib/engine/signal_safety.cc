@@ -1,6 +1,7 @@
 // signal_safety.cc — see signal_safety.h. signal-safe throughout.
 #include "signal_safety.h"
 
+#include <time.h>
 #include <unistd.h>
 
 namespace racetrap {
@@ -37,6 +38,12 @@ bool write_fully(int fd, const iovec* iov, int count) {
 bool write_fully(int fd, const void* data, size_t len) {
   iovec iov{const_cast<void*>(data), len};
   return write_fully(fd, &iov, 1);
+}
+
+uint64_t monotonic_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
 }  // namespace racetrap

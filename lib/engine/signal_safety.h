@@ -1,5 +1,6 @@
 // signal_safety.h — the helpers every signal-path file shares, each written once:
-// saving errno around a handler's syscalls, and writing a buffer in full.
+// saving errno around a handler's syscalls, writing a buffer in full, and the
+// monotonic clock.
 // Contract: signal-safe (syscalls only, no allocation, no locks).
 // The tests/signal_safety check reads the symbols of every object file on the
 // signal path and fails when one references malloc, free, operator new,
@@ -10,6 +11,7 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 
 namespace racetrap {
 
@@ -31,5 +33,8 @@ class ErrnoKeeper {
 // signal-safe.
 bool write_fully(int fd, const iovec* iov, int count);
 bool write_fully(int fd, const void* data, size_t len);
+
+// Nanoseconds of CLOCK_MONOTONIC (the vDSO). signal-safe.
+uint64_t monotonic_ns();
 
 }  // namespace racetrap

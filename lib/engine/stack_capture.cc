@@ -7,6 +7,7 @@
 #include <atomic>
 
 #include "signal_safety.h"
+#include "unwind_fork_gate.h"
 
 namespace racetrap {
 namespace {
@@ -27,6 +28,8 @@ void init_stack_capture() { unw_set_caching_policy(unw_local_addr_space, UNW_CAC
 void capture_stack_from_signal(void* ucontext, uint64_t exact_pc, StackRecord* out) {
   ErrnoKeeper keep;
   out->frame_count = 0;
+  const UnwindPermit permit;  // none while a fork waits (unwind_fork_gate.h)
+  if (!permit.allowed()) return;
   unw_cursor_t cursor;
   if (unw_init_local2(&cursor, static_cast<unw_context_t*>(ucontext), UNW_INIT_SIGNAL_FRAME) == 0) {
     do {
@@ -65,12 +68,16 @@ __attribute__((noinline)) int walk_current_stack(void** frames, int max) {
 // the return address into the public function.
 __attribute__((always_inline)) inline void capture_current(int skip, StackRecord* out, bool cached) {
   void* frames[kMaxFrames + 8];
-  ++capturing_in_thread;
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  int n = cached ? unw_backtrace(frames, kMaxFrames + 8) : walk_current_stack(frames, kMaxFrames + 8);
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  --capturing_in_thread;
   out->frame_count = 0;
+  int n = 0;
+  if (begin_unwind()) {  // none while a fork waits (unwind_fork_gate.h)
+    ++capturing_in_thread;
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    n = cached ? unw_backtrace(frames, kMaxFrames + 8) : walk_current_stack(frames, kMaxFrames + 8);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    --capturing_in_thread;
+    end_unwind();
+  }
   for (int i = skip + 1; i < n && out->frame_count < kMaxFrames; ++i)  // +1: the public function
     out->frames[out->frame_count++] = reinterpret_cast<uint64_t>(frames[i]);
   // These are return addresses; the report treats frames[0] as exact, so point it
@@ -105,6 +112,8 @@ bool unwind_to_caller(void* ucontext, bool (*is_own_code)(uint64_t), CpuRegister
                       StackRecord* stack) {
   if (stack_capture_busy()) return false;
   ErrnoKeeper keep;
+  const UnwindPermit permit;  // none while a fork waits (unwind_fork_gate.h)
+  if (!permit.allowed()) return false;
   unw_cursor_t cursor;
   bool found = false;
   if (unw_init_local2(&cursor, static_cast<unw_context_t*>(ucontext), UNW_INIT_SIGNAL_FRAME) == 0) {

@@ -30,6 +30,7 @@
 #include "sigtrap_mask.h"
 #include "stack_capture.h"
 #include "thread_state.h"
+#include "unwind_fork_gate.h"
 #include "writer_search.h"
 
 namespace racetrap {
@@ -113,6 +114,7 @@ void find_libc_data(Runtime& rt) {
 // of the fork is rebuilt rather than trusted (no lock held by a vanished thread
 // can block the child), and the parent's raw stream is left to the parent.
 void after_fork_in_child() {
+  open_unwind_gate_in_child();
   Runtime& rt = runtime();
   if (!rt.active) return;
   rt.pid = static_cast<uint32_t>(getpid());
@@ -189,7 +191,7 @@ __attribute__((constructor(101))) void racetrap_start() {
   init_sigtrap_mask();
   adopt_sigtrap_mask();  // SIGTRAP blocked across exec: the program's view, not the kernel's
   install_trap_handler();
-  pthread_atfork(nullptr, nullptr, after_fork_in_child);
+  pthread_atfork(close_unwind_gate_for_fork, open_unwind_gate_in_parent, after_fork_in_child);
   rt.active = true;
   // The main thread's state now (the lock-order and misuse checks of a
   // single-threaded program use it); its sampling, the self-test and the mode wait
@@ -312,12 +314,6 @@ void watch_threads() {
 
 bool in_own_process() {
   return static_cast<uint32_t>(syscall(SYS_getpid)) == runtime().pid;
-}
-
-uint64_t monotonic_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
 void write_stderr_line(const char* text) {

@@ -14,6 +14,7 @@
 #include "race_record.h"
 #include "raw_log_writer.h"
 #include "run_stats.h"
+#include "signal_safety.h"  // monotonic_ns
 #include "sync_clocks.h"
 #include "sync_words.h"
 #include "thread_registry.h"
@@ -102,9 +103,6 @@ bool in_own_process();
 // interpose_fd.cc: while on, pipes opened (by libunwind at start-up) are moved
 // to the top of the descriptor range and protected from close/close_range.
 void relocate_library_pipes(bool on);
-
-// Nanoseconds of CLOCK_MONOTONIC (signal-safe, vDSO).
-uint64_t monotonic_ns();
 
 // Prints one line to stderr with write(2) (signal-safe).
 void write_stderr_line(const char* text);
