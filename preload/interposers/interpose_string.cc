@@ -22,6 +22,7 @@
 #include <cstddef>
 
 #include "plain_string_ops.h"
+#include "registers_off.h"  // armed_registers
 #include "thread_state.h"
 
 namespace racetrap {
@@ -52,11 +53,9 @@ constexpr size_t kStringInstructionsFrom = 2048;
 // in the process-wide one every thread's copies would contend for.
 inline bool registers_armed() {
   ThreadState* t = current_thread();
-  if (t == nullptr) return false;
-  bool armed = false;
-  for (const BreakpointSlot& bp : t->breakpoints) armed |= bp.armed();
-  if (armed) t->string_ops_plain = t->string_ops_plain + 1;
-  return armed;
+  if (t == nullptr || armed_registers(*t) == 0) return false;
+  t->string_ops_plain = t->string_ops_plain + 1;
+  return true;
 }
 
 }  // namespace
