@@ -437,7 +437,7 @@ __attribute__((noinline)) int unlock_fast_releasing(ThreadState* t, MutexFn real
 __attribute__((always_inline)) inline int unlock_fast(ThreadState* t, MutexFn real, pthread_mutex_t* m) {
   if (!t->held_locks.only_clock_unchanged(t->clock.id())) return unlock_fast_releasing(t, real, m);
   t->held_locks.release_only();
-  t->deferrable = 1;
+  t->deferrable = kDeferrable;
   std::atomic_signal_fence(std::memory_order_seq_cst);
   enter_runtime(t);
   const int rc = real(m);

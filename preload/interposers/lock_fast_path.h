@@ -30,7 +30,7 @@ __attribute__((always_inline)) inline ThreadState* fast_path_thread(const Runtim
 // RuntimeScope for the fast paths, which know the thread was outside racetrap
 // (in_runtime == 0) and whose real call cannot throw.
 __attribute__((always_inline)) inline void fast_enter(ThreadState* t) {
-  t->deferrable = 0;
+  t->deferrable = kNotDeferrable;
   std::atomic_signal_fence(std::memory_order_seq_cst);
   enter_runtime(t);
 }

@@ -24,6 +24,9 @@
 
 namespace racetrap {
 
+// ThreadState::deferrable's values.
+enum : int { kNotDeferrable = 0, kDeferrable = 1, kTickPostponed = 2 };
+
 struct ThreadState {
   uint32_t uid = 0;
   uint32_t slot = 0;
@@ -75,7 +78,10 @@ struct ThreadState {
   size_t own_altstack_size = 0;
   int in_runtime = 0;  // > 0 inside racetrap's own code: samples and traps are ignored (see enter_runtime)
   int in_signal_handler = 0;  // 1 while racetrap's SIGTRAP handler runs on this thread
-  int deferrable = 0;  // inside an interposer with no acquire left: see mark_deferrable
+  // Inside an interposer: kNotDeferrable until its last acquire is made, then
+  // kDeferrable (mark_deferrable); kTickPostponed when a sampling tick came before
+  // that acquire: the sample is taken once the acquire is made (deferred_sample.h).
+  int deferrable = 0;
   // The blocking mutex lock's fast path across its real call (interpose_sync.cc:
   // lock_fast), so that nothing of the interposer's is kept in registers across the
   // call and the work after it, inside the program's hold, is a few instructions.
@@ -258,7 +264,7 @@ class RuntimeScope {
         // A stale deferrable from the previous interposer call must be cleared
         // before in_runtime says "inside": a tick in between would otherwise defer
         // a sample across an acquire that is still to come (happens_before.h).
-        t_->deferrable = 0;
+        t_->deferrable = kNotDeferrable;
         std::atomic_signal_fence(std::memory_order_seq_cst);
       }
       enter_runtime(t_);
