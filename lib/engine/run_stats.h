@@ -38,6 +38,9 @@ struct RunStats {
   // Large read/write-family calls made with the calling thread's armed debug registers
   // switched off for the call (preload/interposers/interpose_io.cc).
   std::atomic<uint64_t> io_calls_unarmed{0};
+  // Large memcpy/memmove/memset calls by an armed thread whose fresh destination pages
+  // were faulted in with its registers off first (preload/interposers/fresh_pages.h).
+  std::atomic<uint64_t> string_ops_faulted_in{0};
   // Ticks dropped before decoding because their line of code had published many
   // watches and none conflicted (pc_diversity.h, admit_tick).
   std::atomic<uint64_t> samples_thinned{0};
