@@ -41,6 +41,9 @@ struct RunStats {
   // Ticks inside an interposer before its acquire, taken once the acquire was made
   // (preload/signal/deferred_sample.h: raise_postponed_tick).
   std::atomic<uint64_t> samples_postponed{0};
+  // Large memcpy/memmove/memset calls by an armed thread whose fresh destination pages
+  // were faulted in with its registers off first (preload/interposers/fresh_pages.h).
+  std::atomic<uint64_t> string_ops_faulted_in{0};
   // Ticks dropped before decoding because their line of code had published many
   // watches and none conflicted (pc_diversity.h, admit_tick).
   std::atomic<uint64_t> samples_thinned{0};

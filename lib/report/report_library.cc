@@ -87,6 +87,9 @@ std::vector<std::pair<std::string, uint64_t>> collect_stats(const RunStats& s, u
   if (s.string_ops_plain.load() != 0) {  // copies made while a debug register was armed
     stats.emplace_back("string_ops_plain", s.string_ops_plain.load());
   }
+  if (s.string_ops_faulted_in.load() != 0) {  // large copies' fresh pages faulted in unarmed
+    stats.emplace_back("string_ops_faulted_in", s.string_ops_faulted_in.load());
+  }
   if (s.io_calls_unarmed.load() != 0) {  // large reads and writes made with the registers off
     stats.emplace_back("io_calls_unarmed", s.io_calls_unarmed.load());
   }

@@ -21,6 +21,7 @@
 
 #include <cstddef>
 
+#include "fresh_pages.h"
 #include "plain_string_ops.h"
 #include "registers_off.h"  // armed_registers
 #include "thread_state.h"
@@ -51,11 +52,23 @@ constexpr size_t kStringInstructionsFrom = 2048;
 // flags are written by this thread only, in its handlers and interposers); counted
 // when it has in the thread's own counter (RACETRAP_STATS: string_ops_plain), not
 // in the process-wide one every thread's copies would contend for.
-inline bool registers_armed() {
+inline ThreadState* armed_thread() {
   ThreadState* t = current_thread();
-  if (t == nullptr || armed_registers(*t) == 0) return false;
+  if (t == nullptr || armed_registers(*t) == 0) return nullptr;
   t->string_ops_plain = t->string_ops_plain + 1;
-  return true;
+  return t;
+}
+
+// The armed path: a large destination's fresh pages faulted in with the registers
+// off first (fresh_pages.h), then the copy without fast-string instructions.
+inline void* armed_move(ThreadState* t, void* dst, const void* src, size_t n) {
+  if (n >= kFaultInFromBytes) fault_in_fresh_destination(t, dst, n);
+  return plain_memmove(dst, src, n);
+}
+
+inline void* armed_set(ThreadState* t, void* dst, int c, size_t n) {
+  if (n >= kFaultInFromBytes) fault_in_fresh_destination(t, dst, n);
+  return plain_memset(dst, c, n);
 }
 
 }  // namespace
@@ -66,19 +79,22 @@ extern "C" __attribute__((visibility("default"))) void* memcpy(void* __restrict 
   // plain_memmove: glibc's x86-64 memcpy gives memmove's result for overlapping
   // ranges (and old binaries bound to memcpy@GLIBC_2.2.5 expect it), so a program
   // that overlaps them by mistake behaves as it does without racetrap.
-  if (n >= racetrap::kStringInstructionsFrom && racetrap::registers_armed())
-    return racetrap::plain_memmove(dst, src, n);
+  if (n >= racetrap::kStringInstructionsFrom) {
+    if (racetrap::ThreadState* t = racetrap::armed_thread()) return racetrap::armed_move(t, dst, src, n);
+  }
   return racetrap::libc_memcpy(dst, src, n);
 }
 
 extern "C" __attribute__((visibility("default"))) void* memmove(void* dst, const void* src, size_t n) noexcept {
-  if (n >= racetrap::kStringInstructionsFrom && racetrap::registers_armed())
-    return racetrap::plain_memmove(dst, src, n);
+  if (n >= racetrap::kStringInstructionsFrom) {
+    if (racetrap::ThreadState* t = racetrap::armed_thread()) return racetrap::armed_move(t, dst, src, n);
+  }
   return racetrap::libc_memmove(dst, src, n);
 }
 
 extern "C" __attribute__((visibility("default"))) void* memset(void* dst, int c, size_t n) noexcept {
-  if (n >= racetrap::kStringInstructionsFrom && racetrap::registers_armed())
-    return racetrap::plain_memset(dst, c, n);
+  if (n >= racetrap::kStringInstructionsFrom) {
+    if (racetrap::ThreadState* t = racetrap::armed_thread()) return racetrap::armed_set(t, dst, c, n);
+  }
   return racetrap::libc_memset(dst, c, n);
 }
