@@ -38,6 +38,9 @@ struct RunStats {
   // Large read/write-family calls made with the calling thread's armed debug registers
   // switched off for the call (preload/interposers/interpose_io.cc).
   std::atomic<uint64_t> io_calls_unarmed{0};
+  // Ticks inside an interposer before its acquire, taken once the acquire was made
+  // (preload/signal/deferred_sample.h: raise_postponed_tick).
+  std::atomic<uint64_t> samples_postponed{0};
   // Ticks dropped before decoding because their line of code had published many
   // watches and none conflicted (pc_diversity.h, admit_tick).
   std::atomic<uint64_t> samples_thinned{0};

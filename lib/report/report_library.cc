@@ -90,6 +90,9 @@ std::vector<std::pair<std::string, uint64_t>> collect_stats(const RunStats& s, u
   if (s.io_calls_unarmed.load() != 0) {  // large reads and writes made with the registers off
     stats.emplace_back("io_calls_unarmed", s.io_calls_unarmed.load());
   }
+  if (s.samples_postponed.load() != 0) {  // ticks in a lock call taken after its acquire
+    stats.emplace_back("samples_postponed", s.samples_postponed.load());
+  }
   if (s.stalls.load() != 0) {  // value-change mode
     stats.insert(stats.end(), {
                                   {"stalls", s.stalls.load()},

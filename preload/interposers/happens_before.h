@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "arming.h"
+#include "deferred_sample.h"
 #include "happens_before_edges.h"
 #include "thread_state.h"
 
@@ -49,10 +50,14 @@ inline void sync_watches(Runtime& rt, ThreadState* t) {
 // (deferred_sample.h), and that sample ticks the clock (build_watch), which must
 // not interleave with a join into it. Before this point a deferred sample could
 // name an access that will be ordered after another thread's (a lock that is
-// still to be acquired).
+// still to be acquired); a tick that came before it is taken now instead
+// (kTickPostponed: in a contended lock most CPU time is the lock's own atomic
+// instruction, before the acquire).
 inline void mark_deferrable(ThreadState* t) {
   std::atomic_signal_fence(std::memory_order_seq_cst);
-  t->deferrable = 1;
+  const int before = t->deferrable;
+  t->deferrable = kDeferrable;
+  if (before == kTickPostponed) [[unlikely]] raise_postponed_tick();
 }
 
 // An acquisition split around a blocking lock call by a thread that holds no

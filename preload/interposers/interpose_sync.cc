@@ -448,9 +448,10 @@ __attribute__((noinline)) int unlock_fast_releasing(ThreadState* t, MutexFn real
 __attribute__((always_inline)) inline int unlock_fast(ThreadState* t, MutexFn real, pthread_mutex_t* m) {
   if (!t->held_locks.only_clock_unchanged(t->clock.id())) return unlock_fast_releasing(t, real, m);
   t->held_locks.release_only();
-  runtime_marks::set(t, 1, 1);  // in runtime and deferrable (no acquire is to come) with one store
+  runtime_marks::set(t, 1, kDeferrable);  // in runtime and deferrable (no acquire is to come) with one store
   const int rc = real(m);
-  fast_leave_deferrable(current_thread());
+  // Deferrable all along (no tick was postponed): in_runtime back to 0 with the same store.
+  runtime_marks::set(current_thread(), 0, kDeferrable);
   return rc;
 }
 

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "happens_before.h"
 #include "lock_tracking.h"
 #include "thread_state.h"
 
@@ -27,13 +28,18 @@ __attribute__((always_inline)) inline ThreadState* fast_path_thread(const Runtim
 }
 
 // RuntimeScope for the fast paths, which know the thread was outside racetrap
-// (in_runtime == 0) and whose real call cannot throw: in_runtime 1 and deferrable
-// 0 (a stale 1 from the previous call cleared) with one store.
-__attribute__((always_inline)) inline void fast_enter(ThreadState* t) { runtime_marks::set(t, 1, 0); }
+// (in_runtime == 0) and whose real call cannot throw: in_runtime 1 and
+// kNotDeferrable (a stale value from the previous call cleared) with one store.
+__attribute__((always_inline)) inline void fast_enter(ThreadState* t) { runtime_marks::set(t, 1, kNotDeferrable); }
 
-// mark_deferrable and leave_runtime with one store, for a fast path that entered
-// with fast_enter (in_runtime 1) and has no acquire left.
-__attribute__((always_inline)) inline void fast_leave_deferrable(ThreadState* t) { runtime_marks::set(t, 0, 1); }
+// mark_deferrable and leave_runtime, for a fast path that entered with fast_enter
+// (in_runtime 1) and has no acquire left: one store, unless a tick came during the
+// call (kTickPostponed), which mark_deferrable raises first, while the thread is
+// still inside racetrap (deferred_sample.h).
+__attribute__((always_inline)) inline void fast_leave_deferrable(ThreadState* t) {
+  if (t->deferrable == kTickPostponed) [[unlikely]] mark_deferrable(t);
+  runtime_marks::set(t, 0, kDeferrable);
+}
 
 // A lock by a thread that holds no lock and has its lock-order queue prepared (never, with deadlock detection off).
 __attribute__((always_inline)) inline bool lock_fast_path_open(const ThreadState* t) {

@@ -25,6 +25,9 @@
 
 namespace racetrap {
 
+// ThreadState::deferrable's values.
+enum : int { kNotDeferrable = 0, kDeferrable = 1, kTickPostponed = 2 };
+
 struct ThreadState {
   uint32_t uid = 0;
   uint32_t slot = 0;
@@ -77,7 +80,10 @@ struct ThreadState {
   // These three words are adjacent, in this order, 8-byte aligned (runtime_marks:
   // the lock fast paths write the first two with one store and test the last two
   // with one load).
-  alignas(8) int deferrable = 0;  // inside an interposer with no acquire left: see mark_deferrable
+  // Inside an interposer: kNotDeferrable until its last acquire is made, then
+  // kDeferrable (mark_deferrable); kTickPostponed when a sampling tick came before
+  // that acquire: the sample is taken once the acquire is made (deferred_sample.h).
+  alignas(8) int deferrable = 0;
   int in_runtime = 0;  // > 0 inside racetrap's own code: samples and traps are ignored (see enter_runtime)
   int in_signal_handler = 0;  // 1 while racetrap's SIGTRAP handler runs on this thread
   // The blocking mutex lock's fast path across its real call (interpose_sync.cc:
@@ -291,7 +297,7 @@ class RuntimeScope {
         // A stale deferrable from the previous interposer call must be cleared
         // before in_runtime says "inside": a tick in between would otherwise defer
         // a sample across an acquire that is still to come (happens_before.h).
-        t_->deferrable = 0;
+        t_->deferrable = kNotDeferrable;
         std::atomic_signal_fence(std::memory_order_seq_cst);
       }
       enter_runtime(t_);

@@ -1,8 +1,21 @@
 // deferred_sample.cc — see deferred_sample.h. signal-safe: libunwind (never while
-// the thread itself is inside it), Zydis, process_vm_readv.
+// the thread itself is inside it), Zydis, process_vm_readv, rt_tgsigqueueinfo.
 #include "deferred_sample.h"
 
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#ifndef TRAP_PERF
+#define TRAP_PERF 6  // glibc before 2.36
+#endif
+
 #include "decoder.h"
+#include "perf_events.h"
+#include "runtime.h"
+#include "signal_safety.h"
 #include "own_code.h"
 #include "signal_context.h"
 #include "stack_capture.h"
@@ -11,34 +24,65 @@
 namespace racetrap {
 namespace {
 
-constexpr int kLookahead = 4;
+// Instructions walked from the return address, at most: the accesses a lock's
+// critical section makes first (a tick inside the call cannot know which of them
+// is racy), half the sampler's forward walk, as deferred samples are half the
+// ticks in a lock-heavy program and each walk is made twice.
+constexpr int kForward = 16;
+constexpr int kMaxAccesses = 12;
 
 bool is_racetrap_code(uint64_t pc) { return called_from_racetrap(pc); }
 
 }  // namespace
 
-bool access_after_runtime_call(ThreadState& t, void* ucontext, MemoryAccess* out, StackRecord* stack) {
+int accesses_after_runtime_call(ThreadState& t, void* ucontext, const AccessFilter& filter, int max_usable,
+                                MemoryAccess* out, int max_out, StackRecord* stack) {
   CpuRegisters regs;
   uint32_t known = 0;
-  if (!unwind_to_caller(ucontext, &is_racetrap_code, &regs, &known, stack)) return false;
+  if (!unwind_to_caller(ucontext, &is_racetrap_code, &regs, &known, stack)) return 0;
   const size_t code_len = copy_from_memory(regs.rip, t.code, sizeof t.code);
-  if (code_len == 0) return false;
-  // Registers the call clobbered are unknown: decode twice with two different
-  // values in them; an address that comes out the same does not depend on them.
+  if (code_len == 0) return 0;
+  // Registers the call clobbered are unknown: walk twice with two different
+  // values in them (one of them zero, so that a test of the return value decides
+  // its branch differently in the two walks); what comes out the same in both
+  // does not depend on them.
   CpuRegisters a = regs, b = regs;
   for (int i = 0; i < 16; ++i) {
     if (known & (1u << i)) continue;
     a.gpr[i] = 0x1111111111111111ull * (i + 1);
-    b.gpr[i] = 0x7a7a7a7a7a7a7a7aull ^ (static_cast<uint64_t>(i) << 40);
+    b.gpr[i] = 0;
   }
-  MemoryAccess x, y;
-  if (decode_access_at(a, t.code, code_len, kLookahead, &x) != DecodeStatus::kAccess ||
-      decode_access_at(b, t.code, code_len, kLookahead, &y) != DecodeStatus::kAccess)
-    return false;
-  if (x.pc != y.pc || x.address != y.address || x.branch) return false;
-  *out = x;
-  stack->frames[0] = x.pc;
-  return true;
+  if (max_out > kMaxAccesses) max_out = kMaxAccesses;
+  MemoryAccess xa[kMaxAccesses], xb[kMaxAccesses];
+  const int na = decode_path_accesses_until(a, t.code, code_len, regs.rip, kForward, xa, max_out, filter, max_usable);
+  if (na == 0) return 0;
+  const int nb = decode_path_accesses_until(b, t.code, code_len, regs.rip, kForward, xb, max_out, filter, max_usable);
+  int n = 0;
+  for (int i = 0; i < na; ++i) {
+    if (xa[i].branch) continue;
+    for (int j = 0; j < nb; ++j) {
+      if (xb[j].pc == xa[i].pc && xb[j].address == xa[i].address && xb[j].size == xa[i].size) {
+        out[n++] = xa[i];
+        break;
+      }
+    }
+  }
+  return n;
+}
+
+void raise_postponed_tick() {
+  ErrnoKeeper keep;
+  runtime().stats.samples_postponed.fetch_add(1, std::memory_order_relaxed);
+  // The kernel's siginfo for SIGTRAP / TRAP_PERF (read_perf_signal's layout):
+  // si_perf_data at byte 24, si_perf_flags 0 (not late). A thread may queue any
+  // si_code to itself.
+  siginfo_t info;
+  std::memset(&info, 0, sizeof info);
+  info.si_signo = SIGTRAP;
+  info.si_code = TRAP_PERF;
+  const uint64_t data = sig_data::make(sig_data::kPostponedTick, 0, 0);
+  std::memcpy(reinterpret_cast<unsigned char*>(&info) + 24, &data, sizeof data);
+  syscall(SYS_rt_tgsigqueueinfo, syscall(SYS_getpid), syscall(SYS_gettid), SIGTRAP, &info);
 }
 
 }  // namespace racetrap

@@ -6,15 +6,33 @@
 // are exactly the ones worth watching.
 #pragma once
 
+#include "decoder.h"
 #include "memory_access.h"
 #include "race_record.h"
 
 namespace racetrap {
 struct ThreadState;
 
-// signal-safe. The first memory access of the program's code at the return address
-// of the racetrap call that the signal interrupted, computed only from registers
-// that survive the call (rsp, callee-saved, rip-relative), and the program's stack
-// from there. False when there is none or the address needs a clobbered register.
-bool access_after_runtime_call(ThreadState& t, void* ucontext, MemoryAccess* out, StackRecord* stack);
+// signal-safe. The memory accesses of the program's code from the return address
+// of the racetrap call that the signal interrupted, on the path it will certainly
+// take (decode_path_accesses_until: up to the `max_usable`th that passes `filter`,
+// at most `max_out`), computed only from registers that survive the call (rsp,
+// callee-saved, rip-relative): the path is walked with the clobbered registers set
+// to one pattern and again with them zero, and only accesses both walks list at
+// the same pc and address are kept, so neither an address nor a branch decided by
+// a clobbered register (the call's return value) counts. `stack` gets the
+// program's stack from the return address (frames[0]: the caller sets it to the
+// access it chooses). Their count; 0 when there is none.
+int accesses_after_runtime_call(ThreadState& t, void* ucontext, const AccessFilter& filter, int max_usable,
+                                MemoryAccess* out, int max_out, StackRecord* stack);
+
+// signal-safe. A tick that came while the thread was inside an interposer with an
+// acquire still to come (ThreadState::deferrable was kNotDeferrable) is not
+// dropped: the sampler marks it kTickPostponed, and mark_deferrable, once the
+// acquire is made, calls this, which sends the thread the sampling tick's own
+// signal (a SIGTRAP carrying the tick's perf data, queued to itself): it arrives
+// on the syscall's return, inside the same interposer, now deferrable, and samples
+// the program's access after the call as any deferred sample does. Counted
+// (samples_postponed).
+void raise_postponed_tick();
 }  // namespace racetrap

@@ -109,6 +109,35 @@ enum class Pick { kNoAccess, kFiltered, kChosen };
 // the one with the fewest watches so far is chosen (ties at random), so over many
 // samples each access site of a hot block gets its turn, and the PC-diversity
 // admission afterwards applies to that site.
+// The usable candidate whose site was watched least so far (ties at random); -1
+// when none is usable.
+int least_watched(ThreadState& t, const MemoryAccess* candidates, int n, const AccessFilter& usable) {
+  const PcTable& pcs = sampled_pcs();
+  int best = -1;
+  uint32_t best_watches = 0, ties = 0;
+  for (int i = 0; i < n; ++i) {
+    const MemoryAccess& c = candidates[i];
+    if (!usable.usable(c, usable.arg)) continue;
+    const uint32_t watches = pcs.counts(c.pc).published;
+    if (best < 0 || watches < best_watches) {
+      best = i;
+      best_watches = watches;
+      ties = 1;
+    } else if (watches == best_watches && t.random.below(++ties) == 0) {
+      best = i;  // each of the tied sites is kept with probability 1/ties
+    }
+  }
+  return best;
+}
+
+// Which candidates a sample may watch: not a branch's operand, worth_watching.
+AccessFilter usable_accesses(const AccessContext* context) {
+  return AccessFilter{[](const MemoryAccess& c, const void* arg) {
+                        return !c.branch && worth_watching(c, *static_cast<const AccessContext*>(arg));
+                      },
+                      context};
+}
+
 Pick pick_access(ThreadState& t, Runtime& rt, const CpuRegisters& regs, MemoryAccess* out) {
   uint8_t* const before = t.code;                 // kBefore bytes ending at rip
   uint8_t* const at = t.code + kBefore;           // bytes from rip on
@@ -129,10 +158,7 @@ Pick pick_access(ThreadState& t, Runtime& rt, const CpuRegisters& regs, MemoryAc
   const int forward_usable = value_change ? 0 : kForwardUsable;  // 0: no such stop
   MemoryAccess candidates[kCandidates];
   const AccessContext context = access_context(t, rt, &is_benign_race_address);
-  const AccessFilter usable_filter{[](const MemoryAccess& c, const void* arg) {
-                                     return !c.branch && worth_watching(c, *static_cast<const AccessContext*>(arg));
-                                   },
-                                   &context};
+  const AccessFilter usable_filter = usable_accesses(&context);
   int n = before_free ? decode_path_accesses_until(regs, before, kBefore + at_len, regs.rip - kBefore, forward,
                                                    candidates, kCandidates, usable_filter, forward_usable)
                       : decode_path_accesses_until(regs, at, at_len, regs.rip, forward, candidates, kCandidates,
@@ -155,21 +181,7 @@ Pick pick_access(ThreadState& t, Runtime& rt, const CpuRegisters& regs, MemoryAc
     read_seen = read_seen || c.kind == AccessKind::kRead;
   }
   if (n == 0) return Pick::kNoAccess;
-  const PcTable& pcs = sampled_pcs();
-  int best = -1;
-  uint32_t best_watches = 0, ties = 0;
-  for (int i = 0; i < n; ++i) {
-    const MemoryAccess& c = candidates[i];
-    if (!usable(c)) continue;
-    const uint32_t watches = pcs.counts(c.pc).published;
-    if (best < 0 || watches < best_watches) {
-      best = i;
-      best_watches = watches;
-      ties = 1;
-    } else if (watches == best_watches && t.random.below(++ties) == 0) {
-      best = i;  // each of the tied sites is kept with probability 1/ties
-    }
-  }
+  const int best = least_watched(t, candidates, n, usable_filter);
   if (best < 0) {
     // Nothing to watch and a learned word among the candidates: the thread waits
     // in a spin loop (sync_word_edges.h does not count such ticks as work).
@@ -191,10 +203,12 @@ void trace_sample(const ThreadState& t, const MemoryAccess& access, const char* 
 
 }  // namespace
 
-void on_sample_tick(ThreadState& t, void* ucontext) {
+void on_sample_tick(ThreadState& t, void* ucontext, bool postponed) {
   Runtime& rt = runtime();
-  rt.stats.samples.fetch_add(1, std::memory_order_relaxed);
-  ++t.ticks;
+  if (!postponed) {
+    rt.stats.samples.fetch_add(1, std::memory_order_relaxed);
+    ++t.ticks;
+  }
   if (rt.flags.verbosity >= 3) {
     LineBuffer line;
     line.text("racetrap: T").dec(t.uid).text(" tick pc=").hex(registers_from_ucontext(ucontext).rip)
@@ -207,8 +221,11 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
   const bool deferred = t.in_runtime != 0;
   const bool value_change = rt.mode == DetectionMode::kValueChange;
   if (deferred) {
-    rt.stats.samples_in_runtime.fetch_add(1, std::memory_order_relaxed);
-    if (t.deferrable == 0) return;  // an acquire is still to come (happens_before.h)
+    if (!postponed) rt.stats.samples_in_runtime.fetch_add(1, std::memory_order_relaxed);
+    if (t.deferrable != kDeferrable) {  // an acquire is still to come: the sample waits for it
+      t.deferrable = kTickPostponed;     // (mark_deferrable, deferred_sample.h)
+      return;
+    }
   } else if (value_change && join_writer_search(t, ucontext)) {
     return;  // this thread single-steps for another thread's stalled sample now
   }
@@ -222,12 +239,24 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
   const uint32_t running = value_change ? 0 : note_running(t.slot, now, rt.sample_period_ns);
   Watch& w = deferred ? t.deferred_watch : t.scratch_watch;
   MemoryAccess access;
+  Pick deferred_pick = Pick::kNoAccess;
   if (deferred) {
-    if (!access_after_runtime_call(t, ucontext, &access, &w.stack)) {
+    // The accesses the program makes right after the call; the one watched least so far.
+    MemoryAccess candidates[kCandidates];
+    const AccessContext context = access_context(t, rt, &is_benign_race_address);
+    const AccessFilter usable = usable_accesses(&context);
+    const int n = accesses_after_runtime_call(t, ucontext, usable, kForwardUsable, candidates, kCandidates, &w.stack);
+    if (n == 0) {
       rt.stats.samples_no_access.fetch_add(1, std::memory_order_relaxed);
       return;
     }
     rt.stats.samples_deferred.fetch_add(1, std::memory_order_relaxed);
+    const int best = least_watched(t, candidates, n, usable);
+    deferred_pick = best < 0 ? Pick::kFiltered : Pick::kChosen;
+    if (best >= 0) {
+      access = candidates[best];
+      w.stack.frames[0] = access.pc;
+    }
   } else if (!value_change) {
     count_tick_on_board(t);
     sync_debug_registers(t);
@@ -255,10 +284,7 @@ void on_sample_tick(ThreadState& t, void* ucontext) {
     rt.stats.samples_thinned.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  const Pick pick = deferred ? (worth_watching(access, access_context(t, rt, &is_benign_race_address))
-                                    ? Pick::kChosen
-                                    : Pick::kFiltered)
-                             : pick_access(t, rt, regs, &access);
+  const Pick pick = deferred ? deferred_pick : pick_access(t, rt, regs, &access);
   if (pick == Pick::kNoAccess) {
     rt.stats.samples_no_access.fetch_add(1, std::memory_order_relaxed);
     return;

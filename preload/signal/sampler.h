@@ -5,5 +5,7 @@
 namespace racetrap {
 struct ThreadState;
 
-void on_sample_tick(ThreadState& t, void* ucontext);
+// `postponed`: the tick raise_postponed_tick sent (deferred_sample.h), already
+// counted as a sample when it first came.
+void on_sample_tick(ThreadState& t, void* ucontext, bool postponed = false);
 }  // namespace racetrap

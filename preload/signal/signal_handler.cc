@@ -241,6 +241,8 @@ void on_sigtrap(int sig, siginfo_t* info, void* ucontext) {
         on_sample_tick(*t, ucontext);
       }
       reconsider_sample_clock(*t);
+    } else if (sig_data::kind(perf.data) == sig_data::kPostponedTick) {  // deferred_sample.h
+      if (room) on_sample_tick(*t, ucontext, /*postponed=*/true);
     } else {  // a debug register's trap, and any merged into it (merged_traps.h)
       on_breakpoint_signal(*t, ucontext, sig_data::slot(perf.data), sig_data::generation(perf.data), perf.async, room);
     }
