@@ -94,7 +94,18 @@ Fn real_function(std::atomic<Fn>& cache, const char* name) {
   return fn;
 }
 using MutexFn = int (*)(pthread_mutex_t*);
-constinit std::atomic<MutexFn> g_real_lock{nullptr}, g_real_trylock{nullptr}, g_real_unlock{nullptr};
+constinit std::atomic<MutexFn> g_real_lock{nullptr}, g_real_trylock{nullptr};
+
+// pthread_mutex_unlock's real function, called without a test for "not looked up
+// yet" (the test would run inside the program's hold): until the first call it
+// points at unlock_looked_up, which looks the real one up, stores it and calls it.
+int unlock_looked_up(pthread_mutex_t* m);
+constinit std::atomic<MutexFn> g_real_unlock{&unlock_looked_up};
+__attribute__((noinline)) int unlock_looked_up(pthread_mutex_t* m) {
+  const MutexFn fn = next_function<MutexFn>("pthread_mutex_unlock");
+  g_real_unlock.store(fn, std::memory_order_relaxed);
+  return fn(m);
+}
 
 // The rest of lock_fast's acquisition when the object's home entry `home` (not
 // nullptr) was looked up: the join (unless the one made before the call, when
@@ -166,8 +177,7 @@ __attribute__((always_inline)) inline int lock_fast_call(MutexFn real, pthread_m
   const int rc = real(m);
   ThreadState* t = current_thread();
   if (rc == 0 && clock_generation() == t->lock_call.known_generation) [[likely]] {
-    mark_deferrable(t);
-    leave_runtime(t);
+    fast_leave_deferrable(t);
     return 0;
   }
   return lock_fast_after(rc);
@@ -202,14 +212,20 @@ __attribute__((noinline)) int lock_fast_arming(ThreadState* t, MutexFn real, pth
 // waits for); a call that fails takes it back. Nothing reads it in between: a sample
 // while the thread is inside the call (in runtime, not yet deferrable) is dropped.
 // Returns whether the mutex's clock held the thread's content at the clock
-// generation that still stands, read into `generation`.
+// generation that still stands, read into `generation`. Then the unlock has
+// nothing to release unless the thread's clock changes before it: the entry
+// records the clock's content id (HeldLocks::set_only_clock; not 0, since the note
+// was made with an id and ids, too, move the generation), written now, outside the
+// hold (lock_fast_generation_moved writes it again when the generation moves
+// during the call).
 __attribute__((always_inline)) inline bool begin_fast_lock(ThreadState* t, void* ret, pthread_mutex_t* m,
                                                            uint64_t& generation) {
   fast_enter(t);
-  t->held_locks.push_into_empty(reinterpret_cast<uint64_t>(m), reinterpret_cast<uint64_t>(ret) - 1,
-                                HeldMode::kMutex);
   generation = clock_generation();
-  return t->synced_objects.knows(sync_key(m), generation);
+  const bool known = t->synced_objects.knows(sync_key(m), generation);
+  t->held_locks.push_into_empty(reinterpret_cast<uint64_t>(m), reinterpret_cast<uint64_t>(ret) - 1,
+                                HeldMode::kMutex, known ? t->clock.id() : HeldLocks::kNoClock);
+  return known;
 }
 
 // pthread_mutex_lock's fast path. The join is made before the call and only
@@ -225,10 +241,6 @@ __attribute__((always_inline)) inline int lock_fast(Runtime& rt, ThreadState* t,
   uint64_t generation;
   if (!begin_fast_lock(t, ret, m, generation)) [[unlikely]] return lock_fast_unknown(rt, t, real, m, generation);
   t->lock_call.known_generation = generation;
-  // The unlock has nothing to release unless the thread's clock changes before it
-  // (written now, outside the hold; lock_fast_generation_moved writes it again when
-  // the generation moves during the call).
-  t->held_locks.set_only_clock(t->clock.id());
   if (rt.board.version() != t->board_version_seen) [[unlikely]] return lock_fast_arming(t, real, m);
   return lock_fast_call(real, m);
 }
@@ -241,7 +253,6 @@ __attribute__((always_inline)) inline int trylock_fast(Runtime& rt, ThreadState*
   uint64_t generation;
   const bool known = begin_fast_lock(t, ret, m, generation);
   SyncClockTable::Entry* home = known ? nullptr : rt.sync_clocks.home_entry(sync_key(m));
-  if (known) t->held_locks.set_only_clock(t->clock.id());
   const int rc = real(m);
   if (locked(rc)) [[likely]] {
     if (known) [[likely]] {
@@ -437,11 +448,10 @@ __attribute__((noinline)) int unlock_fast_releasing(ThreadState* t, MutexFn real
 __attribute__((always_inline)) inline int unlock_fast(ThreadState* t, MutexFn real, pthread_mutex_t* m) {
   if (!t->held_locks.only_clock_unchanged(t->clock.id())) return unlock_fast_releasing(t, real, m);
   t->held_locks.release_only();
-  t->deferrable = kDeferrable;
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  enter_runtime(t);
+  runtime_marks::set(t, 1, kDeferrable);  // in runtime and deferrable (no acquire is to come) with one store
   const int rc = real(m);
-  leave_runtime(current_thread());
+  // Deferrable all along (no tick was postponed): in_runtime back to 0 with the same store.
+  runtime_marks::set(current_thread(), 0, kDeferrable);
   return rc;
 }
 
@@ -498,8 +508,6 @@ RACETRAP_INTERPOSE int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clo
 
 RACETRAP_INTERPOSE int pthread_mutex_unlock(pthread_mutex_t* m) {
   const MutexFn real = g_real_unlock.load(std::memory_order_relaxed);
-  if (real == nullptr) [[unlikely]]
-    return unlock_call(__builtin_return_address(0), real_function(g_real_unlock, "pthread_mutex_unlock"), m);
   ThreadState* t = current_thread();
   if (unlock_fast_path_open(t, m)) [[likely]] return unlock_fast(t, real, m);
   return unlock_call(__builtin_return_address(0), real, m);

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "happens_before.h"
 #include "lock_tracking.h"
 #include "thread_state.h"
 
@@ -21,18 +22,23 @@ __attribute__((always_inline)) inline ThreadState* fast_path_thread(const Runtim
   ThreadState* t = current_thread();
   if (t == nullptr || !rt.active) return nullptr;
   // One test for three words (each read on its own: see watched_thread).
-  const int busy = __atomic_load_n(&t->in_runtime, __ATOMIC_RELAXED) |
-                   __atomic_load_n(&t->in_signal_handler, __ATOMIC_RELAXED) | t->pending_edges.count();
+  const uint64_t busy = runtime_marks::runtime_or_handler(t) | static_cast<uint32_t>(t->pending_edges.count());
   if (busy != 0 || !lock_tracking_on(rt, ret)) return nullptr;
   return t;
 }
 
 // RuntimeScope for the fast paths, which know the thread was outside racetrap
-// (in_runtime == 0) and whose real call cannot throw.
-__attribute__((always_inline)) inline void fast_enter(ThreadState* t) {
-  t->deferrable = kNotDeferrable;
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  enter_runtime(t);
+// (in_runtime == 0) and whose real call cannot throw: in_runtime 1 and
+// kNotDeferrable (a stale value from the previous call cleared) with one store.
+__attribute__((always_inline)) inline void fast_enter(ThreadState* t) { runtime_marks::set(t, 1, kNotDeferrable); }
+
+// mark_deferrable and leave_runtime, for a fast path that entered with fast_enter
+// (in_runtime 1) and has no acquire left: one store, unless a tick came during the
+// call (kTickPostponed), which mark_deferrable raises first, while the thread is
+// still inside racetrap (deferred_sample.h).
+__attribute__((always_inline)) inline void fast_leave_deferrable(ThreadState* t) {
+  if (t->deferrable == kTickPostponed) [[unlikely]] mark_deferrable(t);
+  runtime_marks::set(t, 0, kDeferrable);
 }
 
 // A lock by a thread that holds no lock and has its lock-order queue prepared (never, with deadlock detection off).
@@ -51,9 +57,7 @@ __attribute__((always_inline)) inline bool lock_fast_path_open(const ThreadState
 // nor the tracking flags nor the runtime are looked at again.
 __attribute__((always_inline)) inline bool unlock_fast_path_open(const ThreadState* t, const void* lock) {
   if (t == nullptr || !t->held_locks.holds_only(reinterpret_cast<uint64_t>(lock))) return false;
-  const int busy = __atomic_load_n(&t->in_runtime, __ATOMIC_RELAXED) |
-                   __atomic_load_n(&t->in_signal_handler, __ATOMIC_RELAXED) | t->pending_edges.count();
-  return busy == 0;
+  return (runtime_marks::runtime_or_handler(t) | static_cast<uint32_t>(t->pending_edges.count())) == 0;
 }
 
 }  // namespace racetrap

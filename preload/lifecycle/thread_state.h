@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "clock_choice.h"
@@ -76,12 +77,15 @@ struct ThreadState {
   // for the SIGTRAP handler and the program had none (freed at thread exit).
   void* own_altstack = nullptr;
   size_t own_altstack_size = 0;
-  int in_runtime = 0;  // > 0 inside racetrap's own code: samples and traps are ignored (see enter_runtime)
-  int in_signal_handler = 0;  // 1 while racetrap's SIGTRAP handler runs on this thread
+  // These three words are adjacent, in this order, 8-byte aligned (runtime_marks:
+  // the lock fast paths write the first two with one store and test the last two
+  // with one load).
   // Inside an interposer: kNotDeferrable until its last acquire is made, then
   // kDeferrable (mark_deferrable); kTickPostponed when a sampling tick came before
   // that acquire: the sample is taken once the acquire is made (deferred_sample.h).
-  int deferrable = 0;
+  alignas(8) int deferrable = 0;
+  int in_runtime = 0;  // > 0 inside racetrap's own code: samples and traps are ignored (see enter_runtime)
+  int in_signal_handler = 0;  // 1 while racetrap's SIGTRAP handler runs on this thread
   // The blocking mutex lock's fast path across its real call (interpose_sync.cc:
   // lock_fast), so that nothing of the interposer's is kept in registers across the
   // call and the work after it, inside the program's hold, is a few instructions.
@@ -164,6 +168,10 @@ struct ThreadState {
   uint8_t code[160];  // code bytes around the interrupted pc (32 before it, 128 from it on)
   uint8_t code_scan[2048];  // the code around a race or value change searched for sync words (sync_word_edges.h)
 };
+static_assert(offsetof(ThreadState, in_runtime) == offsetof(ThreadState, deferrable) + 4 &&
+                  offsetof(ThreadState, in_signal_handler) == offsetof(ThreadState, in_runtime) + 4 &&
+                  offsetof(ThreadState, deferrable) % 8 == 0,
+              "runtime_marks reads and writes two of these words at once");
 
 // The calling thread's state, or nullptr (signal-safe). Static TLS (initial-exec:
 // one %fs-relative load, inline on the interposers' hot path; the library is
@@ -234,6 +242,31 @@ inline void leave_runtime(ThreadState* t) {
   std::atomic_signal_fence(std::memory_order_seq_cst);
   t->in_runtime = t->in_runtime - 1;
 }
+
+// The lock fast paths' view of deferrable, in_runtime and in_signal_handler
+// (adjacent in ThreadState, in that order): the first two written with one store
+// (whose value, in_runtime 0 and deferrable 1, fits an instruction's immediate),
+// the last two tested with one load. A single instruction either way, so the
+// thread's own signal handlers, the only other readers, see both words at once.
+namespace runtime_marks {
+using Word = uint64_t __attribute__((may_alias, aligned(4)));
+// Whether the thread is inside racetrap's code or its SIGTRAP handler (either word
+// non-zero). Two loads: one 8-byte load across in_runtime and in_signal_handler
+// would straddle set()'s store, which the processor cannot forward to it (a stall
+// of its own at every lock and unlock: measured +2.7 ns a pair).
+inline uint32_t runtime_or_handler(const ThreadState* t) {
+  return static_cast<uint32_t>(__atomic_load_n(&t->in_runtime, __ATOMIC_RELAXED) |
+                               __atomic_load_n(&t->in_signal_handler, __ATOMIC_RELAXED));
+}
+// in_runtime and deferrable at once, for a thread that was outside racetrap
+// (in_runtime 0 before its interposer entered) or comes back to it.
+inline void set(ThreadState* t, int in_runtime, int deferrable) {
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  *reinterpret_cast<volatile Word*>(&t->deferrable) =
+      static_cast<uint32_t>(deferrable) | static_cast<uint64_t>(static_cast<uint32_t>(in_runtime)) << 32;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+}
+}  // namespace runtime_marks
 
 // What the "don't report this" rules (report_policy.h) need to know about thread
 // `t` at a sample or a trap. signal-safe.
