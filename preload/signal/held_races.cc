@@ -62,12 +62,22 @@ bool track_first_verdict(const RaceRecord& r, int32_t word) {
 
 bool confirm_first_verdict(const RepeatedVerdict& repeat) {
   const JudgedWords repeat_words{repeat.word, word_now(repeat.sampled_pc, repeat.sampled_address)};
+  const auto same_orientation = [&](const FirstVerdict& v) {
+    return v.sampled_pc == repeat.sampled_pc && v.other_pc == repeat.other_pc;
+  };
+  const auto same_pair = [&](const FirstVerdict& v) {
+    return same_orientation(v) || (v.sampled_pc == repeat.other_pc && v.other_pc == repeat.sampled_pc);
+  };
   for (FirstVerdict& v : tracked) {
-    if (v.state.load(std::memory_order_acquire) != kTrackedState) continue;
-    const bool same = v.sampled_pc == repeat.sampled_pc && v.other_pc == repeat.other_pc;
-    if (!same && (v.sampled_pc != repeat.other_pc || v.other_pc != repeat.sampled_pc)) continue;
+    if (v.state.load(std::memory_order_acquire) != kTrackedState || !same_pair(v)) continue;
     uint32_t expected = kTrackedState;
     if (!v.state.compare_exchange_strong(expected, kTaking, std::memory_order_acq_rel)) continue;
+    // Another handler may have replaced the entry between the look and the take.
+    const bool same = same_orientation(v);
+    if (!same && !same_pair(v)) {
+      v.state.store(kTrackedState, std::memory_order_release);
+      continue;
+    }
     switch (judge_repeat(judged_words(v), repeat_words, same)) {
       case RepeatOutcome::kStands:
         v.state.store(kFree, std::memory_order_release);
