@@ -1,4 +1,4 @@
-// spin_xchg_skip_late.c — racy: spin_xchg_skip.c with its lock and unlock out of
+// spin_xchg_late_skip.c — racy: spin_xchg_skip.c with its lock and unlock out of
 // line, and the thread that takes the lock starting after the one that skips it.
 // No sample lands on the XCHG until the locking thread has run a while, and the
 // code around the racing writes has none, so the first race verdict often comes
