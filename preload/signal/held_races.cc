@@ -3,6 +3,7 @@
 
 #include <atomic>
 
+#include "first_verdict_rules.h"
 #include "safe_format.h"
 #include "thread_state.h"
 
@@ -21,13 +22,15 @@ struct FirstVerdict {
 };
 FirstVerdict tracked[kTracked];
 
-// Whether the word racetrap would associate with the sampled access now differs
-// from the one its watch carried (none, or another: learned since).
-bool explained_by_word(const FirstVerdict& v) {
+// The word racetrap would associate now with an access at `pc` to `address`, or -1.
+int32_t word_now(uint64_t pc, uint64_t address) {
   const Runtime& rt = runtime();
-  if (!rt.flags.sync_words) return false;
-  const int now = rt.sync_words.associate(v.sampled_pc, v.sampled_address);
-  return now >= 0 && now != v.word;
+  if (!rt.flags.sync_words) return -1;
+  return rt.sync_words.associate(pc, address);
+}
+
+JudgedWords judged_words(const FirstVerdict& v) {
+  return JudgedWords{v.word, word_now(v.sampled_pc, v.sampled_address)};
 }
 
 void withdraw(const FirstVerdict& v, const char* why) {
@@ -57,14 +60,39 @@ bool track_first_verdict(const RaceRecord& r, int32_t word) {
   return false;
 }
 
-bool confirm_first_verdict(uint64_t sampled_pc, uint64_t other_pc) {
+bool confirm_first_verdict(const RepeatedVerdict& repeat) {
+  const JudgedWords repeat_words{repeat.word, word_now(repeat.sampled_pc, repeat.sampled_address)};
+  const auto same_orientation = [&](const FirstVerdict& v) {
+    return v.sampled_pc == repeat.sampled_pc && v.other_pc == repeat.other_pc;
+  };
+  const auto same_pair = [&](const FirstVerdict& v) {
+    return same_orientation(v) || (v.sampled_pc == repeat.other_pc && v.other_pc == repeat.sampled_pc);
+  };
   for (FirstVerdict& v : tracked) {
-    if (v.state.load(std::memory_order_acquire) != kTrackedState) continue;
-    if (v.sampled_pc != sampled_pc || v.other_pc != other_pc) continue;
+    if (v.state.load(std::memory_order_acquire) != kTrackedState || !same_pair(v)) continue;
     uint32_t expected = kTrackedState;
     if (!v.state.compare_exchange_strong(expected, kTaking, std::memory_order_acq_rel)) continue;
-    if (explained_by_word(v)) withdraw(v, "a word learned since explains it");
-    v.state.store(kFree, std::memory_order_release);
+    // Another handler may have replaced the entry between the look and the take.
+    const bool same = same_orientation(v);
+    if (!same && !same_pair(v)) {
+      v.state.store(kTrackedState, std::memory_order_release);
+      continue;
+    }
+    switch (judge_repeat(judged_words(v), repeat_words, same)) {
+      case RepeatOutcome::kStands:
+        v.state.store(kFree, std::memory_order_release);
+        break;
+      case RepeatOutcome::kReplaces:
+        v.word = repeat.word;
+        v.sampled_pc = repeat.sampled_pc;
+        v.sampled_address = repeat.sampled_address;
+        v.other_pc = repeat.other_pc;
+        v.state.store(kTrackedState, std::memory_order_release);
+        break;
+      case RepeatOutcome::kSaysNothing:
+        v.state.store(kTrackedState, std::memory_order_release);
+        break;
+    }
     return true;
   }
   return false;
@@ -74,10 +102,16 @@ void settle_first_verdicts() {
   for (FirstVerdict& v : tracked) {
     uint32_t expected = kTrackedState;
     if (!v.state.compare_exchange_strong(expected, kTaking, std::memory_order_acq_rel)) continue;
-    const char* why = v.word >= 0            ? "seen once despite its word"
-                      : explained_by_word(v) ? "a word learned since explains it"
-                                             : nullptr;
-    if (why != nullptr) withdraw(v, why);
+    switch (judge_at_seal(judged_words(v))) {
+      case SealOutcome::kStands:
+        break;
+      case SealOutcome::kWithdrawnSeenOnceDespiteWord:
+        withdraw(v, "seen once despite its word");
+        break;
+      case SealOutcome::kWithdrawnExplained:
+        withdraw(v, "a word learned since explains it");
+        break;
+    }
     v.state.store(kFree, std::memory_order_release);
   }
 }

@@ -6,14 +6,15 @@
 // once a sample has taught racetrap the word (sync_word_edges.h); a watch published
 // before that carries none, and a spin-lock-protected access can then look like a
 // race. So the first verdict of a PC pair is written to the raw stream as usual
-// (a crash or kill loses nothing) and also tracked here. It stands when the pair
-// is judged a race a second time. It is withdrawn (a kRaceWithdrawn record: the
-// report leaves the pair out) when the pair was seen only once by the time the
-// stream is sealed (exit, exec) and either a word near the sampled access was
-// learned since (the program's own synchronization may order it, and the watches
-// of that code are judged with the word from now on), or its watch carried a word
-// whose sync phase did not order it (sync_word_edges.h: the word may have been the
-// wrong one, e.g. a neighbour's flag in a ring of buffers learned before its own).
+// (a crash or kill loses nothing) and also tracked here, as its judgement may be in
+// doubt: its watch carried a word (whose sync phase did not order the pair, but
+// which may have been the wrong one, e.g. a neighbour's flag in a ring of buffers
+// learned before its own), or a word near the sampled access was learned since
+// (the program's own synchronization may order it). The repeats of the pair decide
+// (lib/engine/first_verdict_rules.h): one judged with the word racetrap associates
+// with its access now confirms the verdict, or takes its place; a stale one says
+// nothing. A verdict still in doubt when the stream is sealed (exit, exec) is
+// withdrawn (a kRaceWithdrawn record: the report leaves the pair out).
 // A process that dies before sealing keeps every first verdict in its report.
 #pragma once
 
@@ -27,12 +28,20 @@ namespace racetrap {
 // its watch carried (the owner never released it to this thread), or -1. False
 // when the table is full (the verdict then simply stands).
 bool track_first_verdict(const RaceRecord& r, int32_t word);
-// The pair (sampled_pc, other_pc) was judged a race again: its first verdict
-// stands (unless a word near it was learned meanwhile: then it is withdrawn).
-// True when one was tracked.
-bool confirm_first_verdict(uint64_t sampled_pc, uint64_t other_pc);
-// The stream is about to be sealed: withdraws every tracked verdict seen once
-// that a word explains (see above).
+// A race verdict of a pair already recorded: which access was sampled, and the
+// word its watch carried (or -1).
+struct RepeatedVerdict {
+  uint64_t sampled_pc = 0;
+  uint64_t sampled_address = 0;
+  uint64_t other_pc = 0;
+  int32_t word = -1;
+};
+// The pair was judged a race again (either access sampled): the tracked verdict of
+// the pair stands, is replaced by this one, or stays (first_verdict_rules.h). True
+// when one was tracked.
+bool confirm_first_verdict(const RepeatedVerdict& repeat);
+// The stream is about to be sealed: withdraws every tracked verdict still in doubt
+// (see above).
 void settle_first_verdicts();
 
 }  // namespace racetrap
