@@ -162,7 +162,8 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
   rt.stats.races.fetch_add(1, std::memory_order_relaxed);
   sampled_pcs().note_race(w.access.pc);
   const bool first = first_report_of_pair(w.access.pc, access.pc);
-  if (!first) confirm_first_verdict(w.access.pc, access.pc);  // judged a race twice: it stands
+  // Judged a race again: counted for its first verdict, settled at the seal (held_races.h).
+  if (!first) confirm_first_verdict(w.access.pc, w.access.address, access.pc, w.sync_word);
   if (!first) {
     // This PC pair is already in the report: do not record it again, and free the
     // register for other samples.
@@ -192,8 +193,8 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
   log_thread_once(rt, w.owner_slot, w.owner_uid);
   log_memory_owner_once(rt, w.bp_address);
   rt.raw_log.append_race(r);
-  // The program's own spin lock or flag may yet explain the pair: tracked until it
-  // is seen again, withdrawn at exit if a learned word explains it (held_races.h).
+  // The program's own spin lock or flag may yet explain the pair: tracked until the
+  // seal, withdrawn then unless the word associated then leaves it standing (held_races.h).
   if (rt.flags.sync_words && track_first_verdict(r, w.sync_word)) rt.raw_log.set_before_seal(&flush_all_repeats);
   rt.board.retire(static_cast<int>(slot), generation);  // make room for new samples
 }
