@@ -4,26 +4,19 @@
 //
 // Watchpoint mode orders accesses through a learned synchronization word only
 // once a sample has taught racetrap the word (sync_word_edges.h); a watch published
-// before that carries none, or a neighbour's (a ring of buffers whose first flag
-// was learned before the others: a watch near a flag not learned yet carries the
-// nearest learned one, whose release orders nothing there), and a race-free
-// access can then look like a race, again and again until the right word is
-// learned. So the first verdict of a PC pair is written to the raw stream as usual
-// (a crash or kill loses nothing) and also tracked here until the stream is sealed
-// (exit, exec), with the word its verdicts were judged with and how many were.
-// Then it is withdrawn (a kRaceWithdrawn record: the report leaves the pair out)
-// when the word racetrap associates with the sampled access now differs from that
-// word (one learned since: the program's own synchronization may order the pair,
-// and the watches there are judged with it from then on), or when that word is one
-// and the pair was judged a race with it only once (its sync phase did not order
-// the pair, but the release may have been missed). It stands otherwise: judged a
-// race twice with the word known at the end, or with none learned near it.
-// A repeat judged with another word than the tracked one, which is the word
-// associated at that time, takes its place (counted once); a repeat judged with a
-// word no longer associated then says nothing. The decision waits for the seal
-// because a word learned after the repeats can still show them judged with the
-// wrong one (hand_flag_ring: two verdicts on a flag judged with a neighbour's
-// flag before its own was learned stood as a report).
+// before that carries none, and a spin-lock-protected access can then look like a
+// race. So the first verdict of a PC pair is written to the raw stream as usual
+// (a crash or kill loses nothing) and also tracked here, as its judgement may be in
+// doubt: its watch carried a word (whose sync phase did not order the pair, but
+// which may have been the wrong one, e.g. a neighbour's flag in a ring of buffers
+// learned before its own), or a word near the sampled access was learned since
+// (the program's own synchronization may order it). The repeats of the pair decide
+// (lib/engine/first_verdict_rules.h): one judged with the word racetrap associates
+// with its access now counts as a verdict with it, or takes its place; a stale one
+// says nothing. Every tracked verdict is settled when the stream is sealed (exit,
+// exec), with the words learned by then: withdrawn (a kRaceWithdrawn record: the
+// report leaves the pair out) when a word learned since explains it, or when its
+// word was judged a race only once.
 // A process that dies before sealing keeps every first verdict in its report.
 #pragma once
 
@@ -37,12 +30,20 @@ namespace racetrap {
 // its watch carried (the owner never released it to this thread), or -1. False
 // when the table is full (the verdict then simply stands).
 bool track_first_verdict(const RaceRecord& r, int32_t word);
-// The pair (sampled_pc, other_pc) was judged a race again, its watch (of bytes at
-// sampled_address) carrying `word` (or -1): counted for the tracked verdict (see
-// above). True when one was tracked.
-bool confirm_first_verdict(uint64_t sampled_pc, uint64_t sampled_address, uint64_t other_pc, int32_t word);
-// The stream is about to be sealed: withdraws every tracked verdict the word
-// associated now does not leave standing (see above).
+// A race verdict of a pair already recorded: which access was sampled, and the
+// word its watch carried (or -1).
+struct RepeatedVerdict {
+  uint64_t sampled_pc = 0;
+  uint64_t sampled_address = 0;
+  uint64_t other_pc = 0;
+  int32_t word = -1;
+};
+// The pair was judged a race again (either access sampled): counted for the tracked
+// verdict of the pair, or replaces it, or says nothing (first_verdict_rules.h). True
+// when one was tracked.
+bool confirm_first_verdict(const RepeatedVerdict& repeat);
+// The stream is about to be sealed: withdraws every tracked verdict still in doubt
+// (see above).
 void settle_first_verdicts();
 
 }  // namespace racetrap

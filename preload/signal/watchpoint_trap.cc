@@ -54,8 +54,8 @@ void write_repeats(void*, const RepeatedPair& pair) {
   runtime().raw_log.append_race_seen(record);
 }
 
-// Before the stream is sealed (exit, exec): the first verdicts a learned word
-// explains are withdrawn (held_races.h), and every repeat total not yet written
+// Before the stream is sealed (exit, exec): the first verdicts still in doubt
+// are withdrawn (held_races.h), and every repeat total not yet written
 // is written. Runs in ordinary context. signal-safe all the same (atomics and
 // write(2)).
 void flush_all_repeats() {
@@ -162,8 +162,8 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
   rt.stats.races.fetch_add(1, std::memory_order_relaxed);
   sampled_pcs().note_race(w.access.pc);
   const bool first = first_report_of_pair(w.access.pc, access.pc);
-  // Judged a race again: counted for its first verdict, settled at the seal (held_races.h).
-  if (!first) confirm_first_verdict(w.access.pc, w.access.address, access.pc, w.sync_word);
+  // Judged a race again: the first verdict, if still in doubt, may stand now.
+  if (!first) confirm_first_verdict(RepeatedVerdict{w.access.pc, w.access.address, access.pc, w.sync_word});
   if (!first) {
     // This PC pair is already in the report: do not record it again, and free the
     // register for other samples.
@@ -193,8 +193,8 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
   log_thread_once(rt, w.owner_slot, w.owner_uid);
   log_memory_owner_once(rt, w.bp_address);
   rt.raw_log.append_race(r);
-  // The program's own spin lock or flag may yet explain the pair: tracked until the
-  // seal, withdrawn then unless the word associated then leaves it standing (held_races.h).
+  // The program's own spin lock or flag may yet explain the pair: tracked until a
+  // repeat settles it, withdrawn at exit if still in doubt (held_races.h).
   if (rt.flags.sync_words && track_first_verdict(r, w.sync_word)) rt.raw_log.set_before_seal(&flush_all_repeats);
   rt.board.retire(static_cast<int>(slot), generation);  // make room for new samples
 }
