@@ -5,7 +5,7 @@ namespace racetrap {
 
 RepeatOutcome judge_repeat(const JudgedWords& tracked, const JudgedWords& repeat, bool same_orientation) {
   const bool current = judged_with_current_word(repeat);
-  if (!explained_by_word_learned_since(tracked) && (current || same_orientation)) return RepeatOutcome::kCounts;
+  if (!explained_by_word_learned_since(tracked) && (current || same_orientation)) return tracked.carried >= 0 ? RepeatOutcome::kCounts : RepeatOutcome::kStands;
   if (current) return RepeatOutcome::kReplaces;
   return RepeatOutcome::kSaysNothing;
 }

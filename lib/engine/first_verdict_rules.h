@@ -20,12 +20,13 @@
 // a verdict than an explained first one. The rules, in order:
 //   1. the tracked verdict is not explained, and the repeat is current or of the
 //      same orientation: the pair was judged a race again with the tracked word;
-//      counted;
+//      counted when that is a word, and it stands at once when it is none (no
+//      learned word near it to be the wrong one);
 //   2. the repeat is current: it takes the tracked verdict's place, counted once (a
 //      verdict with a word still needs a second one; one with none stands at the
 //      seal unless a word learned later explains it);
 //   3. otherwise the repeat says nothing: the tracked verdict stays as it is.
-// Every tracked verdict stays tracked until the seal (exit, exec), when it is
+// Every other tracked verdict stays tracked until the seal (exit, exec), when it is
 // withdrawn if it is explained then, or if its word is one and fewer than two
 // verdicts were judged with it (seen once despite its word); otherwise it stands.
 // Counting repeats rather than standing at the first one: the word "associated now"
@@ -34,7 +35,10 @@
 // neighbour's, and every repeat judged before the buffer's own flag is learned is
 // "current" with that neighbour's flag; only the seal, with the flags learned by
 // then, shows them judged with the wrong word (hand_flag_ring's residual false
-// report: two such verdicts, the second standing at once).
+// report: two such verdicts, the second standing at once). A verdict judged with
+// no word that a second one confirms stands at once: a real race judged many times
+// before a lock word near it is learned late in the run (racy_futex) would
+// otherwise be withdrawn at the seal.
 //
 // Why a repeat is not simply a confirmation: a false first verdict on race-free
 // hand-written synchronization is judged before its word is learned, and a repeat
@@ -59,7 +63,8 @@ inline bool explained_by_word_learned_since(const JudgedWords& w) { return w.now
 inline bool judged_with_current_word(const JudgedWords& w) { return w.now == w.carried; }
 
 enum class RepeatOutcome {
-  kCounts,       // one more verdict judged with the tracked word
+  kStands,       // judged twice with no word near it: it stands, no longer tracked
+  kCounts,       // one more verdict judged with the tracked word (a word)
   kReplaces,     // the repeat becomes the tracked verdict (its first verdict)
   kSaysNothing,  // the tracked verdict stays tracked as it is
 };

@@ -81,6 +81,9 @@ bool confirm_first_verdict(const RepeatedVerdict& repeat) {
       continue;
     }
     switch (judge_repeat(judged_words(v), repeat_words, same)) {
+      case RepeatOutcome::kStands:
+        v.state.store(kFree, std::memory_order_release);
+        break;
       case RepeatOutcome::kCounts:
         ++v.verdicts;
         v.state.store(kTrackedState, std::memory_order_release);
