@@ -19,14 +19,26 @@
 // repeat (published before a word now associated with it was learned) is no more
 // a verdict than an explained first one. The rules, in order:
 //   1. the tracked verdict is not explained, and the repeat is current or of the
-//      same orientation: the pair was judged a race twice; it stands;
-//   2. the repeat is current: it takes the tracked verdict's place (a verdict with
-//      a word still needs a second one; one with none stands at the seal unless a
-//      word learned later explains it);
+//      same orientation: the pair was judged a race again with the tracked word;
+//      counted when that is a word, and it stands at once when it is none (no
+//      learned word near it to be the wrong one);
+//   2. the repeat is current: it takes the tracked verdict's place, counted once (a
+//      verdict with a word still needs a second one; one with none stands at the
+//      seal unless a word learned later explains it);
 //   3. otherwise the repeat says nothing: the tracked verdict stays as it is.
-// At the seal (exit, exec) a verdict still tracked is withdrawn when its watch
-// carried a word (seen once despite its word) or when it is explained; otherwise it
-// stands.
+// Every other tracked verdict stays tracked until the seal (exit, exec), when it is
+// withdrawn if it is explained then, or if its word is one and fewer than two
+// verdicts were judged with it (seen once despite its word); otherwise it stands.
+// Counting repeats rather than standing at the first one: the word "associated now"
+// at a repeat can itself still be the wrong one. In a ring of buffers whose flags
+// are learned one by one, a watch near a flag not learned yet carries a
+// neighbour's, and every repeat judged before the buffer's own flag is learned is
+// "current" with that neighbour's flag; only the seal, with the flags learned by
+// then, shows them judged with the wrong word (hand_flag_ring's residual false
+// report: two such verdicts, the second standing at once). A verdict judged with
+// no word that a second one confirms stands at once: a real race judged many times
+// before a lock word near it is learned late in the run (racy_futex) would
+// otherwise be withdrawn at the seal.
 //
 // Why a repeat is not simply a confirmation: a false first verdict on race-free
 // hand-written synchronization is judged before its word is learned, and a repeat
@@ -51,8 +63,9 @@ inline bool explained_by_word_learned_since(const JudgedWords& w) { return w.now
 inline bool judged_with_current_word(const JudgedWords& w) { return w.now == w.carried; }
 
 enum class RepeatOutcome {
-  kStands,       // the tracked verdict stands: no longer tracked
-  kReplaces,     // the repeat becomes the tracked verdict
+  kStands,       // judged twice with no word near it: it stands, no longer tracked
+  kCounts,       // one more verdict judged with the tracked word (a word)
+  kReplaces,     // the repeat becomes the tracked verdict (its first verdict)
   kSaysNothing,  // the tracked verdict stays tracked as it is
 };
 
@@ -66,7 +79,9 @@ enum class SealOutcome {
   kWithdrawnExplained,            // a word learned since explains it
 };
 
-// The stream is about to be sealed with the verdict still tracked.
-SealOutcome judge_at_seal(const JudgedWords& tracked);
+// The stream is about to be sealed with the verdict still tracked; `verdicts`: how
+// many were judged with its word (the first, or the repeat that replaced it, and
+// those counted since).
+SealOutcome judge_at_seal(const JudgedWords& tracked, uint32_t verdicts);
 
 }  // namespace racetrap

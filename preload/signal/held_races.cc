@@ -10,12 +10,13 @@
 namespace racetrap {
 namespace {
 
-constexpr int kTracked = 8;
+constexpr int kTracked = 32;  // each kept until the seal
 enum : uint32_t { kFree = 0, kFilling = 1, kTrackedState = 2, kTaking = 3 };
 
 struct FirstVerdict {
   std::atomic<uint32_t> state{kFree};
   int32_t word = -1;  // the synchronization word its watch carried, or -1
+  uint32_t verdicts = 0;  // judged with it: the first (or the repeat that replaced it) and those counted since
   uint64_t sampled_pc = 0;
   uint64_t sampled_address = 0;
   uint64_t other_pc = 0;
@@ -51,6 +52,7 @@ bool track_first_verdict(const RaceRecord& r, int32_t word) {
     uint32_t expected = kFree;
     if (!v.state.compare_exchange_strong(expected, kFilling, std::memory_order_acq_rel)) continue;
     v.word = word;
+    v.verdicts = 1;
     v.sampled_pc = r.previous.pc;
     v.sampled_address = r.previous.address;
     v.other_pc = r.current.pc;
@@ -82,8 +84,13 @@ bool confirm_first_verdict(const RepeatedVerdict& repeat) {
       case RepeatOutcome::kStands:
         v.state.store(kFree, std::memory_order_release);
         break;
+      case RepeatOutcome::kCounts:
+        ++v.verdicts;
+        v.state.store(kTrackedState, std::memory_order_release);
+        break;
       case RepeatOutcome::kReplaces:
         v.word = repeat.word;
+        v.verdicts = 1;
         v.sampled_pc = repeat.sampled_pc;
         v.sampled_address = repeat.sampled_address;
         v.other_pc = repeat.other_pc;
@@ -102,7 +109,7 @@ void settle_first_verdicts() {
   for (FirstVerdict& v : tracked) {
     uint32_t expected = kTrackedState;
     if (!v.state.compare_exchange_strong(expected, kTaking, std::memory_order_acq_rel)) continue;
-    switch (judge_at_seal(judged_words(v))) {
+    switch (judge_at_seal(judged_words(v), v.verdicts)) {
       case SealOutcome::kStands:
         break;
       case SealOutcome::kWithdrawnSeenOnceDespiteWord:

@@ -12,9 +12,11 @@
 // learned before its own), or a word near the sampled access was learned since
 // (the program's own synchronization may order it). The repeats of the pair decide
 // (lib/engine/first_verdict_rules.h): one judged with the word racetrap associates
-// with its access now confirms the verdict, or takes its place; a stale one says
-// nothing. A verdict still in doubt when the stream is sealed (exit, exec) is
-// withdrawn (a kRaceWithdrawn record: the report leaves the pair out).
+// with its access now counts as a verdict with it, or takes its place; a stale one
+// says nothing. Every tracked verdict is settled when the stream is sealed (exit,
+// exec), with the words learned by then: withdrawn (a kRaceWithdrawn record: the
+// report leaves the pair out) when a word learned since explains it, or when its
+// word was judged a race only once.
 // A process that dies before sealing keeps every first verdict in its report.
 #pragma once
 
@@ -36,8 +38,8 @@ struct RepeatedVerdict {
   uint64_t other_pc = 0;
   int32_t word = -1;
 };
-// The pair was judged a race again (either access sampled): the tracked verdict of
-// the pair stands, is replaced by this one, or stays (first_verdict_rules.h). True
+// The pair was judged a race again (either access sampled): counted for the tracked
+// verdict of the pair, or replaces it, or says nothing (first_verdict_rules.h). True
 // when one was tracked.
 bool confirm_first_verdict(const RepeatedVerdict& repeat);
 // The stream is about to be sealed: withdraws every tracked verdict still in doubt
