@@ -45,9 +45,9 @@ constexpr uint64_t kPageSize = 4096;
 // A postponed tick's sample runs inside the hold its lock call just started (20-40
 // us, where the other threads wait for the lock), and in a lock-heavy program half
 // the ticks come inside lock calls before their acquire (lock_heavy at 2 threads:
-// 720 of 1450 a run): taking all of them there cost 3-4% of its CPU (system time
-// +0.2 s of 2.8 s: waiters parked on the futex), and a critical section slowed
-// that often is what turns a latent deadlock into a hang. One in eight keeps the
+// 720 of 1450 a run; its system time went from 0.96-0.99 s to 1.12-1.22 s in two
+// runs each, waiters parked on the futex), and a critical section slowed that
+// often is what turns a latent deadlock into a hang. One in eight keeps the
 // samples of a thread whose CPU time is nearly all inside contended lock calls
 // (racy_wrong_lock: hundreds a run) at an eighth of that cost.
 constexpr uint64_t kPostponeOneIn = 8;
