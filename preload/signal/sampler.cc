@@ -99,25 +99,6 @@ bool read_sampled_value(const ThreadState& t, const WatchBoard& board, bool defe
 
 enum class Pick { kNoAccess, kFiltered, kChosen };
 
-// The access to watch for this sample, chosen among the accesses around the
-// interrupted pc whose address the registers give: forward along the path the
-// thread will certainly take (decode_path_accesses, at most kForward instructions;
-// with the kBefore bytes before rip when they are in its page, so the path may go
-// back to a loop's head), and, on a random half of the ticks or when nothing
-// forward qualifies, back over the instructions that just ran (at most 8: the
-// access a timer interrupt skids past after a slow load or store, and the earlier
-// accesses of the block, which its next iteration repeats; the backward walk
-// decodes the length at up to 32 offsets and up to 8 instructions in full, so it
-// is not made on every tick; in value-change mode the forward walk is
-// kForwardValueChange instructions long). The backward walk is needed on ticks
-// whose forward path has an access too: in racy_wrong_lock the racy add is the
-// slow access a tick skids past, and the path forward from it holds a usable
-// load before the unlock call; walking back only when nothing forward qualified
-// found that race in 12 of 20 runs against 20 of 20. Where the sample
-// lands in the block then does not decide which of its accesses can be watched:
-// the one with the fewest watches so far is chosen (ties at random), so over many
-// samples each access site of a hot block gets its turn, and the PC-diversity
-// admission afterwards applies to that site.
 // The usable candidate whose site was watched least so far (ties at random); -1
 // when none is usable.
 int least_watched(ThreadState& t, const MemoryAccess* candidates, int n, const AccessFilter& usable) {
@@ -147,6 +128,25 @@ AccessFilter usable_accesses(const AccessContext* context) {
                       context};
 }
 
+// The access to watch for this sample, chosen among the accesses around the
+// interrupted pc whose address the registers give: forward along the path the
+// thread will certainly take (decode_path_accesses, at most kForward instructions;
+// with the kBefore bytes before rip when they are in its page, so the path may go
+// back to a loop's head), and, on a random half of the ticks or when nothing
+// forward qualifies, back over the instructions that just ran (at most 8: the
+// access a timer interrupt skids past after a slow load or store, and the earlier
+// accesses of the block, which its next iteration repeats; the backward walk
+// decodes the length at up to 32 offsets and up to 8 instructions in full, so it
+// is not made on every tick; in value-change mode the forward walk is
+// kForwardValueChange instructions long). The backward walk is needed on ticks
+// whose forward path has an access too: in racy_wrong_lock the racy add is the
+// slow access a tick skids past, and the path forward from it holds a usable
+// load before the unlock call; walking back only when nothing forward qualified
+// found that race in 12 of 20 runs against 20 of 20. Where the sample
+// lands in the block then does not decide which of its accesses can be watched:
+// the one with the fewest watches so far is chosen (ties at random), so over many
+// samples each access site of a hot block gets its turn, and the PC-diversity
+// admission afterwards applies to that site.
 Pick pick_access(ThreadState& t, Runtime& rt, const CpuRegisters& regs, MemoryAccess* out) {
   uint8_t* const before = t.code;                 // kBefore bytes ending at rip
   uint8_t* const at = t.code + kBefore;           // bytes from rip on
