@@ -70,7 +70,7 @@ class HeldLocks {
   // (kNoLock, never a lock's address, stands for none.)
   bool holds_only(uint64_t address) const { return only_ == address; }
   // With holds_only: the content id of the thread's clock when the lock's clock held
-  // the same epochs right after the acquisition, else 0. While the thread holds the
+  // the same epochs right after the acquisition, else kNoClock. While the thread holds the
   // lock only it releases into that clock, which never loses an epoch (short of the
   // program destroying a held lock), so a thread whose clock still has this id at
   // the unlock has nothing to release into it (the unlock fast path).
@@ -125,8 +125,7 @@ class HeldLocks {
   int count_ = 0;
   int untracked_ = 0;
   // push_into_empty's lock while nothing else changed the array since (holds_only),
-  // else 0.
-  // No lock: an address no pthread object can have (the unlock fast path then
+  // else kNoLock: an address no pthread object can have (the unlock fast path then
   // needs no test for a null argument).
   static constexpr uint64_t kNoLock = ~uint64_t{0};
   uint64_t only_ = kNoLock;

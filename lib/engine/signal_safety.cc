@@ -1,6 +1,7 @@
 // signal_safety.cc — see signal_safety.h. signal-safe throughout.
 #include "signal_safety.h"
 
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +45,12 @@ uint64_t monotonic_ns() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+void queue_sigtrap_to_self(siginfo_t* info) {
+  ErrnoKeeper keep;
+  syscall(SYS_rt_tgsigqueueinfo, static_cast<pid_t>(syscall(SYS_getpid)), static_cast<pid_t>(syscall(SYS_gettid)),
+          SIGTRAP, info);
 }
 
 }  // namespace racetrap

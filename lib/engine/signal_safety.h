@@ -7,6 +7,7 @@
 // __cxa_guard_acquire, stdio or pthread_mutex_lock.
 #pragma once
 
+#include <signal.h>
 #include <sys/uio.h>
 
 #include <cerrno>
@@ -36,5 +37,10 @@ bool write_fully(int fd, const void* data, size_t len);
 
 // Nanoseconds of CLOCK_MONOTONIC (the vDSO). signal-safe.
 uint64_t monotonic_ns();
+
+// Queues SIGTRAP with `info` (its si_code kept: a thread may queue any to itself)
+// to the calling thread (rt_tgsigqueueinfo); errno preserved. Unless SIGTRAP is
+// blocked, it is delivered before this returns.
+void queue_sigtrap_to_self(siginfo_t* info);
 
 }  // namespace racetrap

@@ -116,7 +116,7 @@ void drop_pending_perf_sigtrap() {
   if (syscall(SYS_rt_sigtimedwait, &only, &info, &zero, _NSIG / 8) == SIGTRAP) {
     PerfSignal perf = read_perf_signal(&info);
     if (!(perf.is_perf && sig_data::is_ours(perf.data)))
-      syscall(SYS_rt_tgsigqueueinfo, getpid(), static_cast<pid_t>(syscall(SYS_gettid)), SIGTRAP, &info);
+      queue_sigtrap_to_self(&info);
   }
 }
 

@@ -78,8 +78,7 @@ struct ThreadState {
   void* own_altstack = nullptr;
   size_t own_altstack_size = 0;
   // These three words are adjacent, in this order, 8-byte aligned (runtime_marks:
-  // the lock fast paths write the first two with one store and test the last two
-  // with one load).
+  // the lock fast paths write the first two with one store).
   // Inside an interposer: kNotDeferrable until its last acquire is made, then
   // kDeferrable (mark_deferrable); kTickPostponed when a sampling tick came before
   // that acquire: the sample is taken once the acquire is made (deferred_sample.h).
@@ -245,9 +244,9 @@ inline void leave_runtime(ThreadState* t) {
 
 // The lock fast paths' view of deferrable, in_runtime and in_signal_handler
 // (adjacent in ThreadState, in that order): the first two written with one store
-// (whose value, in_runtime 0 and deferrable 1, fits an instruction's immediate),
-// the last two tested with one load. A single instruction either way, so the
-// thread's own signal handlers, the only other readers, see both words at once.
+// (whose value, in_runtime 0 and deferrable 1, fits an instruction's immediate), a
+// single instruction, so the thread's own signal handlers, the only other readers,
+// see both words change at once.
 namespace runtime_marks {
 using Word = uint64_t __attribute__((may_alias, aligned(4)));
 // Whether the thread is inside racetrap's code or its SIGTRAP handler (either word

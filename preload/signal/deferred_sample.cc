@@ -3,8 +3,6 @@
 #include "deferred_sample.h"
 
 #include <signal.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <cstring>
 
@@ -15,9 +13,9 @@
 #include "decoder.h"
 #include "perf_events.h"
 #include "runtime.h"
-#include "signal_safety.h"
 #include "own_code.h"
 #include "signal_context.h"
+#include "signal_safety.h"
 #include "stack_capture.h"
 #include "thread_state.h"
 
@@ -82,7 +80,7 @@ void raise_postponed_tick() {
   info.si_code = TRAP_PERF;
   const uint64_t data = sig_data::make(sig_data::kPostponedTick, 0, 0);
   std::memcpy(reinterpret_cast<unsigned char*>(&info) + 24, &data, sizeof data);
-  syscall(SYS_rt_tgsigqueueinfo, syscall(SYS_getpid), syscall(SYS_gettid), SIGTRAP, &info);
+  queue_sigtrap_to_self(&info);
 }
 
 }  // namespace racetrap

@@ -1,14 +1,12 @@
 // sigtrap_mask.cc — the program's view of SIGTRAP in its mask (sigtrap_mask.h).
 #include "sigtrap_mask.h"
 
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 
 #include "real_function.h"
+#include "signal_safety.h"
 
 namespace racetrap {
 namespace {
@@ -44,9 +42,7 @@ void deliver_held() {
   siginfo_t info = tls_sigtrap.held_info;
   tls_sigtrap.held = 0;
   std::atomic_signal_fence(std::memory_order_seq_cst);
-  int saved = errno;
-  syscall(SYS_rt_tgsigqueueinfo, getpid(), static_cast<pid_t>(syscall(SYS_gettid)), SIGTRAP, &info);
-  errno = saved;
+  queue_sigtrap_to_self(&info);
 }
 
 }  // namespace
