@@ -45,6 +45,7 @@ bool read_thread_usage(ThreadUsage* out) {
   };
   out->cpu_us = us(ru.ru_utime) + us(ru.ru_stime);
   out->voluntary_switches = static_cast<uint64_t>(ru.ru_nvcsw);
+  out->minor_faults = static_cast<uint64_t>(ru.ru_minflt);
   return true;
 }
 

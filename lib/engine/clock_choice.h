@@ -40,6 +40,7 @@ ClockPolicy clock_policy_for(const char* clock_flag, uint64_t period_us, uint64_
 struct ThreadUsage {
   uint64_t cpu_us = 0;
   uint64_t voluntary_switches = 0;
+  uint64_t minor_faults = 0;  // for the fault pause (preload/signal/fault_burst.h)
 };
 
 // The thresholds, in voluntary switches per sample period of CPU time: a thread

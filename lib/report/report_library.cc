@@ -93,6 +93,9 @@ std::vector<std::pair<std::string, uint64_t>> collect_stats(const RunStats& s, u
   if (s.io_calls_unarmed.load() != 0) {  // large reads and writes made with the registers off
     stats.emplace_back("io_calls_unarmed", s.io_calls_unarmed.load());
   }
+  if (s.fault_pauses.load() != 0) {  // registers off while a thread took page faults fast
+    stats.emplace_back("fault_pauses", s.fault_pauses.load());
+  }
   if (s.samples_postponed.load() != 0) {  // ticks in a lock call taken after its acquire
     stats.emplace_back("samples_postponed", s.samples_postponed.load());
   }

@@ -12,6 +12,12 @@ void sync_debug_registers(ThreadState& t) {
   Runtime& rt = runtime();
   const uint64_t version = rt.board.version();
   if (!t.watching) return;
+  if (t.registers_paused) {  // taking page faults fast (fault_burst.h)
+    for (int i = 0; i < kMaxWatchSlots; ++i) {
+      if (t.sync_generation[i] == 0 && t.breakpoints[i].armed()) t.breakpoints[i].disarm();
+    }
+    return;
+  }
   if (version == t.board_version_seen) {
     // A register waiting on a sync word for another thread's watch gives up at a
     // later tick (sync_word_edges.h): look again even when the board is unchanged.

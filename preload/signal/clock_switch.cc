@@ -11,11 +11,9 @@
 namespace racetrap {
 
 // signal-safe.
-void reconsider_sample_clock(ThreadState& t) {
+void reconsider_sample_clock(ThreadState& t, const ThreadUsage& now) {
   Runtime& rt = runtime();
   if (rt.clock_policy != ClockPolicy::kByBehaviour) return;
-  ThreadUsage now;
-  if (!read_thread_usage(&now)) return;
   const ThreadUsage since = usage_since(t.usage_at_sample, now);
   t.usage_at_sample = now;
   const auto period_us = static_cast<uint64_t>(rt.sample_us);

@@ -16,6 +16,7 @@
 #include "breakpoint_self_test.h"
 #include "breakpoint_trap_probe.h"
 #include "clock_switch.h"
+#include "fault_burst.h"
 #include "first_tick_timer.h"
 #include "merged_traps.h"
 #include "owner_progress.h"
@@ -148,6 +149,21 @@ bool writer_search_signal(siginfo_t* info, void* ucontext) {
   return ours;
 }
 
+// signal-safe. A periodic sampling tick (either clock): the thread's usage read
+// once, for the fault pause before the sample (fault_burst.h: the sample's own
+// arming then honours it) and the clock choice after it (clock_switch.h); the
+// sample itself when `sample` (a synchronous tick with room on the stack).
+void take_sampling_tick(ThreadState& t, void* ucontext, bool sample) {
+  ThreadUsage usage;
+  const bool known = read_thread_usage(&usage);
+  if (known) note_faults_at_tick(t, usage.minor_faults);
+  if (sample) {
+    on_tick_signal(t, ucontext);  // a release trap this tick's signal displaced (merged_traps.h)
+    on_sample_tick(t, ucontext);
+  }
+  if (known) reconsider_sample_clock(t, usage);
+}
+
 // signal-safe. The one-shot first tick (perf clock): the timer is done, the
 // thread's perf clock opens here and this tick is its first sample.
 void on_one_shot_first_tick(ThreadState* t, void* ucontext) {
@@ -180,11 +196,7 @@ void on_first_tick(void* ucontext) {
   note_handler_entry(t->slot);
   std::atomic_signal_fence(std::memory_order_seq_cst);
   if (t->first_tick.periodic()) {
-    if (enough_stack(*t, ucontext)) {
-      on_tick_signal(*t, ucontext);  // a release trap this tick's signal displaced (merged_traps.h)
-      on_sample_tick(*t, ucontext);
-    }
-    reconsider_sample_clock(*t);
+    take_sampling_tick(*t, ucontext, enough_stack(*t, ucontext));
   } else {
     on_one_shot_first_tick(t, ucontext);
   }
@@ -236,11 +248,7 @@ void on_sigtrap(int sig, siginfo_t* info, void* ucontext) {
     std::atomic_signal_fence(std::memory_order_seq_cst);
     const bool room = enough_stack(*t, ucontext);
     if (sig_data::kind(perf.data) == sig_data::kSampleTick) {
-      if (!perf.async && room) {
-        on_tick_signal(*t, ucontext);
-        on_sample_tick(*t, ucontext);
-      }
-      reconsider_sample_clock(*t);
+      take_sampling_tick(*t, ucontext, !perf.async && room);
     } else if (sig_data::kind(perf.data) == sig_data::kPostponedTick) {  // deferred_sample.h
       if (room) on_sample_tick(*t, ucontext, /*postponed=*/true);
     } else {  // a debug register's trap, and any merged into it (merged_traps.h)
