@@ -38,7 +38,9 @@ struct RunStats {
   // Large read/write-family calls made with the calling thread's armed debug registers
   // switched off for the call (preload/interposers/interpose_io.cc).
   std::atomic<uint64_t> io_calls_unarmed{0};
-  std::atomic<uint64_t> fault_pauses{0};  // ticks that switched a thread's registers off for its page faults
+  // Pauses of a thread's registers for its page faults (preload/signal/fault_burst.h):
+  // started at a tick, and at a large fresh allocation.
+  std::atomic<uint64_t> fault_pauses{0}, fault_pauses_at_alloc{0};
   // Ticks inside an interposer before its acquire, taken once the acquire was made
   // (preload/signal/deferred_sample.h: raise_postponed_tick).
   std::atomic<uint64_t> samples_postponed{0};

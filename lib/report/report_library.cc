@@ -96,6 +96,9 @@ std::vector<std::pair<std::string, uint64_t>> collect_stats(const RunStats& s, u
   if (s.fault_pauses.load() != 0) {  // registers off while a thread took page faults fast
     stats.emplace_back("fault_pauses", s.fault_pauses.load());
   }
+  if (s.fault_pauses_at_alloc.load() != 0) {  // the same, started by a large fresh allocation
+    stats.emplace_back("fault_pauses_at_alloc", s.fault_pauses_at_alloc.load());
+  }
   if (s.samples_postponed.load() != 0) {  // ticks in a lock call taken after its acquire
     stats.emplace_back("samples_postponed", s.samples_postponed.load());
   }

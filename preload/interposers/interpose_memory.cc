@@ -1,7 +1,8 @@
 // interpose_memory.cc — the allocator runs as racetrap's own code (its internal
 // locks are invisible to racetrap, so accesses inside it are never sampled or
 // trapped on), and freed or unmapped memory retires any watch on it: an old object
-// and a new one at the same address never race.
+// and a new one at the same address never race. A large block not yet in memory
+// switches the thread's registers off while it faults it in (fault_burst.h).
 // The real functions are the next definitions (glibc's, or a preloaded allocator's);
 // while they are being looked up, requests are served from a small static arena.
 #include <malloc.h>
@@ -12,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "fault_burst.h"
 #include "real_function.h"
 #include "thread_state.h"
 
@@ -98,12 +100,19 @@ void retire_block(void* p) {
   runtime().board.retire_range(reinterpret_cast<uint64_t>(p), real.usable_size(p));
 }
 
+// A block the allocator just gave the calling thread: a large one still to be
+// faulted in switches the thread's registers off (fault_burst.h).
+inline void* noted_block(void* p, size_t size) {
+  if (size >= kFreshBlockBytes && p != nullptr) pause_for_fresh_block(current_thread(), p, size);
+  return p;
+}
+
 }  // namespace
 
 RACETRAP_INTERPOSE void* malloc(size_t size) {
   if (!resolve()) return early_alloc(size);
   AllocatorScope scope;
-  return real.malloc(size);
+  return noted_block(real.malloc(size), size);
 }
 
 RACETRAP_INTERPOSE void free(void* p) {
@@ -122,7 +131,8 @@ RACETRAP_INTERPOSE void* calloc(size_t n, size_t size) {
     return p;
   }
   AllocatorScope scope;
-  return real.calloc(n, size);
+  size_t bytes = 0;
+  return noted_block(real.calloc(n, size), __builtin_mul_overflow(n, size, &bytes) ? 0 : bytes);
 }
 
 RACETRAP_INTERPOSE void* realloc(void* p, size_t size) {
@@ -136,19 +146,19 @@ RACETRAP_INTERPOSE void* realloc(void* p, size_t size) {
   }
   AllocatorScope scope;
   retire_block(p);
-  return real.realloc(p, size);
+  return noted_block(real.realloc(p, size), size);
 }
 
 RACETRAP_INTERPOSE void* memalign(size_t align, size_t size) {
   if (!resolve()) return early_alloc(size, align);
   AllocatorScope scope;
-  return real.memalign(align, size);
+  return noted_block(real.memalign(align, size), size);
 }
 
 RACETRAP_INTERPOSE void* aligned_alloc(size_t align, size_t size) {
   if (!resolve()) return early_alloc(size, align);
   AllocatorScope scope;
-  return real.aligned_alloc(align, size);
+  return noted_block(real.aligned_alloc(align, size), size);
 }
 
 RACETRAP_INTERPOSE int posix_memalign(void** out, size_t align, size_t size) {
@@ -157,7 +167,9 @@ RACETRAP_INTERPOSE int posix_memalign(void** out, size_t align, size_t size) {
     return *out ? 0 : 12;  // ENOMEM
   }
   AllocatorScope scope;
-  return real.posix_memalign(out, align, size);
+  const int rc = real.posix_memalign(out, align, size);
+  if (rc == 0) noted_block(*out, size);
+  return rc;
 }
 
 RACETRAP_INTERPOSE int munmap(void* addr, size_t length) {

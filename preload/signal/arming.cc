@@ -16,6 +16,7 @@ void sync_debug_registers(ThreadState& t) {
     for (int i = 0; i < kMaxWatchSlots; ++i) {
       if (t.sync_generation[i] == 0 && t.breakpoints[i].armed()) t.breakpoints[i].disarm();
     }
+    t.board_version_seen = 0;  // the first sync after the pause looks at every slot
     return;
   }
   if (version == t.board_version_seen) {

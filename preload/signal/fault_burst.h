@@ -16,13 +16,19 @@
 // tick whose period had fewer. kBurstFaults is twice what a pause costs: the
 // disarms now and the re-arms after it, ~25 us for four registers, against ~0.9 us
 // a fault saved.
+// The burst's first period is seen before it happens where it starts with a large
+// allocation that is not in memory yet (a compressor's block state: malloc of a
+// fresh mapping): the allocator's interposers pause the thread at once
+// (pause_for_fresh_block).
 // What it gives up: meanwhile this thread's own accesses to the other threads'
 // watches are not seen (its samples are still published and watched by the
 // others). A register that waits on a synchronization word (sync_word_edges.h)
 // keeps waiting: its phase is left to its own rules.
-// signal-safe: the thread's own state.
+// signal-safe: the thread's own state (pause_for_fresh_block: one mincore and
+// the disarms' ioctls too).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace racetrap {
@@ -30,11 +36,25 @@ namespace racetrap {
 struct ThreadState;
 
 inline constexpr uint64_t kBurstFaults = 64;
+// Blocks from this size up that the allocator gives out not yet in memory start a
+// pause at once (pause_for_fresh_block): 256 pages, four times kBurstFaults.
+inline constexpr size_t kFreshBlockBytes = 1 << 20;
 
 // At a sampling tick, before its sample, with the thread's minor faults read at
 // the tick (ThreadUsage, read once for this and the clock choice): updates
-// t.registers_paused from the faults of the period that just ended. When it
-// changes, the next sync_debug_registers looks at every slot again.
+// t.registers_paused from the faults of the period that just ended (only that
+// flag: a tick inside racetrap's code, where a sync may be under way, leaves the
+// registers to the next sync, which reads the flag first).
 void note_faults_at_tick(ThreadState& t, uint64_t minor_faults);
+
+// A block of kFreshBlockBytes or more that the allocator just gave the calling
+// thread `t` (or nullptr): when the page at its middle is not in memory (mincore;
+// a fresh mapping, not a reused one), the thread is about to fault it in, the
+// burst a tick would see only a period later. It pauses at once: its registers
+// off now (sync_debug_registers) and none armed until the pause ends, also where
+// none was armed yet; its next tick ends the pause or keeps it, as for any period.
+// Ordinary context, inside the allocator's runtime scope (a tick meanwhile leaves
+// the registers alone).
+void pause_for_fresh_block(ThreadState* t, const void* block, size_t bytes);
 
 }  // namespace racetrap
