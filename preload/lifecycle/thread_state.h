@@ -144,10 +144,11 @@ struct ThreadState {
   uint64_t sync_after_wait[kMaxWatchSlots] = {};  // generation armed after a wait for the owner's release
   uint64_t sync_early[kMaxWatchSlots] = {};  // generation armed on its bytes before the owner released the word
   uint64_t ticks = 0;  // sampling ticks taken
-  // Minor faults at the last tick, and whether they came fast enough since the one
-  // before that the registers stay off (fault_burst.h). Its own signal handlers only.
+  // Minor faults at the last tick (its own signal handlers only), and whether the
+  // registers stay off for a burst of faults (fault_burst.h: set by its ticks and
+  // by its large fresh allocations, read by sync_debug_registers).
   uint64_t minor_faults_at_tick = 0;
-  bool registers_paused = false;
+  volatile bool registers_paused = false;
   uint64_t waiting_ticks = 0;  // of them, those whose sample landed on a learned synchronization word
 
   Random random;

@@ -8,7 +8,7 @@
 // fault). Programs take their faults in bursts: a compressor's fresh block state,
 // 300-1,200 faults in each of two to four consecutive 2 ms sampling periods, then
 // none for tens of periods (pbzip2: 9,800 of a run's faults came while its threads
-// had registers armed, 9,700 of them in such periods). So a period with many
+// had registers armed, 9,700 of them in periods of 32 faults or more). So a period with many
 // faults predicts the next one: at each tick the thread counts its minor faults
 // since its last tick (getrusage RUSAGE_THREAD, read once a tick for this and
 // the clock choice: clock_switch.h), and from kBurstFaults on its
