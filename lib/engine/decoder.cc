@@ -837,7 +837,7 @@ int sync_words_ahead(const CpuRegisters& regs, const uint8_t* code, size_t code_
       pc = branch_taken(d.insn, k) == 1 ? target : next;
       continue;
     }
-    const bool lock_word = (d.insn.attributes & ZYDIS_ATTRIB_HAS_LOCK || d.insn.mnemonic == ZYDIS_MNEMONIC_XCHG) &&
+    const bool lock_word = ((d.insn.attributes & ZYDIS_ATTRIB_HAS_LOCK) != 0 || d.insn.mnemonic == ZYDIS_MNEMONIC_XCHG) &&
                            is_lock_word_insn(code + (pc - code_pc), code_len - (pc - code_pc));
     for (int i = 0; i < d.insn.operand_count; ++i) {
       const ZydisDecodedOperand& op = d.ops[i];
