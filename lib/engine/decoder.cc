@@ -786,6 +786,77 @@ int sync_words_near(uint64_t start_pc, const uint8_t* code, size_t code_len, uin
   return found;
 }
 
+namespace {
+
+// The GPRs written by the instructions of [from, to] (a loop's body, its back edge
+// at `to`), a call counting as writing the caller-saved ones; every GPR when a byte
+// of it cannot be decoded.
+uint32_t gprs_written_in(uint64_t from, uint64_t to, const uint8_t* code, size_t code_len, uint64_t code_pc) {
+  constexpr uint32_t kAll = 0xffffu;
+  uint32_t written = 0;
+  for (uint64_t pc = from; pc <= to;) {
+    if (pc < code_pc || pc >= code_pc + code_len) return kAll;
+    DecodedInsn d;
+    if (!decode_one(code + (pc - code_pc), code_len - (pc - code_pc), &d)) return kAll;
+    written |= written_gprs(d);
+    if (d.insn.meta.category == ZYDIS_CATEGORY_CALL) return kAll;
+    pc += d.insn.length;
+  }
+  return written;
+}
+
+}  // namespace
+
+int sync_words_ahead(const CpuRegisters& regs, const uint8_t* code, size_t code_len, uint64_t code_pc,
+                     StaticAtomicWord* out, int max) {
+  KnownRegisters k = KnownRegisters::all_of(regs);
+  LoopHeads jumps;  // each backward jump followed once
+  int found = 0;
+  uint64_t pc = regs.rip;
+  for (int n = 0; n < kMaxSyncWalk && found < max; ++n) {
+    if (pc < code_pc || pc >= code_pc + code_len) break;
+    DecodedInsn d;
+    if (!decode_one(code + (pc - code_pc), code_len - (pc - code_pc), &d)) break;
+    const uint64_t next = pc + d.insn.length;
+    if (is_control_flow(d)) {
+      uint64_t target = 0;
+      if (!direct_target(d, pc, &target)) break;
+      const auto category = d.insn.meta.category;
+      if (category == ZYDIS_CATEGORY_UNCOND_BR) {
+        if (target < next && jumps.next_pc(d, next) != target) break;  // a backward jump taken before
+        pc = target;
+        continue;
+      }
+      if (category != ZYDIS_CATEGORY_COND_BR) break;
+      if (target < next) {  // a loop's back edge: on by its exit
+        k.forget(gprs_written_in(target, pc, code, code_len, code_pc));
+        k.flags_known = k.cf_known = false;
+        pc = next;
+        continue;
+      }
+      pc = branch_taken(d.insn, k) == 1 ? target : next;
+      continue;
+    }
+    const bool lock_word = ((d.insn.attributes & ZYDIS_ATTRIB_HAS_LOCK) != 0 || d.insn.mnemonic == ZYDIS_MNEMONIC_XCHG) &&
+                           is_lock_word_insn(code + (pc - code_pc), code_len - (pc - code_pc));
+    for (int i = 0; i < d.insn.operand_count; ++i) {
+      const ZydisDecodedOperand& op = d.ops[i];
+      if (!is_access_operand(op) || op.visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN) continue;
+      if (op.mem.segment == ZYDIS_REGISTER_FS || op.mem.segment == ZYDIS_REGISTER_GS) continue;
+      if (!lock_word && ((op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) != 0 ||
+                         !is_spin_wait_load(pc, code, code_len, code_pc)))
+        continue;
+      uint64_t address = 0;
+      if (!known_operand_address(d.insn, op, k, regs, pc, &address)) continue;
+      out[found++] = StaticAtomicWord{address, static_cast<uint32_t>(op.size / 8), pc, !lock_word};
+      break;
+    }
+    emulate_instruction(d.insn, d.ops, pc, k);
+    pc = next;
+  }
+  return found;
+}
+
 int pointer_stores_ahead(const CpuRegisters& regs, uint64_t start_pc, const uint8_t* code, size_t code_len,
                          uint64_t code_pc, PointerStore* out, int max) {
   // rax, rcx, rdx, rsi, rdi, r8-r11: what a call may leave changed (SysV ABI).

@@ -147,6 +147,23 @@ struct StaticAtomicWord {
 int sync_words_near(uint64_t start_pc, const uint8_t* code, size_t code_len, uint64_t code_pc,
                       StaticAtomicWord* out, int max);
 
+// The hand-written synchronization the thread reaches next from regs.rip: the
+// first LOCK/XCHG lock-word instruction or spin-wait load (is_spin_wait_load) on
+// the path ahead whose address the registers give, followed as walk_forward
+// follows them (register_emulator.h), with two differences, since the word is
+// only to be learned (an address the thread will use there, not an access it is
+// certain to make next): a loop's back edge is left by its exit (what the loop's
+// body writes unknown), so a thread inside a loop over a buffer reaches the flag
+// or lock it takes after it, and a branch on unknown flags goes on in its
+// fall-through. It stops at a call, return, system call, indirect branch, a
+// backward jump taken before, a byte outside code[0..code_len) (the bytes at
+// code_pc; the walk needs kSpinLoopBytes before a load to recognise its loop), or
+// after kMaxSyncWalk instructions. Returns how many were stored in out (at most
+// `max`); each address is exact for the path followed.
+constexpr int kMaxSyncWalk = 64;
+int sync_words_ahead(const CpuRegisters& regs, const uint8_t* code, size_t code_len, uint64_t code_pc,
+                     StaticAtomicWord* out, int max);
+
 // A plain store (written, not read) through a pointer the thread holds now: the
 // operand's base register, with no index, not written by anything the walk passed
 // before it. `address` is its effective address with the registers given.

@@ -38,7 +38,14 @@
 // report: two such verdicts, the second standing at once). A verdict judged with
 // no word that a second one confirms stands at once: a real race judged many times
 // before a lock word near it is learned late in the run (racy_futex) would
-// otherwise be withdrawn at the seal.
+// otherwise be withdrawn at the seal. The rule trusts "no word near it" only as far
+// as racetrap has had a chance to learn one: in the first ticks of a flag ring
+// whose threads were sampled only in their data loops, two or four verdicts with
+// no word at all were judged before any flag was learned and stood at once
+// (hand_flag_ring's false report of the payload pair, 1 run in 11 to 40). So at
+// such a verdict the trapping thread's path ahead is searched for the flag or lock
+// it reaches next (sync_word_edges.h, learn_sync_words_ahead), and a word learned
+// there leaves the verdict ungiven (learned after the watch was published).
 //
 // Why a repeat is not simply a confirmation: a false first verdict on race-free
 // hand-written synchronization is judged before its word is learned, and a repeat

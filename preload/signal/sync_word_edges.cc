@@ -172,6 +172,24 @@ void learn_sync_words_in_code(ThreadState& t, uint64_t pc) {
   }
 }
 
+void learn_sync_words_ahead(ThreadState& t, const CpuRegisters& regs) {
+  Runtime& rt = runtime();
+  if (!learning(rt)) return;
+  const CodeWindow code = copy_code_around(t, regs.rip);
+  if (code.len == 0) return;
+  StaticAtomicWord words[1];
+  const int n = sync_words_ahead(regs, code.start, code.len, code.code_pc, words, 1);
+  for (int i = 0; i < n; ++i) {
+    MemoryAccess a;
+    a.pc = words[i].pc;
+    a.address = words[i].address;
+    a.size = words[i].size;
+    a.kind = words[i].spin_wait ? AccessKind::kRead : AccessKind::kReadWrite;
+    if (could_be_shared(a, access_context(t, rt, nullptr)) && a.size != 0 && a.size <= 8)
+      learn_word(t, a, words[i].spin_wait ? kLearnedSpinWait : kLearnedAtomic);
+  }
+}
+
 bool nearer_store_ahead(ThreadState& t, const CpuRegisters& regs, const Watch& w) {
   Runtime& rt = runtime();
   if (w.sync_word < 0 || !enabled(rt)) return false;

@@ -87,6 +87,16 @@ bool sync_word_orders_trap(ThreadState& t, unsigned slot, uint64_t generation, c
 // owner has not released it, the verdict stands: nothing ordered the pair.
 bool released_after_early_arm(ThreadState& t, unsigned slot, uint64_t generation, const Watch& w);
 
+// At a race verdict on a watch that carries no word: learns the word of the
+// hand-written synchronization this thread reaches next on its path from the trap
+// (decoder.h, sync_words_ahead: past the end of the loop it is in, with the
+// addresses its registers `regs` give), such as the flag of the next buffer of a
+// ring it waits on after this one. A thread that has only ever been sampled in
+// its data loops (the first ticks of a program whose threads hand buffers over
+// through flags) has taught racetrap no word yet, and verdicts judged then would
+// confirm each other (first_verdict_rules.h).
+void learn_sync_words_ahead(ThreadState& t, const CpuRegisters& regs);
+
 // At a race verdict on a watch that carries a word: true when the code this thread
 // runs next stores through a pointer it holds (its registers `regs`, at the trap) to
 // memory that would be associated with the watched bytes before the watch's word

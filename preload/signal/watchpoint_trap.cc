@@ -142,6 +142,7 @@ void on_watchpoint_trap(ThreadState& t, void* ucontext, unsigned slot, uint64_t 
   if (sync_word_orders_trap(t, slot, generation, w)) return;  // ordered by a learned word
   if (w.sync_word < 0 && rt.flags.sync_words) {
     learn_sync_words_in_code(t, regs.rip);
+    learn_sync_words_ahead(t, regs);
     for (uint32_t f = 0; f < w.stack.frame_count && f < 3; ++f) learn_sync_words_in_code(t, w.stack.frames[f]);
   }
   // Published before racetrap learned the synchronization word near it: whether

@@ -139,6 +139,78 @@ TEST(PointerStoresAhead, AStoreThroughARegisterWrittenOnTheWayIsNotKnown) {
   EXPECT_EQ(pointer_stores_ahead(regs, kBase, code.data(), code.size(), kBase, stores, 4), 0);
 }
 
+// The producer's whole round, 1293..12e0: its spin-wait on the buffer's flag
+// (1293: pause; 1295: mov (%rbx),%eax; 1297: test %eax,%eax; 1299: jne 1293), the
+// end test (129b: test %ecx,%ecx; 129d: je 12e0; 129f: sub $1,%ecx; 12a2: mov $0,%eax),
+// then kProducerFill from 12a7 on.
+constexpr uint64_t kProducerRoundPc = 0x1293;
+const std::vector<uint8_t> kProducerRound = [] {
+  std::vector<uint8_t> code = {0xf3, 0x90, 0x8b, 0x03, 0x85, 0xc0, 0x75, 0xf8, 0x85, 0xc9,
+                               0x74, 0x41, 0x83, 0xe9, 0x01, 0xb8, 0x00, 0x00, 0x00, 0x00};
+  code.insert(code.end(), kProducerFill.begin(), kProducerFill.end());
+  return code;
+}();
+
+TEST(SyncWordsAhead, TheProducerInItsFillReachesTheNextBuffersFlag) {
+  CpuRegisters regs;
+  const uint64_t buffer = kRing + 3 * kSlotBytes;
+  regs.rip = kProducerPc + 0xb;  // after the fill's store, where its trap leaves the thread
+  regs.gpr[kRbx] = buffer;
+  regs.gpr[kRax] = 500;
+  regs.gpr[kR12] = 4;  // the round: buffer (round - 1) % 8 == 3
+  regs.gpr[kR14] = kRing;
+  StaticAtomicWord words[2];
+  // Out of the fill by its exit, past the flag store, the next buffer's address
+  // computed (imul) and the jump back to the spin-wait, which loads its flag.
+  const int n = sync_words_ahead(regs, kProducerRound.data(), kProducerRound.size(), kProducerRoundPc, words, 2);
+  ASSERT_GE(n, 1);
+  EXPECT_EQ(words[0].address, kRing + 4 * kSlotBytes);
+  EXPECT_EQ(words[0].size, 4u);
+  EXPECT_EQ(words[0].pc, 0x1295u);
+  EXPECT_TRUE(words[0].spin_wait);
+}
+
+TEST(SyncWordsAhead, TheConsumerInItsReadReachesTheNextBuffersFlag) {
+  CpuRegisters regs;
+  const uint64_t buffer = kRing + 7 * kSlotBytes;
+  regs.rip = kConsumerPc + 3;
+  regs.gpr[kRsi] = buffer;
+  regs.gpr[kRax] = buffer + 8 + 8 * 200;
+  regs.gpr[kRcx] = buffer + 8 + 8 * 1000;
+  regs.gpr[kR8] = kRing;
+  regs.gpr[kR9] = 7;  // the round: buffer 7, then 0
+  StaticAtomicWord words[2];
+  const int n = sync_words_ahead(regs, kConsumerRead.data(), kConsumerRead.size(), kConsumerPc, words, 2);
+  ASSERT_GE(n, 1);
+  EXPECT_EQ(words[0].address, kRing);
+  EXPECT_EQ(words[0].pc, 0x11d6u);
+  EXPECT_TRUE(words[0].spin_wait);
+}
+
+TEST(SyncWordsAhead, APlainLoopAndItsReturnTeachNothing) {
+  // kReduction then ret: the loop's exit leads to a return, no word on the way.
+  std::vector<uint8_t> code = kReduction;
+  code.push_back(0xc3);
+  CpuRegisters regs;
+  regs.rip = kBase + 4;
+  regs.gpr[kRdi] = 0x5000;
+  regs.gpr[kRcx] = 3;
+  regs.gpr[kRsi] = 100;
+  StaticAtomicWord words[2];
+  EXPECT_EQ(sync_words_ahead(regs, code.data(), code.size(), kBase, words, 2), 0);
+}
+
+TEST(SyncWordsAhead, ASpinWaitWhoseAddressIsNotKnownIsNotLearned) {
+  // 0: mov (%rdi),%rsi (a loaded pointer); 3: mov (%rsi),%eax; 5: test; 7: je 3 — the
+  // spin-wait's address comes from memory.
+  const std::vector<uint8_t> code = {0x48, 0x8b, 0x37, 0x8b, 0x06, 0x85, 0xc0, 0x74, 0xfa, 0xc3};
+  CpuRegisters regs;
+  regs.rip = kBase;
+  regs.gpr[kRdi] = 0x5000;
+  StaticAtomicWord words[2];
+  EXPECT_EQ(sync_words_ahead(regs, code.data(), code.size(), kBase, words, 2), 0);
+}
+
 // A buffer of the ring whose own flag is not learned yet is associated with a
 // neighbour's flag; its own flag, the store the thread makes next, is nearer.
 TEST(SyncWordsTable, TheBuffersOwnFlagIsNearerThanANeighboursFlag) {
