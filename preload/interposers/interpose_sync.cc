@@ -81,18 +81,8 @@ int lock_tracking_edges(ThreadState* t, uint64_t call, int (*real_lock)(pthread_
 // (The main thread's first lock takes the general path: it prepares the
 // lock-order snapshot storage, which the creator prepares for every other thread.)
 
-// The real function, looked up on first use (an interposer may run before any
-// constructor); every thread finds the same pointer, so a race on the first
-// lookup is harmless.
-template <typename Fn>
-Fn real_function(std::atomic<Fn>& cache, const char* name) {
-  Fn fn = cache.load(std::memory_order_relaxed);
-  if (fn == nullptr) [[unlikely]] {
-    fn = next_function<Fn>(name);
-    cache.store(fn, std::memory_order_relaxed);
-  }
-  return fn;
-}
+// The real functions, looked up on first use (an interposer may run before any
+// constructor) by cached_next_function (real_function.h).
 using MutexFn = int (*)(pthread_mutex_t*);
 constinit std::atomic<MutexFn> g_real_lock{nullptr}, g_real_trylock{nullptr};
 
@@ -353,7 +343,7 @@ __attribute__((always_inline)) inline int lock_nested_try(ThreadState* t, MutexF
   fast_enter(t);  // stays inside racetrap until lock_nested is done
   __builtin_prefetch(m, 1);  // the real lock writes the line: fetch it for writing once
   if (__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0) [[likely]] return real(m);
-  return real_function(g_real_trylock, "pthread_mutex_trylock")(m);
+  return cached_next_function(g_real_trylock, "pthread_mutex_trylock")(m);
 }
 
 // A nested lock: lock_nested_try, then the bookkeeping. Its own function, so that
@@ -466,7 +456,7 @@ __attribute__((noinline)) int unlock_call(void* ret, MutexFn real, pthread_mutex
 // pthread_mutex_lock before its real function was looked up (out of line: the
 // lookup is a call, which would make the interposer keep registers across it).
 __attribute__((noinline)) int lock_first_call(void* ret, pthread_mutex_t* m) {
-  return lock_call(true, ret, real_function(g_real_lock, "pthread_mutex_lock"), m);
+  return lock_call(true, ret, cached_next_function(g_real_lock, "pthread_mutex_lock"), m);
 }
 
 constexpr const char* kCondVersion = "GLIBC_2.3.2";  // the current pthread_cond_* ABI
@@ -487,7 +477,7 @@ RACETRAP_INTERPOSE int pthread_mutex_lock(pthread_mutex_t* m) {
 }
 
 RACETRAP_INTERPOSE int pthread_mutex_trylock(pthread_mutex_t* m) {
-  const MutexFn real = real_function(g_real_trylock, "pthread_mutex_trylock");
+  const MutexFn real = cached_next_function(g_real_trylock, "pthread_mutex_trylock");
   void* ret = __builtin_return_address(0);
   Runtime& rt = runtime();
   ThreadState* t = fast_path_thread(rt, ret);

@@ -1,8 +1,9 @@
 // lock_fast_path.h — the tests and the in-runtime mark the lock interposers' fast
-// paths share (mutexes: interpose_sync.cc, rwlocks: interpose_rwlock.cc): the
-// common case, a watched thread's own call with lock tracking on, holding no lock
-// (or, at the unlock, only the one it releases) and with no lock-order edge queued,
-// has no edge or misuse to check and takes one straight line.
+// paths share (mutexes: interpose_sync.cc, rwlocks: interpose_rwlock.cc, spin
+// locks: interpose_spin_once.cc): the common case, a watched thread's own call
+// with lock tracking on, holding no lock (or, at the unlock, only the one it
+// releases) and with no lock-order edge queued, has no edge or misuse to check and
+// takes one straight line.
 // Ordinary context (interposers).
 #pragma once
 
@@ -39,6 +40,30 @@ __attribute__((always_inline)) inline void fast_enter(ThreadState* t) { runtime_
 __attribute__((always_inline)) inline void fast_leave_deferrable(ThreadState* t) {
   if (t->deferrable == kTickPostponed) [[unlikely]] mark_deferrable(t);
   runtime_marks::set(t, 0, kDeferrable);
+}
+
+// After the real call of a blocking lock that joined the lock's clock before it
+// (join_before_lock returned `version`, and the clock generation read after that
+// join was `generation`): whether the join still stands. A generation that still
+// stands says so without reading the sync table inside the hold the lock starts
+// (the window a lock-order deadlock needs): every release into the lock before its
+// real unlock moved the generation first, and the real lock orders that move
+// before this read. A moved generation (some clock changed meanwhile) compares the
+// lock's clock version (joined_before_lock); kNoVersion (an overflowed table, no
+// version to compare) never stands.
+__attribute__((always_inline)) inline bool early_join_stands(const Runtime& rt, const void* lock, uint64_t version,
+                                                             uint64_t generation) {
+  if (version == SyncClockTable::kNoVersion) return false;
+  return clock_generation() == generation || joined_before_lock(rt, lock, version);
+}
+
+// Fetches the first `lines` cache lines of the function at `code` into this core's
+// caches: a lock taken while the thread holds none does it before its real call for
+// the nested path the thread's next lock runs inside the hold this one starts (the
+// window an ABBA deadlock needs), where a thread's first nested lock would otherwise
+// wait for its code to come from memory.
+__attribute__((always_inline)) inline void prefetch_code(const void* code, int lines) {
+  for (int line = 0; line < lines; ++line) __builtin_prefetch(static_cast<const char*>(code) + 64 * line);
 }
 
 // A lock by a thread that holds no lock and has its lock-order queue prepared (never, with deadlock detection off).

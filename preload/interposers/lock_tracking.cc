@@ -29,6 +29,7 @@
 
 #include "fault_in.h"
 #include "lock_order_graph.h"
+#include "lock_path_code.h"
 #include "lock_snapshot_pool.h"
 #include "spin_lock.h"
 #include "stack_capture.h"
@@ -352,9 +353,11 @@ void add_pending_edges(ThreadState* t) {
 void prepare_lock_tracking(ThreadState* t) {
   // The queue's pages are faulted in now, page by page: its first edge is written
   // inside a hold. Its snapshot pair is lent at a new edge from the pool's spares,
-  // which are stocked here.
+  // which are stocked here. The rwlock and spin-lock paths are made ready too
+  // (lock_path_code.h).
   fault_in(&t->pending_edges, sizeof t->pending_edges);
   stock_lock_snapshots();
+  prepare_lock_paths();
   t->lock_tracking_prepared = true;
 }
 

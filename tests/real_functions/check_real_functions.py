@@ -24,8 +24,8 @@ def main():
         # next_function<TYPE>("name"...), the type possibly spanning lines.
         for m in re.finditer(r'next_function<.*?>\(\s*"([A-Za-z0-9_]+)"', text, re.S):
             used.setdefault(m.group(1), str(path.relative_to(root)))
-        # real_function(cache, "name") in interpose_sync.cc
-        for m in re.finditer(r'real_function\(\s*g_real_\w+\s*,\s*"([A-Za-z0-9_]+)"', text):
+        # cached_next_function(cache, "name") (real_function.h)
+        for m in re.finditer(r'cached_next_function\(\s*g_real_\w+\s*,\s*"([A-Za-z0-9_]+)"', text):
             used.setdefault(m.group(1), str(path.relative_to(root)))
     if not table or not used:
         print(f"found no table ({len(table)}) or no lookups ({len(used)}): the patterns are out of date")
