@@ -154,13 +154,11 @@ CodeWindow copy_code_around(ThreadState& t, uint64_t pc) {
 
 }  // namespace
 
-void learn_sync_words_in_code(ThreadState& t, uint64_t pc) {
-  Runtime& rt = runtime();
-  if (!learning(rt)) return;
-  const CodeWindow code = copy_code_around(t, pc);
-  if (code.len == 0) return;
-  StaticAtomicWord words[4];
-  const int n = sync_words_near(pc, code.start, code.len, code.code_pc, words, 4);
+namespace {
+
+// The words a scan of the code found (sync_words_near, sync_words_ahead), learned
+// where they could be shared.
+void learn_found_words(ThreadState& t, Runtime& rt, const StaticAtomicWord* words, int n) {
   for (int i = 0; i < n; ++i) {
     MemoryAccess a;
     a.pc = words[i].pc;
@@ -172,22 +170,24 @@ void learn_sync_words_in_code(ThreadState& t, uint64_t pc) {
   }
 }
 
+}  // namespace
+
+void learn_sync_words_in_code(ThreadState& t, uint64_t pc) {
+  Runtime& rt = runtime();
+  if (!learning(rt)) return;
+  const CodeWindow code = copy_code_around(t, pc);
+  if (code.len == 0) return;
+  StaticAtomicWord words[4];
+  learn_found_words(t, rt, words, sync_words_near(pc, code.start, code.len, code.code_pc, words, 4));
+}
+
 void learn_sync_words_ahead(ThreadState& t, const CpuRegisters& regs) {
   Runtime& rt = runtime();
   if (!learning(rt)) return;
   const CodeWindow code = copy_code_around(t, regs.rip);
   if (code.len == 0) return;
   StaticAtomicWord words[1];
-  const int n = sync_words_ahead(regs, code.start, code.len, code.code_pc, words, 1);
-  for (int i = 0; i < n; ++i) {
-    MemoryAccess a;
-    a.pc = words[i].pc;
-    a.address = words[i].address;
-    a.size = words[i].size;
-    a.kind = words[i].spin_wait ? AccessKind::kRead : AccessKind::kReadWrite;
-    if (could_be_shared(a, access_context(t, rt, nullptr)) && a.size != 0 && a.size <= 8)
-      learn_word(t, a, words[i].spin_wait ? kLearnedSpinWait : kLearnedAtomic);
-  }
+  learn_found_words(t, rt, words, sync_words_ahead(regs, code.start, code.len, code.code_pc, words, 1));
 }
 
 bool nearer_store_ahead(ThreadState& t, const CpuRegisters& regs, const Watch& w) {
