@@ -293,6 +293,10 @@ void begin_watching(ThreadState* t) {
   // (arm_first_tick_for): kByCreator or kArmed here leave it to that.
   const auto period_us = static_cast<uint64_t>(rt.sample_us);
   t->usage_at_sample = ThreadUsage{};
+  // The fault pause (fault_burst.h) starts over too: a reused state keeps its last
+  // thread's fault count, and maybe its pause.
+  t->minor_faults_at_tick = 0;
+  t->registers_paused = false;
   if (ok && !t->clock_inherited) {
     const int handoff = t->first_tick_handoff.load(std::memory_order_acquire);
     if (handoff == kSelf) {

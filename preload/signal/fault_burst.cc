@@ -13,6 +13,10 @@
 namespace racetrap {
 
 void note_faults_at_tick(ThreadState& t, uint64_t minor_faults) {
+  if (t.minor_faults_at_tick == 0) {  // no count yet: the main thread's first covers its whole life
+    t.minor_faults_at_tick = minor_faults;
+    return;
+  }
   const bool burst = minor_faults - t.minor_faults_at_tick >= kBurstFaults;
   t.minor_faults_at_tick = minor_faults;
   if (burst == t.registers_paused) return;

@@ -42,7 +42,9 @@ inline constexpr size_t kFreshBlockBytes = 1 << 20;
 
 // At a sampling tick, before its sample, with the thread's minor faults read at
 // the tick (ThreadUsage, read once for this and the clock choice): updates
-// t.registers_paused from the faults of the period that just ended (only that
+// t.registers_paused from the faults of the period that just ended, once a count
+// is known (the first tick after begin_watching only takes it: the main thread's
+// covers its life so far) (only that
 // flag: a tick inside racetrap's code, where a sync may be under way, leaves the
 // registers to the next sync, which reads the flag first).
 void note_faults_at_tick(ThreadState& t, uint64_t minor_faults);
