@@ -42,11 +42,10 @@ inline constexpr size_t kFreshBlockBytes = 1 << 20;
 
 // At a sampling tick, before its sample, with the thread's minor faults read at
 // the tick (ThreadUsage, read once for this and the clock choice): updates
-// t.registers_paused from the faults of the period that just ended, once a count
-// is known (the first tick after begin_watching only takes it: the main thread's
-// covers its life so far) (only that
+// t.registers_paused from the faults of the period that just ended. Only that
 // flag: a tick inside racetrap's code, where a sync may be under way, leaves the
-// registers to the next sync, which reads the flag first).
+// registers to the next sync, which reads the flag first. The first tick after
+// begin_watching only takes the count (the main thread's covers its life so far).
 void note_faults_at_tick(ThreadState& t, uint64_t minor_faults);
 
 // A block of kFreshBlockBytes or more that the allocator just gave the calling
