@@ -7,13 +7,13 @@
 // with the registers off first (string_ops_faulted_in > 0) and must give the same
 // bytes. A copy into a read-only mapping is not made (it would crash natively too);
 // one that ends in a mapping's last byte is. Exits 1 on a wrong byte.
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "deadline.h"
+#include "two_threads.h"
 
 #define MAX_BYTES (1024 * 1024)
 
@@ -23,11 +23,6 @@ struct buffers {
 };
 
 static struct buffers per_thread[2];
-
-struct thread_arg {
-  int index;
-  double seconds;
-};
 
 static void check(struct buffers* b, int ok) {
   if (!ok) b->bad++;
@@ -76,13 +71,7 @@ static void* copy_into_fresh_pages(void* arg) {
 }
 
 int main(int argc, char** argv) {
-  double seconds = argc > 1 ? atof(argv[1]) : 1.0;
-  struct thread_arg args[2] = {{0, seconds}, {1, seconds}};
-  pthread_t a, b;
-  pthread_create(&a, NULL, copy_into_fresh_pages, &args[0]);
-  pthread_create(&b, NULL, copy_into_fresh_pages, &args[1]);
-  pthread_join(a, NULL);
-  pthread_join(b, NULL);
+  run_in_two_threads(copy_into_fresh_pages, argc > 1 ? atof(argv[1]) : 1.0);
   long bad = per_thread[0].bad + per_thread[1].bad;
   printf("wrong bytes: %ld\n", bad);
   return bad == 0 ? 0 : 1;

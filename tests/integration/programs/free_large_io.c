@@ -8,13 +8,13 @@
 // call (io_calls_unarmed > 0) and back on after. Exits 1 on a wrong byte or count.
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "deadline.h"
+#include "two_threads.h"
 
 #define MAX_BYTES (256 * 1024)
 
@@ -25,11 +25,6 @@ struct buffers {
 };
 
 static struct buffers per_thread[2];
-
-struct thread_arg {
-  int index;
-  double seconds;
-};
 
 static void check(struct buffers* b, int ok) {
   if (!ok) b->bad++;
@@ -89,13 +84,7 @@ static void* write_and_read(void* arg) {
 }
 
 int main(int argc, char** argv) {
-  double seconds = argc > 1 ? atof(argv[1]) : 1.0;
-  struct thread_arg args[2] = {{0, seconds}, {1, seconds}};
-  pthread_t a, b;
-  pthread_create(&a, NULL, write_and_read, &args[0]);
-  pthread_create(&b, NULL, write_and_read, &args[1]);
-  pthread_join(a, NULL);
-  pthread_join(b, NULL);
+  run_in_two_threads(write_and_read, argc > 1 ? atof(argv[1]) : 1.0);
   long bad = per_thread[0].bad + per_thread[1].bad;
   printf("wrong bytes or counts: %ld\n", bad);
   return bad == 0 ? 0 : 1;

@@ -4,12 +4,12 @@
 // touches, so the other thread keeps a debug register armed on them for the
 // watch's lifetime; the copies made meanwhile take racetrap's path for copies
 // under an armed register (no fast-string instructions). Exits 1 on a wrong byte.
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "deadline.h"
+#include "two_threads.h"
 
 #define MAX_BYTES (16 * 1024 + 64)
 
@@ -20,11 +20,6 @@ struct buffers {
 };
 
 static struct buffers per_thread[2];
-
-struct thread_arg {
-  int index;
-  double seconds;
-};
 
 static void check(struct buffers* b, int ok) {
   if (!ok) b->bad++;
@@ -56,13 +51,7 @@ static void* copy_and_check(void* arg) {
 }
 
 int main(int argc, char** argv) {
-  double seconds = argc > 1 ? atof(argv[1]) : 1.0;
-  struct thread_arg args[2] = {{0, seconds}, {1, seconds}};
-  pthread_t a, b;
-  pthread_create(&a, NULL, copy_and_check, &args[0]);
-  pthread_create(&b, NULL, copy_and_check, &args[1]);
-  pthread_join(a, NULL);
-  pthread_join(b, NULL);
+  run_in_two_threads(copy_and_check, argc > 1 ? atof(argv[1]) : 1.0);
   long bad = per_thread[0].bad + per_thread[1].bad;
   printf("wrong bytes: %ld\n", bad);
   return bad == 0 ? 0 : 1;
