@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "arming.h"
+#include "registers_off.h"
 #include "signal_safety.h"
 #include "thread_state.h"
 
@@ -34,9 +35,7 @@ void pause_for_fresh_block(ThreadState* t, const void* block, size_t bytes) {
   if (mincore(reinterpret_cast<void*>(middle), kPage, &resident) != 0 || (resident & 1) != 0) return;
   t->registers_paused = true;
   runtime().stats.fault_pauses_at_alloc.fetch_add(1, std::memory_order_relaxed);
-  bool armed = false;
-  for (const BreakpointSlot& bp : t->breakpoints) armed |= bp.armed();
-  if (armed) sync_debug_registers(*t);  // switches them off
+  if (armed_registers(*t) != 0) sync_debug_registers(*t);  // switches them off
 }
 
 }  // namespace racetrap
