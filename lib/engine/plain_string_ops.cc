@@ -39,7 +39,7 @@ PLAIN_STRING_OPS_CODE void* plain_memcpy(void* dst, const void* src, size_t n) {
   return dst;
 }
 
-PLAIN_STRING_OPS_CODE void* plain_memmove(void* dst, const void* src, size_t n) {
+PLAIN_STRING_OPS_CODE void* plain_memmove(void* dst, const void* src, size_t n) noexcept {
   auto* d = static_cast<Byte*>(dst);
   const auto* s = static_cast<const Byte*>(src);
   if (d == s) return dst;
@@ -68,7 +68,7 @@ PLAIN_STRING_OPS_CODE void* plain_memmove(void* dst, const void* src, size_t n) 
   return dst;
 }
 
-PLAIN_STRING_OPS_CODE void* plain_memset(void* dst, int c, size_t n) {
+PLAIN_STRING_OPS_CODE void* plain_memset(void* dst, int c, size_t n) noexcept {
   auto* d = static_cast<Byte*>(dst);
   const Byte b = static_cast<Byte>(c);
   const Block16 v = {b, b, b, b, b, b, b, b, b, b, b, b, b, b, b, b};

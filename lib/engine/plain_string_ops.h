@@ -18,8 +18,8 @@
 namespace racetrap {
 
 void* plain_memcpy(void* dst, const void* src, size_t n);   // no overlap
-void* plain_memmove(void* dst, const void* src, size_t n);  // overlap allowed
-void* plain_memset(void* dst, int c, size_t n);
+void* plain_memmove(void* dst, const void* src, size_t n) noexcept;  // overlap allowed
+void* plain_memset(void* dst, int c, size_t n) noexcept;
 
 // Whether `pc` is in the code of the functions above (their own section). They do
 // the program's copies on its behalf: a sampling tick there samples the program's

@@ -62,9 +62,8 @@ void* early_alloc(size_t size, size_t align = 16) {
   return early_arena + start;
 }
 
-bool resolve() {
-  int s = resolve_state.load(std::memory_order_acquire);
-  if (s == 2) return true;
+// The first calls: looks the real functions up, or says another thread is.
+[[gnu::noinline]] bool resolve_first() {
   int expected = 0;
   if (resolve_state.compare_exchange_strong(expected, 1)) {
     real.malloc = next_function<MallocFn>("malloc");
@@ -80,6 +79,10 @@ bool resolve() {
   }
   return false;  // this or another thread is inside the lookup: use the arena
 }
+
+// Whether the real functions can be called (every call after the first few: one
+// load and a compare in line).
+inline bool resolve() { return resolve_state.load(std::memory_order_acquire) == 2 || resolve_first(); }
 
 // Keeps the allocator's own accesses out of sampling and trapping.
 using AllocatorScope = RuntimeScope;

@@ -29,8 +29,8 @@
 namespace racetrap {
 namespace {
 
-using CopyFn = void* (*)(void*, const void*, size_t);
-using SetFn = void* (*)(void*, int, size_t);
+using CopyFn = void* (*)(void*, const void*, size_t) noexcept;
+using SetFn = void* (*)(void*, int, size_t) noexcept;
 // glibc's memcpy, memmove and memset, set once by look_up_libc_string_ops before
 // any thread but the first exists; racetrap's plain loops until then (and if a
 // lookup fails), so a call never needs to test them.
@@ -71,6 +71,24 @@ inline void* armed_set(ThreadState* t, void* dst, int c, size_t n) {
   return plain_memset(dst, c, n);
 }
 
+// The calls of kStringInstructionsFrom bytes and more, out of line: a smaller one
+// goes from the interposer straight to glibc (a compare and a jump, no frame:
+// programs make millions of small copies).
+[[gnu::noinline]] void* large_memcpy(void* dst, const void* src, size_t n) noexcept {
+  if (ThreadState* t = armed_thread()) return armed_move(t, dst, src, n);
+  return libc_memcpy(dst, src, n);
+}
+
+[[gnu::noinline]] void* large_memmove(void* dst, const void* src, size_t n) noexcept {
+  if (ThreadState* t = armed_thread()) return armed_move(t, dst, src, n);
+  return libc_memmove(dst, src, n);
+}
+
+[[gnu::noinline]] void* large_memset(void* dst, int c, size_t n) noexcept {
+  if (ThreadState* t = armed_thread()) return armed_set(t, dst, c, n);
+  return libc_memset(dst, c, n);
+}
+
 }  // namespace
 }  // namespace racetrap
 
@@ -79,22 +97,16 @@ extern "C" __attribute__((visibility("default"))) void* memcpy(void* __restrict 
   // plain_memmove: glibc's x86-64 memcpy gives memmove's result for overlapping
   // ranges (and old binaries bound to memcpy@GLIBC_2.2.5 expect it), so a program
   // that overlaps them by mistake behaves as it does without racetrap.
-  if (n >= racetrap::kStringInstructionsFrom) {
-    if (racetrap::ThreadState* t = racetrap::armed_thread()) return racetrap::armed_move(t, dst, src, n);
-  }
-  return racetrap::libc_memcpy(dst, src, n);
+  if (n < racetrap::kStringInstructionsFrom) return racetrap::libc_memcpy(dst, src, n);
+  return racetrap::large_memcpy(dst, src, n);
 }
 
 extern "C" __attribute__((visibility("default"))) void* memmove(void* dst, const void* src, size_t n) noexcept {
-  if (n >= racetrap::kStringInstructionsFrom) {
-    if (racetrap::ThreadState* t = racetrap::armed_thread()) return racetrap::armed_move(t, dst, src, n);
-  }
-  return racetrap::libc_memmove(dst, src, n);
+  if (n < racetrap::kStringInstructionsFrom) return racetrap::libc_memmove(dst, src, n);
+  return racetrap::large_memmove(dst, src, n);
 }
 
 extern "C" __attribute__((visibility("default"))) void* memset(void* dst, int c, size_t n) noexcept {
-  if (n >= racetrap::kStringInstructionsFrom) {
-    if (racetrap::ThreadState* t = racetrap::armed_thread()) return racetrap::armed_set(t, dst, c, n);
-  }
-  return racetrap::libc_memset(dst, c, n);
+  if (n < racetrap::kStringInstructionsFrom) return racetrap::libc_memset(dst, c, n);
+  return racetrap::large_memset(dst, c, n);
 }
