@@ -74,14 +74,13 @@ inline void* armed_set(ThreadState* t, void* dst, int c, size_t n) {
 // The calls of kStringInstructionsFrom bytes and more, out of line: a smaller one
 // goes from the interposer straight to glibc (a compare and a jump, no frame:
 // programs make millions of small copies).
-[[gnu::noinline]] void* large_memcpy(void* dst, const void* src, size_t n) noexcept {
+// memcpy's armed copy is plain_memmove too: glibc's x86-64 memcpy gives memmove's
+// result for overlapping ranges (and old binaries bound to memcpy@GLIBC_2.2.5
+// expect it), so a program that overlaps them by mistake behaves as it does
+// without racetrap.
+[[gnu::noinline]] void* large_copy(CopyFn libc_copy, void* dst, const void* src, size_t n) noexcept {
   if (ThreadState* t = armed_thread()) return armed_move(t, dst, src, n);
-  return libc_memcpy(dst, src, n);
-}
-
-[[gnu::noinline]] void* large_memmove(void* dst, const void* src, size_t n) noexcept {
-  if (ThreadState* t = armed_thread()) return armed_move(t, dst, src, n);
-  return libc_memmove(dst, src, n);
+  return libc_copy(dst, src, n);
 }
 
 [[gnu::noinline]] void* large_memset(void* dst, int c, size_t n) noexcept {
@@ -94,16 +93,13 @@ inline void* armed_set(ThreadState* t, void* dst, int c, size_t n) {
 
 extern "C" __attribute__((visibility("default"))) void* memcpy(void* __restrict dst, const void* __restrict src,
                                                                   size_t n) noexcept {
-  // plain_memmove: glibc's x86-64 memcpy gives memmove's result for overlapping
-  // ranges (and old binaries bound to memcpy@GLIBC_2.2.5 expect it), so a program
-  // that overlaps them by mistake behaves as it does without racetrap.
   if (n < racetrap::kStringInstructionsFrom) return racetrap::libc_memcpy(dst, src, n);
-  return racetrap::large_memcpy(dst, src, n);
+  return racetrap::large_copy(racetrap::libc_memcpy, dst, src, n);
 }
 
 extern "C" __attribute__((visibility("default"))) void* memmove(void* dst, const void* src, size_t n) noexcept {
   if (n < racetrap::kStringInstructionsFrom) return racetrap::libc_memmove(dst, src, n);
-  return racetrap::large_memmove(dst, src, n);
+  return racetrap::large_copy(racetrap::libc_memmove, dst, src, n);
 }
 
 extern "C" __attribute__((visibility("default"))) void* memset(void* dst, int c, size_t n) noexcept {
