@@ -51,7 +51,7 @@ bool from_early_arena(const void* p) {
   return p >= early_arena && p < early_arena + sizeof early_arena;
 }
 
-void* early_alloc(size_t size, size_t align = 16) {
+[[gnu::noinline]] void* early_alloc(size_t size, size_t align = 16) {
   size_t start, end;
   size_t used = early_used.load();
   do {
@@ -87,6 +87,12 @@ inline bool resolve() { return resolve_state.load(std::memory_order_acquire) == 
 // Keeps the allocator's own accesses out of sampling and trapping.
 using AllocatorScope = RuntimeScope;
 
+// Whether the calls need any of the above: not until the process watches its
+// threads (its second thread), since before that no thread is sampled, no watch
+// or learned word exists and no register is armed, so a single-threaded program's
+// allocations go straight to the allocator (cc1plus made ~1% slower otherwise).
+inline bool allocations_watched() { return threads_watched(); }
+
 bool board_has_watches() {
   const WatchBoard& board = runtime().board;
   for (int i = 0; i < board.slots(); ++i)
@@ -110,20 +116,32 @@ inline void* noted_block(void* p, size_t size) {
   return p;
 }
 
+// malloc and free once threads are watched, out of line: before that, and with
+// RACETRAP_ENABLE=0, each call is a few tests and a jump to the allocator.
+[[gnu::noinline]] void* watched_malloc(size_t size) {
+  AllocatorScope scope;
+  return noted_block(real.malloc(size), size);
+}
+
+[[gnu::noinline]] void watched_free(void* p) {
+  AllocatorScope scope;
+  retire_block(p);
+  real.free(p);
+}
+
 }  // namespace
 
 RACETRAP_INTERPOSE void* malloc(size_t size) {
   if (!resolve()) return early_alloc(size);
-  AllocatorScope scope;
-  return noted_block(real.malloc(size), size);
+  if (!allocations_watched()) return real.malloc(size);
+  return watched_malloc(size);
 }
 
 RACETRAP_INTERPOSE void free(void* p) {
   if (p == nullptr || from_early_arena(p)) return;
   if (!resolve()) return;  // cannot happen for a pointer the real allocator gave out
-  AllocatorScope scope;
-  retire_block(p);
-  real.free(p);
+  if (!allocations_watched()) return real.free(p);
+  watched_free(p);
 }
 
 RACETRAP_INTERPOSE void* calloc(size_t n, size_t size) {
@@ -133,6 +151,7 @@ RACETRAP_INTERPOSE void* calloc(size_t n, size_t size) {
     if (p) std::memset(p, 0, n * size);
     return p;
   }
+  if (!allocations_watched()) return real.calloc(n, size);
   AllocatorScope scope;
   size_t bytes = 0;
   return noted_block(real.calloc(n, size), __builtin_mul_overflow(n, size, &bytes) ? 0 : bytes);
@@ -147,6 +166,7 @@ RACETRAP_INTERPOSE void* realloc(void* p, size_t size) {
     }
     return fresh;
   }
+  if (!allocations_watched()) return real.realloc(p, size);
   AllocatorScope scope;
   retire_block(p);
   return noted_block(real.realloc(p, size), size);
@@ -154,12 +174,14 @@ RACETRAP_INTERPOSE void* realloc(void* p, size_t size) {
 
 RACETRAP_INTERPOSE void* memalign(size_t align, size_t size) {
   if (!resolve()) return early_alloc(size, align);
+  if (!allocations_watched()) return real.memalign(align, size);
   AllocatorScope scope;
   return noted_block(real.memalign(align, size), size);
 }
 
 RACETRAP_INTERPOSE void* aligned_alloc(size_t align, size_t size) {
   if (!resolve()) return early_alloc(size, align);
+  if (!allocations_watched()) return real.aligned_alloc(align, size);
   AllocatorScope scope;
   return noted_block(real.aligned_alloc(align, size), size);
 }
@@ -169,6 +191,7 @@ RACETRAP_INTERPOSE int posix_memalign(void** out, size_t align, size_t size) {
     *out = early_alloc(size, align);
     return *out ? 0 : 12;  // ENOMEM
   }
+  if (!allocations_watched()) return real.posix_memalign(out, align, size);
   AllocatorScope scope;
   const int rc = real.posix_memalign(out, align, size);
   if (rc == 0) noted_block(*out, size);

@@ -38,6 +38,8 @@ namespace racetrap {
 // Never destroyed: threads still running during exit keep using it. Zero bytes
 // (active == false) until the constructor below builds it.
 alignas(Runtime) unsigned char g_runtime_storage[sizeof(Runtime)];
+// Set once per process by watch_threads (inherited by a forked child).
+std::atomic<bool> g_threads_watched{false};
 
 namespace {
 
@@ -152,8 +154,6 @@ void after_fork_in_child() {
   attach_thread_state(t);
 }
 
-// Set once per process by watch_threads (inherited by a forked child).
-std::atomic<bool> threads_watched_flag{false};
 std::atomic<bool> stack_capture_ready{false};
 // Saved by the constructor for watch_threads' verbosity line.
 bool modify_attributes_supported = true;
@@ -224,7 +224,6 @@ __attribute__((destructor(101))) void racetrap_stop() {
 
 }  // namespace
 
-bool threads_watched() { return threads_watched_flag.load(std::memory_order_acquire); }
 
 void ensure_stack_capture() {
   if (stack_capture_ready.load(std::memory_order_acquire)) return;
@@ -270,7 +269,7 @@ void watch_threads() {
   // The probe opened a breakpoint: threads open theirs at their first arm, so
   // short-lived threads that never arm one do not pay for four events.
   BreakpointSlot::set_open_lazily(true);
-  threads_watched_flag.store(true, std::memory_order_release);
+  g_threads_watched.store(true, std::memory_order_release);
   ThreadState* t = current_thread();
   if (t != nullptr) {
     t->clock_root = rt.clock_policy == ClockPolicy::kPerf;  // its clock is passed on only with the perf policy

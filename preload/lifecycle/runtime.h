@@ -83,7 +83,9 @@ inline Runtime& runtime() { return *reinterpret_cast<Runtime*>(g_runtime_storage
 // once per process. Ordinary context.
 void watch_threads();
 // True once watch_threads() has run (in this process or the parent it forked from).
-bool threads_watched();
+// Inline: the allocator's interposers test it at every call.
+extern std::atomic<bool> g_threads_watched;
+inline bool threads_watched() { return g_threads_watched.load(std::memory_order_acquire); }
 // libunwind is initialized (its validation pipe out of the program's way) before
 // racetrap's first stack capture in ordinary context. Idempotent.
 void ensure_stack_capture();
