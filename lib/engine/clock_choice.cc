@@ -26,13 +26,17 @@ uint64_t perf_top_up_period_us(uint64_t period_us, uint64_t tick_us) {
 // signal-safe.
 SampleClockKind choose_sample_clock(SampleClockKind current, ThreadUsage since, uint64_t period_us) {
   if (since.cpu_us == 0 || period_us == 0) return current;
-  // switches per period = context_switches * period_us / cpu_us, compared without division.
-  const uint64_t weighted_switches = since.context_switches * period_us;
-  if (current == SampleClockKind::kCpuTimer)
-    return weighted_switches * kToPerfPeriodsPerSwitch <= since.cpu_us ? SampleClockKind::kPerf
-                                                                        : SampleClockKind::kCpuTimer;
-  return weighted_switches >= kToTimerSwitchesPerPeriod * since.cpu_us ? SampleClockKind::kCpuTimer
-                                                                      : SampleClockKind::kPerf;
+  // per period = count * period_us / cpu_us, compared without division.
+  const uint64_t blocks = since.voluntary_switches * period_us;
+  const uint64_t preemptions = since.involuntary_switches * period_us;
+  if (current == SampleClockKind::kCpuTimer) {
+    const bool rarely_switched = blocks * kToPerfPeriodsPerBlock <= since.cpu_us &&
+                                 preemptions * 2 <= kToPerfPreemptionsPerTwoPeriods * since.cpu_us;
+    return rarely_switched ? SampleClockKind::kPerf : SampleClockKind::kCpuTimer;
+  }
+  const bool often_switched = blocks >= kToTimerBlocksPerPeriod * since.cpu_us ||
+                              preemptions >= kToTimerPreemptionsPerPeriod * since.cpu_us;
+  return often_switched ? SampleClockKind::kCpuTimer : SampleClockKind::kPerf;
 }
 
 // signal-safe.
@@ -44,7 +48,8 @@ bool read_thread_usage(ThreadUsage* out) {
     return static_cast<uint64_t>(tv.tv_sec) * 1000000u + static_cast<uint64_t>(tv.tv_usec);
   };
   out->cpu_us = us(ru.ru_utime) + us(ru.ru_stime);
-  out->context_switches = static_cast<uint64_t>(ru.ru_nvcsw) + static_cast<uint64_t>(ru.ru_nivcsw);
+  out->voluntary_switches = static_cast<uint64_t>(ru.ru_nvcsw);
+  out->involuntary_switches = static_cast<uint64_t>(ru.ru_nivcsw);
   out->minor_faults = static_cast<uint64_t>(ru.ru_minflt);
   return true;
 }

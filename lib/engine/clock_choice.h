@@ -7,14 +7,18 @@
 //   (bench/results/overhead-spawn-2026-11-29-spawn2.md);
 // - a POSIX CPU-time timer costs nothing at switches, but the kernel checks it at
 //   the scheduler tick: at most one sample per tick.
-// A thread switched out rarely per period of CPU (a CPU-bound worker) is worth the
-// perf clock; one switched out often is not: one that blocks often (a thread
-// creating and joining threads, a lock-heavy worker), one preempted often (pigz's
-// compressing threads, preempted ~2 times per ms of their CPU by the reading and
-// writing threads' wake-ups: a bare 4 ms perf clock costs pigz 2% of its CPU, and
-// pbzip2, preempted ~0.1 times per ms, 0.8%), or one that dies young. The choice is
-// made at the thread's own samples from its context switches, voluntary and
-// involuntary, and CPU time since the previous one.
+// A thread that blocks rarely per period of CPU (a CPU-bound worker) is worth the
+// perf clock; one that blocks often (a thread creating and joining threads, a
+// lock-heavy worker) or dies young is not. Preemptions cost the perf clock the
+// same as blocks, but a CPU-bound thread on a busy machine is preempted only at
+// the end of its time slices (measured here with 4 and 8 spinning threads on 2
+// CPUs: once per ~4 ms of its CPU, 0.5 a period), and keeps the clock; one woken
+// over by the other threads of its
+// program several times per period is not worth it (pigz's compressing threads,
+// ~2 preemptions per ms of their CPU by the reading and writing threads' wake-ups:
+// a bare 4 ms perf clock costs pigz 2.3% of its CPU, pbzip2, preempted ~0.1 times
+// per ms, 0.8%). The choice is made at the thread's own samples from its context
+// switches and CPU time since the previous one.
 // Contract: everything here is signal-safe (a raw getrusage, arithmetic).
 #pragma once
 
@@ -30,7 +34,8 @@ enum class SampleClockKind : uint8_t { kCpuTimer, kPerf };
 // - kCpuTimer: each thread's periodic CPU-time timer, nothing else;
 // - kByBehaviour: each thread starts on its CPU-time timer and adds a perf clock
 //   of its own (not inherited) when it is switched out rarely, closing it again
-//   when it is switched out often (choose_sample_clock); the timer stays, so the perf clock only
+//   when it is switched out often (choose_sample_clock); the timer stays, so the
+//   perf clock only
 //   tops the samples up to one per period (perf_top_up_period_us).
 enum class ClockPolicy : uint8_t { kPerf, kCpuTimer, kByBehaviour };
 
@@ -41,23 +46,26 @@ enum class ClockPolicy : uint8_t { kPerf, kCpuTimer, kByBehaviour };
 // timer would sample far less often than asked: the perf clock from the first tick.
 ClockPolicy clock_policy_for(const char* clock_flag, uint64_t period_us, uint64_t tick_us);
 
-// A thread's CPU time and context switches (voluntary: blocks; involuntary:
-// preemptions) so far.
+// A thread's CPU time and context switches so far.
 struct ThreadUsage {
   uint64_t cpu_us = 0;
-  uint64_t context_switches = 0;
-  uint64_t minor_faults = 0;  // for the fault pause (preload/signal/fault_burst.h)
+  uint64_t voluntary_switches = 0;    // blocks
+  uint64_t involuntary_switches = 0;  // preemptions
+  uint64_t minor_faults = 0;          // for the fault pause (preload/signal/fault_burst.h)
 };
 
-// The thresholds, in context switches per sample period of CPU time: a thread
-// on the CPU-time timer moves to the perf clock when it was switched out at most
-// once per kToPerfPeriodsPerSwitch periods since its last sample, and one on the
-// perf clock moves back when it was switched out kToTimerSwitchesPerPeriod times
-// per period or more (a factor of 4 between them, so a thread near one threshold
-// does not flap; a thread preempted once per scheduler tick, as CPU-bound threads
-// are on a machine with more of them than CPUs, still takes the perf clock).
-constexpr uint64_t kToPerfPeriodsPerSwitch = 2;
-constexpr uint64_t kToTimerSwitchesPerPeriod = 2;
+// The thresholds, per sample period of CPU time since the thread's last sample.
+// Blocks: a thread on the CPU-time timer moves to the perf clock when it blocked
+// at most once per kToPerfPeriodsPerBlock periods, and one on the perf clock moves
+// back when it blocked kToTimerBlocksPerPeriod times per period or more.
+// Preemptions: to the perf clock at kToPerfPreemptionsPerTwoPeriods per two
+// periods or fewer (1.5 a period, three times a busy machine's slice ends), back
+// to the timer at kToTimerPreemptionsPerPeriod per period or more. A factor
+// between each pair, so a thread near one threshold does not flap.
+constexpr uint64_t kToPerfPeriodsPerBlock = 2;
+constexpr uint64_t kToTimerBlocksPerPeriod = 2;
+constexpr uint64_t kToPerfPreemptionsPerTwoPeriods = 3;
+constexpr uint64_t kToTimerPreemptionsPerPeriod = 3;
 
 // signal-safe. The clock a thread on `current` should sample on from now, given
 // what it did since its previous sample (`since`: usage now minus usage then) and
@@ -83,10 +91,10 @@ bool read_thread_usage(ThreadUsage* out);
 // backwards (a forked child's thread starts from zero) counts from zero.
 inline ThreadUsage usage_since(ThreadUsage earlier, ThreadUsage later) {
   ThreadUsage d;
-  d.cpu_us = later.cpu_us >= earlier.cpu_us ? later.cpu_us - earlier.cpu_us : later.cpu_us;
-  d.context_switches = later.context_switches >= earlier.context_switches
-                           ? later.context_switches - earlier.context_switches
-                           : later.context_switches;
+  const auto counted = [](uint64_t before, uint64_t after) { return after >= before ? after - before : after; };
+  d.voluntary_switches = counted(earlier.voluntary_switches, later.voluntary_switches);
+  d.involuntary_switches = counted(earlier.involuntary_switches, later.involuntary_switches);
+  d.cpu_us = counted(earlier.cpu_us, later.cpu_us);
   return d;
 }
 

@@ -14,10 +14,11 @@ namespace {
 constexpr auto kTimer = SampleClockKind::kCpuTimer;
 constexpr auto kPerf = SampleClockKind::kPerf;
 
-ThreadUsage usage(uint64_t cpu_us, uint64_t switches) {
+ThreadUsage usage(uint64_t cpu_us, uint64_t blocks, uint64_t preemptions = 0) {
   ThreadUsage u;
   u.cpu_us = cpu_us;
-  u.context_switches = switches;
+  u.voluntary_switches = blocks;
+  u.involuntary_switches = preemptions;
   return u;
 }
 
@@ -48,16 +49,25 @@ TEST(ChooseSampleClock, ThreadThatBlocksOftenStaysOnItsTimer) {
   EXPECT_EQ(choose_sample_clock(kTimer, usage(4000, 114), 2000), kTimer);
 }
 
-TEST(ChooseSampleClock, ThreadPreemptedOftenStaysOnItsTimer) {
-  // pigz's compressing threads: ~2 preemptions per ms of their CPU, each a stop and
-  // a start of a perf clock's timer.
-  EXPECT_EQ(choose_sample_clock(kTimer, usage(4000, 8), 2000), kTimer);
-  EXPECT_EQ(choose_sample_clock(kPerf, usage(2000, 4), 2000), kTimer);
-  // Preempted once per 4 ms scheduler tick (more busy threads than CPUs): perf.
-  EXPECT_EQ(choose_sample_clock(kTimer, usage(4000, 1), 2000), kPerf);
+TEST(ChooseSampleClock, ThreadWokenOverOftenStaysOnItsTimer) {
+  // pigz's compressing threads: ~2 preemptions per ms of their CPU (the reading
+  // and writing threads' wake-ups), each a stop and a start of a perf clock's timer.
+  EXPECT_EQ(choose_sample_clock(kTimer, usage(4000, 0, 8), 2000), kTimer);
+  EXPECT_EQ(choose_sample_clock(kPerf, usage(2000, 0, 4), 2000), kTimer);
+  EXPECT_EQ(choose_sample_clock(kPerf, usage(2000, 0, 3), 2000), kTimer);
 }
 
-TEST(ChooseSampleClock, PerfThreadMovesBackOnlyWhenSwitchedOutOften) {
+TEST(ChooseSampleClock, ThreadPreemptedAtItsSliceEndsTakesThePerfClock) {
+  // More busy threads than CPUs: each preempted about once per 4 ms of its CPU.
+  EXPECT_EQ(choose_sample_clock(kTimer, usage(4000, 0, 1), 2000), kPerf);
+  EXPECT_EQ(choose_sample_clock(kTimer, usage(4000, 0, 3), 2000), kPerf);  // 1.5 a period
+  EXPECT_EQ(choose_sample_clock(kTimer, usage(4000, 0, 4), 2000), kTimer);
+  EXPECT_EQ(choose_sample_clock(kPerf, usage(2000, 0, 2), 2000), kPerf);
+  // Blocks count on their own: one block per two periods and slice ends still perf.
+  EXPECT_EQ(choose_sample_clock(kTimer, usage(4000, 1, 2), 2000), kPerf);
+}
+
+TEST(ChooseSampleClock, PerfThreadMovesBackOnlyWhenBlockingOften) {
   // Between the two thresholds (a factor of 4) the thread keeps the clock it has.
   EXPECT_EQ(choose_sample_clock(kPerf, usage(2000, 0), 2000), kPerf);
   EXPECT_EQ(choose_sample_clock(kPerf, usage(2000, 1), 2000), kPerf);
@@ -72,15 +82,17 @@ TEST(ChooseSampleClock, NoCpuTimeKeepsTheClock) {
 }
 
 TEST(UsageSince, CountersThatWentBackCountFromZero) {
-  const ThreadUsage d = usage_since(usage(5000, 10), usage(300, 2));  // a forked child's thread
+  const ThreadUsage d = usage_since(usage(5000, 10, 4), usage(300, 2, 1));  // a forked child's thread
   EXPECT_EQ(d.cpu_us, 300u);
-  EXPECT_EQ(d.context_switches, 2u);
-  const ThreadUsage e = usage_since(usage(5000, 10), usage(9000, 13));
+  EXPECT_EQ(d.voluntary_switches, 2u);
+  EXPECT_EQ(d.involuntary_switches, 1u);
+  const ThreadUsage e = usage_since(usage(5000, 10, 4), usage(9000, 13, 9));
   EXPECT_EQ(e.cpu_us, 4000u);
-  EXPECT_EQ(e.context_switches, 3u);
+  EXPECT_EQ(e.voluntary_switches, 3u);
+  EXPECT_EQ(e.involuntary_switches, 5u);
 }
 
-TEST(ReadThreadUsage, CountsTheCallingThreadsSwitchesAndCpu) {
+TEST(ReadThreadUsage, CountsTheCallingThreadsBlocksAndCpu) {
   ThreadUsage before, after;
   ASSERT_TRUE(read_thread_usage(&before));
   for (int i = 0; i < 5; ++i) usleep(1000);  // five voluntary switches at least
@@ -96,7 +108,7 @@ TEST(ReadThreadUsage, CountsTheCallingThreadsSwitchesAndCpu) {
   }
   ASSERT_TRUE(read_thread_usage(&after));
   const ThreadUsage d = usage_since(before, after);
-  EXPECT_GE(d.context_switches, 5u);
+  EXPECT_GE(d.voluntary_switches, 5u);
   EXPECT_GE(d.cpu_us, 19000u);
 }
 
