@@ -8,6 +8,7 @@
 
 #include "signal_safety.h"
 #include "unwind_fork_gate.h"
+#include "unwind_signal_block.h"
 
 namespace racetrap {
 namespace {
@@ -71,6 +72,7 @@ __attribute__((always_inline)) inline void capture_current(int skip, StackRecord
   out->frame_count = 0;
   int n = 0;
   if (begin_unwind()) {  // none while a fork waits (unwind_fork_gate.h)
+    const SignalsBlockedForUnwind blocked;  // libunwind's own blocks then cost no system call
     ++capturing_in_thread;
     std::atomic_signal_fence(std::memory_order_seq_cst);
     n = cached ? unw_backtrace(frames, kMaxFrames + 8) : walk_current_stack(frames, kMaxFrames + 8);

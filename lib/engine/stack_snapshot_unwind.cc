@@ -8,6 +8,7 @@
 #include "stack_capture.h"
 #include "stack_snapshot.h"
 #include "unwind_fork_gate.h"
+#include "unwind_signal_block.h"
 
 namespace racetrap {
 namespace {
@@ -70,6 +71,7 @@ void unwind_stack_snapshot(const StackSnapshot& snapshot, StackRecord* out) {
   out->frame_count = 0;
   const UnwindPermit permit;  // none while a fork waits (unwind_fork_gate.h)
   if (!permit.allowed()) return;
+  const SignalsBlockedForUnwind blocked;  // libunwind's own blocks then cost no system call
   unw_addr_space_t as = snapshot_space();
   unw_cursor_t cursor;
   if (as == nullptr || unw_init_remote(&cursor, as, const_cast<StackSnapshot*>(&snapshot)) != 0) return;

@@ -9,22 +9,25 @@
 #include "runtime.h"
 #include "sigtrap_mask.h"
 #include "thread_state.h"
+#include "unwind_signal_block.h"
 
 namespace racetrap {
 namespace {
 
 // signal-safe. Inside racetrap's own SIGTRAP handler (installed with every
-// signal in its sa_mask, interpose_signal.cc) the kernel mask is known without
-// asking: every signal. Only libraries the handler uses call here then (libunwind
-// saves, blocks all and restores the mask around each frame it steps), and a
-// request to block more changes nothing; a request to unblock is not honoured
-// until the handler returns (sigreturn restores the program's mask), which keeps
-// what the caller needs: no signal handler runs in between. So the call is
-// answered here, with the mask as it is, and costs no system call (about 0.5 us
-// each, ten or more per sampled stack).
-bool answered_inside_own_handler(sigset_t* old) {
+// signal in its sa_mask, interpose_signal.cc), and inside an unwind racetrap makes
+// in ordinary context (unwind_signal_block.h: every signal blocked around it), the
+// kernel mask is known without asking: every signal. Only libraries racetrap uses
+// call here then (libunwind saves, blocks all and restores the mask around each
+// frame it steps), and a request to block more changes nothing; a request to
+// unblock is not honoured until the handler returns (sigreturn restores the
+// program's mask) or the unwind ends, which keeps what the caller needs: no signal
+// handler runs in between. So the call is answered here, with the mask as it is,
+// and costs no system call (about 0.5 us each, ten or more per stack).
+bool answered_while_everything_blocked(sigset_t* old) {
   const ThreadState* t = current_thread();
-  if (t == nullptr || t->in_signal_handler == 0) return false;
+  const bool in_handler = t != nullptr && t->in_signal_handler != 0;
+  if (!in_handler && !unwinding_with_signals_blocked()) return false;
   if (old != nullptr) sigfillset(old);
   return true;
 }
@@ -32,7 +35,7 @@ bool answered_inside_own_handler(sigset_t* old) {
 // signal-safe (programs change masks inside signal handlers).
 int filtered_sigmask(int how, const sigset_t* set, sigset_t* old) {
   if (!runtime_active()) return real_pthread_sigmask(how, set, old);
-  if (answered_inside_own_handler(old)) return 0;
+  if (answered_while_everything_blocked(old)) return 0;
   // Where the kernel blocks SIGTRAP the call is passed through unchanged: inside
   // a signal handler whose sa_mask holds SIGTRAP (sigreturn restores the mask
   // afterwards), in a thread racetrap has not adopted, around exec and thread
