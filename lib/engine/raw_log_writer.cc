@@ -15,6 +15,7 @@
 
 #include "perf_events.h"
 #include "signal_safety.h"
+#include "vdso_clock.h"
 
 namespace racetrap {
 namespace {
@@ -116,7 +117,7 @@ bool RawLogWriter::ensure_open() {
     if (s == kOpen) return true;
     if (s == kFailed || s == kFinished || s == kSealed) return false;
     if (s == kOpening) {
-      sched_yield();
+      raw_sched_yield();
       continue;
     }
     if (!state_.compare_exchange_strong(s, kOpening, std::memory_order_acq_rel)) continue;

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "signal_safety.h"
+#include "vdso_clock.h"
 
 namespace racetrap {
 
@@ -50,7 +51,7 @@ size_t copy_from_memory(uint64_t address, void* out, size_t len) {
   iovec local{out, len};
   iovec remote{reinterpret_cast<void*>(address), len};
   const uint32_t pid = own_pid.load(std::memory_order_relaxed);
-  ssize_t n = process_vm_readv(pid != 0 ? static_cast<pid_t>(pid) : getpid(), &local, 1, &remote, 1, 0);
+  ssize_t n = process_vm_readv(pid != 0 ? static_cast<pid_t>(pid) : raw_getpid(), &local, 1, &remote, 1, 0);
   return n > 0 ? static_cast<size_t>(n) : 0;
 }
 

@@ -1,5 +1,6 @@
 // signal_safety.cc — see signal_safety.h. signal-safe throughout.
 #include "signal_safety.h"
+#include "vdso_clock.h"
 
 #include <sys/syscall.h>
 #include <time.h>
@@ -43,7 +44,7 @@ bool write_fully(int fd, const void* data, size_t len) {
 
 uint64_t monotonic_ns() {
   timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  vdso_clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 

@@ -4,7 +4,8 @@
 #pragma once
 
 #include <atomic>
-#include <sched.h>
+
+#include "vdso_clock.h"
 
 namespace racetrap {
 
@@ -14,7 +15,7 @@ class SpinLock {
     for (int spins = 0;; ++spins) {
       if (!locked_.exchange(true, std::memory_order_acquire)) return;
       while (locked_.load(std::memory_order_relaxed)) {
-        if (spins++ > 64) sched_yield();
+        if (spins++ > 64) raw_sched_yield();
         else __builtin_ia32_pause();
       }
     }

@@ -9,6 +9,7 @@
 #include <atomic>
 
 #include "signal_safety.h"
+#include "vdso_clock.h"
 
 namespace racetrap {
 namespace {
@@ -61,7 +62,7 @@ void close_unwind_gate_for_fork() {
     // An unwind takes microseconds: yield first, sleep if it is held up longer
     // (its thread preempted on a loaded machine).
     if (round < kYieldRounds) {
-      sched_yield();
+      raw_sched_yield();
     } else {
       timespec step{0, kSleepStepNs};
       nanosleep(&step, nullptr);

@@ -22,6 +22,7 @@
 #include "held_locks.h"
 #include "own_code.h"
 #include "thread_state.h"
+#include "vdso_clock.h"
 
 namespace racetrap {
 
@@ -109,7 +110,7 @@ inline void after_unlock(ThreadState* t) {
 constexpr int kStuckLockMs = 100;
 inline timespec deadline_after_ms(int ms) {
   timespec t{};
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  vdso_clock_gettime(CLOCK_MONOTONIC, &t);
   t.tv_nsec += static_cast<long>(ms) * 1'000'000;
   t.tv_sec += t.tv_nsec / 1'000'000'000;
   t.tv_nsec %= 1'000'000'000;

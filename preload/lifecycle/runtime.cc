@@ -32,6 +32,7 @@
 #include "thread_state.h"
 #include "unwind_fork_gate.h"
 #include "writer_search.h"
+#include "vdso_clock.h"
 
 namespace racetrap {
 
@@ -52,7 +53,7 @@ constinit std::atomic<uint32_t> thread_record_logged_storage[kMaxThreadSlots] = 
 // jiffy: 4000 at HZ=250); 0 when the kernel does not say.
 uint64_t scheduler_tick_us() {
   timespec res{};
-  if (clock_getres(CLOCK_REALTIME_COARSE, &res) != 0) return 0;
+  if (raw_clock_getres(CLOCK_REALTIME_COARSE, &res) != 0) return 0;
   return static_cast<uint64_t>(res.tv_sec) * 1000000u + static_cast<uint64_t>(res.tv_nsec) / 1000u;
 }
 
@@ -119,7 +120,7 @@ void after_fork_in_child() {
   open_unwind_gate_in_child();
   Runtime& rt = runtime();
   if (!rt.active) return;
-  rt.pid = static_cast<uint32_t>(getpid());
+  rt.pid = static_cast<uint32_t>(raw_getpid());
   set_own_pid_for_reads(rt.pid);
   // The inherited descriptors name the parent's threads' events (and the
   // parent's raw stream): close them all; this thread opens its own below.
@@ -174,7 +175,7 @@ __attribute__((constructor(101))) void racetrap_start() {
   }
   BreakpointSlot::set_use_modify(support.modify_attributes);
   modify_attributes_supported = support.modify_attributes;
-  rt.pid = static_cast<uint32_t>(getpid());
+  rt.pid = static_cast<uint32_t>(raw_getpid());
   set_own_pid_for_reads(rt.pid);
   set_log_prefix(rt);
   make_raw_path(rt);

@@ -9,6 +9,7 @@
 #include "signal_context.h"
 #include "thread_state.h"
 #include "watch_decisions.h"
+#include "vdso_clock.h"
 
 namespace racetrap {
 namespace {
@@ -68,7 +69,7 @@ OwnerRelease owner_release(const Runtime& rt, const Watch& w, unsigned slot, uin
     }
     if (released()) return OwnerRelease::kReleased;
     if (monotonic_ns() >= until) return OwnerRelease::kUnknown;
-    sched_yield();  // the owner may be waiting for this core
+    raw_sched_yield();  // the owner may be waiting for this core
   }
 }
 

@@ -56,6 +56,7 @@
 #include "thread_state.h"
 #include "watchpoint_trap.h"
 #include "writer_search.h"
+#include "vdso_clock.h"
 
 namespace racetrap {
 namespace {
@@ -124,7 +125,7 @@ void sample_value_change(ThreadState& t, void* ucontext, const MemoryAccess& acc
     // more runnable threads than CPUs, the program's other threads (the writer)
     // may run only if this one steps aside, and the stall costs no CPU time then.
     // With nothing else to run, it returns at once.
-    sched_yield();
+    raw_sched_yield();
     if (!read_bytes(rt.pid, address, size, &after)) break;  // unmapped meanwhile: no verdict
     changed = after != before;
     now = monotonic_ns();

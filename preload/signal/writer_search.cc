@@ -12,6 +12,7 @@
 #include "signal_context.h"
 #include "stack_capture.h"
 #include "thread_state.h"
+#include "vdso_clock.h"
 
 namespace racetrap {
 namespace {
@@ -146,13 +147,13 @@ bool find_writer(ThreadState& t, uint64_t address, uint32_t size, uint64_t wait_
   // Yield while waiting: the other threads' ticks, and then their steps, may need
   // this CPU to run.
   const uint64_t deadline = monotonic_ns() + wait_ns;
-  while (monotonic_ns() < deadline && p.state.load(std::memory_order_acquire) == kOpen) sched_yield();
+  while (monotonic_ns() < deadline && p.state.load(std::memory_order_acquire) == kOpen) raw_sched_yield();
   bool found = false;
   uint32_t open = kOpen;
   if (!p.state.compare_exchange_strong(open, kClosed, std::memory_order_acq_rel)) {
     // Claimed: the claimer publishes after one more step of its own.
     const uint64_t claimed_deadline = monotonic_ns() + kClaimedWaitNs;
-    while (p.state.load(std::memory_order_acquire) == kClaimed && monotonic_ns() < claimed_deadline) sched_yield();
+    while (p.state.load(std::memory_order_acquire) == kClaimed && monotonic_ns() < claimed_deadline) raw_sched_yield();
     uint32_t claimed = kClaimed;
     if (!p.state.compare_exchange_strong(claimed, kClosed, std::memory_order_acq_rel))
       found = p.state.load(std::memory_order_acquire) == kDone;
