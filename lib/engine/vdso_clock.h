@@ -11,17 +11,24 @@
 // at its peak). The vDSO is mapped and resident in every process; syscall() is in a
 // page racetrap's other system calls keep resident anyway.
 //
-// Contract: signal-safe (reads the vDSO image the kernel mapped, no allocation, no
-// lock; the lookup is made once, by whichever thread calls first; errno as the call
-// itself leaves it).
+// The vDSO's function is looked up once, in ordinary context, through the dynamic
+// linker (glibc lists the vDSO among the loaded objects as linux-vdso.so.1): by
+// the process's second thread, before any thread samples; until then, and where
+// there is no vDSO, the system call.
+//
+// Contract: look_up_vdso_clock runs in ordinary context; the rest is signal-safe
+// (no allocation, no lock; errno as the call itself leaves it).
 #pragma once
 
 #include <time.h>
 
 namespace racetrap {
 
-// clock_gettime(clock, ts) through the vDSO's __vdso_clock_gettime, or the system
-// call when the vDSO has none.
+// Finds __vdso_clock_gettime (dlopen of the loaded vDSO, dlsym). Ordinary context.
+void look_up_vdso_clock();
+
+// clock_gettime(clock, ts) through the vDSO's __vdso_clock_gettime once looked up,
+// the system call before that or when the vDSO has none.
 int vdso_clock_gettime(clockid_t clock, timespec* ts);
 
 // The system calls themselves, for the glibc wrappers named above.

@@ -250,6 +250,7 @@ void watch_threads() {
   // Before a second thread runs: its interposers' first calls, often inside a
   // lock's hold, find their libc functions looked up (real_function.h).
   resolve_real_functions();
+  look_up_vdso_clock();  // the samples' clock reads, without glibc's wrapper page
   ensure_stack_capture();
   // Before the first thread is watched: does a debug-register trap arrive here at
   // all? Where it does not, RACETRAP_MODE=auto runs the value-change mode, and a

@@ -14,6 +14,9 @@ namespace {
 uint64_t ns(const timespec& t) { return static_cast<uint64_t>(t.tv_sec) * 1000000000ull + t.tv_nsec; }
 
 TEST(VdsoClock, ReadsTheMonotonicClockGlibcReads) {
+  timespec before_lookup{};
+  ASSERT_EQ(vdso_clock_gettime(CLOCK_MONOTONIC, &before_lookup), 0);  // the system call
+  look_up_vdso_clock();
   for (int i = 0; i < 1000; ++i) {
     timespec before{}, ours{}, after{};
     ASSERT_EQ(clock_gettime(CLOCK_MONOTONIC, &before), 0);
@@ -25,6 +28,7 @@ TEST(VdsoClock, ReadsTheMonotonicClockGlibcReads) {
 }
 
 TEST(VdsoClock, ReadsTheRealtimeClockToo) {
+  look_up_vdso_clock();
   timespec before{}, ours{}, after{};
   ASSERT_EQ(clock_gettime(CLOCK_REALTIME, &before), 0);
   ASSERT_EQ(vdso_clock_gettime(CLOCK_REALTIME, &ours), 0);
