@@ -10,7 +10,11 @@
 // barrier-started spin-lock runs: 14 hung with racetrap's code paged on demand, 7
 // with it paged as usual, and in the hung runs the two threads left the lock
 // interposer's first fault within tens of cycles of each other). The mutex paths are
-// in the hot text (preload/hot_text.ld), which sampled processes keep resident.
+// in the hot text (preload/hot_text.ld), resident because its functions are listed
+// in name order, which puts something every sampled process runs on each of its
+// pages (listed by how many programs run them, the pages with only lock paths on
+// them were first run by an ABBA program's two threads together, and the mutex
+// shape hung 5 to 8 times in 50).
 // Ordinary context.
 #pragma once
 
