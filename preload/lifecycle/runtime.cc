@@ -31,8 +31,8 @@
 #include "stack_capture.h"
 #include "thread_state.h"
 #include "unwind_fork_gate.h"
-#include "writer_search.h"
 #include "vdso_clock.h"
+#include "writer_search.h"
 
 namespace racetrap {
 
