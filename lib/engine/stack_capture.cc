@@ -51,6 +51,9 @@ namespace {
 // into this function's caller (this function's own pc is not one of them, as
 // unw_backtrace's is not).
 __attribute__((noinline)) int walk_current_stack(void** frames, int max) {
+  // The cursor walk blocks every signal around each frame's cache and table use;
+  // unw_backtrace's frame cache does not, so only this walk takes the block.
+  const SignalsBlockedForUnwind blocked;  // libunwind's own blocks then cost no system call
   unw_context_t context;
   unw_cursor_t cursor;
   int n = 0;
@@ -72,7 +75,6 @@ __attribute__((always_inline)) inline void capture_current(int skip, StackRecord
   out->frame_count = 0;
   int n = 0;
   if (begin_unwind()) {  // none while a fork waits (unwind_fork_gate.h)
-    const SignalsBlockedForUnwind blocked;  // libunwind's own blocks then cost no system call
     ++capturing_in_thread;
     std::atomic_signal_fence(std::memory_order_seq_cst);
     n = cached ? unw_backtrace(frames, kMaxFrames + 8) : walk_current_stack(frames, kMaxFrames + 8);
