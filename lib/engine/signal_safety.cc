@@ -50,7 +50,7 @@ uint64_t monotonic_ns() {
 
 void queue_sigtrap_to_self(siginfo_t* info) {
   ErrnoKeeper keep;
-  syscall(SYS_rt_tgsigqueueinfo, static_cast<pid_t>(syscall(SYS_getpid)), static_cast<pid_t>(syscall(SYS_gettid)),
+  syscall(SYS_rt_tgsigqueueinfo, static_cast<pid_t>(raw_getpid()), static_cast<pid_t>(syscall(SYS_gettid)),
           SIGTRAP, info);
 }
 

@@ -314,7 +314,7 @@ void watch_threads() {
 }
 
 bool in_own_process() {
-  return static_cast<uint32_t>(syscall(SYS_getpid)) == runtime().pid;
+  return static_cast<uint32_t>(raw_getpid()) == runtime().pid;
 }
 
 void write_stderr_line(const char* text) {
