@@ -23,10 +23,18 @@ namespace {
 // is still recognized, and dropped, by the new image's racetrap.
 constexpr uintptr_t kFirstTickTag = 0x5254666972737454ull;
 
+// A timer's duration of `us` microseconds, at least 1 us (0 would disarm it).
+timespec duration_us(uint64_t us) {
+  timespec ts{static_cast<time_t>(us / 1000000), static_cast<long>(us % 1000000) * 1000};
+  if (ts.tv_sec == 0 && ts.tv_nsec == 0) ts.tv_nsec = 1000;
+  return ts;
+}
+
 }  // namespace
 
 // signal-safe.
-bool FirstTickTimer::arm_on(clockid_t cpu_clock, uint64_t period_us, uint32_t os_tid, bool periodic) {
+bool FirstTickTimer::arm_on(clockid_t cpu_clock, uint64_t period_us, uint32_t os_tid, bool periodic,
+                            uint64_t first_us) {
   ErrnoKeeper keep;
   sigevent ev;
   std::memset(&ev, 0, sizeof ev);
@@ -37,10 +45,9 @@ bool FirstTickTimer::arm_on(clockid_t cpu_clock, uint64_t period_us, uint32_t os
   int id = kNone;
   if (syscall(SYS_timer_create, cpu_clock, &ev, &id) != 0) return false;
   itimerspec when{};
-  when.it_value.tv_sec = static_cast<time_t>(period_us / 1000000);
-  when.it_value.tv_nsec = static_cast<long>(period_us % 1000000) * 1000;
-  if (when.it_value.tv_sec == 0 && when.it_value.tv_nsec == 0) when.it_value.tv_nsec = 1000;
+  when.it_value = duration_us(period_us);
   if (periodic) when.it_interval = when.it_value;
+  if (first_us != 0 && first_us < period_us) when.it_value = duration_us(first_us);
   // Known before it can fire (its tick may come on another thread than the one
   // arming it, or interrupt this one right after the call).
   periodic_ = periodic;

@@ -8,6 +8,10 @@
 // tagged in si_value so the handler tells it from the program's own timers; the
 // handler then opens the perf clock (which samples from there on) and takes the
 // first sample itself, so every thread is sampled on the same schedule as before.
+// The first tick may come sooner than a period (`first_us`): a new thread's comes
+// after a random part of one (ThreadState::first_tick_us), so a thread that lives
+// less than a period of CPU is sampled with the odds its CPU time gives it, not
+// never.
 // With RACETRAP_CLOCK=cpu-timer the timer is periodic and is the thread's only
 // sampling clock: no perf task clock, whose hrtimer the kernel starts and cancels
 // at every switch of its thread (bench/results/overhead-spawn-2026-11-29-spawn2.md);
@@ -28,16 +32,16 @@ namespace racetrap {
 class FirstTickTimer {
  public:
   // signal-safe. Arms a timer on the calling thread's CPU time (os_tid: its kernel thread id)
-  // that sends it SIGTRAP after period_us, once, or every period_us when
-  // `periodic`. False (nothing armed) when the kernel refuses (e.g.
+  // that sends it SIGTRAP after first_us (0: period_us), once, or then every
+  // period_us when `periodic`. False (nothing armed) when the kernel refuses (e.g.
   // RLIMIT_SIGPENDING reached): the caller opens the perf clock at once instead.
-  bool arm(uint64_t period_us, uint32_t os_tid, bool periodic = false) {
-    return arm_on(CLOCK_THREAD_CPUTIME_ID, period_us, os_tid, periodic);
+  bool arm(uint64_t period_us, uint32_t os_tid, bool periodic = false, uint64_t first_us = 0) {
+    return arm_on(CLOCK_THREAD_CPUTIME_ID, period_us, os_tid, periodic, first_us);
   }
   // signal-safe. The same on `cpu_clock`, the CPU-time clock of thread os_tid of
   // this process (pthread_getcpuclockid): another thread, its creator, arms it
   // for it. The timer's id is stored before it is armed, so its first tick finds it.
-  bool arm_on(clockid_t cpu_clock, uint64_t period_us, uint32_t os_tid, bool periodic);
+  bool arm_on(clockid_t cpu_clock, uint64_t period_us, uint32_t os_tid, bool periodic, uint64_t first_us = 0);
   // signal-safe. Deletes the timer if it is still armed (a signal already queued
   // by it is then ignored by is_first_tick's caller: nothing is pending any more).
   void cancel();

@@ -22,8 +22,10 @@ namespace racetrap {
 namespace sig_data {
 constexpr uint64_t kTag = 0x5254ull << 48;  // "RT"
 constexpr uint64_t kTagMask = 0xffffull << 48;
-// kPostponedTick: a tick the thread sends itself (preload/signal/deferred_sample.h).
-enum Kind : uint64_t { kSampleTick = 1, kBreakpoint = 2, kPostponedTick = 3 };
+// kPostponedTick: a tick the thread sends itself (preload/signal/deferred_sample.h);
+// kMissedTick: one it sends itself for CPU time its clock did not count
+// (preload/signal/missed_tick.h).
+enum Kind : uint64_t { kSampleTick = 1, kBreakpoint = 2, kPostponedTick = 3, kMissedTick = 4 };
 inline uint64_t make(Kind kind, unsigned slot, uint64_t generation) {
   return kTag | (static_cast<uint64_t>(kind) << 44) | (static_cast<uint64_t>(slot & 0xf) << 40) |
          (generation & ((1ull << 40) - 1));

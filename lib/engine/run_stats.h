@@ -44,6 +44,9 @@ struct RunStats {
   // Ticks inside an interposer before its acquire, taken once the acquire was made
   // (preload/signal/deferred_sample.h: raise_postponed_tick).
   std::atomic<uint64_t> samples_postponed{0};
+  // Ticks a thread whose clock its children share took at a join, for CPU time its
+  // clock did not count (preload/signal/missed_tick.h).
+  std::atomic<uint64_t> missed_ticks_taken{0};
   // Large memcpy/memmove/memset calls by an armed thread whose fresh destination pages
   // were faulted in with its registers off first (preload/interposers/fresh_pages.h).
   std::atomic<uint64_t> string_ops_faulted_in{0};

@@ -102,6 +102,9 @@ std::vector<std::pair<std::string, uint64_t>> collect_stats(const RunStats& s, u
   if (s.samples_postponed.load() != 0) {  // ticks in a lock call taken after its acquire
     stats.emplace_back("samples_postponed", s.samples_postponed.load());
   }
+  if (s.missed_ticks_taken.load() != 0) {  // a creator's ticks its children's clocks took over
+    stats.emplace_back("missed_ticks_taken", s.missed_ticks_taken.load());
+  }
   if (s.stalls.load() != 0) {  // value-change mode
     stats.insert(stats.end(), {
                                   {"stalls", s.stalls.load()},

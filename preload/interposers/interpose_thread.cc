@@ -14,6 +14,7 @@
 #include "happens_before_edges.h"
 #include "lock_misuse.h"
 #include "lock_tracking.h"
+#include "missed_tick.h"
 #include "real_function.h"
 #include "spin_lock.h"
 #include "stack_capture.h"
@@ -144,6 +145,8 @@ int join_and_acquire(JoinFn real, pthread_t th, Rest... rest) {
     mark(child, kDetached);  // joined: nobody else will look at it
     sync_debug_registers(*self);
   }
+  mark_deferrable(self);  // the program's next access follows
+  take_missed_tick_at_join(*self);
   return rc;
 }
 

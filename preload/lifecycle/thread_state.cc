@@ -242,6 +242,7 @@ ThreadState* create_thread_state(ThreadState* parent) {
               parent != nullptr ? parent->slot : 0);
   uint64_t seed = rt.flags.seed != 0 ? static_cast<uint64_t>(rt.flags.seed) : monotonic_ns();
   t->random = Random(seed * 0x9e3779b97f4a7c15ull + t->uid + 1);
+  t->first_tick_us = 1 + t->random.below(static_cast<uint64_t>(rt.sample_us));
   t->record = ThreadRecord{};  // zeroed: the name and creation stack are read from the raw stream
   t->record.uid = t->uid;
   t->record.parent_uid = parent != nullptr ? parent->uid : t->uid;
@@ -300,7 +301,7 @@ void begin_watching(ThreadState* t) {
   if (ok && !t->clock_inherited) {
     const int handoff = t->first_tick_handoff.load(std::memory_order_acquire);
     if (handoff == kSelf) {
-      if (!t->first_tick.arm(period_us, t->os_tid, rt.starts_on_cpu_timer())) ok = open_sample_clock(t);
+      if (!t->first_tick.arm(period_us, t->os_tid, rt.starts_on_cpu_timer(), t->first_tick_us)) ok = open_sample_clock(t);
     } else if (handoff == kFailed) {
       ok = open_sample_clock(t);
     }
@@ -333,7 +334,8 @@ void arm_first_tick_for(ThreadState* child, pthread_t handle) {
   const uint32_t tid = tid_of(handle);
   clockid_t clock;
   const bool ok = tid != 0 && pthread_getcpuclockid(handle, &clock) == 0 &&
-                  child->first_tick.arm_on(clock, static_cast<uint64_t>(rt.sample_us), tid, rt.starts_on_cpu_timer());
+                  child->first_tick.arm_on(clock, static_cast<uint64_t>(rt.sample_us), tid, rt.starts_on_cpu_timer(),
+                                           child->first_tick_us);
   int expected = kByCreator;
   if (child->first_tick_handoff.compare_exchange_strong(expected, ok ? kArmed : kFailed, std::memory_order_acq_rel))
     return;

@@ -44,6 +44,11 @@ struct ThreadState {
   // after the clone, while the thread starts on its own (arm_first_tick_for), so
   // the timer's system calls are not on the new thread's way to the program's code.
   std::atomic<int> first_tick_handoff{0};
+  // The CPU time to its first tick, in microseconds: a random part of one period,
+  // drawn by its creator (create_thread_state), so that a thread that lives less
+  // than a period is still sampled with the odds its CPU time gives it
+  // (first_tick_timer.h).
+  uint64_t first_tick_us = 0;
   bool watching = false;  // this thread is sampled (clock or first-tick timer) and may arm breakpoints
   // RACETRAP_CLOCK=auto: the thread's CPU time and voluntary switches at its last
   // sample, from which the next one chooses its clock (clock_switch.h). Its own
@@ -144,6 +149,10 @@ struct ThreadState {
   uint64_t sync_after_wait[kMaxWatchSlots] = {};  // generation armed after a wait for the owner's release
   uint64_t sync_early[kMaxWatchSlots] = {};  // generation armed on its bytes before the owner released the word
   uint64_t ticks = 0;  // sampling ticks taken
+  // The thread's tick count and CPU time when its joins last looked at its clock
+  // (preload/signal/missed_tick.h). The thread itself only, in ordinary context.
+  uint64_t ticks_at_join = 0;
+  uint64_t cpu_ns_at_join = 0;
   // Minor faults at the last tick (its own signal handlers only), and whether the
   // registers stay off for a burst of faults (fault_burst.h: set by its ticks and
   // by its large fresh allocations, read by sync_debug_registers).

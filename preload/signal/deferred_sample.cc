@@ -68,9 +68,8 @@ int accesses_after_runtime_call(ThreadState& t, void* ucontext, const AccessFilt
   return n;
 }
 
-void raise_postponed_tick() {
+void raise_own_tick(sig_data::Kind kind) {
   ErrnoKeeper keep;
-  runtime().stats.samples_postponed.fetch_add(1, std::memory_order_relaxed);
   // The kernel's siginfo for SIGTRAP / TRAP_PERF (read_perf_signal's layout):
   // si_perf_data at byte 24, si_perf_flags 0 (not late). A thread may queue any
   // si_code to itself.
@@ -78,9 +77,14 @@ void raise_postponed_tick() {
   std::memset(&info, 0, sizeof info);
   info.si_signo = SIGTRAP;
   info.si_code = TRAP_PERF;
-  const uint64_t data = sig_data::make(sig_data::kPostponedTick, 0, 0);
+  const uint64_t data = sig_data::make(kind, 0, 0);
   std::memcpy(reinterpret_cast<unsigned char*>(&info) + 24, &data, sizeof data);
   queue_sigtrap_to_self(&info);
+}
+
+void raise_postponed_tick() {
+  runtime().stats.samples_postponed.fetch_add(1, std::memory_order_relaxed);
+  raise_own_tick(sig_data::kPostponedTick);
 }
 
 }  // namespace racetrap

@@ -8,6 +8,7 @@
 
 #include "decoder.h"
 #include "memory_access.h"
+#include "perf_events.h"
 #include "race_record.h"
 
 namespace racetrap {
@@ -35,4 +36,9 @@ int accesses_after_runtime_call(ThreadState& t, void* ucontext, const AccessFilt
 // the program's access after the call as any deferred sample does. Counted
 // (samples_postponed).
 void raise_postponed_tick();
+
+// signal-safe. Sends the calling thread a SIGTRAP that reads as racetrap's tick of
+// `kind` (sig_data), as the kernel's perf signal would: it arrives on the system
+// call's return.
+void raise_own_tick(sig_data::Kind kind);
 }  // namespace racetrap

@@ -251,6 +251,8 @@ void on_sigtrap(int sig, siginfo_t* info, void* ucontext) {
       take_sampling_tick(*t, ucontext, !perf.async && room);
     } else if (sig_data::kind(perf.data) == sig_data::kPostponedTick) {  // deferred_sample.h
       if (room) on_sample_tick(*t, ucontext, /*postponed=*/true);
+    } else if (sig_data::kind(perf.data) == sig_data::kMissedTick) {  // missed_tick.h: a sample of its own
+      if (room) on_sample_tick(*t, ucontext);
     } else {  // a debug register's trap, and any merged into it (merged_traps.h)
       on_breakpoint_signal(*t, ucontext, sig_data::slot(perf.data), sig_data::generation(perf.data), perf.async, room);
     }

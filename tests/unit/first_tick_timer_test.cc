@@ -122,6 +122,21 @@ TEST_F(FirstTickTimerTest, ArmedByAnotherThreadOnItsClock) {
   EXPECT_FALSE(timer.pending());
 }
 
+// A first tick sooner than the period (first_us: a new thread's random part of
+// one): the first comes after first_us of CPU, the periodic ones a period apart.
+TEST_F(FirstTickTimerTest, FirstTickAfterFirstUsThenEveryPeriod) {
+  FirstTickTimer timer;
+  ASSERT_TRUE(timer.arm(2000000, static_cast<uint32_t>(gettid()), /*periodic=*/true, /*first_us=*/2000));
+  EXPECT_TRUE(timer.periodic());
+  // Until the first tick, up to 2 s of CPU (a loaded guest's ticks come late) ...
+  for (int i = 0; i < 200 && first_ticks.load() == 0; ++i) spin_cpu(10000);
+  EXPECT_EQ(first_ticks.load(), 1);
+  // ... and no second one in far less than the 2 s period.
+  spin_cpu(100000);
+  EXPECT_EQ(first_ticks.load(), 1) << "the next tick is a whole period away";
+  timer.cancel();
+}
+
 // A program's own POSIX timer on SIGTRAP is not mistaken for racetrap's.
 TEST_F(FirstTickTimerTest, ProgramTimersAreNotFirstTicks) {
   sigevent ev;

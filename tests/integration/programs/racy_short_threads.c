@@ -1,0 +1,50 @@
+// racy_short_threads.c — a race between threads that each live less than one
+// sampling period of CPU time. Every round main starts a worker and then joins the
+// one it started the round before, so each worker overlaps the next; each adds to
+// a shared counter, without a lock, for half a period of its own CPU time (the
+// second argument, in microseconds of CPU). A new thread's first tick comes after
+// a random part of a period (first_tick_timer.h), so these workers are sampled
+// with the odds their CPU time gives them: a watch one of them publishes is armed
+// by the next worker at its start (it is not yet ordered after the sampled one:
+// main joins that after creating it). Were the first tick a whole period away,
+// none of them would ever be sampled.
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "deadline.h"
+
+static volatile long counter;
+static double work_seconds = 0.001;
+
+static void* add_for_a_while(void* arg) {
+  (void)arg;
+  const double end = clock_seconds(CLOCK_THREAD_CPUTIME_ID) + work_seconds;
+  do {
+    for (int i = 0; i < 200; i++) {
+      counter = counter + 1;  // RACE
+    }
+  } while (clock_seconds(CLOCK_THREAD_CPUTIME_ID) < end);
+  return NULL;
+}
+
+int main(int argc, char** argv) {
+  const double seconds = argc > 1 ? atof(argv[1]) : 1.0;
+  if (argc > 2 && atoi(argv[2]) > 0) work_seconds = atoi(argv[2]) / 1e6;
+  // Main blocks in its joins: the run lasts `seconds` of wall time.
+  const double end = clock_seconds(CLOCK_MONOTONIC) + seconds;
+  pthread_t previous;
+  int workers = 0;
+  if (pthread_create(&previous, NULL, add_for_a_while, NULL) != 0) return 1;
+  while (clock_seconds(CLOCK_MONOTONIC) < end) {
+    pthread_t next;
+    if (pthread_create(&next, NULL, add_for_a_while, NULL) != 0) return 1;
+    pthread_join(previous, NULL);
+    previous = next;
+    workers++;
+  }
+  pthread_join(previous, NULL);
+  printf("%d workers, counter = %ld\n", workers + 1, counter);
+  return 0;
+}
