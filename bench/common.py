@@ -130,6 +130,28 @@ def make_input(path, megabytes):
     os.rename(path + ".tmp", path)
 
 
+# sort reads this many copies of the big input: sorting 32 MiB takes ~0.15 s of CPU,
+# where a process's fixed costs (~1 ms under racetrap, measured on their own by
+# bench/overhead's fixed-cost table) and the run-to-run spread (+-5% with
+# `perf stat -r 25`, native alone) are as large as the 2% a CPU ratio is held to;
+# four copies take ~0.75 s, as pigz does on one.
+SORT_COPIES = 4
+
+
+def cpu_bound_programs(big, mid, tmp):
+    """(name, argv) of the CPU-bound programs the overhead, peak-RSS and hot-text scripts run:
+    big is the compressors' input, mid a quarter of it (xz, pbzip2), tmp sort's temporary folder."""
+    mb = lambda path: os.path.getsize(path) >> 20
+    return [
+        ("pigz -p 2 (%d MiB)" % mb(big), ["pigz", "-p", "2", "-c", big]),
+        ("zstd -T2 -9 (%d MiB)" % mb(big), ["zstd", "-q", "-T2", "-9", "-c", big]),
+        ("xz -T2 -2 (%d MiB)" % mb(mid), ["xz", "-T2", "-2", "-c", mid]),
+        ("sort --parallel=2 (%d x %d MiB)" % (SORT_COPIES, mb(big)),
+         ["env", "LC_ALL=C", "sort", "--parallel=2", "-S", "256M", "-T", tmp] + [big] * SORT_COPIES),
+        ("pbzip2 -p2 (%d MiB)" % mb(mid), ["pbzip2", "-p2", "-c", mid]),
+    ]
+
+
 def head(path, megabytes, out):
     if not os.path.exists(out):
         with open(path, "rb") as src, open(out, "wb") as dst:
