@@ -20,6 +20,7 @@
 #include "happens_before.h"
 #include "lock_fast_path.h"
 #include "lock_misuse.h"
+#include "lock_path_code.h"
 #include "lock_tracking.h"
 #include "real_function.h"
 
@@ -33,7 +34,7 @@ bool locked(int rc) { return rc == 0 || rc == EOWNERDEAD; }
 // stays taken for 100 ms (perhaps by the very deadlock the edges predict), the
 // edges go to the graph (and a cycle to the report) before the thread waits on.
 // The plain lock decides the result, so the program sees what it would without.
-int lock_adding_edges_when_stuck(ThreadState* t, int (*real_lock)(pthread_mutex_t*), pthread_mutex_t* m) {
+RACETRAP_LOCK_PATH_CODE int lock_adding_edges_when_stuck(ThreadState* t, int (*real_lock)(pthread_mutex_t*), pthread_mutex_t* m) {
   static auto real_trylock = next_function<int (*)(pthread_mutex_t*)>("pthread_mutex_trylock");
   static auto real_clocklock =
       next_function<int (*)(pthread_mutex_t*, clockid_t, const struct timespec*)>("pthread_mutex_clocklock");
@@ -55,7 +56,7 @@ int lock_adding_edges_when_stuck(ThreadState* t, int (*real_lock)(pthread_mutex_
 // needs stays as short as it is without racetrap. A taken mutex (the try
 // failed: it may block, perhaps forever) gets its edges and the self-deadlock
 // check before the wait, as any blocking lock.
-int lock_tracking_edges(ThreadState* t, uint64_t call, int (*real_lock)(pthread_mutex_t*), pthread_mutex_t* m) {
+RACETRAP_LOCK_PATH_CODE int lock_tracking_edges(ThreadState* t, uint64_t call, int (*real_lock)(pthread_mutex_t*), pthread_mutex_t* m) {
   static auto real_trylock = next_function<int (*)(pthread_mutex_t*)>("pthread_mutex_trylock");
   if (t->held_locks.count() != 0) {
     const int rc = real_trylock(m);
@@ -91,7 +92,7 @@ constinit std::atomic<MutexFn> g_real_lock{nullptr}, g_real_trylock{nullptr};
 // points at unlock_looked_up, which looks the real one up, stores it and calls it.
 int unlock_looked_up(pthread_mutex_t* m);
 constinit std::atomic<MutexFn> g_real_unlock{&unlock_looked_up};
-__attribute__((noinline)) int unlock_looked_up(pthread_mutex_t* m) {
+RACETRAP_LOCK_PATH_CODE __attribute__((noinline)) int unlock_looked_up(pthread_mutex_t* m) {
   const MutexFn fn = next_function<MutexFn>("pthread_mutex_unlock");
   g_real_unlock.store(fn, std::memory_order_relaxed);
   return fn(m);
@@ -124,7 +125,7 @@ __attribute__((always_inline)) inline void lock_fast_join_at(Runtime& rt, Thread
 // A known mutex (lock_fast's shortcut) whose call outlasted the generation: some
 // clock changed meanwhile, so the object's entry is looked up now, inside the hold
 // (seldom: the generation moves at samples and as their epochs spread).
-__attribute__((noinline)) void lock_fast_generation_moved(Runtime& rt, ThreadState* t, pthread_mutex_t* m) {
+RACETRAP_LOCK_PATH_CODE __attribute__((noinline)) void lock_fast_generation_moved(Runtime& rt, ThreadState* t, pthread_mutex_t* m) {
   const uint64_t generation = clock_generation();
   SyncClockTable::Entry* home = rt.sync_clocks.home_entry(sync_key(m));
   if (home != nullptr) lock_fast_join_at(rt, t, m, home, /*early_tried=*/false, 0, generation);
@@ -135,7 +136,7 @@ __attribute__((noinline)) void lock_fast_generation_moved(Runtime& rt, ThreadSta
 // when it was not the common case (lock_fast_call): read back from the thread's
 // state (ThreadState::lock_call, the held-lock entry for the mutex and the call
 // site), so the common case keeps nothing in registers across the call.
-__attribute__((noinline)) int lock_fast_after(int rc) {
+RACETRAP_LOCK_PATH_CODE __attribute__((noinline)) int lock_fast_after(int rc) {
   Runtime& rt = runtime();
   ThreadState* t = current_thread();
   const ThreadState::LockCall& call = t->lock_call;
@@ -176,7 +177,7 @@ __attribute__((always_inline)) inline int lock_fast_call(MutexFn real, pthread_m
 // lock_fast for a mutex not known to hold the thread's content (`generation`: the
 // clock generation lock_fast read): its home entry is found and joined before the
 // hold (a first touch's page fault with it), and checked after it.
-__attribute__((noinline)) int lock_fast_unknown(Runtime& rt, ThreadState* t, MutexFn real, pthread_mutex_t* m,
+RACETRAP_LOCK_PATH_CODE __attribute__((noinline)) int lock_fast_unknown(Runtime& rt, ThreadState* t, MutexFn real, pthread_mutex_t* m,
                                                 uint64_t generation) {
   ThreadState::LockCall& call = t->lock_call;
   call.known_generation = 0;
@@ -191,7 +192,7 @@ __attribute__((noinline)) int lock_fast_unknown(Runtime& rt, ThreadState* t, Mut
 
 // lock_fast when the board changed since the thread last armed: its debug registers
 // are brought up to date before the call (an arm's ioctl runs before the hold, not in it).
-__attribute__((noinline)) int lock_fast_arming(ThreadState* t, MutexFn real, pthread_mutex_t* m) {
+RACETRAP_LOCK_PATH_CODE __attribute__((noinline)) int lock_fast_arming(ThreadState* t, MutexFn real, pthread_mutex_t* m) {
   sync_debug_registers(*t);
   return lock_fast_call(real, m);
 }
@@ -267,7 +268,7 @@ __attribute__((always_inline)) inline int trylock_fast(Runtime& rt, ThreadState*
 // result of a try the caller already made (lock_nested_try), or kNotTried.
 constexpr int kNotTried = -1;
 template <typename Fn, typename... Args>
-__attribute__((noinline)) int lock_call_slow(Runtime& rt, ThreadState* t, bool blocking, void* ret, int taken,
+RACETRAP_LOCK_PATH_CODE __attribute__((noinline)) int lock_call_slow(Runtime& rt, ThreadState* t, bool blocking, void* ret, int taken,
                                              Fn real, pthread_mutex_t* m, Args... args) {
   RuntimeScope scope(t);
   const bool track = lock_tracking_on(rt, ret);
@@ -315,7 +316,7 @@ __attribute__((noinline)) int lock_call_slow(Runtime& rt, ThreadState* t, bool b
 }
 
 template <typename Fn, typename... Args>
-int lock_call(bool blocking, void* ret, Fn real, pthread_mutex_t* m, Args... args) {
+RACETRAP_LOCK_PATH_CODE int lock_call(bool blocking, void* ret, Fn real, pthread_mutex_t* m, Args... args) {
   Runtime& rt = runtime();
   ThreadState* t = watched_thread(rt);
   if (t == nullptr) return real(m, args...);
@@ -348,7 +349,7 @@ __attribute__((always_inline)) inline int lock_nested_try(ThreadState* t, MutexF
 
 // A nested lock: lock_nested_try, then the bookkeeping. Its own function, so that
 // pthread_mutex_lock's fast path keeps no register across its real call.
-__attribute__((noinline)) int lock_nested(Runtime& rt, ThreadState* t, void* ret, MutexFn real, pthread_mutex_t* m) {
+RACETRAP_LOCK_PATH_CODE __attribute__((noinline)) int lock_nested(Runtime& rt, ThreadState* t, void* ret, MutexFn real, pthread_mutex_t* m) {
   const int tried = lock_nested_try(t, real, m);
   const int rc = lock_call_slow(rt, t, true, ret, tried == EBUSY ? kNotTried : tried, real, m);
   leave_runtime(t);
@@ -361,7 +362,7 @@ constexpr int kKindMask = 3, kRecursive = 1, kErrorCheck = 2, kOwnerCheckedBits 
 
 // Whether unlocking `m` from this thread fails with EPERM (then it creates no edge).
 // Reads glibc's mutex fields: only the kinds that check the owner are judged.
-bool unlock_will_fail(const pthread_mutex_t* m, const ThreadState* t) {
+RACETRAP_LOCK_PATH_CODE bool unlock_will_fail(const pthread_mutex_t* m, const ThreadState* t) {
   const int kind = m->__data.__kind;
   if (kind == 0) return false;  // a default (normal) mutex: one test for the most common kind
   const bool checks_owner = (kind & kKindMask) == kRecursive || (kind & kKindMask) == kErrorCheck ||
@@ -400,7 +401,7 @@ int wait_call(void* ret, Fn real, pthread_cond_t* cond, pthread_mutex_t* mutex, 
 }
 
 // pthread_mutex_unlock in general: the held-lock and misuse checks, the release.
-__attribute__((noinline)) int unlock_slow(Runtime& rt, ThreadState* t, bool track, void* ret,
+RACETRAP_LOCK_PATH_CODE __attribute__((noinline)) int unlock_slow(Runtime& rt, ThreadState* t, bool track, void* ret,
                                           int (*real)(pthread_mutex_t*), pthread_mutex_t* m) {
   RuntimeScope scope(t);
   UnlockCheck check;
@@ -417,7 +418,7 @@ __attribute__((noinline)) int unlock_slow(Runtime& rt, ThreadState* t, bool trac
 
 // The unlock fast path when the thread's clock changed since the acquisition (a
 // sample ticked it): what it knows now is released into the mutex's clock.
-__attribute__((noinline)) int unlock_fast_releasing(ThreadState* t, MutexFn real, pthread_mutex_t* m) {
+RACETRAP_LOCK_PATH_CODE __attribute__((noinline)) int unlock_fast_releasing(ThreadState* t, MutexFn real, pthread_mutex_t* m) {
   fast_enter(t);
   t->held_locks.release_only();
   if (!unlock_will_fail(m, t)) release(runtime(), t, m);
@@ -446,7 +447,7 @@ __attribute__((always_inline)) inline int unlock_fast(ThreadState* t, MutexFn re
 }
 
 // pthread_mutex_unlock outside the fast path.
-__attribute__((noinline)) int unlock_call(void* ret, MutexFn real, pthread_mutex_t* m) {
+RACETRAP_LOCK_PATH_CODE __attribute__((noinline)) int unlock_call(void* ret, MutexFn real, pthread_mutex_t* m) {
   Runtime& rt = runtime();
   ThreadState* t = watched_thread(rt);
   if (t == nullptr) return real(m);
@@ -455,7 +456,7 @@ __attribute__((noinline)) int unlock_call(void* ret, MutexFn real, pthread_mutex
 
 // pthread_mutex_lock before its real function was looked up (out of line: the
 // lookup is a call, which would make the interposer keep registers across it).
-__attribute__((noinline)) int lock_first_call(void* ret, pthread_mutex_t* m) {
+RACETRAP_LOCK_PATH_CODE __attribute__((noinline)) int lock_first_call(void* ret, pthread_mutex_t* m) {
   return lock_call(true, ret, cached_next_function(g_real_lock, "pthread_mutex_lock"), m);
 }
 
@@ -463,7 +464,7 @@ constexpr const char* kCondVersion = "GLIBC_2.3.2";  // the current pthread_cond
 
 }  // namespace
 
-RACETRAP_INTERPOSE int pthread_mutex_lock(pthread_mutex_t* m) {
+RACETRAP_INTERPOSE RACETRAP_LOCK_PATH_CODE int pthread_mutex_lock(pthread_mutex_t* m) {
   void* ret = __builtin_return_address(0);
   const MutexFn real = g_real_lock.load(std::memory_order_relaxed);
   if (real == nullptr) [[unlikely]] return lock_first_call(ret, m);
@@ -476,7 +477,7 @@ RACETRAP_INTERPOSE int pthread_mutex_lock(pthread_mutex_t* m) {
   return lock_call(true, ret, real, m);
 }
 
-RACETRAP_INTERPOSE int pthread_mutex_trylock(pthread_mutex_t* m) {
+RACETRAP_INTERPOSE RACETRAP_LOCK_PATH_CODE int pthread_mutex_trylock(pthread_mutex_t* m) {
   const MutexFn real = cached_next_function(g_real_trylock, "pthread_mutex_trylock");
   void* ret = __builtin_return_address(0);
   Runtime& rt = runtime();
@@ -496,7 +497,7 @@ RACETRAP_INTERPOSE int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clo
   return lock_call(true, __builtin_return_address(0), real, m, clock, abstime);
 }
 
-RACETRAP_INTERPOSE int pthread_mutex_unlock(pthread_mutex_t* m) {
+RACETRAP_INTERPOSE RACETRAP_LOCK_PATH_CODE int pthread_mutex_unlock(pthread_mutex_t* m) {
   const MutexFn real = g_real_unlock.load(std::memory_order_relaxed);
   ThreadState* t = current_thread();
   if (unlock_fast_path_open(t, m)) [[likely]] return unlock_fast(t, real, m);

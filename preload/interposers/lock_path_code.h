@@ -1,6 +1,6 @@
-// lock_path_code.h — the rwlock and spin-lock interposers' paths made ready before
-// a thread's first lock runs them: their code, kept in a section of its own
-// (racetrap_lock_paths), mapped, and their real functions looked up.
+// lock_path_code.h — the lock interposers' paths (mutex, rwlock, spin lock) made
+// ready before a thread's first lock runs them: their code, kept in a section of
+// its own (racetrap_lock_paths), mapped, and their real functions looked up.
 // racetrap's code is paged on demand (lib/engine/demand_paged_libraries.h): a page
 // no thread ran since the second-thread set-up is mapped at its first run, a page
 // fault. Two threads that run it first at the same time, as the two threads of an
@@ -9,12 +9,15 @@
 // window (measured with TSC stamps, both threads at real-time priority, 100
 // barrier-started spin-lock runs: 14 hung with racetrap's code paged on demand, 7
 // with it paged as usual, and in the hung runs the two threads left the lock
-// interposer's first fault within tens of cycles of each other). The mutex paths are
-// in the hot text (preload/hot_text.ld), resident because its functions are listed
-// in name order, which puts something every sampled process runs on each of its
-// pages (listed by how many programs run them, the pages with only lock paths on
-// them were first run by an ABBA program's two threads together, and the mutex
-// shape hung 5 to 8 times in 50).
+// interposer's first fault within tens of cycles of each other). The mutex paths
+// were once left in the hot text (preload/hot_text.ld), resident only as long as
+// its order put something every sampled process runs on each of their pages:
+// ordered by how many programs run each function, the pages with only lock paths
+// on them were first run by an ABBA program's two threads together, and the mutex
+// shape hung 5 to 8 times in 50. What runs from a lock's interposer to its real
+// call, and from the real call back, is here; the general path's bookkeeping
+// (lock_call_slow and the lock-order calls it makes) runs before the first lock
+// or after the second is taken, outside that window, and stays in the hot text.
 // Ordinary context.
 #pragma once
 
@@ -23,7 +26,7 @@
 
 namespace racetrap {
 
-// Prepares the rwlock and spin-lock paths before a thread's first lock runs them:
+// Prepares the lock paths before a thread's first lock runs them:
 // the section's pages mapped (a read of one byte of each), the interposers' real
 // functions looked up (a first lookup is a cold binary search over names, which
 // two threads making their first call at once would run side by side, the later

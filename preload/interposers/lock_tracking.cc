@@ -353,7 +353,7 @@ void add_pending_edges(ThreadState* t) {
 void prepare_lock_tracking(ThreadState* t) {
   // The queue's pages are faulted in now, page by page: its first edge is written
   // inside a hold. Its snapshot pair is lent at a new edge from the pool's spares,
-  // which are stocked here. The rwlock and spin-lock paths are made ready too
+  // which are stocked here. The lock paths are made ready too
   // (lock_path_code.h).
   fault_in(&t->pending_edges, sizeof t->pending_edges);
   stock_lock_snapshots();

@@ -118,7 +118,7 @@ inline timespec deadline_after_ms(int ms) {
 }
 
 // Faults the thread's queue (PendingLockEdges) in, stocks the snapshot pool
-// (lock_snapshot_pool.h) and makes the rwlock and spin-lock paths ready
+// (lock_snapshot_pool.h) and makes the lock paths ready
 // (lock_path_code.h): by the creator for a new thread (its first lock then maps
 // and faults nothing), by the thread's first lock for the main thread.
 void prepare_lock_tracking(ThreadState* t);
