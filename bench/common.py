@@ -57,7 +57,7 @@ def ensure_build(builddir, targets=None):
     return builddir
 
 
-BENCH_TARGETS = ["micro_perf", "micro_sync", "micro_tick", "lock_heavy", "cpu_spin", "thread_churn"] + [
+BENCH_TARGETS = ["micro_perf", "micro_sync", "micro_tick", "lock_heavy", "task_queue", "cpu_spin", "thread_churn"] + [
     "bench_" + p for p in ["racy_ww_counter", "racy_rw_flag", "racy_wrong_lock", "racy_struct_field", "racy_rare",
                            "racy_cold"]]
 
