@@ -5,9 +5,10 @@
 // second argument, in microseconds of CPU). A new thread's first tick comes after
 // a random part of a period (first_tick_timer.h), so these workers are sampled
 // with the odds their CPU time gives them: a watch one of them publishes is armed
-// by the next worker at its start (it is not yet ordered after the sampled one:
-// main joins that after creating it). Were the first tick a whole period away,
-// none of them would ever be sampled.
+// by the worker it overlaps, at that one's start or its next acquire of a lock of
+// its own (it is not ordered after the sampled one: main joins each worker after
+// creating the next). Were the first tick a whole period away, none of them would
+// ever be sampled.
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +21,14 @@ static double work_seconds = 0.001;
 
 static void* add_for_a_while(void* arg) {
   (void)arg;
+  // The worker's own lock, which orders nothing between workers: each acquire brings
+  // its debug registers up to date with the watches published since its start (a
+  // thread that has not ticked yet arms only at its start and its acquires).
+  pthread_mutex_t own = PTHREAD_MUTEX_INITIALIZER;
   const double end = clock_seconds(CLOCK_THREAD_CPUTIME_ID) + work_seconds;
   do {
+    pthread_mutex_lock(&own);
+    pthread_mutex_unlock(&own);
     for (int i = 0; i < 200; i++) {
       counter = counter + 1;  // RACE
     }
