@@ -10,8 +10,8 @@
 // first sample itself, so every thread is sampled on the same schedule as before.
 // The first tick may come sooner than a period (`first_us`): a new thread's comes
 // after a random part of one (ThreadState::first_tick_us), so a thread that lives
-// less than a period of CPU is sampled with the odds its CPU time gives it, not
-// never.
+// less than a period of CPU is sampled with odds that grow with its CPU time (as
+// far as a scheduler tick comes while it runs after the time drawn), not never.
 // With RACETRAP_CLOCK=cpu-timer the timer is periodic and is the thread's only
 // sampling clock: no perf task clock, whose hrtimer the kernel starts and cancels
 // at every switch of its thread (bench/results/overhead-spawn-2026-11-29-spawn2.md);

@@ -46,7 +46,7 @@ struct ThreadState {
   std::atomic<int> first_tick_handoff{0};
   // The CPU time to its first tick, in microseconds: a random part of one period,
   // drawn by its creator (create_thread_state), so that a thread that lives less
-  // than a period is still sampled with the odds its CPU time gives it
+  // than a period is still sampled, with odds that grow with its CPU time
   // (first_tick_timer.h).
   uint64_t first_tick_us = 0;
   bool watching = false;  // this thread is sampled (clock or first-tick timer) and may arm breakpoints

@@ -4,7 +4,7 @@
 // a shared counter, without a lock, for half a period of its own CPU time (the
 // second argument, in microseconds of CPU). A new thread's first tick comes after
 // a random part of a period (first_tick_timer.h), so these workers are sampled
-// with the odds their CPU time gives them: a watch one of them publishes is armed
+// with odds that grow with their CPU time: a watch one of them publishes is armed
 // by the worker it overlaps, at that one's start or its next acquire of a lock of
 // its own (it is not ordered after the sampled one: main joins each worker after
 // creating the next). Were the first tick a whole period away, none of them would
