@@ -27,6 +27,8 @@ NAME=VALUE environment overrides for the program (e.g. RACETRAP_SAMPLE_US=500).
 --min-seen N        (racy) some race in the report was seen at least N times
                     ("Seen N times": repeats of a recorded race are counted).
 --expect-stderr T   stderr contains T (e.g. the verbosity-1 start-up line's words).
+--not-in-tcg WHY    skipped (exit 77) inside tests/guest/tcg_guest, whose emulated
+                    CPU cannot show what the case tests (WHY: what).
 --min-stat NAME=N   the stats line counts NAME at least N (repeatable; race-free:
                     a run short of it is retried as an unwatched one).
 --value-change      run with RACETRAP_MODE=value-change (no debug-register trap
@@ -270,12 +272,18 @@ def main():
     ap.add_argument("--expect-stderr", help="stderr contains this text (e.g. the verbosity-1 start-up line's)")
     ap.add_argument("--min-stat", action="append", default=[],
                     help="NAME=N: the stats line counts NAME at least N (repeatable)")
+    ap.add_argument("--not-in-tcg", metavar="WHY",
+                    help="skipped (exit 77) inside tests/guest/tcg_guest (RACETRAP_TEST_TCG_GUEST=1), whose "
+                         "emulated CPU cannot show what the case tests; WHY says what")
     ap.add_argument("mode", choices=["racy", "racefree"])
     ap.add_argument("preload")
     ap.add_argument("program")
     ap.add_argument("source")
     ap.add_argument("rest", nargs=argparse.REMAINDER)
     args = ap.parse_args()
+    if args.not_in_tcg and os.environ.get("RACETRAP_TEST_TCG_GUEST") == "1":
+        print(f"skipped: in the TCG guest {args.not_in_tcg}")
+        return 77
 
     overrides, prog_args = split_overrides(args.rest)
 

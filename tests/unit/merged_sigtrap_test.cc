@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "breakpoint_hits.h"
@@ -91,7 +92,13 @@ int run() {
   std::printf("one store, two registers: %d SIGTRAP (register %u), hits %llu and %llu\n", traps.load(),
               sig_data::slot(delivered_data), static_cast<unsigned long long>(release_hits - 1),
               static_cast<unsigned long long>(acquire_hits));
-  if (release_hits != 2 || acquire_hits != 1) return fail("the store did not count a hit on both registers");
+  // QEMU's TCG (tests/guest/tcg_guest) reports the first matching register of a
+  // store only, where a real CPU sets every match in DR6: there the store counts on
+  // the first alone, and what racetrap relies on (one SIGTRAP, the decoded store
+  // showing the other register) is still checked below.
+  const bool emulated_one_match = std::getenv("RACETRAP_TEST_TCG_GUEST") != nullptr && acquire_hits == 0;
+  if (release_hits != 2 || (acquire_hits != 1 && !emulated_one_match))
+    return fail("the store did not count a hit on both registers");
   if (traps != 1) return fail("not exactly one SIGTRAP for the two hits (the kernel no longer merges them?)");
   if (!decoded) return fail("the instruction that ended at the trap's pc did not decode");
   const unsigned other = sig_data::slot(delivered_data) == 0 ? 1 : 0;
