@@ -1,20 +1,18 @@
 // missed_tick.cc — see missed_tick.h.
 #include "missed_tick.h"
 
-#include <sys/syscall.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "deferred_sample.h"
 #include "thread_state.h"
+#include "vdso_clock.h"
 
 namespace racetrap {
 namespace {
 
 uint64_t thread_cpu_ns() {
   timespec ts{};
-  // The system call itself: the vDSO has no per-thread CPU clock.
-  if (syscall(SYS_clock_gettime, CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+  if (vdso_clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 

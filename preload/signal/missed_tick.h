@@ -18,8 +18,8 @@ struct ThreadState;
 
 // Ordinary context, at the end of a successful join, inside the interposer's
 // RuntimeScope, after the join's edge (mark_deferrable made): `t` is the calling
-// thread. One clock_gettime system call when `t` passes its clock on, nothing
-// otherwise.
+// thread. One thread CPU-time read (a system call: the vDSO passes that clock on)
+// when `t` passes its clock on, nothing otherwise.
 void take_missed_tick_at_join(ThreadState& t);
 
 }  // namespace racetrap

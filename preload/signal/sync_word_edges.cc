@@ -8,8 +8,8 @@
 #include "safe_format.h"
 #include "signal_context.h"
 #include "thread_state.h"
-#include "watch_decisions.h"
 #include "vdso_clock.h"
+#include "watch_decisions.h"
 
 namespace racetrap {
 namespace {

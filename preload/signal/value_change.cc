@@ -54,9 +54,9 @@
 #include "stack_capture.h"
 #include "thread_record_log.h"
 #include "thread_state.h"
+#include "vdso_clock.h"
 #include "watchpoint_trap.h"
 #include "writer_search.h"
-#include "vdso_clock.h"
 
 namespace racetrap {
 namespace {
